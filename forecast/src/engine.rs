@@ -1,0 +1,327 @@
+//! The walk-forward engine: replays played games day by day, keeps every expert's running
+//! accuracy, learns the consensus weights and calibration, and forecasts new games with
+//! attributed memories.
+
+use chrono::NaiveDate;
+
+use crate::categories::ScoreDist;
+use crate::error::{Error, Result};
+use crate::experts::{self, assess, league_points, lr_features, Ctx, Mem, Ratings, Skip, EXPERTS, LR_FEATURES};
+use crate::history::{History, Matchup, Played};
+use crate::prob::{logit, prob_to_margin, sigmoid, shrink};
+
+pub const N_EXPERTS: usize = EXPERTS.len();
+/// Memories kept per expert forecast (the most influential ones).
+pub const MAX_MEMORIES: usize = 10;
+const LOSS_DECAY: f64 = 1.0 / 400.0;
+const CONSENSUS_ETA: f64 = 150.0;
+const LR_RATE: f64 = 0.004;
+const CAL_RATE: f64 = 0.002;
+
+/// Something an expert retrieved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MemoryRef {
+    /// A past game, by index into the engine's history.
+    Game(u32),
+    Pattern {
+        kind: &'static str,
+        key: String,
+        content: String,
+        games: Vec<u32>,
+    },
+}
+
+/// A memory with its measured influence on the forecast.
+#[derive(Clone, Debug)]
+pub struct MemoryUse {
+    pub memory: MemoryRef,
+    /// Change in the home win probability this memory causes: the forecast with it minus the
+    /// forecast with it left out (positive pushes toward the home team).
+    pub influence: f64,
+    /// 1 = most influential.
+    pub rank: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExpertForecast {
+    pub expert: usize,
+    /// Probability that the home team wins.
+    pub home_win_probability: f64,
+    pub confidence: f64,
+    pub reasoning: String,
+    pub scores: ScoreDist,
+    pub memories: Vec<MemoryUse>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsensusForecast {
+    pub experts: Vec<ExpertForecast>,
+    pub home_win_probability: f64,
+    /// Weight of each expert in the consensus (sums to 1).
+    pub weights: [f64; N_EXPERTS],
+    pub scores: ScoreDist,
+    pub reasoning: String,
+}
+
+/// Pre-game probabilities of one replayed game, kept for back-tests.
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    pub game: u32,
+    pub experts: [f64; N_EXPERTS],
+    pub consensus: f64,
+    pub result: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    hist: History,
+    ratings: Ratings,
+    /// Exponentially decayed Brier score of each expert.
+    loss: [f64; N_EXPERTS],
+    /// Platt calibration of the consensus logit.
+    cal: (f64, f64),
+    records: Option<Vec<Record>>,
+}
+
+impl Engine {
+    pub fn new(teams: usize) -> Self {
+        Self {
+            hist: History::new(teams),
+            ratings: Ratings::new(teams),
+            loss: [0.25; N_EXPERTS],
+            cal: (1.0, 0.0),
+            records: None,
+        }
+    }
+
+    /// Keeps every replayed game's pre-game probabilities (for back-tests).
+    pub fn recording(mut self) -> Self {
+        self.records = Some(Vec::new());
+        self
+    }
+
+    pub fn records(&self) -> &[Record] {
+        self.records.as_deref().unwrap_or_default()
+    }
+
+    pub fn history(&self) -> &History {
+        &self.hist
+    }
+
+    pub fn last_date(&self) -> Option<NaiveDate> {
+        self.hist.last_date()
+    }
+
+    pub fn consensus_weights(&self) -> [f64; N_EXPERTS] {
+        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut w = [0.0; N_EXPERTS];
+        for (i, l) in self.loss.iter().enumerate() {
+            w[i] = (-CONSENSUS_ETA * (l - best)).exp();
+        }
+        let s: f64 = w.iter().sum();
+        w.iter_mut().for_each(|x| *x /= s);
+        w
+    }
+
+    fn combine(&self, logits: &[f64; N_EXPERTS]) -> (f64, f64) {
+        let w = self.consensus_weights();
+        let z: f64 = w.iter().zip(logits).map(|(w, l)| w * l).sum();
+        (z, sigmoid(self.cal.0 * z + self.cal.1))
+    }
+
+    fn ctx(&self, explain: bool) -> Ctx<'_> {
+        Ctx {
+            hist: &self.hist,
+            ratings: &self.ratings,
+            explain,
+        }
+    }
+
+    /// Replays played games (in date order); each day is forecast before any of it is learned.
+    pub fn advance<I: IntoIterator<Item = Played>>(&mut self, games: I) -> Result<()> {
+        let mut day: Vec<Played> = Vec::new();
+        for g in games {
+            if let Some(first) = day.first() {
+                if g.matchup.date < first.matchup.date {
+                    return Err(Error::OutOfOrder {
+                        last: first.matchup.date,
+                        next: g.matchup.date,
+                    });
+                }
+                if g.matchup.date != first.matchup.date {
+                    self.play_day(std::mem::take(&mut day))?;
+                }
+            }
+            day.push(g);
+        }
+        if !day.is_empty() {
+            self.play_day(day)?;
+        }
+        Ok(())
+    }
+
+    fn play_day(&mut self, day: Vec<Played>) -> Result<()> {
+        if let Some(last) = self.hist.last_date() {
+            if day[0].matchup.date <= last {
+                return Err(Error::OutOfOrder {
+                    last,
+                    next: day[0].matchup.date,
+                });
+            }
+        }
+        // Forecast the whole day first: nothing played that day is known yet.
+        let mut pre = Vec::with_capacity(day.len());
+        {
+            let c = self.ctx(false);
+            for g in &day {
+                self.hist.check_teams(&g.matchup)?;
+                let mut logits = [0.0; N_EXPERTS];
+                for (e, l) in logits.iter_mut().enumerate() {
+                    *l = assess(e, &c, &g.matchup, Skip::None).logit;
+                }
+                let (x, _) = lr_features(&c, &g.matchup, Skip::None);
+                let (z, p) = self.combine(&logits);
+                pre.push((logits, x, z, p));
+            }
+        }
+        for (g, (logits, x, z, p)) in day.into_iter().zip(pre) {
+            let y = g.home_result();
+            let mut probs = [0.0; N_EXPERTS];
+            for e in 0..N_EXPERTS {
+                probs[e] = sigmoid(logits[e]);
+                self.loss[e] += LOSS_DECAY * ((probs[e] - y).powi(2) - self.loss[e]);
+            }
+            let p_lr = sigmoid(self.ratings.lr_weights.iter().zip(&x).map(|(w, x)| w * x).sum());
+            for k in 0..LR_FEATURES {
+                self.ratings.lr_weights[k] += LR_RATE * (y - p_lr) * x[k];
+            }
+            self.cal.0 += CAL_RATE * (y - p) * z;
+            self.cal.1 += CAL_RATE * (y - p);
+            let idx = self.hist.push(g)?;
+            if let Some(r) = self.records.as_mut() {
+                r.push(Record {
+                    game: idx,
+                    experts: probs,
+                    consensus: p,
+                    result: y,
+                });
+            }
+            let played = self.hist.game(idx).clone();
+            self.ratings.apply(idx, &played);
+        }
+        Ok(())
+    }
+
+    /// Expected total points from both teams' recent scoring (shrunk to the league average).
+    fn expected_total(&self, m: &Matchup) -> f64 {
+        let lg = league_points(&self.hist);
+        let side = |t| {
+            let games = self.hist.recent(t, 12);
+            let n = games.len() as f64;
+            let (pf, pa) = games.iter().fold((0.0, 0.0), |(f, a), &i| {
+                let (_, pf, pa) = self.hist.game(i).for_team(t);
+                (f + pf, a + pa)
+            });
+            if n == 0.0 {
+                (0.0, 0.0)
+            } else {
+                (shrink(pf / n - lg, n, 6.0), shrink(pa / n - lg, n, 6.0))
+            }
+        };
+        let (fh, ah) = side(m.home);
+        let (fa, aa) = side(m.away);
+        (2.0 * lg + 0.5 * (fh + aa + fa + ah)).max(10.0)
+    }
+
+    /// Forecasts a game after the last replayed day, with reasoning and attributed memories.
+    pub fn forecast(&self, m: &Matchup) -> Result<ConsensusForecast> {
+        self.hist.check_teams(m)?;
+        if let Some(last) = self.hist.last_date() {
+            if m.date <= last {
+                return Err(Error::OutOfOrder { last, next: m.date });
+            }
+        }
+        let c = self.ctx(true);
+        let total = self.expected_total(m);
+        let mut out = Vec::with_capacity(N_EXPERTS);
+        let mut logits = [0.0; N_EXPERTS];
+        for e in 0..N_EXPERTS {
+            let a = assess(e, &c, m, Skip::None);
+            logits[e] = a.logit;
+            let p = sigmoid(a.logit);
+            let mut seen = std::collections::HashSet::new();
+            let mut uses: Vec<MemoryUse> = Vec::new();
+            for mem in a.memories {
+                let (skip_key, memory) = match mem {
+                    Mem::Game(i) => {
+                        if !seen.insert(format!("g{i}")) {
+                            continue;
+                        }
+                        (None, MemoryRef::Game(i))
+                    }
+                    Mem::Pattern { kind, key, content, games } => {
+                        if !seen.insert(format!("p{key}")) {
+                            continue;
+                        }
+                        (Some(key.clone()), MemoryRef::Pattern { kind, key, content, games })
+                    }
+                };
+                let skip = match (&skip_key, &memory) {
+                    (Some(k), _) => Skip::Pattern(k),
+                    (None, MemoryRef::Game(i)) => Skip::Game(*i),
+                    _ => Skip::None,
+                };
+                let without = sigmoid(assess(e, &c, m, skip).logit);
+                uses.push(MemoryUse {
+                    memory,
+                    influence: p - without,
+                    rank: 0,
+                });
+            }
+            // Most influential first; ties keep retrieval order (stable sort), then cap.
+            uses.sort_by(|a, b| b.influence.abs().total_cmp(&a.influence.abs()));
+            uses.truncate(MAX_MEMORIES);
+            for (r, u) in uses.iter_mut().enumerate() {
+                u.rank = r as u32 + 1;
+            }
+            let margin = a.margin.unwrap_or_else(|| prob_to_margin(p));
+            let certainty = (2.0 * p - 1.0).abs();
+            out.push(ExpertForecast {
+                expert: e,
+                home_win_probability: p,
+                confidence: (0.5 * a.evidence + 0.5 * certainty).clamp(0.0, 1.0),
+                reasoning: a.reasoning,
+                scores: ScoreDist::new(margin, total),
+                memories: uses,
+            });
+        }
+        let (_, p) = self.combine(&logits);
+        let weights = self.consensus_weights();
+        let mut top: Vec<usize> = (0..N_EXPERTS).collect();
+        top.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
+        let reasoning = format!(
+            "weighted by recent accuracy (top: {} {:.0}%, {} {:.0}%, {} {:.0}%), calibrated: {:.1}% home",
+            EXPERTS[top[0]].id,
+            weights[top[0]] * 100.0,
+            EXPERTS[top[1]].id,
+            weights[top[1]] * 100.0,
+            EXPERTS[top[2]].id,
+            weights[top[2]] * 100.0,
+            p * 100.0
+        );
+        Ok(ConsensusForecast {
+            experts: out,
+            home_win_probability: p,
+            weights,
+            scores: ScoreDist::new(prob_to_margin(p), total),
+            reasoning,
+        })
+    }
+}
+
+/// Logit of a probability; re-exported for callers that combine forecasts.
+pub fn to_logit(p: f64) -> f64 {
+    logit(p)
+}
+
+pub use experts::expert_index;

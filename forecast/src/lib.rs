@@ -1,0 +1,19 @@
+//! The forecasting domain: a walk-forward history of played games, fifteen expert models that
+//! read it, a learned consensus, and the metrics a back-test scores them with.
+//!
+//! Nothing here performs I/O: callers hand games in date order and ask for forecasts. Every
+//! forecast uses only games dated strictly before the target game, and is deterministic.
+
+pub mod categories;
+pub mod engine;
+pub mod error;
+pub mod experts;
+pub mod history;
+pub mod metrics;
+pub mod prob;
+
+pub use categories::{Category, CategoryOutcome};
+pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse};
+pub use error::{Error, Result};
+pub use experts::{ExpertSpec, EXPERTS};
+pub use history::{History, Matchup, Played, TeamIx};
