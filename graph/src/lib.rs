@@ -1,1 +1,69 @@
+//! The prediction graph: experts, teams, games, memories and predictions, and the relations
+//! PREDICTED, USED_IN and TEAM_MATCHUP. [`Graph`] is the one interface every backend
+//! implements; [`embedded::EmbeddedGraph`] is the in-process backend persisted through the
+//! embedded store.
 
+pub mod domain;
+pub mod embedded;
+pub mod error;
+pub mod import;
+pub mod teams;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+pub use domain::*;
+pub use error::{Error, Result};
+pub use import::{ImportBatch, RowError};
+
+/// Progress callback for long operations: called with the number of items done so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+#[async_trait]
+pub trait Graph: Send + Sync + 'static {
+    /// Backend name for health reports.
+    fn backend(&self) -> &'static str;
+
+    async fn list_experts(&self) -> Result<Vec<Expert>>;
+    async fn get_expert(&self, id: &str) -> Result<Expert>;
+    async fn list_teams(&self, include_inactive: bool) -> Result<Vec<Team>>;
+    async fn get_team(&self, id: &TeamId) -> Result<Team>;
+
+    /// Adds an upcoming game; fails with `Conflict` if the id exists.
+    async fn create_game(&self, game: Game) -> Result<Game>;
+    async fn get_game(&self, id: &GameId) -> Result<Game>;
+    async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>>;
+    /// Final games dated strictly before `before` (all of them when `None`), oldest first.
+    async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>>;
+    async fn count_games(&self) -> Result<u64>;
+
+    /// Writes an import batch in transactions of `batch_size` games; idempotent.
+    async fn import(&self, batch: &ImportBatch, batch_size: usize, progress: Progress<'_>) -> Result<ImportStats>;
+
+    /// Records predictions and the memories each used, all or nothing. A prediction with an
+    /// existing id is replaced together with its USED_IN links.
+    async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()>;
+    /// Links memories to an existing prediction (replacing its previous links).
+    async fn record_memory_usage(&self, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()>;
+    async fn get_prediction(&self, id: &str) -> Result<Prediction>;
+    async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>>;
+    async fn expert_predictions(&self, expert: &str, page: PageRequest) -> Result<Page<Prediction>>;
+    async fn provenance(&self, prediction_id: &str) -> Result<Provenance>;
+
+    /// Checks that the backend answers.
+    async fn health(&self) -> Result<()>;
+}
+
+/// The fifteen expert nodes, from the forecasting crate's roster.
+pub fn expert_nodes() -> Vec<Expert> {
+    forecast::EXPERTS
+        .iter()
+        .map(|e| Expert {
+            id: e.id.into(),
+            name: e.name.into(),
+            personality: e.personality.into(),
+            decision_style: e.decision_style.into(),
+            method: e.method.into(),
+        })
+        .collect()
+}

@@ -1,0 +1,475 @@
+//! Nodes and relations of the prediction graph, and the validated identifiers that name them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+
+/// A team code: 2–4 upper-case letters or digits (e.g. `KC`, `NG1`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TeamId(String);
+
+impl TeamId {
+    pub fn parse(s: &str) -> Result<Self> {
+        let up = s.trim().to_ascii_uppercase();
+        let ok = (2..=4).contains(&up.len())
+            && up.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && up.as_bytes()[0].is_ascii_uppercase();
+        if ok {
+            Ok(Self(up))
+        } else {
+            Err(Error::invalid("team", format!("'{}' is not a team code (2-4 letters, e.g. KC)", truncate(s))))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A season year (a January playoff game belongs to the previous year's season).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Season(i32);
+
+impl Season {
+    pub const FIRST: i32 = 1920;
+    pub const LAST: i32 = 2100;
+
+    pub fn parse(v: i64) -> Result<Self> {
+        if (i64::from(Self::FIRST)..=i64::from(Self::LAST)).contains(&v) {
+            Ok(Self(v as i32))
+        } else {
+            Err(Error::invalid("season", format!("{v} is outside {}..={}", Self::FIRST, Self::LAST)))
+        }
+    }
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// A week of a season: 1 is the first regular-season week, playoff weeks continue after the last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Week(u8);
+
+impl Week {
+    pub fn parse(v: i64) -> Result<Self> {
+        if (1..=30).contains(&v) {
+            Ok(Self(v as u8))
+        } else {
+            Err(Error::invalid("week", format!("{v} is outside 1..=30")))
+        }
+    }
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// A probability in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+pub struct Probability(f64);
+
+impl Probability {
+    pub fn parse(v: f64) -> Result<Self> {
+        if v.is_finite() && (0.0..=1.0).contains(&v) {
+            Ok(Self(v))
+        } else {
+            Err(Error::invalid("probability", format!("{v} is outside [0, 1]")))
+        }
+    }
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// A game id: `HOME_AWAY_SEASON_W<week>`, with `_G2` for a rare second meeting in one week.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GameId(String);
+
+impl GameId {
+    pub fn new(home: &TeamId, away: &TeamId, season: Season, week: Week, meeting: u8) -> Self {
+        let mut s = format!("{}_{}_{}_W{}", home.0, away.0, season.0, week.0);
+        if meeting > 1 {
+            s.push_str(&format!("_G{meeting}"));
+        }
+        Self(s)
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("game_id", format!("'{}' is not a game id like KC_BUF_2024_W10", truncate(s)));
+        if s.len() > 32 {
+            return Err(bad());
+        }
+        let parts: Vec<&str> = s.split('_').collect();
+        if !(4..=5).contains(&parts.len()) {
+            return Err(bad());
+        }
+        let home = TeamId::parse(parts[0]).map_err(|_| bad())?;
+        let away = TeamId::parse(parts[1]).map_err(|_| bad())?;
+        if home.0 != parts[0] || away.0 != parts[1] {
+            return Err(bad());
+        }
+        let season = parts[2].parse::<i64>().ok().and_then(|v| Season::parse(v).ok()).ok_or_else(bad)?;
+        let week = parts[3]
+            .strip_prefix('W')
+            .and_then(|w| w.parse::<i64>().ok())
+            .and_then(|v| Week::parse(v).ok())
+            .ok_or_else(bad)?;
+        let meeting = match parts.get(4) {
+            None => 1,
+            Some(g) => g.strip_prefix('G').and_then(|n| n.parse::<u8>().ok()).filter(|n| (2..=9).contains(n)).ok_or_else(bad)?,
+        };
+        let id = Self::new(&home, &away, season, week, meeting);
+        if id.0 != s {
+            return Err(bad());
+        }
+        Ok(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for GameId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Any other node id taken from a request (experts, predictions, memories).
+pub fn parse_node_id(field: &'static str, s: &str) -> Result<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(Error::invalid(field, format!("'{}' is not a valid id", truncate(s))))
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Expert {
+    #[schema(example = "elo")]
+    pub id: String,
+    pub name: String,
+    pub personality: String,
+    pub decision_style: String,
+    /// What the expert looks at and how it turns that into a probability.
+    pub method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Team {
+    #[schema(example = "KC")]
+    pub id: String,
+    pub name: String,
+    pub conference: Option<String>,
+    pub division: Option<String>,
+    /// One of the 32 current franchises.
+    pub active: bool,
+    /// Other codes data sources use for this team (e.g. OAK for LV).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Game {
+    #[schema(example = "KC_BUF_2024_W10")]
+    pub id: String,
+    pub home_team: String,
+    pub away_team: String,
+    pub season: i32,
+    pub week: u8,
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub neutral: bool,
+    pub playoff: bool,
+    pub home_score: Option<u16>,
+    pub away_score: Option<u16>,
+    /// FiveThirtyEight's pre-game home win probability from the source file: a reference
+    /// anchor for evaluation, never a model input.
+    pub anchor_home_win_probability: Option<f64>,
+}
+
+impl Game {
+    pub fn is_final(&self) -> bool {
+        self.home_score.is_some() && self.away_score.is_some()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Memory {
+    pub id: String,
+    /// `game`, `feature`, `home_edge`, `division_record`, …
+    pub kind: String,
+    pub content: String,
+    /// Games the memory stands for.
+    pub games: Vec<String>,
+}
+
+impl Memory {
+    /// The memory of a played game, as experts retrieve it.
+    pub fn of_game(g: &Game) -> Option<Memory> {
+        let (hs, as_) = (g.home_score?, g.away_score?);
+        let venue = if g.neutral { "vs" } else { "at" };
+        Some(Memory {
+            id: format!("mem:game:{}", g.id),
+            kind: "game".into(),
+            content: format!(
+                "{} {}: {} {} {} {} {}{}",
+                g.date,
+                if g.playoff { "playoff" } else { "regular season" },
+                g.away_team,
+                as_,
+                venue,
+                g.home_team,
+                hs,
+                if hs == as_ { " (tie)" } else { "" }
+            ),
+            games: vec![g.id.clone()],
+        })
+    }
+}
+
+/// One category's prediction, derived from the expert's score distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryPrediction {
+    #[schema(example = "total_points")]
+    pub category: String,
+    /// A probability for yes/no categories, points for numeric ones.
+    pub value: f64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Prediction {
+    pub id: String,
+    /// An expert id, or `consensus`.
+    pub expert_id: String,
+    pub game_id: String,
+    /// The headline category (`winner`); every category is under `categories`.
+    pub category: String,
+    pub winner: String,
+    /// Probability that `winner` wins.
+    pub win_probability: f64,
+    pub home_win_probability: f64,
+    pub confidence: f64,
+    pub reasoning: String,
+    pub predicted_home_score: f64,
+    pub predicted_away_score: f64,
+    pub model_version: String,
+    pub created_at: DateTime<Utc>,
+    pub categories: Vec<CategoryPrediction>,
+}
+
+/// (Memory)-[:USED_IN]->(Prediction)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MemoryUsage {
+    pub memory_id: String,
+    pub prediction_id: String,
+    /// Change in the home win probability this memory caused (forecast with it minus without).
+    pub influence_weight: f64,
+    /// 1 = most influential.
+    pub retrieval_rank: u32,
+}
+
+/// (Team)-[:TEAM_MATCHUP]-(Team): the head-to-head record, `team_a` < `team_b`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Matchup {
+    pub team_a: String,
+    pub team_b: String,
+    pub games: u32,
+    pub team_a_wins: u32,
+    pub team_b_wins: u32,
+    pub ties: u32,
+}
+
+/// Head-to-head records of every pair that met, from final games.
+pub fn compute_matchups<'a>(games: impl IntoIterator<Item = &'a Game>) -> Vec<Matchup> {
+    let mut map: std::collections::BTreeMap<(String, String), Matchup> = Default::default();
+    for g in games {
+        let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else { continue };
+        let (a, b, a_pts, b_pts) = if g.home_team <= g.away_team {
+            (&g.home_team, &g.away_team, hs, as_)
+        } else {
+            (&g.away_team, &g.home_team, as_, hs)
+        };
+        let m = map.entry((a.clone(), b.clone())).or_insert_with(|| Matchup {
+            team_a: a.clone(),
+            team_b: b.clone(),
+            games: 0,
+            team_a_wins: 0,
+            team_b_wins: 0,
+            ties: 0,
+        });
+        m.games += 1;
+        match a_pts.cmp(&b_pts) {
+            std::cmp::Ordering::Greater => m.team_a_wins += 1,
+            std::cmp::Ordering::Less => m.team_b_wins += 1,
+            std::cmp::Ordering::Equal => m.ties += 1,
+        }
+    }
+    map.into_values().collect()
+}
+
+/// A prediction together with the memories it used, written atomically.
+#[derive(Clone, Debug)]
+pub struct PredictionRecord {
+    pub prediction: Prediction,
+    pub memories: Vec<(Memory, MemoryUsage)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GameFilter {
+    pub season: Option<Season>,
+    pub week: Option<Week>,
+    pub team: Option<TeamId>,
+}
+
+impl GameFilter {
+    pub fn matches(&self, g: &Game) -> bool {
+        self.season.is_none_or(|s| s.get() == g.season)
+            && self.week.is_none_or(|w| w.get() == g.week)
+            && self.team.as_ref().is_none_or(|t| t.as_str() == g.home_team || t.as_str() == g.away_team)
+    }
+}
+
+/// A page request: 1-based page number and page size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 500;
+
+    pub fn parse(page: Option<i64>, per_page: Option<i64>) -> Result<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(50);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(Error::invalid("page", "must be between 1 and 1000000"));
+        }
+        if !(1..=i64::from(Self::MAX_PER_PAGE)).contains(&per_page) {
+            return Err(Error::invalid("per_page", format!("must be between 1 and {}", Self::MAX_PER_PAGE)));
+        }
+        Ok(Self {
+            page: page as u32,
+            per_page: per_page as u32,
+        })
+    }
+
+    pub fn offset(&self) -> usize {
+        (self.page as usize - 1) * self.per_page as usize
+    }
+
+    /// Cuts one page out of `items`.
+    pub fn slice<T: Clone>(&self, items: &[T]) -> Page<T> {
+        let start = self.offset().min(items.len());
+        let end = (start + self.per_page as usize).min(items.len());
+        Page {
+            items: items[start..end].to_vec(),
+            total: items.len() as u64,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProvenanceNode {
+    pub id: String,
+    /// `Prediction`, `Expert`, `Game`, `Memory`.
+    pub label: String,
+    pub properties: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProvenanceEdge {
+    pub source: String,
+    pub target: String,
+    /// `PREDICTED`, `USED_IN`, `MADE`, `FOR_GAME`, `REFERS_TO`.
+    pub relation: String,
+    pub properties: serde_json::Value,
+}
+
+/// Why a prediction came out as it did: the subgraph around it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Provenance {
+    pub prediction_id: String,
+    pub nodes: Vec<ProvenanceNode>,
+    pub edges: Vec<ProvenanceEdge>,
+}
+
+/// Counts reported by an import.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportStats {
+    pub rows: u64,
+    pub games_created: u64,
+    pub games_updated: u64,
+    pub games_unchanged: u64,
+    pub teams_created: u64,
+    pub memories_created: u64,
+    pub matchups_written: u64,
+    /// Rows that named a team code no table knows (kept as inactive teams, not dropped).
+    pub rows_with_unrecognised_teams: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn game_ids_parse_only_in_canonical_form() {
+        let good = ["KC_BUF_2024_W10", "NG1_CHI_1921_W3", "CHI_FYJ_1927_W12_G2"];
+        for s in good {
+            assert_eq!(GameId::parse(s).unwrap().as_str(), s);
+        }
+        let bad = [
+            "", "KC_BUF_2024", "kc_BUF_2024_W10", "KC_BUF_2024_W0", "KC_BUF_1800_W1", "KC_BUF_2024_W01",
+            "KC_BUF_2024_W10_G1", "KC_BUF_2024_W10' OR 1=1", "KC_BUF_2024_10", "K_BUF_2024_W1",
+        ];
+        for s in bad {
+            assert!(GameId::parse(s).is_err(), "{s} should be rejected");
+        }
+    }
+
+    #[test]
+    fn probabilities_outside_the_unit_interval_are_rejected() {
+        for (v, ok) in [(0.0, true), (1.0, true), (0.4, true), (-0.1, false), (1.01, false), (f64::NAN, false)] {
+            assert_eq!(Probability::parse(v).is_ok(), ok, "{v}");
+        }
+    }
+
+    #[test]
+    fn matchups_count_wins_from_both_sides() {
+        let g = |h: &str, a: &str, hs, as_| Game {
+            id: format!("{h}_{a}"),
+            home_team: h.into(),
+            away_team: a.into(),
+            season: 2018,
+            week: 1,
+            date: NaiveDate::from_ymd_opt(2018, 9, 9).unwrap(),
+            neutral: false,
+            playoff: false,
+            home_score: Some(hs),
+            away_score: Some(as_),
+            anchor_home_win_probability: None,
+        };
+        let m = compute_matchups(&[g("KC", "BUF", 30, 20), g("BUF", "KC", 10, 3), g("KC", "BUF", 7, 7)]);
+        assert_eq!(m, vec![Matchup { team_a: "BUF".into(), team_b: "KC".into(), games: 3, team_a_wins: 1, team_b_wins: 1, ties: 1 }]);
+    }
+}

@@ -1,0 +1,502 @@
+//! The in-process graph: every node and relation held in memory for fast reads, written
+//! through to the embedded SQLite store first so that a restart loses nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::RwLock;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde_json::json;
+use store::{SqliteStore, WriteBatch};
+use tokio::sync::Mutex;
+
+use crate::domain::*;
+use crate::error::{Error, Result};
+use crate::import::ImportBatch;
+use crate::{expert_nodes, Graph, Progress};
+
+const EXPERT: &str = "Expert";
+const TEAM: &str = "Team";
+const GAME: &str = "Game";
+const MEMORY: &str = "Memory";
+const PREDICTION: &str = "Prediction";
+const PREDICTED: &str = "PREDICTED";
+const USED_IN: &str = "USED_IN";
+const TEAM_MATCHUP: &str = "TEAM_MATCHUP";
+
+#[derive(Default)]
+struct State {
+    experts: BTreeMap<String, Expert>,
+    teams: BTreeMap<String, Team>,
+    games: HashMap<String, Game>,
+    /// Game ids ordered by (date, id).
+    game_order: BTreeMap<(NaiveDate, String), ()>,
+    memories: HashMap<String, Memory>,
+    predictions: HashMap<String, Prediction>,
+    by_game: HashMap<String, Vec<String>>,
+    by_expert: HashMap<String, Vec<String>>,
+    /// prediction id → usages
+    used_in: HashMap<String, Vec<MemoryUsage>>,
+    matchups: BTreeMap<(String, String), Matchup>,
+}
+
+impl State {
+    fn put_game(&mut self, g: Game) {
+        if let Some(old) = self.games.get(&g.id) {
+            self.game_order.remove(&(old.date, old.id.clone()));
+        }
+        self.game_order.insert((g.date, g.id.clone()), ());
+        self.games.insert(g.id.clone(), g);
+    }
+
+    fn put_prediction(&mut self, p: Prediction) {
+        let fresh = !self.predictions.contains_key(&p.id);
+        if fresh {
+            self.by_game.entry(p.game_id.clone()).or_default().push(p.id.clone());
+            self.by_expert.entry(p.expert_id.clone()).or_default().push(p.id.clone());
+        }
+        self.predictions.insert(p.id.clone(), p);
+    }
+}
+
+pub struct EmbeddedGraph {
+    store: SqliteStore,
+    state: RwLock<State>,
+    /// Serialises writers so the database and memory change in the same order.
+    writer: Mutex<()>,
+}
+
+fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+fn memory_batch(b: &mut WriteBatch, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()> {
+    b.replace_incoming.push((USED_IN, prediction_id.to_string()));
+    for (m, u) in memories {
+        b.node(MEMORY, m.id.clone(), props(m)?);
+        b.edge(
+            USED_IN,
+            m.id.clone(),
+            prediction_id,
+            json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
+        );
+    }
+    Ok(())
+}
+
+impl EmbeddedGraph {
+    /// Opens the graph stored at `path` (creating it), loading everything into memory, and
+    /// makes sure the 15 experts and 32 franchises exist.
+    #[tracing::instrument(name = "graph.open")]
+    pub async fn open(path: &Path) -> Result<Self> {
+        let store = SqliteStore::open(path).await?;
+        let mut s = State::default();
+        for (id, v) in store.load_nodes(EXPERT).await? {
+            s.experts.insert(id, serde_json::from_value(v)?);
+        }
+        for (id, v) in store.load_nodes(TEAM).await? {
+            s.teams.insert(id, serde_json::from_value(v)?);
+        }
+        for (_, v) in store.load_nodes(GAME).await? {
+            s.put_game(serde_json::from_value(v)?);
+        }
+        for (id, v) in store.load_nodes(MEMORY).await? {
+            s.memories.insert(id, serde_json::from_value(v)?);
+        }
+        let mut preds: Vec<Prediction> = store
+            .load_nodes(PREDICTION)
+            .await?
+            .into_iter()
+            .map(|(_, v)| serde_json::from_value(v))
+            .collect::<Result<_, _>>()?;
+        preds.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        for p in preds {
+            s.put_prediction(p);
+        }
+        for (src, dst, v) in store.load_edges(USED_IN).await? {
+            s.used_in.entry(dst.clone()).or_default().push(MemoryUsage {
+                memory_id: src,
+                prediction_id: dst,
+                influence_weight: v["influence_weight"].as_f64().unwrap_or(0.0),
+                retrieval_rank: v["retrieval_rank"].as_u64().unwrap_or(0) as u32,
+            });
+        }
+        for list in s.used_in.values_mut() {
+            list.sort_by_key(|u| u.retrieval_rank);
+        }
+        for (a, b, v) in store.load_edges(TEAM_MATCHUP).await? {
+            let m: Matchup = serde_json::from_value(v)?;
+            s.matchups.insert((a, b), m);
+        }
+        let graph = Self {
+            store,
+            state: RwLock::new(s),
+            writer: Mutex::new(()),
+        };
+        graph.seed_catalogue().await?;
+        Ok(graph)
+    }
+
+    async fn seed_catalogue(&self) -> Result<()> {
+        let _w = self.writer.lock().await;
+        let mut b = WriteBatch::default();
+        let experts = expert_nodes();
+        let teams = crate::import::franchise_teams();
+        for e in &experts {
+            b.node(EXPERT, e.id.clone(), props(e)?);
+        }
+        for t in &teams {
+            b.node(TEAM, t.id.clone(), props(t)?);
+        }
+        self.store.write(&b).await?;
+        let mut s = self.write_state();
+        for e in experts {
+            s.experts.insert(e.id.clone(), e);
+        }
+        for t in teams {
+            s.teams.insert(t.id.clone(), t);
+        }
+        Ok(())
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().expect("graph state lock poisoned")
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().expect("graph state lock poisoned")
+    }
+
+    /// Closes the underlying store.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+#[async_trait]
+impl Graph for EmbeddedGraph {
+    fn backend(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn list_experts(&self) -> Result<Vec<Expert>> {
+        let s = self.read_state();
+        // Roster order, not alphabetical.
+        Ok(forecast::EXPERTS.iter().filter_map(|e| s.experts.get(e.id).cloned()).collect())
+    }
+
+    async fn get_expert(&self, id: &str) -> Result<Expert> {
+        self.read_state().experts.get(id).cloned().ok_or_else(|| Error::not_found("expert", id))
+    }
+
+    async fn list_teams(&self, include_inactive: bool) -> Result<Vec<Team>> {
+        Ok(self.read_state().teams.values().filter(|t| include_inactive || t.active).cloned().collect())
+    }
+
+    async fn get_team(&self, id: &TeamId) -> Result<Team> {
+        let s = self.read_state();
+        let id = crate::teams::resolve(id.as_str()).id().to_string();
+        s.teams.get(&id).cloned().ok_or_else(|| Error::not_found("team", id))
+    }
+
+    #[tracing::instrument(name = "graph.create_game", skip_all, fields(game = %game.id))]
+    async fn create_game(&self, game: Game) -> Result<Game> {
+        let _w = self.writer.lock().await;
+        {
+            let s = self.read_state();
+            if s.games.contains_key(&game.id) {
+                return Err(Error::Conflict { kind: "game", id: game.id });
+            }
+            for t in [&game.home_team, &game.away_team] {
+                if !s.teams.contains_key(t) {
+                    return Err(Error::invalid("team", format!("'{t}' is not a known team")));
+                }
+            }
+        }
+        let mut b = WriteBatch::default();
+        b.node(GAME, game.id.clone(), props(&game)?);
+        self.store.write(&b).await?;
+        self.write_state().put_game(game.clone());
+        Ok(game)
+    }
+
+    async fn get_game(&self, id: &GameId) -> Result<Game> {
+        self.read_state().games.get(id.as_str()).cloned().ok_or_else(|| Error::not_found("game", id.as_str()))
+    }
+
+    async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {
+        let s = self.read_state();
+        let mut total = 0u64;
+        let mut items = Vec::new();
+        let start = page.offset() as u64;
+        for ((_, id), _) in &s.game_order {
+            let g = &s.games[id];
+            if !filter.matches(g) {
+                continue;
+            }
+            if total >= start && items.len() < page.per_page as usize {
+                items.push(g.clone());
+            }
+            total += 1;
+        }
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>> {
+        let s = self.read_state();
+        Ok(s.game_order
+            .keys()
+            .take_while(|(d, _)| before.is_none_or(|b| *d < b))
+            .map(|(_, id)| &s.games[id])
+            .filter(|g| g.is_final())
+            .cloned()
+            .collect())
+    }
+
+    async fn count_games(&self) -> Result<u64> {
+        Ok(self.read_state().games.len() as u64)
+    }
+
+    #[tracing::instrument(name = "graph.import", skip_all, fields(rows = batch.games.len()))]
+    async fn import(&self, batch: &ImportBatch, batch_size: usize, progress: Progress<'_>) -> Result<ImportStats> {
+        let _w = self.writer.lock().await;
+        let mut stats = ImportStats {
+            rows: batch.rows,
+            rows_with_unrecognised_teams: batch.rows_with_unrecognised_teams,
+            ..Default::default()
+        };
+        let mut tb = WriteBatch::default();
+        for t in &batch.teams {
+            tb.node(TEAM, t.id.clone(), props(t)?);
+        }
+        stats.teams_created = self.store.write(&tb).await?.nodes_created;
+        {
+            let mut s = self.write_state();
+            for t in &batch.teams {
+                s.teams.insert(t.id.clone(), t.clone());
+            }
+        }
+        let mut done = 0u64;
+        for chunk in batch.games.chunks(batch_size.max(1)) {
+            // The in-memory state mirrors the database, so it tells what this chunk changes.
+            let (mut created, mut updated, mut mem_created) = (0u64, 0u64, 0u64);
+            let mut b = WriteBatch::default();
+            let mut mems = Vec::new();
+            {
+                let s = self.read_state();
+                for g in chunk {
+                    match s.games.get(&g.id) {
+                        None => created += 1,
+                        Some(old) if old != g => updated += 1,
+                        Some(_) => continue,
+                    }
+                    b.node(GAME, g.id.clone(), props(g)?);
+                    if let Some(m) = Memory::of_game(g) {
+                        mem_created += u64::from(!s.memories.contains_key(&m.id));
+                        b.node(MEMORY, m.id.clone(), props(&m)?);
+                        mems.push(m);
+                    }
+                }
+            }
+            if !b.is_empty() {
+                self.store.write(&b).await?;
+            }
+            stats.games_created += created;
+            stats.games_updated += updated;
+            stats.games_unchanged += chunk.len() as u64 - created - updated;
+            stats.memories_created += mem_created;
+            {
+                let mut s = self.write_state();
+                for g in chunk {
+                    s.put_game(g.clone());
+                }
+                for m in mems {
+                    s.memories.insert(m.id.clone(), m);
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        // Head-to-head records over every final game now stored.
+        let matchups = {
+            let s = self.read_state();
+            compute_matchups(s.game_order.keys().map(|(_, id)| &s.games[id]))
+        };
+        let mut mb = WriteBatch::default();
+        for m in &matchups {
+            mb.edge(TEAM_MATCHUP, m.team_a.clone(), m.team_b.clone(), props(m)?);
+        }
+        let w = self.store.write(&mb).await?;
+        stats.matchups_written = w.edges_created + w.edges_updated;
+        let mut s = self.write_state();
+        for m in matchups {
+            s.matchups.insert((m.team_a.clone(), m.team_b.clone()), m);
+        }
+        Ok(stats)
+    }
+
+    #[tracing::instrument(name = "graph.record_predictions", skip_all, fields(count = records.len()))]
+    async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
+        let _w = self.writer.lock().await;
+        let mut b = WriteBatch::default();
+        {
+            let s = self.read_state();
+            for r in records {
+                let p = &r.prediction;
+                if !s.games.contains_key(&p.game_id) {
+                    return Err(Error::not_found("game", p.game_id.clone()));
+                }
+                b.node(PREDICTION, p.id.clone(), props(p)?);
+                if s.experts.contains_key(&p.expert_id) {
+                    b.edge(PREDICTED, p.expert_id.clone(), p.game_id.clone(), json!({"prediction_id": p.id}));
+                }
+            }
+        }
+        for r in records {
+            memory_batch(&mut b, &r.prediction.id, &r.memories)?;
+        }
+        self.store.write(&b).await?;
+        let mut s = self.write_state();
+        for r in records {
+            s.put_prediction(r.prediction.clone());
+            for (m, _) in &r.memories {
+                s.memories.insert(m.id.clone(), m.clone());
+            }
+            s.used_in.insert(r.prediction.id.clone(), r.memories.iter().map(|(_, u)| u.clone()).collect());
+        }
+        Ok(())
+    }
+
+    async fn record_memory_usage(&self, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()> {
+        let _w = self.writer.lock().await;
+        if !self.read_state().predictions.contains_key(prediction_id) {
+            return Err(Error::not_found("prediction", prediction_id));
+        }
+        let mut b = WriteBatch::default();
+        memory_batch(&mut b, prediction_id, memories)?;
+        self.store.write(&b).await?;
+        let mut s = self.write_state();
+        for (m, _) in memories {
+            s.memories.insert(m.id.clone(), m.clone());
+        }
+        s.used_in.insert(prediction_id.to_string(), memories.iter().map(|(_, u)| u.clone()).collect());
+        Ok(())
+    }
+
+    async fn get_prediction(&self, id: &str) -> Result<Prediction> {
+        self.read_state().predictions.get(id).cloned().ok_or_else(|| Error::not_found("prediction", id))
+    }
+
+    async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>> {
+        let s = self.read_state();
+        if !s.games.contains_key(game.as_str()) {
+            return Err(Error::not_found("game", game.as_str()));
+        }
+        Ok(s.by_game
+            .get(game.as_str())
+            .map(|ids| ids.iter().map(|i| s.predictions[i].clone()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn expert_predictions(&self, expert: &str, page: PageRequest) -> Result<Page<Prediction>> {
+        let s = self.read_state();
+        if !s.experts.contains_key(expert) {
+            return Err(Error::not_found("expert", expert));
+        }
+        let ids = s.by_expert.get(expert).map(Vec::as_slice).unwrap_or_default();
+        let p = page.slice(ids);
+        Ok(Page {
+            items: p.items.iter().map(|i| s.predictions[i].clone()).collect(),
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        })
+    }
+
+    async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
+        let s = self.read_state();
+        let p = s.predictions.get(prediction_id).ok_or_else(|| Error::not_found("prediction", prediction_id))?;
+        let mut nodes = vec![ProvenanceNode {
+            id: p.id.clone(),
+            label: PREDICTION.into(),
+            properties: props(p)?,
+        }];
+        let mut edges = Vec::new();
+        if let Some(e) = s.experts.get(&p.expert_id) {
+            nodes.push(ProvenanceNode {
+                id: e.id.clone(),
+                label: EXPERT.into(),
+                properties: props(e)?,
+            });
+            edges.push(ProvenanceEdge {
+                source: e.id.clone(),
+                target: p.game_id.clone(),
+                relation: PREDICTED.into(),
+                properties: json!({"prediction_id": p.id}),
+            });
+            edges.push(ProvenanceEdge {
+                source: e.id.clone(),
+                target: p.id.clone(),
+                relation: "MADE".into(),
+                properties: json!({}),
+            });
+        }
+        let mut game_ids: Vec<String> = vec![p.game_id.clone()];
+        edges.push(ProvenanceEdge {
+            source: p.id.clone(),
+            target: p.game_id.clone(),
+            relation: "FOR_GAME".into(),
+            properties: json!({}),
+        });
+        for u in s.used_in.get(&p.id).map(Vec::as_slice).unwrap_or_default() {
+            let Some(m) = s.memories.get(&u.memory_id) else { continue };
+            nodes.push(ProvenanceNode {
+                id: m.id.clone(),
+                label: MEMORY.into(),
+                properties: props(m)?,
+            });
+            edges.push(ProvenanceEdge {
+                source: m.id.clone(),
+                target: p.id.clone(),
+                relation: USED_IN.into(),
+                properties: json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
+            });
+            for g in &m.games {
+                edges.push(ProvenanceEdge {
+                    source: m.id.clone(),
+                    target: g.clone(),
+                    relation: "REFERS_TO".into(),
+                    properties: json!({}),
+                });
+                if !game_ids.contains(g) {
+                    game_ids.push(g.clone());
+                }
+            }
+        }
+        for g in game_ids {
+            if let Some(game) = s.games.get(&g) {
+                nodes.push(ProvenanceNode {
+                    id: game.id.clone(),
+                    label: GAME.into(),
+                    properties: props(game)?,
+                });
+            }
+        }
+        Ok(Provenance {
+            prediction_id: p.id.clone(),
+            nodes,
+            edges,
+        })
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.store.ping().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+use crate::import::RowError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{kind} '{id}' was not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{kind} '{id}' already exists")]
+    Conflict { kind: &'static str, id: String },
+    #[error("invalid {field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("the games file has {} malformed row(s); first: {}", .0.len(), .0[0])]
+    Malformed(Vec<RowError>),
+    #[error("Failed to read the games file")]
+    Csv(#[from] csv::Error),
+    #[error("the graph backend is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("stored data could not be decoded")]
+    Decode(#[from] serde_json::Error),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
+        Error::NotFound { kind, id: id.into() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Failed to open the embedded store at {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("Failed to migrate the embedded store")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("Database query failed")]
+    Query(#[from] sqlx::Error),
+    #[error("Stored JSON is not valid")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
