@@ -1,1 +1,26 @@
-fn main() {}
+use anyhow::Context;
+use api::cli::{Cli, Command};
+use api::settings::Settings;
+use api::startup::Application;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load()?;
+    cli.apply(&mut settings);
+    api::telemetry::init(settings.log_format(), &settings.log_level);
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(addr = %settings.bind_addr, port = app.port(), "listening");
+            app.run_until_stopped()
+                .await
+                .context("Failed to run the HTTP server")?;
+        }
+        Some(Command::Import { file, batch_size }) => {
+            api::cli::import(&settings, &file, batch_size).await?;
+        }
+    }
+    Ok(())
+}

@@ -122,7 +122,12 @@ const TOTAL_BANDS: [(&str, f64, f64); 5] = [
 fn best_band(bands: &[(&'static str, f64, f64)], mean: f64, sd: f64) -> (&'static str, f64) {
     bands
         .iter()
-        .map(|&(name, lo, hi)| (name, norm_cdf((hi - mean) / sd) - norm_cdf((lo - mean) / sd)))
+        .map(|&(name, lo, hi)| {
+            (
+                name,
+                norm_cdf((hi - mean) / sd) - norm_cdf((lo - mean) / sd),
+            )
+        })
         .fold(("", -1.0), |best, x| if x.1 > best.1 { x } else { best })
 }
 
@@ -213,6 +218,11 @@ mod tests {
         let v = |d: &ScoreDist| Category::HomeCovers7.outcome(d, "H", "A").value;
         assert!(v(&strong) > v(&weak));
         assert_eq!(Category::Winner.outcome(&strong, "H", "A").label, "H");
-        assert_eq!(Category::Winner.outcome(&ScoreDist::new(-3.0, 40.0), "H", "A").label, "A");
+        assert_eq!(
+            Category::Winner
+                .outcome(&ScoreDist::new(-3.0, 40.0), "H", "A")
+                .label,
+            "A"
+        );
     }
 }

@@ -6,9 +6,11 @@ use chrono::NaiveDate;
 
 use crate::categories::ScoreDist;
 use crate::error::{Error, Result};
-use crate::experts::{self, assess, league_points, lr_features, Ctx, Mem, Ratings, Skip, EXPERTS, LR_FEATURES};
+use crate::experts::{
+    self, assess, league_points, lr_features, Ctx, Mem, Ratings, Skip, EXPERTS, LR_FEATURES,
+};
 use crate::history::{History, Matchup, Played};
-use crate::prob::{logit, prob_to_margin, sigmoid, shrink};
+use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
 
 pub const N_EXPERTS: usize = EXPERTS.len();
 /// Memories kept per expert forecast (the most influential ones).
@@ -191,7 +193,14 @@ impl Engine {
                 probs[e] = sigmoid(logits[e]);
                 self.loss[e] += LOSS_DECAY * ((probs[e] - y).powi(2) - self.loss[e]);
             }
-            let p_lr = sigmoid(self.ratings.lr_weights.iter().zip(&x).map(|(w, x)| w * x).sum());
+            let p_lr = sigmoid(
+                self.ratings
+                    .lr_weights
+                    .iter()
+                    .zip(&x)
+                    .map(|(w, x)| w * x)
+                    .sum(),
+            );
             for k in 0..LR_FEATURES {
                 self.ratings.lr_weights[k] += LR_RATE * (y - p_lr) * x[k];
             }
@@ -259,11 +268,24 @@ impl Engine {
                         }
                         (None, MemoryRef::Game(i))
                     }
-                    Mem::Pattern { kind, key, content, games } => {
+                    Mem::Pattern {
+                        kind,
+                        key,
+                        content,
+                        games,
+                    } => {
                         if !seen.insert(format!("p{key}")) {
                             continue;
                         }
-                        (Some(key.clone()), MemoryRef::Pattern { kind, key, content, games })
+                        (
+                            Some(key.clone()),
+                            MemoryRef::Pattern {
+                                kind,
+                                key,
+                                content,
+                                games,
+                            },
+                        )
                     }
                 };
                 let skip = match (&skip_key, &memory) {

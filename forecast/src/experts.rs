@@ -183,7 +183,10 @@ impl Ratings {
         let t = usize::from(t);
         let (r, rd) = self.glicko[t];
         if self.glicko_season[t] != i32::MIN && self.glicko_season[t] < season {
-            (1500.0 + (r - 1500.0) * 0.75, (rd * rd + 90.0 * 90.0).sqrt().min(220.0))
+            (
+                1500.0 + (r - 1500.0) * 0.75,
+                (rd * rd + 90.0 * 90.0).sqrt().min(220.0),
+            )
         } else {
             (r, rd)
         }
@@ -225,7 +228,8 @@ impl Ratings {
         let (ra, rda) = self.glicko_as_of(m.away, m.season);
         let hfa = if m.neutral { 0.0 } else { HFA_ELO };
         let q = LN10_400;
-        let g_of = |rd: f64| 1.0 / (1.0 + 3.0 * q * q * rd * rd / (std::f64::consts::PI.powi(2))).sqrt();
+        let g_of =
+            |rd: f64| 1.0 / (1.0 + 3.0 * q * q * rd * rd / (std::f64::consts::PI.powi(2))).sqrt();
         let upd = |r: f64, rd: f64, ro: f64, rdo: f64, s: f64| {
             let gg = g_of(rdo);
             let e = 1.0 / (1.0 + 10f64.powf(-gg * (r - ro) / 400.0));
@@ -304,7 +308,13 @@ fn hfa_pts(m: &Matchup) -> f64 {
 
 /// Weighted point differential of `team` over its last `n` games (older seasons count 0.6).
 /// Returns (shrunk mean margin, effective games, games used).
-fn margin_rating(h: &History, team: TeamIx, season: i32, n: usize, skip: Skip) -> (f64, f64, Vec<u32>) {
+fn margin_rating(
+    h: &History,
+    team: TeamIx,
+    season: i32,
+    n: usize,
+    skip: Skip,
+) -> (f64, f64, Vec<u32>) {
     let (mut sum, mut w_sum) = (0.0, 0.0);
     let mut used = Vec::new();
     for &i in h.recent(team, n) {
@@ -362,7 +372,8 @@ fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             gap += d;
         }
     }
-    let n = (c.hist.team_games(m.home).len().min(32) + c.hist.team_games(m.away).len().min(32)) as f64;
+    let n =
+        (c.hist.team_games(m.home).len().min(32) + c.hist.team_games(m.away).len().min(32)) as f64;
     let mut a = Assessment {
         logit: gap * LN10_400,
         evidence: evidence(n, 64.0),
@@ -375,7 +386,8 @@ fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             "Elo {rh:.0} vs {ra:.0}, home field {:+.0}: gap {gap:+.0} Elo points",
             if m.neutral { 0.0 } else { HFA_ELO }
         );
-        a.memories.extend(ch.iter().chain(&ca).map(|&(g, _)| Mem::Game(g)));
+        a.memories
+            .extend(ch.iter().chain(&ca).map(|&(g, _)| Mem::Game(g)));
     }
     a
 }
@@ -411,7 +423,8 @@ fn glicko(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             "rating {rh:.0}±{rdh:.0} vs {ra:.0}±{rda:.0}; uncertainty shrinks the {gap:+.0}-point gap by {:.0}%",
             (1.0 - g) * 100.0
         );
-        a.memories.extend(lh.iter().chain(la).map(|&(g, _)| Mem::Game(g)));
+        a.memories
+            .extend(lh.iter().chain(la).map(|&(g, _)| Mem::Game(g)));
     }
     a
 }
@@ -473,7 +486,9 @@ fn point_differential(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("shrunk point differential {mh:+.1} vs {ma:+.1} per game; expected margin {margin:+.1}");
+        a.reasoning = format!(
+            "shrunk point differential {mh:+.1} vs {ma:+.1} per game; expected margin {margin:+.1}"
+        );
         a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
     }
     a
@@ -504,7 +519,8 @@ fn recent_form(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("weighted last-5 margin {fh:+.1} vs {fa:+.1}; expected margin {margin:+.1}");
+        a.reasoning =
+            format!("weighted last-5 margin {fh:+.1} vs {fa:+.1}; expected margin {margin:+.1}");
         a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
     }
     a
@@ -624,13 +640,20 @@ fn division_rival(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     if c.explain {
         a.reasoning = format!(
             "{}point differential {mh:+.1} vs {ma:+.1}; expected margin {margin:+.1}",
-            if m.same_division { "division game, gap damped 25%; " } else { "non-division game; " }
+            if m.same_division {
+                "division game, gap damped 25%; "
+            } else {
+                "non-division game; "
+            }
         );
         if !div_games.is_empty() {
             a.memories.push(Mem::Pattern {
                 kind: "division_record",
                 key: key.into(),
-                content: format!("home team's division games this season: {}", div_games.len()),
+                content: format!(
+                    "home team's division games this season: {}",
+                    div_games.len()
+                ),
                 games: div_games,
             });
         }
@@ -708,7 +731,11 @@ fn head_to_head(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
 }
 
 /// Features for the logistic expert, each with the games it came from.
-pub fn lr_features(c: &Ctx, m: &Matchup, skip: Skip) -> ([f64; LR_FEATURES], [Vec<u32>; LR_FEATURES]) {
+pub fn lr_features(
+    c: &Ctx,
+    m: &Matchup,
+    skip: Skip,
+) -> ([f64; LR_FEATURES], [Vec<u32>; LR_FEATURES]) {
     let gap = c.ratings.elo_gap(m) - if m.neutral { 0.0 } else { HFA_ELO };
     let (ph, _, uph) = pyth(c.hist, m.home, 16, skip);
     let (pa, _, upa) = pyth(c.hist, m.away, 16, skip);
@@ -727,8 +754,18 @@ pub fn lr_features(c: &Ctx, m: &Matchup, skip: Skip) -> ([f64; LR_FEATURES], [Ve
         (rh - ra) / 7.0,
     ];
     let join = |a: Vec<u32>, b: Vec<u32>| a.into_iter().chain(b).collect::<Vec<_>>();
-    let mut elo_games: Vec<u32> = c.ratings.elo_contributions(m.home, m.season, 3).iter().map(|x| x.0).collect();
-    elo_games.extend(c.ratings.elo_contributions(m.away, m.season, 3).iter().map(|x| x.0));
+    let mut elo_games: Vec<u32> = c
+        .ratings
+        .elo_contributions(m.home, m.season, 3)
+        .iter()
+        .map(|x| x.0)
+        .collect();
+    elo_games.extend(
+        c.ratings
+            .elo_contributions(m.away, m.season, 3)
+            .iter()
+            .map(|x| x.0),
+    );
     let games = [
         Vec::new(),
         elo_games,
@@ -749,7 +786,8 @@ fn logistic(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             z += w[k] * x[k];
         }
     }
-    let n = (c.hist.team_games(m.home).len().min(16) + c.hist.team_games(m.away).len().min(16)) as f64;
+    let n =
+        (c.hist.team_games(m.home).len().min(16) + c.hist.team_games(m.away).len().min(16)) as f64;
     let mut a = Assessment {
         logit: z,
         evidence: evidence(n, 32.0),
@@ -762,7 +800,13 @@ fn logistic(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             a.memories.push(Mem::Pattern {
                 kind: "feature",
                 key: LR_NAMES[k].into(),
-                content: format!("{}: value {:.3}, learned weight {:+.3}, term {:+.3}", LR_NAMES[k], x[k], w[k], w[k] * x[k]),
+                content: format!(
+                    "{}: value {:.3}, learned weight {:+.3}, term {:+.3}",
+                    LR_NAMES[k],
+                    x[k],
+                    w[k],
+                    w[k] * x[k]
+                ),
                 games: games[k].clone(),
             });
         }
@@ -776,10 +820,22 @@ fn contrarian(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let base = elo(c, m, skip);
     let fav_home = base.logit >= 0.0;
     let fav = if fav_home { m.home } else { m.away };
-    let last = c.hist.team_games(fav).iter().rev().find(|&&i| !skip.game(i)).copied();
-    let hype = last.map_or(0.0, |i| (c.hist.game(i).for_team(fav).0 / 21.0).clamp(0.0, 1.0));
+    let last = c
+        .hist
+        .team_games(fav)
+        .iter()
+        .rev()
+        .find(|&&i| !skip.game(i))
+        .copied();
+    let hype = last.map_or(0.0, |i| {
+        (c.hist.game(i).for_team(fav).0 / 21.0).clamp(0.0, 1.0)
+    });
     let fade = 0.12 * (base.logit.abs() - 0.6).max(0.0) + 0.06 * hype;
-    let z = if fav_home { base.logit - fade } else { base.logit + fade };
+    let z = if fav_home {
+        base.logit - fade
+    } else {
+        base.logit + fade
+    };
     let mut a = Assessment {
         logit: z,
         evidence: base.evidence,
@@ -788,7 +844,11 @@ fn contrarian(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     if c.explain {
         a.reasoning = format!("Elo says {:.1}% for the home side; fading the favourite by {fade:.2} logit (last-win hype {hype:.2})", crate::prob::sigmoid(base.logit) * 100.0);
         a.memories.extend(last.map(Mem::Game));
-        a.memories.extend(base.memories.into_iter().filter(|mm| Some(mm) != last.map(Mem::Game).as_ref()));
+        a.memories.extend(
+            base.memories
+                .into_iter()
+                .filter(|mm| Some(mm) != last.map(Mem::Game).as_ref()),
+        );
     }
     a
 }
@@ -866,9 +926,17 @@ fn streak(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("streaks {sh:+.0} vs {sa:+.0}; season win rate {:.0}% vs {:.0}%", wh * 100.0, wa * 100.0);
+        a.reasoning = format!(
+            "streaks {sh:+.0} vs {sa:+.0}; season win rate {:.0}% vs {:.0}%",
+            wh * 100.0,
+            wa * 100.0
+        );
         a.memories.extend(games_mem(&ush).chain(games_mem(&usa)));
-        let mut rest: Vec<u32> = uh.into_iter().chain(ua).filter(|i| !ush.contains(i) && !usa.contains(i)).collect();
+        let mut rest: Vec<u32> = uh
+            .into_iter()
+            .chain(ua)
+            .filter(|i| !ush.contains(i) && !usa.contains(i))
+            .collect();
         rest.sort_unstable();
         a.memories.extend(rest.into_iter().map(Mem::Game));
     }
@@ -892,7 +960,12 @@ fn off_def(h: &History, team: TeamIx, league: f64, skip: Skip) -> (f64, f64, f64
     if n == 0.0 {
         return (0.0, 0.0, 0.0, used);
     }
-    (shrink(pf / n - league, n, 5.0), shrink(league - pa / n, n, 5.0), n, used)
+    (
+        shrink(pf / n - league, n, 5.0),
+        shrink(league - pa / n, n, 5.0),
+        n,
+        used,
+    )
 }
 
 /// League scoring average per team per game over the last 256 games.
@@ -902,7 +975,11 @@ pub fn league_points(h: &History) -> f64 {
     if recent.is_empty() {
         return 20.0;
     }
-    recent.iter().map(|p| f64::from(p.home_score) + f64::from(p.away_score)).sum::<f64>() / (2.0 * recent.len() as f64)
+    recent
+        .iter()
+        .map(|p| f64::from(p.home_score) + f64::from(p.away_score))
+        .sum::<f64>()
+        / (2.0 * recent.len() as f64)
 }
 
 fn offense_defense(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {

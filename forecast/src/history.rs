@@ -49,11 +49,7 @@ impl Played {
         } else {
             (self.away_score, self.home_score)
         };
-        (
-            f64::from(pf) - f64::from(pa),
-            f64::from(pf),
-            f64::from(pa),
-        )
+        (f64::from(pf) - f64::from(pa), f64::from(pf), f64::from(pa))
     }
 
     /// Result (1/0.5/0) from `team`'s side.

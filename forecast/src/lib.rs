@@ -4,6 +4,9 @@
 //! Nothing here performs I/O: callers hand games in date order and ask for forecasts. Every
 //! forecast uses only games dated strictly before the target game, and is deterministic.
 
+// Numeric code walks parallel arrays (experts, features) by index on purpose.
+#![allow(clippy::needless_range_loop)]
+
 pub mod categories;
 pub mod engine;
 pub mod error;

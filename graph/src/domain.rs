@@ -14,12 +14,20 @@ impl TeamId {
     pub fn parse(s: &str) -> Result<Self> {
         let up = s.trim().to_ascii_uppercase();
         let ok = (2..=4).contains(&up.len())
-            && up.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && up
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             && up.as_bytes()[0].is_ascii_uppercase();
         if ok {
             Ok(Self(up))
         } else {
-            Err(Error::invalid("team", format!("'{}' is not a team code (2-4 letters, e.g. KC)", truncate(s))))
+            Err(Error::invalid(
+                "team",
+                format!(
+                    "'{}' is not a team code (2-4 letters, e.g. KC)",
+                    truncate(s)
+                ),
+            ))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -39,7 +47,10 @@ impl Season {
         if (i64::from(Self::FIRST)..=i64::from(Self::LAST)).contains(&v) {
             Ok(Self(v as i32))
         } else {
-            Err(Error::invalid("season", format!("{v} is outside {}..={}", Self::FIRST, Self::LAST)))
+            Err(Error::invalid(
+                "season",
+                format!("{v} is outside {}..={}", Self::FIRST, Self::LAST),
+            ))
         }
     }
     pub fn get(self) -> i32 {
@@ -73,7 +84,10 @@ impl Probability {
         if v.is_finite() && (0.0..=1.0).contains(&v) {
             Ok(Self(v))
         } else {
-            Err(Error::invalid("probability", format!("{v} is outside [0, 1]")))
+            Err(Error::invalid(
+                "probability",
+                format!("{v} is outside [0, 1]"),
+            ))
         }
     }
     pub fn get(self) -> f64 {
@@ -95,7 +109,12 @@ impl GameId {
     }
 
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("game_id", format!("'{}' is not a game id like KC_BUF_2024_W10", truncate(s)));
+        let bad = || {
+            Error::invalid(
+                "game_id",
+                format!("'{}' is not a game id like KC_BUF_2024_W10", truncate(s)),
+            )
+        };
         if s.len() > 32 {
             return Err(bad());
         }
@@ -108,7 +127,11 @@ impl GameId {
         if home.0 != parts[0] || away.0 != parts[1] {
             return Err(bad());
         }
-        let season = parts[2].parse::<i64>().ok().and_then(|v| Season::parse(v).ok()).ok_or_else(bad)?;
+        let season = parts[2]
+            .parse::<i64>()
+            .ok()
+            .and_then(|v| Season::parse(v).ok())
+            .ok_or_else(bad)?;
         let week = parts[3]
             .strip_prefix('W')
             .and_then(|w| w.parse::<i64>().ok())
@@ -116,7 +139,11 @@ impl GameId {
             .ok_or_else(bad)?;
         let meeting = match parts.get(4) {
             None => 1,
-            Some(g) => g.strip_prefix('G').and_then(|n| n.parse::<u8>().ok()).filter(|n| (2..=9).contains(n)).ok_or_else(bad)?,
+            Some(g) => g
+                .strip_prefix('G')
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (2..=9).contains(n))
+                .ok_or_else(bad)?,
         };
         let id = Self::new(&home, &away, season, week, meeting);
         if id.0 != s {
@@ -140,11 +167,15 @@ impl std::fmt::Display for GameId {
 pub fn parse_node_id(field: &'static str, s: &str) -> Result<String> {
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
     if ok {
         Ok(s.to_string())
     } else {
-        Err(Error::invalid(field, format!("'{}' is not a valid id", truncate(s))))
+        Err(Error::invalid(
+            field,
+            format!("'{}' is not a valid id", truncate(s)),
+        ))
     }
 }
 
@@ -223,7 +254,11 @@ impl Memory {
             content: format!(
                 "{} {}: {} {} {} {} {}{}",
                 g.date,
-                if g.playoff { "playoff" } else { "regular season" },
+                if g.playoff {
+                    "playoff"
+                } else {
+                    "regular season"
+                },
                 g.away_team,
                 as_,
                 venue,
@@ -293,20 +328,24 @@ pub struct Matchup {
 pub fn compute_matchups<'a>(games: impl IntoIterator<Item = &'a Game>) -> Vec<Matchup> {
     let mut map: std::collections::BTreeMap<(String, String), Matchup> = Default::default();
     for g in games {
-        let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else { continue };
+        let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else {
+            continue;
+        };
         let (a, b, a_pts, b_pts) = if g.home_team <= g.away_team {
             (&g.home_team, &g.away_team, hs, as_)
         } else {
             (&g.away_team, &g.home_team, as_, hs)
         };
-        let m = map.entry((a.clone(), b.clone())).or_insert_with(|| Matchup {
-            team_a: a.clone(),
-            team_b: b.clone(),
-            games: 0,
-            team_a_wins: 0,
-            team_b_wins: 0,
-            ties: 0,
-        });
+        let m = map
+            .entry((a.clone(), b.clone()))
+            .or_insert_with(|| Matchup {
+                team_a: a.clone(),
+                team_b: b.clone(),
+                games: 0,
+                team_a_wins: 0,
+                team_b_wins: 0,
+                ties: 0,
+            });
         m.games += 1;
         match a_pts.cmp(&b_pts) {
             std::cmp::Ordering::Greater => m.team_a_wins += 1,
@@ -335,7 +374,10 @@ impl GameFilter {
     pub fn matches(&self, g: &Game) -> bool {
         self.season.is_none_or(|s| s.get() == g.season)
             && self.week.is_none_or(|w| w.get() == g.week)
-            && self.team.as_ref().is_none_or(|t| t.as_str() == g.home_team || t.as_str() == g.away_team)
+            && self
+                .team
+                .as_ref()
+                .is_none_or(|t| t.as_str() == g.home_team || t.as_str() == g.away_team)
     }
 }
 
@@ -356,7 +398,10 @@ impl PageRequest {
             return Err(Error::invalid("page", "must be between 1 and 1000000"));
         }
         if !(1..=i64::from(Self::MAX_PER_PAGE)).contains(&per_page) {
-            return Err(Error::invalid("per_page", format!("must be between 1 and {}", Self::MAX_PER_PAGE)));
+            return Err(Error::invalid(
+                "per_page",
+                format!("must be between 1 and {}", Self::MAX_PER_PAGE),
+            ));
         }
         Ok(Self {
             page: page as u32,
@@ -439,8 +484,16 @@ mod tests {
             assert_eq!(GameId::parse(s).unwrap().as_str(), s);
         }
         let bad = [
-            "", "KC_BUF_2024", "kc_BUF_2024_W10", "KC_BUF_2024_W0", "KC_BUF_1800_W1", "KC_BUF_2024_W01",
-            "KC_BUF_2024_W10_G1", "KC_BUF_2024_W10' OR 1=1", "KC_BUF_2024_10", "K_BUF_2024_W1",
+            "",
+            "KC_BUF_2024",
+            "kc_BUF_2024_W10",
+            "KC_BUF_2024_W0",
+            "KC_BUF_1800_W1",
+            "KC_BUF_2024_W01",
+            "KC_BUF_2024_W10_G1",
+            "KC_BUF_2024_W10' OR 1=1",
+            "KC_BUF_2024_10",
+            "K_BUF_2024_W1",
         ];
         for s in bad {
             assert!(GameId::parse(s).is_err(), "{s} should be rejected");
@@ -449,7 +502,14 @@ mod tests {
 
     #[test]
     fn probabilities_outside_the_unit_interval_are_rejected() {
-        for (v, ok) in [(0.0, true), (1.0, true), (0.4, true), (-0.1, false), (1.01, false), (f64::NAN, false)] {
+        for (v, ok) in [
+            (0.0, true),
+            (1.0, true),
+            (0.4, true),
+            (-0.1, false),
+            (1.01, false),
+            (f64::NAN, false),
+        ] {
             assert_eq!(Probability::parse(v).is_ok(), ok, "{v}");
         }
     }
@@ -469,7 +529,21 @@ mod tests {
             away_score: Some(as_),
             anchor_home_win_probability: None,
         };
-        let m = compute_matchups(&[g("KC", "BUF", 30, 20), g("BUF", "KC", 10, 3), g("KC", "BUF", 7, 7)]);
-        assert_eq!(m, vec![Matchup { team_a: "BUF".into(), team_b: "KC".into(), games: 3, team_a_wins: 1, team_b_wins: 1, ties: 1 }]);
+        let m = compute_matchups(&[
+            g("KC", "BUF", 30, 20),
+            g("BUF", "KC", 10, 3),
+            g("KC", "BUF", 7, 7),
+        ]);
+        assert_eq!(
+            m,
+            vec![Matchup {
+                team_a: "BUF".into(),
+                team_b: "KC".into(),
+                games: 3,
+                team_a_wins: 1,
+                team_b_wins: 1,
+                ties: 1
+            }]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The in-process graph: every node and relation held in memory for fast reads, written
 //! through to the embedded SQLite store first so that a restart loses nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -31,7 +31,7 @@ struct State {
     teams: BTreeMap<String, Team>,
     games: HashMap<String, Game>,
     /// Game ids ordered by (date, id).
-    game_order: BTreeMap<(NaiveDate, String), ()>,
+    game_order: BTreeSet<(NaiveDate, String)>,
     memories: HashMap<String, Memory>,
     predictions: HashMap<String, Prediction>,
     by_game: HashMap<String, Vec<String>>,
@@ -46,15 +46,21 @@ impl State {
         if let Some(old) = self.games.get(&g.id) {
             self.game_order.remove(&(old.date, old.id.clone()));
         }
-        self.game_order.insert((g.date, g.id.clone()), ());
+        self.game_order.insert((g.date, g.id.clone()));
         self.games.insert(g.id.clone(), g);
     }
 
     fn put_prediction(&mut self, p: Prediction) {
         let fresh = !self.predictions.contains_key(&p.id);
         if fresh {
-            self.by_game.entry(p.game_id.clone()).or_default().push(p.id.clone());
-            self.by_expert.entry(p.expert_id.clone()).or_default().push(p.id.clone());
+            self.by_game
+                .entry(p.game_id.clone())
+                .or_default()
+                .push(p.id.clone());
+            self.by_expert
+                .entry(p.expert_id.clone())
+                .or_default()
+                .push(p.id.clone());
         }
         self.predictions.insert(p.id.clone(), p);
     }
@@ -71,8 +77,13 @@ fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     Ok(serde_json::to_value(v)?)
 }
 
-fn memory_batch(b: &mut WriteBatch, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()> {
-    b.replace_incoming.push((USED_IN, prediction_id.to_string()));
+fn memory_batch(
+    b: &mut WriteBatch,
+    prediction_id: &str,
+    memories: &[(Memory, MemoryUsage)],
+) -> Result<()> {
+    b.replace_incoming
+        .push((USED_IN, prediction_id.to_string()));
     for (m, u) in memories {
         b.node(MEMORY, m.id.clone(), props(m)?);
         b.edge(
@@ -183,21 +194,37 @@ impl Graph for EmbeddedGraph {
     async fn list_experts(&self) -> Result<Vec<Expert>> {
         let s = self.read_state();
         // Roster order, not alphabetical.
-        Ok(forecast::EXPERTS.iter().filter_map(|e| s.experts.get(e.id).cloned()).collect())
+        Ok(forecast::EXPERTS
+            .iter()
+            .filter_map(|e| s.experts.get(e.id).cloned())
+            .collect())
     }
 
     async fn get_expert(&self, id: &str) -> Result<Expert> {
-        self.read_state().experts.get(id).cloned().ok_or_else(|| Error::not_found("expert", id))
+        self.read_state()
+            .experts
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("expert", id))
     }
 
     async fn list_teams(&self, include_inactive: bool) -> Result<Vec<Team>> {
-        Ok(self.read_state().teams.values().filter(|t| include_inactive || t.active).cloned().collect())
+        Ok(self
+            .read_state()
+            .teams
+            .values()
+            .filter(|t| include_inactive || t.active)
+            .cloned()
+            .collect())
     }
 
     async fn get_team(&self, id: &TeamId) -> Result<Team> {
         let s = self.read_state();
         let id = crate::teams::resolve(id.as_str()).id().to_string();
-        s.teams.get(&id).cloned().ok_or_else(|| Error::not_found("team", id))
+        s.teams
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("team", id))
     }
 
     #[tracing::instrument(name = "graph.create_game", skip_all, fields(game = %game.id))]
@@ -206,7 +233,10 @@ impl Graph for EmbeddedGraph {
         {
             let s = self.read_state();
             if s.games.contains_key(&game.id) {
-                return Err(Error::Conflict { kind: "game", id: game.id });
+                return Err(Error::Conflict {
+                    kind: "game",
+                    id: game.id,
+                });
             }
             for t in [&game.home_team, &game.away_team] {
                 if !s.teams.contains_key(t) {
@@ -222,7 +252,11 @@ impl Graph for EmbeddedGraph {
     }
 
     async fn get_game(&self, id: &GameId) -> Result<Game> {
-        self.read_state().games.get(id.as_str()).cloned().ok_or_else(|| Error::not_found("game", id.as_str()))
+        self.read_state()
+            .games
+            .get(id.as_str())
+            .cloned()
+            .ok_or_else(|| Error::not_found("game", id.as_str()))
     }
 
     async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {
@@ -230,7 +264,7 @@ impl Graph for EmbeddedGraph {
         let mut total = 0u64;
         let mut items = Vec::new();
         let start = page.offset() as u64;
-        for ((_, id), _) in &s.game_order {
+        for (_, id) in &s.game_order {
             let g = &s.games[id];
             if !filter.matches(g) {
                 continue;
@@ -251,7 +285,7 @@ impl Graph for EmbeddedGraph {
     async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>> {
         let s = self.read_state();
         Ok(s.game_order
-            .keys()
+            .iter()
             .take_while(|(d, _)| before.is_none_or(|b| *d < b))
             .map(|(_, id)| &s.games[id])
             .filter(|g| g.is_final())
@@ -264,7 +298,12 @@ impl Graph for EmbeddedGraph {
     }
 
     #[tracing::instrument(name = "graph.import", skip_all, fields(rows = batch.games.len()))]
-    async fn import(&self, batch: &ImportBatch, batch_size: usize, progress: Progress<'_>) -> Result<ImportStats> {
+    async fn import(
+        &self,
+        batch: &ImportBatch,
+        batch_size: usize,
+        progress: Progress<'_>,
+    ) -> Result<ImportStats> {
         let _w = self.writer.lock().await;
         let mut stats = ImportStats {
             rows: batch.rows,
@@ -326,7 +365,7 @@ impl Graph for EmbeddedGraph {
         // Head-to-head records over every final game now stored.
         let matchups = {
             let s = self.read_state();
-            compute_matchups(s.game_order.keys().map(|(_, id)| &s.games[id]))
+            compute_matchups(s.game_order.iter().map(|(_, id)| &s.games[id]))
         };
         let mut mb = WriteBatch::default();
         for m in &matchups {
@@ -354,7 +393,12 @@ impl Graph for EmbeddedGraph {
                 }
                 b.node(PREDICTION, p.id.clone(), props(p)?);
                 if s.experts.contains_key(&p.expert_id) {
-                    b.edge(PREDICTED, p.expert_id.clone(), p.game_id.clone(), json!({"prediction_id": p.id}));
+                    b.edge(
+                        PREDICTED,
+                        p.expert_id.clone(),
+                        p.game_id.clone(),
+                        json!({"prediction_id": p.id}),
+                    );
                 }
             }
         }
@@ -368,12 +412,19 @@ impl Graph for EmbeddedGraph {
             for (m, _) in &r.memories {
                 s.memories.insert(m.id.clone(), m.clone());
             }
-            s.used_in.insert(r.prediction.id.clone(), r.memories.iter().map(|(_, u)| u.clone()).collect());
+            s.used_in.insert(
+                r.prediction.id.clone(),
+                r.memories.iter().map(|(_, u)| u.clone()).collect(),
+            );
         }
         Ok(())
     }
 
-    async fn record_memory_usage(&self, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()> {
+    async fn record_memory_usage(
+        &self,
+        prediction_id: &str,
+        memories: &[(Memory, MemoryUsage)],
+    ) -> Result<()> {
         let _w = self.writer.lock().await;
         if !self.read_state().predictions.contains_key(prediction_id) {
             return Err(Error::not_found("prediction", prediction_id));
@@ -385,12 +436,19 @@ impl Graph for EmbeddedGraph {
         for (m, _) in memories {
             s.memories.insert(m.id.clone(), m.clone());
         }
-        s.used_in.insert(prediction_id.to_string(), memories.iter().map(|(_, u)| u.clone()).collect());
+        s.used_in.insert(
+            prediction_id.to_string(),
+            memories.iter().map(|(_, u)| u.clone()).collect(),
+        );
         Ok(())
     }
 
     async fn get_prediction(&self, id: &str) -> Result<Prediction> {
-        self.read_state().predictions.get(id).cloned().ok_or_else(|| Error::not_found("prediction", id))
+        self.read_state()
+            .predictions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("prediction", id))
     }
 
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>> {
@@ -404,12 +462,20 @@ impl Graph for EmbeddedGraph {
             .unwrap_or_default())
     }
 
-    async fn expert_predictions(&self, expert: &str, page: PageRequest) -> Result<Page<Prediction>> {
+    async fn expert_predictions(
+        &self,
+        expert: &str,
+        page: PageRequest,
+    ) -> Result<Page<Prediction>> {
         let s = self.read_state();
         if !s.experts.contains_key(expert) {
             return Err(Error::not_found("expert", expert));
         }
-        let ids = s.by_expert.get(expert).map(Vec::as_slice).unwrap_or_default();
+        let ids = s
+            .by_expert
+            .get(expert)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let p = page.slice(ids);
         Ok(Page {
             items: p.items.iter().map(|i| s.predictions[i].clone()).collect(),
@@ -421,7 +487,10 @@ impl Graph for EmbeddedGraph {
 
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
         let s = self.read_state();
-        let p = s.predictions.get(prediction_id).ok_or_else(|| Error::not_found("prediction", prediction_id))?;
+        let p = s
+            .predictions
+            .get(prediction_id)
+            .ok_or_else(|| Error::not_found("prediction", prediction_id))?;
         let mut nodes = vec![ProvenanceNode {
             id: p.id.clone(),
             label: PREDICTION.into(),
@@ -455,7 +524,9 @@ impl Graph for EmbeddedGraph {
             properties: json!({}),
         });
         for u in s.used_in.get(&p.id).map(Vec::as_slice).unwrap_or_default() {
-            let Some(m) = s.memories.get(&u.memory_id) else { continue };
+            let Some(m) = s.memories.get(&u.memory_id) else {
+                continue;
+            };
             nodes.push(ProvenanceNode {
                 id: m.id.clone(),
                 label: MEMORY.into(),

@@ -7,7 +7,10 @@ pub enum Error {
     #[error("{kind} '{id}' already exists")]
     Conflict { kind: &'static str, id: String },
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("the games file has {} malformed row(s); first: {}", .0.len(), .0[0])]
     Malformed(Vec<RowError>),
     #[error("Failed to read the games file")]
@@ -29,7 +32,10 @@ impl Error {
     }
 
     pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
-        Error::NotFound { kind, id: id.into() }
+        Error::NotFound {
+            kind,
+            id: id.into(),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::teams::{self, Resolved};
 
 /// A malformed row: the line in the file (1 = header), the field and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     pub line: u64,
     pub field: String,
@@ -20,7 +20,11 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, field '{}': {}", self.line, self.field, self.message)
+        write!(
+            f,
+            "line {}, field '{}': {}",
+            self.line, self.field, self.message
+        )
     }
 }
 
@@ -34,7 +38,9 @@ pub struct ImportBatch {
     pub unrecognised_codes: Vec<String>,
 }
 
-const REQUIRED: [&str; 8] = ["date", "season", "neutral", "playoff", "team1", "team2", "score1", "score2"];
+const REQUIRED: [&str; 8] = [
+    "date", "season", "neutral", "playoff", "team1", "team2", "score1", "score2",
+];
 const MAX_ERRORS: usize = 20;
 
 struct Row {
@@ -83,7 +89,11 @@ fn inactive_team(code: &str, recognised: bool) -> Team {
 pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers = rdr.headers()?.clone();
-    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim(), i)).collect();
+    let col: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim(), i))
+        .collect();
     let mut errors = Vec::new();
     for name in REQUIRED {
         if !col.contains_key(name) {
@@ -132,7 +142,10 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
             }
             continue;
         }
-        let fields = Fields { rec: &rec, col: &col };
+        let fields = Fields {
+            rec: &rec,
+            col: &col,
+        };
         match parse_row(line, &fields) {
             Ok(row) => {
                 let mut unknown = false;
@@ -140,12 +153,16 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
                     match teams::resolve(code) {
                         Resolved::Franchise(_) => {}
                         Resolved::Historical(c) => {
-                            extra_teams.entry(c.to_string()).or_insert_with(|| inactive_team(c, true));
+                            extra_teams
+                                .entry(c.to_string())
+                                .or_insert_with(|| inactive_team(c, true));
                         }
                         Resolved::Unrecognised(c) => {
                             unknown = true;
                             unrecognised.insert(c.to_string(), ());
-                            extra_teams.entry(c.to_string()).or_insert_with(|| inactive_team(c, false));
+                            extra_teams
+                                .entry(c.to_string())
+                                .or_insert_with(|| inactive_team(c, false));
                         }
                     }
                 }
@@ -182,7 +199,11 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn get(&self, name: &str) -> &'a str {
-        self.col.get(name).and_then(|&i| self.rec.get(i)).unwrap_or("").trim()
+        self.col
+            .get(name)
+            .and_then(|&i| self.rec.get(i))
+            .unwrap_or("")
+            .trim()
     }
 }
 
@@ -193,15 +214,30 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
         field: field.into(),
         message,
     };
-    let date = NaiveDate::parse_from_str(get("date"), "%Y-%m-%d")
-        .map_err(|_| err("date", format!("'{}' is not a YYYY-MM-DD date", clip(get("date")))))?;
+    let date = NaiveDate::parse_from_str(get("date"), "%Y-%m-%d").map_err(|_| {
+        err(
+            "date",
+            format!("'{}' is not a YYYY-MM-DD date", clip(get("date"))),
+        )
+    })?;
     let season = get("season")
         .parse::<i64>()
         .ok()
         .and_then(|s| Season::parse(s).ok())
-        .ok_or_else(|| err("season", format!("'{}' is not a season between 1920 and 2100", clip(get("season")))))?;
+        .ok_or_else(|| {
+            err(
+                "season",
+                format!(
+                    "'{}' is not a season between 1920 and 2100",
+                    clip(get("season"))
+                ),
+            )
+        })?;
     if date.year() != season.get() && !(date.year() == season.get() + 1 && date.month() <= 3) {
-        return Err(err("date", format!("{date} does not fall in the {} season", season.get())));
+        return Err(err(
+            "date",
+            format!("{date} does not fall in the {} season", season.get()),
+        ));
     }
     let flag = |name: &str| match get(name) {
         "0" => Ok(false),
@@ -211,12 +247,18 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
     let neutral = flag("neutral")?;
     let playoff = flag("playoff")?;
     let team = |name: &str| {
-        TeamId::parse(get(name)).map_err(|_| err(name, format!("'{}' is not a team code", clip(get(name)))))
+        TeamId::parse(get(name))
+            .map_err(|_| err(name, format!("'{}' is not a team code", clip(get(name)))))
     };
-    let home = TeamId::parse(teams::resolve(team("team1")?.as_str()).id()).map_err(|e| err("team1", e.to_string()))?;
-    let away = TeamId::parse(teams::resolve(team("team2")?.as_str()).id()).map_err(|e| err("team2", e.to_string()))?;
+    let home = TeamId::parse(teams::resolve(team("team1")?.as_str()).id())
+        .map_err(|e| err("team1", e.to_string()))?;
+    let away = TeamId::parse(teams::resolve(team("team2")?.as_str()).id())
+        .map_err(|e| err("team2", e.to_string()))?;
     if home == away {
-        return Err(err("team2", format!("a team cannot play itself ({})", home.as_str())));
+        return Err(err(
+            "team2",
+            format!("a team cannot play itself ({})", home.as_str()),
+        ));
     }
     let score = |name: &str| -> Result<Option<u16>, RowError> {
         let v = get(name);
@@ -227,7 +269,12 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
             .ok()
             .filter(|s| *s <= 250)
             .map(Some)
-            .ok_or_else(|| err(name, format!("'{}' is not a score between 0 and 250", clip(v))))
+            .ok_or_else(|| {
+                err(
+                    name,
+                    format!("'{}' is not a score between 0 and 250", clip(v)),
+                )
+            })
     };
     let scores = match (score("score1")?, score("score2")?) {
         (Some(a), Some(b)) => Some((a, b)),
@@ -244,7 +291,12 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
             };
             match r.parse::<f64>() {
                 Ok(v) if v == want => {}
-                _ => return Err(err("result1", format!("'{}' disagrees with the score {a}-{b}", clip(r)))),
+                _ => {
+                    return Err(err(
+                        "result1",
+                        format!("'{}' disagrees with the score {a}-{b}", clip(r)),
+                    ))
+                }
             }
         }
     }
@@ -280,6 +332,11 @@ fn week_start(d: NaiveDate) -> NaiveDate {
     d - chrono::Duration::days(i64::from(back))
 }
 
+/// Week number of `date` in a season whose first regular-season game was on `first`.
+pub fn week_number(first: NaiveDate, date: NaiveDate) -> i64 {
+    ((date - week_start(first)).num_days().div_euclid(7) + 1).max(1)
+}
+
 /// Numbers weeks per season from the dates and builds game ids.
 fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
     rows.sort_by_key(|r| r.line);
@@ -296,10 +353,18 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
             .min()
             .or_else(|| season_rows.iter().map(|r| r.date).min())
             .expect("season has rows");
-        let anchor = week_start(first);
-        let week_of = |d: NaiveDate| ((d - anchor).num_days().div_euclid(7) + 1).max(1);
-        let last_regular = season_rows.iter().filter(|r| !r.playoff).map(|r| week_of(r.date)).max().unwrap_or(0);
-        let mut playoff_weeks: Vec<i64> = season_rows.iter().filter(|r| r.playoff).map(|r| week_of(r.date)).collect();
+        let week_of = |d: NaiveDate| week_number(first, d);
+        let last_regular = season_rows
+            .iter()
+            .filter(|r| !r.playoff)
+            .map(|r| week_of(r.date))
+            .max()
+            .unwrap_or(0);
+        let mut playoff_weeks: Vec<i64> = season_rows
+            .iter()
+            .filter(|r| r.playoff)
+            .map(|r| week_of(r.date))
+            .collect();
         playoff_weeks.sort_unstable();
         playoff_weeks.dedup();
         let mut ordered = season_rows.clone();
@@ -307,16 +372,25 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
         let mut meetings: HashMap<(String, String, i64), u8> = HashMap::new();
         for r in ordered {
             let w = if r.playoff {
-                last_regular + 1 + playoff_weeks.iter().position(|&p| p == week_of(r.date)).unwrap_or(0) as i64
+                last_regular
+                    + 1
+                    + playoff_weeks
+                        .iter()
+                        .position(|&p| p == week_of(r.date))
+                        .unwrap_or(0) as i64
             } else {
                 week_of(r.date)
             };
-            let week = Week::parse(w).map_err(|_| Error::Malformed(vec![RowError {
-                line: r.line,
-                field: "date".into(),
-                message: format!("falls in week {w} of its season, beyond week 30"),
-            }]))?;
-            let n = meetings.entry((r.home.as_str().into(), r.away.as_str().into(), w)).or_insert(0);
+            let week = Week::parse(w).map_err(|_| {
+                Error::Malformed(vec![RowError {
+                    line: r.line,
+                    field: "date".into(),
+                    message: format!("falls in week {w} of its season, beyond week 30"),
+                }])
+            })?;
+            let n = meetings
+                .entry((r.home.as_str().into(), r.away.as_str().into(), w))
+                .or_insert(0);
             *n += 1;
             let id = GameId::new(&r.home, &r.away, r.season, week, *n);
             games.push(Game {
@@ -342,7 +416,8 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "date,season,neutral,playoff,team1,team2,elo1,elo2,elo_prob1,score1,score2,result1\n";
+    const HEADER: &str =
+        "date,season,neutral,playoff,team1,team2,elo1,elo2,elo_prob1,score1,score2,result1\n";
 
     #[test]
     fn weeks_run_tuesday_to_monday_and_playoffs_continue_after_the_regular_season() {
@@ -355,7 +430,14 @@ mod tests {
         let ids: Vec<&str> = b.games.iter().map(|g| g.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["PHI_ATL_2018_W1", "LAC_KC_2018_W1", "LV_LAR_2018_W1", "CIN_BAL_2018_W2", "HOU_IND_2018_W3", "LAR_NE_2018_W4"]
+            [
+                "PHI_ATL_2018_W1",
+                "LAC_KC_2018_W1",
+                "LV_LAR_2018_W1",
+                "CIN_BAL_2018_W2",
+                "HOU_IND_2018_W3",
+                "LAR_NE_2018_W4"
+            ]
         );
     }
 
@@ -387,7 +469,9 @@ mod tests {
 
     #[test]
     fn unrecognised_codes_become_inactive_teams_and_are_counted() {
-        let csv = format!("{HEADER}2030-09-08,2030,0,0,KC,XYZ,,,,,,\n2030-09-08,2030,0,0,BUF,FYJ,,,,,,\n");
+        let csv = format!(
+            "{HEADER}2030-09-08,2030,0,0,KC,XYZ,,,,,,\n2030-09-08,2030,0,0,BUF,FYJ,,,,,,\n"
+        );
         let b = parse(csv.as_bytes()).unwrap();
         assert_eq!(b.rows_with_unrecognised_teams, 1);
         assert_eq!(b.unrecognised_codes, ["XYZ"]);
@@ -398,7 +482,9 @@ mod tests {
     #[test]
     fn a_missing_required_column_is_named() {
         match parse("date,season,team1\n".as_bytes()) {
-            Err(Error::Malformed(errs)) => assert!(errs.iter().any(|e| e.field == "neutral" && e.line == 1)),
+            Err(Error::Malformed(errs)) => {
+                assert!(errs.iter().any(|e| e.field == "neutral" && e.line == 1))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -38,16 +38,26 @@ pub trait Graph: Send + Sync + 'static {
     async fn count_games(&self) -> Result<u64>;
 
     /// Writes an import batch in transactions of `batch_size` games; idempotent.
-    async fn import(&self, batch: &ImportBatch, batch_size: usize, progress: Progress<'_>) -> Result<ImportStats>;
+    async fn import(
+        &self,
+        batch: &ImportBatch,
+        batch_size: usize,
+        progress: Progress<'_>,
+    ) -> Result<ImportStats>;
 
     /// Records predictions and the memories each used, all or nothing. A prediction with an
     /// existing id is replaced together with its USED_IN links.
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()>;
     /// Links memories to an existing prediction (replacing its previous links).
-    async fn record_memory_usage(&self, prediction_id: &str, memories: &[(Memory, MemoryUsage)]) -> Result<()>;
+    async fn record_memory_usage(
+        &self,
+        prediction_id: &str,
+        memories: &[(Memory, MemoryUsage)],
+    ) -> Result<()>;
     async fn get_prediction(&self, id: &str) -> Result<Prediction>;
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>>;
-    async fn expert_predictions(&self, expert: &str, page: PageRequest) -> Result<Page<Prediction>>;
+    async fn expert_predictions(&self, expert: &str, page: PageRequest)
+        -> Result<Page<Prediction>>;
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance>;
 
     /// Checks that the backend answers.

@@ -65,13 +65,14 @@ pub const ALIASES: [(&str, &str); 22] = [
 
 /// Defunct clubs of the early league as coded in the bundled file: inactive teams.
 pub const HISTORICAL: [&str; 92] = [
-    "ABU", "AKR", "ATN", "BBA", "BCL", "BDA", "BFF", "BKN", "BRL", "BYK", "CBD", "CCL", "CHB", "CHL",
-    "CHT", "CIB", "CLI", "CLP", "CNC", "COL", "CRA", "CRP", "CST", "CTI", "CWP", "DAY", "DHR", "DPN",
-    "DTI", "DTM", "DTX", "DUL", "DWL", "ECG", "ELY", "FTP", "FTW", "FYJ", "GAR", "GUN", "HAM", "HRT",
-    "KCB", "KEN", "KEW", "LAB", "LAN", "LDA", "LOG", "LOU", "MCK", "MIL", "MNM", "MNN", "MSA", "MUN",
-    "MUT", "NAA", "NG1", "NYA", "NYY", "OOR", "PRV", "PTB", "PTQ", "PUL", "RAC", "RCH", "RCK", "RED",
-    "RIC", "RII", "ROS", "SEN", "SIS", "SLA", "STG", "STP", "SYR", "THO", "TLM", "TOL", "TON", "TOR",
-    "UAP", "UTI", "WBU", "WGC", "WHE", "WJA", "ZAN", "BOS",
+    "ABU", "AKR", "ATN", "BBA", "BCL", "BDA", "BFF", "BKN", "BRL", "BYK", "CBD", "CCL", "CHB",
+    "CHL", "CHT", "CIB", "CLI", "CLP", "CNC", "COL", "CRA", "CRP", "CST", "CTI", "CWP", "DAY",
+    "DHR", "DPN", "DTI", "DTM", "DTX", "DUL", "DWL", "ECG", "ELY", "FTP", "FTW", "FYJ", "GAR",
+    "GUN", "HAM", "HRT", "KCB", "KEN", "KEW", "LAB", "LAN", "LDA", "LOG", "LOU", "MCK", "MIL",
+    "MNM", "MNN", "MSA", "MUN", "MUT", "NAA", "NG1", "NYA", "NYY", "OOR", "PRV", "PTB", "PTQ",
+    "PUL", "RAC", "RCH", "RCK", "RED", "RIC", "RII", "ROS", "SEN", "SIS", "SLA", "STG", "STP",
+    "SYR", "THO", "TLM", "TOL", "TON", "TOR", "UAP", "UTI", "WBU", "WGC", "WHE", "WJA", "ZAN",
+    "BOS",
 ];
 
 /// How a code from a games file resolves.
@@ -119,7 +120,11 @@ pub fn same_division(a: &str, b: &str) -> bool {
 
 /// Historical codes that map onto franchise `id`.
 pub fn aliases_of(id: &str) -> Vec<String> {
-    ALIASES.iter().filter(|a| a.1 == id).map(|a| a.0.to_string()).collect()
+    ALIASES
+        .iter()
+        .filter(|a| a.1 == id)
+        .map(|a| a.0.to_string())
+        .collect()
 }
 
 #[cfg(test)]

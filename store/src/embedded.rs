@@ -135,36 +135,40 @@ impl SqliteStore {
         }
         for n in &batch.nodes {
             let props = serde_json::to_string(&n.props)?;
-            let created = sqlx::query("INSERT OR IGNORE INTO nodes (label, id, props) VALUES (?, ?, ?)")
-                .bind(n.label)
-                .bind(&n.id)
-                .bind(&props)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let created =
+                sqlx::query("INSERT OR IGNORE INTO nodes (label, id, props) VALUES (?, ?, ?)")
+                    .bind(n.label)
+                    .bind(&n.id)
+                    .bind(&props)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if created == 1 {
                 stats.nodes_created += 1;
                 continue;
             }
-            stats.nodes_updated += sqlx::query("UPDATE nodes SET props = ? WHERE label = ? AND id = ? AND props <> ?")
-                .bind(&props)
-                .bind(n.label)
-                .bind(&n.id)
-                .bind(&props)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            stats.nodes_updated +=
+                sqlx::query("UPDATE nodes SET props = ? WHERE label = ? AND id = ? AND props <> ?")
+                    .bind(&props)
+                    .bind(n.label)
+                    .bind(&n.id)
+                    .bind(&props)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
         }
         for e in &batch.edges {
             let props = serde_json::to_string(&e.props)?;
-            let created = sqlx::query("INSERT OR IGNORE INTO edges (rel, src, dst, props) VALUES (?, ?, ?, ?)")
-                .bind(e.rel)
-                .bind(&e.src)
-                .bind(&e.dst)
-                .bind(&props)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let created = sqlx::query(
+                "INSERT OR IGNORE INTO edges (rel, src, dst, props) VALUES (?, ?, ?, ?)",
+            )
+            .bind(e.rel)
+            .bind(&e.src)
+            .bind(&e.dst)
+            .bind(&props)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if created == 1 {
                 stats.edges_created += 1;
                 continue;
@@ -214,17 +218,21 @@ impl SqliteStore {
     }
 
     pub async fn count_nodes(&self, label: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE label = ?")
-            .bind(label)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE label = ?")
+                .bind(label)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn count_edges(&self, rel: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM edges WHERE rel = ?")
-            .bind(rel)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM edges WHERE rel = ?")
+                .bind(rel)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>> {
@@ -284,6 +292,9 @@ mod tests {
         }
         let store = SqliteStore::open(&path).await.unwrap();
         let nodes = store.load_nodes("Game").await.unwrap();
-        assert_eq!(nodes, vec![("KC_BUF_2024_W10".to_string(), json!({"season": 2024}))]);
+        assert_eq!(
+            nodes,
+            vec![("KC_BUF_2024_W10".to_string(), json!({"season": 2024}))]
+        );
     }
 }

@@ -1,0 +1,153 @@
+//! The only place errors become HTTP: `application/problem+json` with a stable `code`.
+//! A 500's cause is logged, never sent.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Graph(#[from] graph::Error),
+    #[error("{0}")]
+    Forecast(#[from] forecast::Error),
+    #[error("invalid {field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable error code.
+    pub code: String,
+    /// The parameter or field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Row-level errors (CSV imports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<graph::RowError>>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
+        use graph::Error as G;
+        match self {
+            ApiError::Graph(G::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found", None),
+            ApiError::Graph(G::Conflict { .. }) => (StatusCode::CONFLICT, "conflict", None),
+            ApiError::Graph(G::Invalid { field, .. }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameter",
+                Some(field.to_string()),
+            ),
+            ApiError::Graph(G::Malformed(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "malformed_csv", None)
+            }
+            ApiError::Graph(G::Unavailable(_)) | ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "dependency_unavailable",
+                None,
+            ),
+            ApiError::Forecast(forecast::Error::OutOfOrder { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "not_forecastable", None)
+            }
+            ApiError::Invalid { field, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameter",
+                Some(field.clone()),
+            ),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, field) = self.parts();
+        let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = ?self, "request failed");
+            "an internal error occurred; it has been logged".to_string()
+        } else {
+            self.to_string()
+        };
+        let errors = match self {
+            ApiError::Graph(graph::Error::Malformed(rows)) => Some(rows.clone()),
+            _ => None,
+        };
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+            .json(Problem {
+                kind: format!("https://nfl-predictor.dev/problems/{code}"),
+                title: status.canonical_reason().unwrap_or("Error").to_string(),
+                status: status.as_u16(),
+                detail,
+                code: code.to_string(),
+                field,
+                errors,
+            })
+    }
+}
+
+/// Error handlers for actix's extractors so that malformed JSON, query strings and paths
+/// also answer with problem documents.
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let e = match &err {
+        J::Deserialize(de) if de.is_data() => {
+            let msg = de.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.contains("missing field") || msg.contains("unknown field"))
+                .unwrap_or("body")
+                .to_string();
+            ApiError::invalid(field, msg)
+        }
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            ApiError::BadRequest("request body is too large".into())
+        }
+        J::ContentType => ApiError::BadRequest("Content-Type must be application/json".into()),
+        _ => ApiError::BadRequest(format!("request body is not valid JSON: {err}")),
+    };
+    e.into()
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("query string is not valid: {err}")).into()
+}
+
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("path is not valid: {err}")).into()
+}

@@ -1,0 +1,88 @@
+//! Prometheus metrics: per-route HTTP counters and latency, prediction counters and latency,
+//! cache hits and misses.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub prediction_requests: IntCounter,
+    pub prediction_latency: HistogramVec,
+    pub cache_hits: IntCounter,
+    pub cache_misses: IntCounter,
+    pub games_in_model: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> prometheus::Result<Self> {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )?;
+        let prediction_requests = IntCounter::with_opts(Opts::new(
+            "prediction_requests_total",
+            "Prediction requests (POST)",
+        ))?;
+        let prediction_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "prediction_latency_seconds",
+                "Time to forecast a game with all experts",
+            )
+            .buckets(vec![
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["path"],
+        )?;
+        let cache_hits =
+            IntCounter::with_opts(Opts::new("cache_hits_total", "Response cache hits"))?;
+        let cache_misses =
+            IntCounter::with_opts(Opts::new("cache_misses_total", "Response cache misses"))?;
+        let games_in_model = IntGauge::with_opts(Opts::new(
+            "model_history_games",
+            "Final games in the forecasting model's history",
+        ))?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(prediction_requests.clone()))?;
+        registry.register(Box::new(prediction_latency.clone()))?;
+        registry.register(Box::new(cache_hits.clone()))?;
+        registry.register(Box::new(cache_misses.clone()))?;
+        registry.register(Box::new(games_in_model.clone()))?;
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            prediction_requests,
+            prediction_latency,
+            cache_hits,
+            cache_misses,
+            games_in_model,
+        })
+    }
+
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding into a Vec cannot fail");
+        String::from_utf8(buf).expect("prometheus text is UTF-8")
+    }
+}

@@ -1,0 +1,333 @@
+//! The prediction service: turns stored games into the forecasting engine's walk-forward
+//! history, asks the fifteen experts and the consensus, and shapes their output into
+//! prediction records with faithful memory provenance. No HTTP here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Played, EXPERTS};
+use graph::{CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionRecord};
+
+/// Version of the fitted models; recorded on every prediction.
+pub const MODEL_VERSION: &str = "wf-2026.11.1";
+/// Expert id under which the consensus is stored.
+pub const CONSENSUS: &str = "consensus";
+const HISTORIC_SNAPSHOTS: usize = 8;
+
+/// An engine replayed through some date, with the id tables to translate its indices.
+pub struct Snapshot {
+    engine: Engine,
+    team_ix: HashMap<String, u16>,
+    /// The final games replayed, by engine history index.
+    games: Vec<Game>,
+}
+
+impl Snapshot {
+    /// Replays `games` (final games, oldest first) with every known team.
+    pub fn build(teams: &[String], games: &[Game]) -> Result<Self, forecast::Error> {
+        let team_ix: HashMap<String, u16> = teams
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u16))
+            .collect();
+        let mut engine = Engine::new(teams.len());
+        let mut played = Vec::with_capacity(games.len());
+        let mut kept = Vec::with_capacity(games.len());
+        for g in games {
+            let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else {
+                continue;
+            };
+            let Some(m) = matchup(&team_ix, g) else {
+                continue;
+            };
+            played.push(Played {
+                matchup: m,
+                home_score: hs,
+                away_score: as_,
+            });
+            kept.push(g.clone());
+        }
+        engine.advance(played)?;
+        Ok(Self {
+            engine,
+            team_ix,
+            games: kept,
+        })
+    }
+
+    pub fn games(&self) -> usize {
+        self.games.len()
+    }
+
+    pub fn last_date(&self) -> Option<NaiveDate> {
+        self.engine.last_date()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
+    Some(Matchup {
+        date: g.date,
+        season: g.season,
+        home: *team_ix.get(&g.home_team)?,
+        away: *team_ix.get(&g.away_team)?,
+        neutral: g.neutral,
+        playoff: g.playoff,
+        same_division: graph::teams::same_division(&g.home_team, &g.away_team),
+    })
+}
+
+/// The result of forecasting one game.
+pub struct GameForecast {
+    pub records: Vec<PredictionRecord>,
+    pub consensus: PredictionRecord,
+}
+
+pub struct Predictor {
+    graph: Arc<dyn Graph>,
+    latest: RwLock<Option<Arc<Snapshot>>>,
+    historic: Mutex<Vec<(NaiveDate, Arc<Snapshot>)>>,
+}
+
+impl Predictor {
+    pub fn new(graph: Arc<dyn Graph>) -> Self {
+        Self {
+            graph,
+            latest: RwLock::new(None),
+            historic: Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn team_ids(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .graph
+            .list_teams(true)
+            .await
+            .context("Failed to list teams")?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
+    }
+
+    async fn build(&self, before: Option<NaiveDate>) -> anyhow::Result<Arc<Snapshot>> {
+        let teams = self.team_ids().await?;
+        let games = self
+            .graph
+            .final_games_before(before)
+            .await
+            .context("Failed to load games")?;
+        let snap = tokio::task::spawn_blocking(move || Snapshot::build(&teams, &games))
+            .await
+            .context("Failed to join the replay task")?
+            .context("Failed to replay the game history")?;
+        Ok(Arc::new(snap))
+    }
+
+    /// Replays every final game; call after imports.
+    #[tracing::instrument(name = "predictor.rebuild", skip(self))]
+    pub async fn rebuild(&self) -> anyhow::Result<usize> {
+        let snap = self.build(None).await?;
+        let n = snap.games();
+        *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
+        self.historic
+            .lock()
+            .expect("snapshot lock poisoned")
+            .clear();
+        Ok(n)
+    }
+
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.latest.read().expect("snapshot lock poisoned").clone()
+    }
+
+    /// A snapshot holding exactly the final games dated before `date`.
+    async fn snapshot_for(&self, date: NaiveDate) -> anyhow::Result<Arc<Snapshot>> {
+        if let Some(s) = self.latest() {
+            // Final games only arrive through imports, which rebuild the latest snapshot, so it
+            // holds every final game: it is exactly right for any later date.
+            if s.last_date().is_none_or(|d| d < date) {
+                return Ok(s);
+            }
+        }
+        if let Some((_, s)) = self
+            .historic
+            .lock()
+            .expect("snapshot lock poisoned")
+            .iter()
+            .find(|(d, _)| *d == date)
+        {
+            return Ok(s.clone());
+        }
+        let snap = self.build(Some(date)).await?;
+        let mut h = self.historic.lock().expect("snapshot lock poisoned");
+        if h.len() >= HISTORIC_SNAPSHOTS {
+            h.remove(0);
+        }
+        h.push((date, snap.clone()));
+        Ok(snap)
+    }
+
+    /// Forecasts `game` with every expert and the consensus, using only games before its date.
+    #[tracing::instrument(name = "predictor.forecast", skip(self, game), fields(game = %game.id))]
+    pub async fn forecast(&self, game: &Game) -> Result<GameForecast, crate::error::ApiError> {
+        let snap = self.snapshot_for(game.date).await?;
+        let m = matchup(&snap.team_ix, game).ok_or_else(|| {
+            anyhow::anyhow!(
+                "team of game {} missing from the model's team table",
+                game.id
+            )
+        })?;
+        let game = game.clone();
+        let out =
+            tokio::task::spawn_blocking(move || -> Result<GameForecast, crate::error::ApiError> {
+                let f = snap.engine.forecast(&m)?;
+                Ok(shape(&snap, &game, &f))
+            })
+            .await
+            .context("Failed to join the forecast task")??;
+        Ok(out)
+    }
+}
+
+fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<CategoryPrediction> {
+    Category::ALL
+        .iter()
+        .map(|c| {
+            let o = c.outcome(scores, &game.home_team, &game.away_team);
+            CategoryPrediction {
+                category: c.id().to_string(),
+                value: o.value,
+                label: o.label,
+            }
+        })
+        .collect()
+}
+
+fn prediction(
+    id: String,
+    expert: &str,
+    game: &Game,
+    p_home: f64,
+    confidence: f64,
+    reasoning: String,
+    scores: &forecast::categories::ScoreDist,
+) -> Prediction {
+    let home_wins = p_home >= 0.5;
+    Prediction {
+        id,
+        expert_id: expert.to_string(),
+        game_id: game.id.clone(),
+        category: Category::Winner.id().to_string(),
+        winner: if home_wins {
+            &game.home_team
+        } else {
+            &game.away_team
+        }
+        .clone(),
+        win_probability: if home_wins { p_home } else { 1.0 - p_home },
+        home_win_probability: p_home,
+        confidence,
+        reasoning,
+        predicted_home_score: scores.home_points(),
+        predicted_away_score: scores.away_points(),
+        model_version: MODEL_VERSION.to_string(),
+        created_at: Utc::now(),
+        categories: categories(scores, game),
+    }
+}
+
+pub fn prediction_id(game: &str, expert: &str) -> String {
+    format!("{game}.{expert}.{MODEL_VERSION}")
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
+    let game_memory =
+        |idx: u32| Memory::of_game(&snap.games[idx as usize]).expect("replayed games are final");
+    let records = f
+        .experts
+        .iter()
+        .map(|ef| {
+            let spec = &EXPERTS[ef.expert];
+            let id = prediction_id(&game.id, spec.id);
+            let memories = ef
+                .memories
+                .iter()
+                .map(|u| {
+                    let memory = match &u.memory {
+                        MemoryRef::Game(i) => game_memory(*i),
+                        MemoryRef::Pattern {
+                            kind,
+                            key,
+                            content,
+                            games,
+                        } => Memory {
+                            id: format!("mem:{kind}:{}.{}:{}", game.id, spec.id, slug(key)),
+                            kind: kind.to_string(),
+                            content: content.clone(),
+                            games: games
+                                .iter()
+                                .map(|&i| snap.games[i as usize].id.clone())
+                                .collect(),
+                        },
+                    };
+                    let usage = MemoryUsage {
+                        memory_id: memory.id.clone(),
+                        prediction_id: id.clone(),
+                        influence_weight: u.influence,
+                        retrieval_rank: u.rank,
+                    };
+                    (memory, usage)
+                })
+                .collect();
+            PredictionRecord {
+                prediction: prediction(
+                    id,
+                    spec.id,
+                    game,
+                    ef.home_win_probability,
+                    ef.confidence,
+                    format!("{}: {}", spec.name, ef.reasoning),
+                    &ef.scores,
+                ),
+                memories,
+            }
+        })
+        .collect();
+    let agreement = f
+        .experts
+        .iter()
+        .zip(f.weights)
+        .filter(|(e, _)| (e.home_win_probability >= 0.5) == (f.home_win_probability >= 0.5))
+        .map(|(_, w)| w)
+        .sum::<f64>();
+    let consensus = PredictionRecord {
+        prediction: prediction(
+            prediction_id(&game.id, CONSENSUS),
+            CONSENSUS,
+            game,
+            f.home_win_probability,
+            agreement,
+            format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
+            &f.scores,
+        ),
+        memories: Vec::new(),
+    };
+    GameForecast { records, consensus }
+}

@@ -1,0 +1,80 @@
+use actix_web::{get, web, HttpResponse};
+use graph::{parse_node_id, Expert, PageRequest, Prediction};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{int_param, List, Paged};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[utoipa::path(
+    tag = "experts",
+    responses((status = 200, description = "The fifteen experts", body = List<Expert>))
+)]
+#[get("/experts")]
+#[tracing::instrument(name = "experts.list", skip_all)]
+pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let items = state.graph.list_experts().await?;
+    Ok(HttpResponse::Ok().json(List {
+        total: items.len() as u64,
+        items,
+    }))
+}
+
+#[utoipa::path(
+    tag = "experts",
+    params(("id" = String, Path, description = "Expert id, e.g. elo")),
+    responses(
+        (status = 200, body = Expert),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/experts/{id}")]
+#[tracing::instrument(name = "experts.get", skip(state))]
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_node_id("id", &id)?;
+    Ok(HttpResponse::Ok().json(state.graph.get_expert(&id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<String>,
+    /// Items per page, 1–500 (default 50).
+    pub per_page: Option<String>,
+}
+
+impl PageQuery {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(
+            int_param("page", &self.page)?,
+            int_param("per_page", &self.per_page)?,
+        )?)
+    }
+}
+
+#[utoipa::path(
+    tag = "experts",
+    params(("id" = String, Path, description = "Expert id"), PageQuery),
+    responses(
+        (status = 200, body = Paged<Prediction>),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/experts/{id}/predictions")]
+#[tracing::instrument(name = "experts.predictions", skip(state, q))]
+pub async fn predictions(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_node_id("id", &id)?;
+    let page = q.parse()?;
+    let p = state.graph.expert_predictions(&id, page).await?;
+    Ok(HttpResponse::Ok().json(Paged::from(p)))
+}

@@ -1,0 +1,115 @@
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Component {
+    /// `up` or `down`.
+    pub status: String,
+    pub backend: String,
+    /// A required component being down makes the service unhealthy (503).
+    pub required: bool,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `degraded` (an optional component is down) or `unavailable`.
+    pub status: String,
+    pub version: String,
+    pub model_version: String,
+    pub components: BTreeMap<String, Component>,
+}
+
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Every required dependency is up", body = Health),
+        (status = 503, description = "A required dependency is down", body = Health),
+    )
+)]
+#[get("/health")]
+#[tracing::instrument(name = "health", skip_all)]
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let mut components = BTreeMap::new();
+    let t = Instant::now();
+    let graph = state.graph.health().await;
+    components.insert(
+        "graph".to_string(),
+        Component {
+            status: if graph.is_ok() { "up" } else { "down" }.into(),
+            backend: state.graph.backend().into(),
+            required: true,
+            latency_ms: t.elapsed().as_secs_f64() * 1000.0,
+            detail: graph
+                .err()
+                .map(|_| "the graph backend does not answer".to_string()),
+        },
+    );
+    let t = Instant::now();
+    let cache_up = state.cache.healthy().await;
+    components.insert(
+        "cache".to_string(),
+        Component {
+            status: if cache_up { "up" } else { "down" }.into(),
+            backend: state.cache.name().into(),
+            required: false,
+            latency_ms: t.elapsed().as_secs_f64() * 1000.0,
+            detail: None,
+        },
+    );
+    let model = state.predictor.latest();
+    components.insert(
+        "model".to_string(),
+        Component {
+            status: if model.is_some() { "up" } else { "down" }.into(),
+            backend: "in-process".into(),
+            required: true,
+            latency_ms: 0.0,
+            detail: model.map(|m| format!("{} final games replayed", m.games())),
+        },
+    );
+    let required_down = components
+        .values()
+        .any(|c| c.required && c.status == "down");
+    let any_down = components.values().any(|c| c.status == "down");
+    let body = Health {
+        status: if required_down {
+            "unavailable"
+        } else if any_down {
+            "degraded"
+        } else {
+            "ok"
+        }
+        .into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        model_version: crate::predictor::MODEL_VERSION.into(),
+        components,
+    };
+    if required_down {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if let Some(m) = state.predictor.latest() {
+        state.metrics.games_in_model.set(m.games() as i64);
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

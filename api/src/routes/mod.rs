@@ -1,0 +1,88 @@
+//! HTTP handlers: they convert requests into domain calls and shape the answers.
+
+pub mod docs;
+pub mod experts;
+pub mod games;
+pub mod health;
+pub mod predictions;
+pub mod teams;
+
+use actix_web::web;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(experts::list)
+            .service(experts::get)
+            .service(experts::predictions)
+            .service(teams::list)
+            .service(teams::get)
+            .service(games::list)
+            .service(games::create)
+            .service(games::get)
+            .service(predictions::create_for_game)
+            .service(predictions::list_for_game)
+            .service(predictions::get)
+            .service(predictions::provenance),
+    )
+    .service(health::health)
+    .service(health::metrics)
+    .service(docs::openapi_json)
+    .service(docs::swagger_ui)
+    .service(docs::swagger_asset);
+}
+
+/// Parses an optional integer query parameter, naming it when it is not a number.
+pub(crate) fn int_param(field: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::invalid(
+                field,
+                format!(
+                    "'{}' is not an integer",
+                    s.chars().take(20).collect::<String>()
+                ),
+            )
+        }),
+    }
+}
+
+pub(crate) fn bool_param(field: &'static str, v: &Option<String>) -> Result<bool, ApiError> {
+    match v.as_deref() {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::invalid(field, "must be true or false")),
+    }
+}
+
+/// A complete collection.
+#[derive(Serialize, ToSchema)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// One page of a collection.
+#[derive(Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> From<graph::Page<T>> for Paged<T> {
+    fn from(p: graph::Page<T>) -> Self {
+        Self {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        }
+    }
+}

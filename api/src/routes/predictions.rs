@@ -1,0 +1,226 @@
+use std::time::Instant;
+
+use actix_web::{get, post, web, HttpResponse};
+use forecast::Category;
+use graph::{parse_node_id, Game, GameId, Prediction, Provenance};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A memory as used by one prediction.
+#[derive(Serialize, ToSchema)]
+pub struct UsedMemory {
+    pub memory_id: String,
+    pub kind: String,
+    pub content: String,
+    pub games: Vec<String>,
+    /// Change in the home win probability this memory caused.
+    pub influence_weight: f64,
+    pub retrieval_rank: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PredictionWithMemories {
+    #[serde(flatten)]
+    pub prediction: Prediction,
+    pub memories: Vec<UsedMemory>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GameForecastResponse {
+    pub game: Game,
+    pub model_version: String,
+    /// One prediction per expert (15).
+    pub predictions: Vec<PredictionWithMemories>,
+    pub consensus: Prediction,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GamePredictions {
+    /// The experts' predictions.
+    pub items: Vec<Prediction>,
+    pub total: u64,
+    pub consensus: Option<Prediction>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CategoryQuery {
+    /// Keep only this category in each prediction's `categories` (e.g. `total_points`).
+    pub category: Option<String>,
+}
+
+impl CategoryQuery {
+    fn parse(&self) -> Result<Option<Category>, ApiError> {
+        match self.category.as_deref() {
+            None | Some("") => Ok(None),
+            Some(c) => Category::parse(c).map(Some).ok_or_else(|| {
+                ApiError::invalid(
+                    "category",
+                    format!(
+                        "unknown category; one of: {}",
+                        Category::ALL.map(|c| c.id()).join(", ")
+                    ),
+                )
+            }),
+        }
+    }
+}
+
+fn keep_category(p: &mut Prediction, c: Option<Category>) {
+    if let Some(c) = c {
+        p.categories.retain(|x| x.category == c.id());
+    }
+}
+
+fn game_cache_prefix(game: &str) -> String {
+    format!("v1:game:{game}:")
+}
+
+#[utoipa::path(
+    tag = "predictions",
+    params(("id" = String, Path, description = "Game id")),
+    responses(
+        (status = 201, description = "Every expert's forecast and the consensus, with the memories each used", body = GameForecastResponse),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/games/{id}/predictions")]
+#[tracing::instrument(name = "predictions.create", skip(state))]
+pub async fn create_for_game(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    state.metrics.prediction_requests.inc();
+    let id = GameId::parse(&id)?;
+    let game = state.graph.get_game(&id).await?;
+    let f = state.predictor.forecast(&game).await?;
+    let mut all = f.records.clone();
+    all.push(f.consensus.clone());
+    state.graph.record_predictions(&all).await?;
+    state
+        .cache
+        .invalidate_prefix(&game_cache_prefix(&game.id))
+        .await;
+    state
+        .metrics
+        .prediction_latency
+        .with_label_values(&["create"])
+        .observe(started.elapsed().as_secs_f64());
+    let predictions = f
+        .records
+        .into_iter()
+        .map(|r| PredictionWithMemories {
+            memories: r
+                .memories
+                .into_iter()
+                .map(|(m, u)| UsedMemory {
+                    memory_id: m.id,
+                    kind: m.kind,
+                    content: m.content,
+                    games: m.games,
+                    influence_weight: u.influence_weight,
+                    retrieval_rank: u.retrieval_rank,
+                })
+                .collect(),
+            prediction: r.prediction,
+        })
+        .collect();
+    Ok(HttpResponse::Created().json(GameForecastResponse {
+        game,
+        model_version: crate::predictor::MODEL_VERSION.to_string(),
+        predictions,
+        consensus: f.consensus.prediction,
+    }))
+}
+
+#[utoipa::path(
+    tag = "predictions",
+    params(("id" = String, Path, description = "Game id"), CategoryQuery),
+    responses(
+        (status = 200, body = GamePredictions),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/games/{id}/predictions")]
+#[tracing::instrument(name = "predictions.for_game", skip(state, q))]
+pub async fn list_for_game(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<CategoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = GameId::parse(&id)?;
+    let category = q.parse()?;
+    let key = format!(
+        "{}predictions:{}",
+        game_cache_prefix(id.as_str()),
+        category.map_or("all", |c| c.id())
+    );
+    state
+        .cached_json(&key, || async {
+            let mut items = state.graph.game_predictions(&id).await?;
+            for p in &mut items {
+                keep_category(p, category);
+            }
+            let consensus = items
+                .iter()
+                .position(|p| p.expert_id == crate::predictor::CONSENSUS)
+                .map(|i| items.remove(i));
+            Ok(GamePredictions {
+                total: items.len() as u64,
+                items,
+                consensus,
+            })
+        })
+        .await
+}
+
+#[utoipa::path(
+    tag = "predictions",
+    params(("id" = String, Path, description = "Prediction id"), CategoryQuery),
+    responses(
+        (status = 200, body = Prediction),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/predictions/{id}")]
+#[tracing::instrument(name = "predictions.get", skip(state, q))]
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<CategoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_node_id("id", &id)?;
+    let category = q.parse()?;
+    let mut p = state.graph.get_prediction(&id).await?;
+    keep_category(&mut p, category);
+    Ok(HttpResponse::Ok().json(p))
+}
+
+#[utoipa::path(
+    tag = "predictions",
+    params(("id" = String, Path, description = "Prediction id")),
+    responses(
+        (status = 200, description = "The prediction, its expert and game, the memories it used (with influence weight and rank) and the past games they stand for", body = Provenance),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/predictions/{id}/provenance")]
+#[tracing::instrument(name = "predictions.provenance", skip(state))]
+pub async fn provenance(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_node_id("id", &id)?;
+    let game = id.split('.').next().unwrap_or_default();
+    let key = format!("{}provenance:{id}", game_cache_prefix(game));
+    state
+        .cached_json(&key, || async { Ok(state.graph.provenance(&id).await?) })
+        .await
+}

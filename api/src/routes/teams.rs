@@ -1,0 +1,56 @@
+use actix_web::{get, web, HttpResponse};
+use graph::{Team, TeamId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{bool_param, List};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct TeamQuery {
+    /// Include defunct and unrecognised teams (default false: the 32 current franchises).
+    pub include_inactive: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "teams",
+    params(TeamQuery),
+    responses(
+        (status = 200, body = List<Team>),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/teams")]
+#[tracing::instrument(name = "teams.list", skip_all)]
+pub async fn list(
+    state: web::Data<AppState>,
+    q: web::Query<TeamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let all = bool_param("include_inactive", &q.include_inactive)?;
+    let items = state.graph.list_teams(all).await?;
+    Ok(HttpResponse::Ok().json(List {
+        total: items.len() as u64,
+        items,
+    }))
+}
+
+#[utoipa::path(
+    tag = "teams",
+    params(("id" = String, Path, description = "Team code, e.g. KC (historical codes such as OAK resolve to the franchise)")),
+    responses(
+        (status = 200, body = Team),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/teams/{id}")]
+#[tracing::instrument(name = "teams.get", skip(state))]
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TeamId::parse(&id)
+        .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
+    Ok(HttpResponse::Ok().json(state.graph.get_team(&id).await?))
+}

@@ -1,0 +1,169 @@
+//! Builds the application from settings: opens the store, seeds it on first start, replays
+//! the model and binds the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, Service};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use futures_util::FutureExt;
+use graph::embedded::EmbeddedGraph;
+use graph::Graph;
+use store::MemoryCache;
+
+use crate::error;
+use crate::metrics::Metrics;
+use crate::predictor::Predictor;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Opens the embedded graph under the data directory.
+pub async fn open_graph(settings: &Settings) -> anyhow::Result<Arc<EmbeddedGraph>> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "Failed to create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let graph = EmbeddedGraph::open(&settings.data_dir.join("graph.db"))
+        .await
+        .context("Failed to open the embedded graph")?;
+    Ok(Arc::new(graph))
+}
+
+/// Imports the seed file when the store holds no games.
+pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Result<()> {
+    if graph.count_games().await.context("Failed to count games")? > 0 {
+        return Ok(());
+    }
+    let bytes: Vec<u8> = match settings.seed_file.as_str() {
+        "none" | "" => return Ok(()),
+        "bundled" => crate::BUNDLED_GAMES.to_vec(),
+        path => std::fs::read(path).with_context(|| format!("Failed to read seed file {path}"))?,
+    };
+    let started = Instant::now();
+    let batch =
+        graph::import::parse(bytes.as_slice()).context("Failed to parse the seed games file")?;
+    let stats = graph
+        .import(&batch, settings.import_batch_size, &|_| {})
+        .await
+        .context("Failed to import the seed games file")?;
+    tracing::info!(
+        games = stats.games_created,
+        teams = stats.teams_created,
+        memories = stats.memories_created,
+        matchups = stats.matchups_written,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "imported the seed games file on first start"
+    );
+    Ok(())
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let graph = open_graph(&settings).await?;
+        seed_if_empty(graph.as_ref(), &settings).await?;
+        let graph: Arc<dyn Graph> = graph;
+        let predictor = Arc::new(Predictor::new(graph.clone()));
+        let started = Instant::now();
+        let games = predictor.rebuild().await?;
+        tracing::info!(
+            games,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "model replayed"
+        );
+        let cache = Arc::new(MemoryCache::new(
+            Duration::from_secs(settings.cache_ttl_seconds),
+            settings.cache_capacity,
+        ));
+        let state = web::Data::new(AppState {
+            graph,
+            predictor,
+            cache,
+            metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+        });
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .with_context(|| format!("Failed to bind {}", settings.bind_addr))?;
+        let port = listener
+            .local_addr()
+            .context("Failed to read the bound address")?
+            .port();
+        let workers = if settings.http_workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            settings.http_workers
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(error::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap_fn(|req, srv| {
+                    let started = Instant::now();
+                    let method = req.method().to_string();
+                    let route = req
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".to_string());
+                    let state = req.app_data::<web::Data<AppState>>().cloned();
+                    srv.call(req).map(move |res| {
+                        if let (Ok(r), Some(s)) = (&res, state) {
+                            let status = r.status().as_u16().to_string();
+                            s.metrics
+                                .http_requests
+                                .with_label_values(&[&method, &route, &status])
+                                .inc();
+                            s.metrics
+                                .http_duration
+                                .with_label_values(&[&method, &route])
+                                .observe(started.elapsed().as_secs_f64());
+                        }
+                        res
+                    })
+                })
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(crate::routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(crate::error::ApiError::Graph(
+                        graph::Error::not_found("route", "the requested path"),
+                    ))
+                }))
+        })
+        .workers(workers)
+        .listen(listener)
+        .context("Failed to listen")?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (graceful: in-flight requests finish).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,49 @@
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use graph::Graph;
+use serde::Serialize;
+use store::Cache;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::predictor::Predictor;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub graph: Arc<dyn Graph>,
+    pub predictor: Arc<Predictor>,
+    pub cache: Arc<dyn Cache>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Serves a JSON body from the cache, or computes, stores and serves it.
+    pub async fn cached_json<T, F, Fut>(
+        &self,
+        key: &str,
+        compute: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        if let Some(body) = self.cache.get(key).await {
+            self.metrics.cache_hits.inc();
+            return Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .insert_header(("X-Cache", "hit"))
+                .body(body));
+        }
+        self.metrics.cache_misses.inc();
+        let value = compute().await?;
+        let body = serde_json::to_vec(&value).map_err(anyhow::Error::from)?;
+        self.cache.put(key, body.clone()).await;
+        Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header(("X-Cache", "miss"))
+            .body(body))
+    }
+}

@@ -1,0 +1,109 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::helpers::{fixture, small_games_file, spawn_app_in};
+
+fn import(data_dir: &Path, file: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_api"))
+        .args([
+            "--data-dir",
+            &data_dir.display().to_string(),
+            "import",
+            &file.display().to_string(),
+        ])
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .expect("the api binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn count(summary: &str, label: &str) -> u64 {
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no '{label}' in:\n{summary}"))
+}
+
+#[test]
+fn importing_the_same_file_twice_changes_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = import(dir.path(), &small_games_file());
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let s1 = stdout(&first);
+    assert_eq!(count(&s1, "games created"), 801);
+    assert_eq!(count(&s1, "memories created"), 801);
+    assert!(count(&s1, "head-to-head records") > 100);
+    let second = import(dir.path(), &small_games_file());
+    assert!(second.status.success());
+    let s2 = stdout(&second);
+    assert_eq!(count(&s2, "games created"), 0);
+    assert_eq!(count(&s2, "games updated"), 0);
+    assert_eq!(count(&s2, "games unchanged"), 801);
+    assert_eq!(count(&s2, "memories created"), 0);
+    assert_eq!(count(&s2, "teams created"), 0);
+    assert_eq!(count(&s2, "head-to-head records"), 0);
+}
+
+#[test]
+fn malformed_rows_are_rejected_with_line_and_field_and_nothing_stored_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(import(dir.path(), &small_games_file()).status.success());
+    let bad = import(dir.path(), &fixture("malformed.csv"));
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("line 3, field 'score1'"), "{err}");
+    assert!(err.contains("line 5, field 'date'"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    // The store still holds exactly the earlier import.
+    let again = import(dir.path(), &small_games_file());
+    assert_eq!(count(&stdout(&again), "games unchanged"), 801);
+}
+
+#[test]
+fn a_newer_season_in_the_same_format_imports_with_unknown_codes_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = import(dir.path(), &fixture("season_2019_sample.csv"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = stdout(&out);
+    assert_eq!(count(&s, "games created"), 4);
+    assert_eq!(count(&s, "rows with unknown teams"), 1);
+    assert!(
+        s.contains("unrecognised team codes kept as inactive teams: XFL"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_missing_file_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = import(dir.path(), Path::new("/nonexistent/games.csv"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Failed to read /nonexistent/games.csv"));
+}
+
+#[tokio::test]
+async fn the_service_serves_games_imported_by_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(import(dir.path(), &fixture("season_2019_sample.csv"))
+        .status
+        .success());
+    let app = spawn_app_in(dir.path(), "none").await;
+    let (s, g) = app.get_json("/api/v1/games/LV_DEN_2019_W1").await;
+    assert_eq!(s, 200, "{g}");
+    let (s, _) = app.get_json("/api/v1/teams/XFL").await;
+    assert_eq!(s, 200);
+    app.stop().await;
+}

@@ -1,0 +1,60 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_reports_each_dependency_up() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    for c in ["graph", "cache", "model"] {
+        assert_eq!(body["components"][c]["status"], "up", "{c}: {body}");
+    }
+    assert_eq!(body["components"]["graph"]["backend"], "embedded");
+    assert!(body["components"]["model"]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("801 final games"));
+}
+
+#[tokio::test]
+async fn metrics_expose_request_prediction_and_cache_series() {
+    let app = spawn_app().await;
+    app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("prediction_requests_total 1"), "{text}");
+    assert!(text.contains("prediction_latency_seconds_bucket"));
+    assert!(text.contains("cache_hits_total 1"));
+    assert!(text.contains("cache_misses_total 1"));
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/games/{id}/predictions",status="200"} 2"#), "{text}");
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn openapi_document_and_swagger_ui_are_served() {
+    let app = spawn_app().await;
+    let (status, doc) = app.get_json("/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/experts",
+        "/api/v1/experts/{id}/predictions",
+        "/api/v1/teams/{id}",
+        "/api/v1/games",
+        "/api/v1/games/{id}/predictions",
+        "/api/v1/predictions/{id}/provenance",
+        "/health",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let html = app.get("/docs").await.text().await.unwrap();
+    assert!(html.contains("swagger-ui-bundle.js"));
+    let js = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(js.status(), 200);
+    assert!(js.bytes().await.unwrap().len() > 100_000);
+}

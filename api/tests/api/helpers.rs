@@ -1,0 +1,121 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use api::settings::Settings;
+use api::startup::Application;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    /// Keeps the data directory alive (and deletes it) with the app.
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Seasons 2016–2018 of the bundled file: enough history for real forecasts, quick to import.
+pub fn small_games_file() -> PathBuf {
+    fixture("games_2016_2018.csv")
+}
+
+async fn start(data_dir: &Path, seed: &str) -> (String, actix_web::dev::ServerHandle) {
+    let mut env: HashMap<&str, String> = HashMap::new();
+    env.insert("BIND_ADDR", "127.0.0.1:0".into());
+    env.insert("DATA_DIR", data_dir.display().to_string());
+    env.insert("SEED_FILE", seed.into());
+    env.insert("HTTP_WORKERS", "2".into());
+    env.insert("LOG_LEVEL", "warn".into());
+    let settings = Settings::load_from(|k| env.get(k).cloned()).expect("test settings are valid");
+    api::telemetry::init(settings.log_format(), &settings.log_level);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    (address, handle)
+}
+
+/// Starts the real app on a random port with a fresh data directory seeded from the small file.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_app_in(dir.path(), &small_games_file().display().to_string()).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts the app on an existing data directory (for restart tests).
+pub async fn spawn_app_in(data_dir: &Path, seed: &str) -> TestApp {
+    let (address, handle) = start(data_dir, seed).await;
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        handle,
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("body is JSON"))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request is sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("body is JSON"))
+    }
+
+    pub async fn post_empty(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .send()
+            .await
+            .expect("request is sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("body is JSON"))
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Asserts a problem document with the given status and code.
+pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    body
+}

@@ -1,0 +1,6 @@
+mod cli;
+mod games;
+mod health;
+mod helpers;
+mod predictions;
+mod reference;

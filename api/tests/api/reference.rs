@@ -1,0 +1,88 @@
+use std::collections::HashSet;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn fifteen_distinct_experts_are_listed_and_each_can_be_fetched() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/experts").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["total"], 15);
+    let items = body["items"].as_array().unwrap();
+    let ids: HashSet<&str> = items.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let styles: HashSet<&str> = items
+        .iter()
+        .map(|e| e["decision_style"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 15);
+    assert_eq!(styles.len(), 15, "each expert has its own decision style");
+    let (status, elo) = app.get_json("/api/v1/experts/elo").await;
+    assert_eq!(status, 200);
+    assert_eq!(elo["name"], "The Elo Purist");
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_expert_ids_get_problem_documents() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/api/v1/experts/nobody").await, 404, "not_found").await;
+    assert_problem(
+        app.get("/api/v1/experts/bad%20id").await,
+        422,
+        "invalid_parameter",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/experts/nobody/predictions").await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn teams_are_the_32_franchises_unless_inactive_ones_are_asked_for() {
+    let app = spawn_app().await;
+    let (_, body) = app.get_json("/api/v1/teams").await;
+    assert_eq!(body["total"], 32);
+    let items = body["items"].as_array().unwrap();
+    let divisions: HashSet<&str> = items
+        .iter()
+        .map(|t| t["division"].as_str().unwrap())
+        .collect();
+    assert_eq!(divisions.len(), 8);
+    assert!(items.iter().all(|t| t["active"] == true));
+    let (_, all) = app.get_json("/api/v1/teams?include_inactive=true").await;
+    // The small fixture (2016-2018) has no defunct clubs; the franchises are all there.
+    assert!(all["total"].as_u64().unwrap() >= 32);
+    assert_problem(
+        app.get("/api/v1/teams?include_inactive=maybe").await,
+        422,
+        "invalid_parameter",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn team_lookups_resolve_historical_codes_and_reject_bad_ones() {
+    let app = spawn_app().await;
+    let cases = [
+        ("KC", 200, "KC"),
+        ("kc", 200, "KC"),
+        ("OAK", 200, "LV"),
+        ("SD", 200, "LAC"),
+        ("STL", 200, "LAR"),
+    ];
+    for (code, status, id) in cases {
+        let (s, body) = app.get_json(&format!("/api/v1/teams/{code}")).await;
+        assert_eq!(s, status, "{code}");
+        assert_eq!(body["id"], id, "{code}");
+    }
+    assert_problem(app.get("/api/v1/teams/ZZZ").await, 404, "not_found").await;
+    assert_problem(app.get("/api/v1/teams/K'C").await, 422, "invalid_parameter").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_with_a_404_problem() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/api/v2/nothing").await, 404, "not_found").await;
+}
