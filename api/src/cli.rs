@@ -29,6 +29,30 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Walk-forward back-test of every expert and the consensus against the file's 538 Elo.
+    Backtest {
+        /// Games file (default: the bundled one).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// First season scored.
+        #[arg(long, default_value_t = 2010)]
+        from: i32,
+        /// Last season scored.
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Write the JSON report here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the calibration plot (SVG) here.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Model parameters (JSON) to test instead of the defaults.
+        #[arg(long)]
+        params: Option<PathBuf>,
+    },
+    /// Model versions: fit, list, activate, roll back.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Run the HTTP service (the default).
     Serve,
     /// Import a games file (nfl_games.csv format, any season) into the store.
@@ -39,6 +63,31 @@ pub enum Command {
         #[arg(long)]
         batch_size: Option<usize>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// Fit parameters by walk-forward back-test (small grid search) and save a version.
+    Fit {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 2010)]
+        from: i32,
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Make it the current version.
+        #[arg(long)]
+        activate: bool,
+        /// Fit only these parameters (JSON) instead of searching.
+        #[arg(long)]
+        params: Option<PathBuf>,
+    },
+    /// List saved versions with their metrics.
+    List,
+    /// Point `current` at a version (then POST /admin/reload-model, or restart).
+    Activate { id: String },
+    /// Point `current` back at the previously active version.
+    Rollback,
 }
 
 impl Cli {
@@ -113,5 +162,191 @@ pub async fn import(
         );
     }
     graph.close().await;
+    Ok(())
+}
+
+fn read_games(data: &Option<PathBuf>) -> anyhow::Result<graph::ImportBatch> {
+    let bytes = match data {
+        Some(p) => std::fs::read(p).with_context(|| format!("Failed to read {}", p.display()))?,
+        None => crate::BUNDLED_GAMES.to_vec(),
+    };
+    match graph::import::parse(bytes.as_slice()) {
+        Ok(b) => Ok(b),
+        Err(graph::Error::Malformed(errors)) => {
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            anyhow::bail!("{} malformed row(s) in the games file", errors.len())
+        }
+        Err(e) => Err(e).context("Failed to parse the games file"),
+    }
+}
+
+fn read_params(path: &Option<PathBuf>) -> anyhow::Result<forecast::Params> {
+    let Some(p) = path else {
+        return Ok(forecast::Params::default());
+    };
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("Failed to read {}", p.display()))?;
+    let params: forecast::Params = serde_json::from_str(&text)
+        .with_context(|| format!("Failed to parse parameters in {}", p.display()))?;
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid parameters in {}: {e}", p.display()))?;
+    Ok(params)
+}
+
+fn check_range(from: i32, to: i32) -> anyhow::Result<()> {
+    if from > to {
+        anyhow::bail!("--from {from} is after --to {to}");
+    }
+    Ok(())
+}
+
+fn replay_bar(batch: &graph::ImportBatch) -> ProgressBar {
+    let bar = ProgressBar::new(batch.games.iter().filter(|g| g.is_final()).count() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} replaying [{bar:40}] {pos}/{len} games ({per_sec})",
+        )
+        .expect("static template is valid")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// `api backtest`.
+pub fn backtest(
+    data: &Option<PathBuf>,
+    from: i32,
+    to: i32,
+    json: &Option<PathBuf>,
+    plot: &Option<PathBuf>,
+    params: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    let batch = read_games(data)?;
+    let params = read_params(params)?;
+    let bar = replay_bar(&batch);
+    let report = crate::backtest::run(&batch, from, to, &params, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+    if report.games == 0 {
+        anyhow::bail!("the file has no final games in seasons {from}-{to}");
+    }
+    print!("{}", report.table());
+    if let Some(p) = json {
+        std::fs::write(p, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("Failed to write {}", p.display()))?;
+        println!("report: {}", p.display());
+    }
+    if let Some(p) = plot {
+        std::fs::write(p, report.calibration_svg())
+            .with_context(|| format!("Failed to write {}", p.display()))?;
+        println!("calibration plot: {}", p.display());
+    }
+    Ok(())
+}
+
+/// `api model …`.
+pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
+    let registry = crate::models::Registry::new(&settings.data_dir);
+    match cmd {
+        ModelCommand::Fit {
+            data,
+            from,
+            to,
+            activate,
+            params,
+        } => {
+            check_range(*from, *to)?;
+            let batch = read_games(data)?;
+            let candidates: Vec<forecast::Params> = if params.is_some() {
+                vec![read_params(params)?]
+            } else {
+                let base = forecast::Params::default();
+                let mut c = Vec::new();
+                for points_k in [0.06, 0.08, 0.10] {
+                    for hfa_points in [2.0, 2.4, 2.8] {
+                        c.push(forecast::Params {
+                            points_k,
+                            hfa_points,
+                            ..base.clone()
+                        });
+                    }
+                }
+                c
+            };
+            let bar = ProgressBar::new(candidates.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} fitting [{bar:40}] {pos}/{len} candidates")
+                    .expect("static template is valid")
+                    .progress_chars("=> "),
+            );
+            let mut best: Option<crate::backtest::Report> = None;
+            for p in &candidates {
+                let r = crate::backtest::run(&batch, *from, *to, p, &|_| {});
+                if r.games == 0 {
+                    anyhow::bail!("the file has no final games in seasons {from}-{to}");
+                }
+                if best
+                    .as_ref()
+                    .is_none_or(|b| r.consensus.brier < b.consensus.brier)
+                {
+                    best = Some(r);
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let best = best.expect("at least one candidate");
+            let id = format!("wf-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S%3f"));
+            let v = crate::models::ModelVersion::from_report(id.clone(), &best);
+            registry.save(&v)?;
+            println!(
+                "saved model version {id}: consensus Brier {:.4}, ECE {:.4} on {} games ({}-{})",
+                v.metrics.brier, v.metrics.ece, v.metrics.games, from, to
+            );
+            if *activate {
+                registry.activate(&id)?;
+                println!(
+                    "{id} is now current (POST /admin/reload-model to load it without a restart)"
+                );
+            }
+        }
+        ModelCommand::List => {
+            let current = registry.current()?.map(|v| v.id);
+            let versions = registry.list()?;
+            if versions.is_empty() {
+                println!(
+                    "no saved model versions; the service runs the built-in {}",
+                    crate::predictor::DEFAULT_VERSION
+                );
+            }
+            for v in versions {
+                let mark = if current.as_deref() == Some(v.id.as_str()) {
+                    "*"
+                } else {
+                    " "
+                };
+                println!(
+                    "{mark} {:<28} Brier {:.4}  ECE {:.4}  games {:>5}  seasons {}-{}  {}",
+                    v.id,
+                    v.metrics.brier,
+                    v.metrics.ece,
+                    v.metrics.games,
+                    v.metrics.from,
+                    v.metrics.to,
+                    v.created_at
+                );
+            }
+        }
+        ModelCommand::Activate { id } => {
+            registry.activate(id)?;
+            println!("{id} is now current");
+        }
+        ModelCommand::Rollback => {
+            let id = registry.rollback()?;
+            println!("rolled back: {id} is now current");
+        }
+    }
     Ok(())
 }

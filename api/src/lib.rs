@@ -1,8 +1,10 @@
 //! The prediction API: actix-web server, CLI commands and the prediction service.
 
+pub mod backtest;
 pub mod cli;
 pub mod error;
 pub mod metrics;
+pub mod models;
 pub mod openapi;
 pub mod predictor;
 pub mod routes;

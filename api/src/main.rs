@@ -21,6 +21,17 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import { file, batch_size }) => {
             api::cli::import(&settings, &file, batch_size).await?;
         }
+        Some(Command::Backtest {
+            data,
+            from,
+            to,
+            json,
+            plot,
+            params,
+        }) => {
+            api::cli::backtest(&data, from, to, &json, &plot, &params)?;
+        }
+        Some(Command::Model(cmd)) => api::cli::model(&settings, &cmd)?,
     }
     Ok(())
 }

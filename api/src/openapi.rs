@@ -27,7 +27,7 @@ struct V1;
         description = "NFL game predictions from fifteen expert models and a learned consensus, with full provenance: every prediction records the memories (past games and patterns) that shaped it.",
         license(name = "MIT")
     ),
-    paths(routes::health::health, routes::health::metrics),
+    paths(routes::health::health, routes::health::metrics, routes::admin::reload_model),
     nest((path = "/api/v1", api = V1)),
     components(schemas(crate::error::Problem, graph::RowError)),
     tags(
@@ -36,6 +36,7 @@ struct V1;
         (name = "games", description = "Games, past and upcoming"),
         (name = "predictions", description = "Forecasts and their provenance"),
         (name = "operations", description = "Health and metrics"),
+        (name = "admin", description = "Model operations"),
     )
 )]
 pub struct ApiDoc;

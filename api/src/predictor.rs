@@ -7,17 +7,19 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
-use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Played, EXPERTS};
+use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Params, Played, EXPERTS};
 use graph::{CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionRecord};
 
-/// Version of the fitted models; recorded on every prediction.
-pub const MODEL_VERSION: &str = "wf-2026.11.1";
+/// Version id of the built-in parameters, used until a fitted version is activated.
+pub const DEFAULT_VERSION: &str = "wf-2026.11.1";
 /// Expert id under which the consensus is stored.
 pub const CONSENSUS: &str = "consensus";
 const HISTORIC_SNAPSHOTS: usize = 8;
 
 /// An engine replayed through some date, with the id tables to translate its indices.
 pub struct Snapshot {
+    /// The model version whose parameters the engine runs with.
+    pub version: String,
     engine: Engine,
     team_ix: HashMap<String, u16>,
     /// The final games replayed, by engine history index.
@@ -26,13 +28,18 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Replays `games` (final games, oldest first) with every known team.
-    pub fn build(teams: &[String], games: &[Game]) -> Result<Self, forecast::Error> {
+    pub fn build(
+        version: &str,
+        params: &Params,
+        teams: &[String],
+        games: &[Game],
+    ) -> Result<Self, forecast::Error> {
         let team_ix: HashMap<String, u16> = teams
             .iter()
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u16))
             .collect();
-        let mut engine = Engine::new(teams.len());
+        let mut engine = Engine::with_params(teams.len(), params.clone());
         let mut played = Vec::with_capacity(games.len());
         let mut kept = Vec::with_capacity(games.len());
         for g in games {
@@ -51,6 +58,7 @@ impl Snapshot {
         }
         engine.advance(played)?;
         Ok(Self {
+            version: version.to_string(),
             engine,
             team_ix,
             games: kept,
@@ -82,22 +90,35 @@ fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
     })
 }
 
+/// A final game as the engine sees it (None for an unplayed game or an unknown team).
+pub fn played(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Played> {
+    Some(Played {
+        matchup: matchup(team_ix, g)?,
+        home_score: g.home_score?,
+        away_score: g.away_score?,
+    })
+}
+
 /// The result of forecasting one game.
 pub struct GameForecast {
+    pub version: String,
     pub records: Vec<PredictionRecord>,
     pub consensus: PredictionRecord,
 }
 
 pub struct Predictor {
     graph: Arc<dyn Graph>,
+    /// The active model version and its parameters.
+    model: RwLock<(String, Params)>,
     latest: RwLock<Option<Arc<Snapshot>>>,
     historic: Mutex<Vec<(NaiveDate, Arc<Snapshot>)>>,
 }
 
 impl Predictor {
-    pub fn new(graph: Arc<dyn Graph>) -> Self {
+    pub fn new(graph: Arc<dyn Graph>, version: String, params: Params) -> Self {
         Self {
             graph,
+            model: RwLock::new((version, params)),
             latest: RwLock::new(None),
             historic: Mutex::new(Vec::new()),
         }
@@ -114,24 +135,33 @@ impl Predictor {
             .collect())
     }
 
-    async fn build(&self, before: Option<NaiveDate>) -> anyhow::Result<Arc<Snapshot>> {
+    /// Replays the final games before `before` (all when `None`) with the active model, or
+    /// with `model` when given.
+    async fn build(
+        &self,
+        before: Option<NaiveDate>,
+        model: Option<(String, Params)>,
+    ) -> anyhow::Result<Arc<Snapshot>> {
         let teams = self.team_ids().await?;
         let games = self
             .graph
             .final_games_before(before)
             .await
             .context("Failed to load games")?;
-        let snap = tokio::task::spawn_blocking(move || Snapshot::build(&teams, &games))
-            .await
-            .context("Failed to join the replay task")?
-            .context("Failed to replay the game history")?;
+        let (version, params) =
+            model.unwrap_or_else(|| self.model.read().expect("model lock poisoned").clone());
+        let snap =
+            tokio::task::spawn_blocking(move || Snapshot::build(&version, &params, &teams, &games))
+                .await
+                .context("Failed to join the replay task")?
+                .context("Failed to replay the game history")?;
         Ok(Arc::new(snap))
     }
 
     /// Replays every final game; call after imports.
     #[tracing::instrument(name = "predictor.rebuild", skip(self))]
     pub async fn rebuild(&self) -> anyhow::Result<usize> {
-        let snap = self.build(None).await?;
+        let snap = self.build(None, None).await?;
         let n = snap.games();
         *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
         self.historic
@@ -139,6 +169,27 @@ impl Predictor {
             .expect("snapshot lock poisoned")
             .clear();
         Ok(n)
+    }
+
+    /// Switches to another model version: the new engine is replayed first, then swapped in
+    /// atomically; requests already running finish on the old one.
+    #[tracing::instrument(name = "predictor.switch", skip(self, params))]
+    pub async fn switch(&self, version: String, params: Params) -> anyhow::Result<usize> {
+        let snap = self
+            .build(None, Some((version.clone(), params.clone())))
+            .await?;
+        let n = snap.games();
+        *self.model.write().expect("model lock poisoned") = (version, params);
+        *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
+        self.historic
+            .lock()
+            .expect("snapshot lock poisoned")
+            .clear();
+        Ok(n)
+    }
+
+    pub fn version(&self) -> String {
+        self.model.read().expect("model lock poisoned").0.clone()
     }
 
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
@@ -150,7 +201,7 @@ impl Predictor {
         if let Some(s) = self.latest() {
             // Final games only arrive through imports, which rebuild the latest snapshot, so it
             // holds every final game: it is exactly right for any later date.
-            if s.last_date().is_none_or(|d| d < date) {
+            if s.last_date().is_none_or(|d| d < date) && s.version == self.version() {
                 return Ok(s);
             }
         }
@@ -163,7 +214,7 @@ impl Predictor {
         {
             return Ok(s.clone());
         }
-        let snap = self.build(Some(date)).await?;
+        let snap = self.build(Some(date), None).await?;
         let mut h = self.historic.lock().expect("snapshot lock poisoned");
         if h.len() >= HISTORIC_SNAPSHOTS {
             h.remove(0);
@@ -209,17 +260,17 @@ fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<Cate
 }
 
 fn prediction(
-    id: String,
     expert: &str,
     game: &Game,
     p_home: f64,
     confidence: f64,
     reasoning: String,
     scores: &forecast::categories::ScoreDist,
+    version: &str,
 ) -> Prediction {
     let home_wins = p_home >= 0.5;
     Prediction {
-        id,
+        id: prediction_id(&game.id, expert, version),
         expert_id: expert.to_string(),
         game_id: game.id.clone(),
         category: Category::Winner.id().to_string(),
@@ -235,14 +286,14 @@ fn prediction(
         reasoning,
         predicted_home_score: scores.home_points(),
         predicted_away_score: scores.away_points(),
-        model_version: MODEL_VERSION.to_string(),
+        model_version: version.to_string(),
         created_at: Utc::now(),
         categories: categories(scores, game),
     }
 }
 
-pub fn prediction_id(game: &str, expert: &str) -> String {
-    format!("{game}.{expert}.{MODEL_VERSION}")
+pub fn prediction_id(game: &str, expert: &str, version: &str) -> String {
+    format!("{game}.{expert}.{version}")
 }
 
 fn slug(s: &str) -> String {
@@ -265,7 +316,7 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
         .iter()
         .map(|ef| {
             let spec = &EXPERTS[ef.expert];
-            let id = prediction_id(&game.id, spec.id);
+            let id = prediction_id(&game.id, spec.id, &snap.version);
             let memories = ef
                 .memories
                 .iter()
@@ -298,13 +349,13 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
                 .collect();
             PredictionRecord {
                 prediction: prediction(
-                    id,
                     spec.id,
                     game,
                     ef.home_win_probability,
                     ef.confidence,
                     format!("{}: {}", spec.name, ef.reasoning),
                     &ef.scores,
+                    &snap.version,
                 ),
                 memories,
             }
@@ -319,15 +370,19 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
         .sum::<f64>();
     let consensus = PredictionRecord {
         prediction: prediction(
-            prediction_id(&game.id, CONSENSUS),
             CONSENSUS,
             game,
             f.home_win_probability,
             agreement,
             format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
             &f.scores,
+            &snap.version,
         ),
         memories: Vec::new(),
     };
-    GameForecast { records, consensus }
+    GameForecast {
+        version: snap.version.clone(),
+        records,
+        consensus,
+    }
 }

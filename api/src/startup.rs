@@ -72,7 +72,18 @@ impl Application {
         let graph = open_graph(&settings).await?;
         seed_if_empty(graph.as_ref(), &settings).await?;
         let graph: Arc<dyn Graph> = graph;
-        let predictor = Arc::new(Predictor::new(graph.clone()));
+        let registry = crate::models::Registry::new(&settings.data_dir);
+        let (version, params) = match registry
+            .current()
+            .context("Failed to read the current model version")?
+        {
+            Some(v) => (v.id, v.params),
+            None => (
+                crate::predictor::DEFAULT_VERSION.to_string(),
+                forecast::Params::default(),
+            ),
+        };
+        let predictor = Arc::new(Predictor::new(graph.clone(), version, params));
         let started = Instant::now();
         let games = predictor.rebuild().await?;
         tracing::info!(
@@ -88,6 +99,7 @@ impl Application {
             graph,
             predictor,
             cache,
+            registry,
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
         });
         let listener = TcpListener::bind(&settings.bind_addr)

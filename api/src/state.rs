@@ -15,6 +15,7 @@ pub struct AppState {
     pub graph: Arc<dyn Graph>,
     pub predictor: Arc<Predictor>,
     pub cache: Arc<dyn Cache>,
+    pub registry: crate::models::Registry,
     pub metrics: Arc<Metrics>,
 }
 

@@ -10,15 +10,12 @@ use crate::experts::{
     self, assess, league_points, lr_features, Ctx, Mem, Ratings, Skip, EXPERTS, LR_FEATURES,
 };
 use crate::history::{History, Matchup, Played};
+use crate::params::Params;
 use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
 
 pub const N_EXPERTS: usize = EXPERTS.len();
 /// Memories kept per expert forecast (the most influential ones).
 pub const MAX_MEMORIES: usize = 10;
-const LOSS_DECAY: f64 = 1.0 / 400.0;
-const CONSENSUS_ETA: f64 = 150.0;
-const LR_RATE: f64 = 0.004;
-const CAL_RATE: f64 = 0.002;
 
 /// Something an expert retrieved.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +84,13 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(teams: usize) -> Self {
+        Self::with_params(teams, Params::default())
+    }
+
+    pub fn with_params(teams: usize, params: Params) -> Self {
         Self {
             hist: History::new(teams),
-            ratings: Ratings::new(teams),
+            ratings: Ratings::new(teams, params),
             loss: [0.25; N_EXPERTS],
             cal: (1.0, 0.0),
             records: None,
@@ -106,6 +107,10 @@ impl Engine {
         self.records.as_deref().unwrap_or_default()
     }
 
+    pub fn params(&self) -> &Params {
+        &self.ratings.params
+    }
+
     pub fn history(&self) -> &History {
         &self.hist
     }
@@ -118,7 +123,7 @@ impl Engine {
         let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
         let mut w = [0.0; N_EXPERTS];
         for (i, l) in self.loss.iter().enumerate() {
-            w[i] = (-CONSENSUS_ETA * (l - best)).exp();
+            w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
         }
         let s: f64 = w.iter().sum();
         w.iter_mut().for_each(|x| *x /= s);
@@ -191,7 +196,8 @@ impl Engine {
             let mut probs = [0.0; N_EXPERTS];
             for e in 0..N_EXPERTS {
                 probs[e] = sigmoid(logits[e]);
-                self.loss[e] += LOSS_DECAY * ((probs[e] - y).powi(2) - self.loss[e]);
+                self.loss[e] +=
+                    self.ratings.params.loss_decay * ((probs[e] - y).powi(2) - self.loss[e]);
             }
             let p_lr = sigmoid(
                 self.ratings
@@ -202,10 +208,10 @@ impl Engine {
                     .sum(),
             );
             for k in 0..LR_FEATURES {
-                self.ratings.lr_weights[k] += LR_RATE * (y - p_lr) * x[k];
+                self.ratings.lr_weights[k] += self.ratings.params.lr_rate * (y - p_lr) * x[k];
             }
-            self.cal.0 += CAL_RATE * (y - p) * z;
-            self.cal.1 += CAL_RATE * (y - p);
+            self.cal.0 += self.ratings.params.calibration_rate * (y - p) * z;
+            self.cal.1 += self.ratings.params.calibration_rate * (y - p);
             let idx = self.hist.push(g)?;
             if let Some(r) = self.records.as_mut() {
                 r.push(Record {
@@ -240,6 +246,22 @@ impl Engine {
         let (fh, ah) = side(m.home);
         let (fa, aa) = side(m.away);
         (2.0 * lg + 0.5 * (fh + aa + fa + ah)).max(10.0)
+    }
+
+    /// One expert's home win probability for `m` with `memory` withheld: what the expert
+    /// would have said had it not retrieved that memory.
+    pub fn expert_probability_without(
+        &self,
+        m: &Matchup,
+        expert: usize,
+        memory: &MemoryRef,
+    ) -> f64 {
+        let c = self.ctx(false);
+        let skip = match memory {
+            MemoryRef::Game(i) => Skip::Game(*i),
+            MemoryRef::Pattern { key, .. } => Skip::Pattern(key),
+        };
+        sigmoid(assess(expert, &c, m, skip).logit)
     }
 
     /// Forecasts a game after the last replayed day, with reasoning and attributed memories.

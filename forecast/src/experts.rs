@@ -7,17 +7,13 @@
 use std::fmt::Write as _;
 
 use crate::history::{History, Matchup, Played, TeamIx};
+use crate::params::Params;
 use crate::prob::{logit, margin_to_prob, shrink, MARGIN_SD};
 
 /// Home-field edge on the logit scale (≈ 57.5% at a coin-flip matchup).
 pub const HFA_LOGIT: f64 = 0.30;
-/// Home-field edge in points.
-pub const HFA_POINTS: f64 = 2.4;
-/// Home-field edge in Elo points.
-pub const HFA_ELO: f64 = 55.0;
 const ELO_MEAN: f64 = 1505.0;
-const ELO_K: f64 = 20.0;
-const ELO_REGRESS_KEEP: f64 = 2.0 / 3.0;
+const MR_CAP: f64 = 35.0;
 const LN10_400: f64 = std::f64::consts::LN_10 / 400.0;
 
 /// Describes an expert for people: who it is and how it decides.
@@ -129,6 +125,7 @@ pub struct Assessment {
 /// Shared rating state, updated as games are played.
 #[derive(Clone, Debug)]
 pub struct Ratings {
+    pub params: Params,
     elo: Vec<f64>,
     elo_season: Vec<i32>,
     elo_regs: Vec<u32>,
@@ -137,13 +134,18 @@ pub struct Ratings {
     glicko: Vec<(f64, f64)>,
     glicko_season: Vec<i32>,
     glicko_log: Vec<Vec<(u32, f64)>>,
+    /// Points rating: an opponent-adjusted, exponentially smoothed point differential.
+    mr: Vec<f64>,
+    mr_season: Vec<i32>,
+    mr_regs: Vec<u32>,
+    mr_log: Vec<Vec<(u32, f64, u32)>>,
     /// Pre-game Elo gap (home minus away, home field included) of every played game.
     pub pregame_gap: Vec<f32>,
     /// Online logistic regression weights.
     pub lr_weights: [f64; LR_FEATURES],
 }
 
-pub const LR_FEATURES: usize = 6;
+pub const LR_FEATURES: usize = 7;
 const LR_NAMES: [&str; LR_FEATURES] = [
     "home field",
     "Elo gap",
@@ -151,11 +153,13 @@ const LR_NAMES: [&str; LR_FEATURES] = [
     "point differential",
     "recent form",
     "rest",
+    "points-rating gap",
 ];
 
 impl Ratings {
-    pub fn new(teams: usize) -> Self {
+    pub fn new(teams: usize, params: Params) -> Self {
         Self {
+            params,
             elo: vec![ELO_MEAN; teams],
             elo_season: vec![i32::MIN; teams],
             elo_regs: vec![0; teams],
@@ -163,8 +167,12 @@ impl Ratings {
             glicko: vec![(1500.0, 200.0); teams],
             glicko_season: vec![i32::MIN; teams],
             glicko_log: vec![Vec::new(); teams],
+            mr: vec![0.0; teams],
+            mr_season: vec![i32::MIN; teams],
+            mr_regs: vec![0; teams],
+            mr_log: vec![Vec::new(); teams],
             pregame_gap: Vec::new(),
-            lr_weights: [0.30, 0.9, 0.3, 0.3, 0.05, 0.05],
+            lr_weights: [0.30, 0.5, 0.2, 0.2, 0.05, 0.05, 0.8],
         }
     }
 
@@ -173,10 +181,41 @@ impl Ratings {
         let t = usize::from(t);
         let (r, regs) = (self.elo[t], self.elo_regs[t]);
         if self.elo_season[t] != i32::MIN && self.elo_season[t] < season {
-            (ELO_MEAN + (r - ELO_MEAN) * ELO_REGRESS_KEEP, regs + 1)
+            (ELO_MEAN + (r - ELO_MEAN) * self.params.elo_keep, regs + 1)
         } else {
             (r, regs)
         }
+    }
+
+    /// Points rating of `t` as of `season` and its regression count.
+    fn mr_as_of(&self, t: TeamIx, season: i32) -> (f64, u32) {
+        let t = usize::from(t);
+        let (r, regs) = (self.mr[t], self.mr_regs[t]);
+        if self.mr_season[t] != i32::MIN && self.mr_season[t] < season {
+            (r * self.params.points_keep, regs + 1)
+        } else {
+            (r, regs)
+        }
+    }
+
+    /// Expected home margin from the points ratings, home field excluded.
+    pub fn points_gap(&self, m: &Matchup) -> f64 {
+        self.mr_as_of(m.home, m.season).0 - self.mr_as_of(m.away, m.season).0
+    }
+
+    /// The last `n` points-rating changes of `t` with their contribution to its rating now.
+    fn mr_contributions(&self, t: TeamIx, season: i32, n: usize) -> Vec<(u32, f64)> {
+        let (_, regs_now) = self.mr_as_of(t, season);
+        let log = &self.mr_log[usize::from(t)];
+        log[log.len().saturating_sub(n)..]
+            .iter()
+            .map(|&(g, d, regs)| {
+                (
+                    g,
+                    d * self.params.points_keep.powi((regs_now - regs) as i32),
+                )
+            })
+            .collect()
     }
 
     fn glicko_as_of(&self, t: TeamIx, season: i32) -> (f64, f64) {
@@ -196,7 +235,7 @@ impl Ratings {
     pub fn elo_gap(&self, m: &Matchup) -> f64 {
         let (h, _) = self.elo_as_of(m.home, m.season);
         let (a, _) = self.elo_as_of(m.away, m.season);
-        h - a + if m.neutral { 0.0 } else { HFA_ELO }
+        h - a + if m.neutral { 0.0 } else { self.params.hfa_elo }
     }
 
     /// Applies a played game (index `idx` in the history) to the ratings.
@@ -216,17 +255,37 @@ impl Ratings {
         let margin = g.home_margin().abs();
         let winner_gap = if s >= 0.5 { gap } else { -gap };
         let mult = (margin + 1.0).ln() * 2.2 / (winner_gap * 0.001 + 2.2);
-        let delta = ELO_K * mult * (s - p);
+        let delta = self.params.elo_k * mult * (s - p);
         let (h, a) = (usize::from(m.home), usize::from(m.away));
         self.elo[h] += delta;
         self.elo[a] -= delta;
         self.elo_log[h].push((idx, delta, self.elo_regs[h]));
         self.elo_log[a].push((idx, -delta, self.elo_regs[a]));
 
+        for t in [m.home, m.away] {
+            let (r, regs) = self.mr_as_of(t, m.season);
+            let i = usize::from(t);
+            self.mr[i] = r;
+            self.mr_regs[i] = regs;
+            self.mr_season[i] = m.season;
+        }
+        let expected = self.mr[h] - self.mr[a]
+            + if m.neutral {
+                0.0
+            } else {
+                self.params.hfa_points
+            };
+        let err = g.home_margin().clamp(-MR_CAP, MR_CAP) - expected;
+        let d = self.params.points_k * err;
+        self.mr[h] += d;
+        self.mr[a] -= d;
+        self.mr_log[h].push((idx, d, self.mr_regs[h]));
+        self.mr_log[a].push((idx, -d, self.mr_regs[a]));
+
         // Glicko-1 with home field folded into the home rating.
         let (rh, rdh) = self.glicko_as_of(m.home, m.season);
         let (ra, rda) = self.glicko_as_of(m.away, m.season);
-        let hfa = if m.neutral { 0.0 } else { HFA_ELO };
+        let hfa = if m.neutral { 0.0 } else { self.params.hfa_elo };
         let q = LN10_400;
         let g_of =
             |rd: f64| 1.0 / (1.0 + 3.0 * q * q * rd * rd / (std::f64::consts::PI.powi(2))).sqrt();
@@ -255,7 +314,7 @@ impl Ratings {
         let log = &self.elo_log[usize::from(t)];
         log[log.len().saturating_sub(n)..]
             .iter()
-            .map(|&(g, d, regs)| (g, d * ELO_REGRESS_KEEP.powi((regs_now - regs) as i32)))
+            .map(|&(g, d, regs)| (g, d * self.params.elo_keep.powi((regs_now - regs) as i32)))
             .collect()
     }
 }
@@ -298,11 +357,11 @@ fn hfa(m: &Matchup) -> f64 {
     }
 }
 
-fn hfa_pts(m: &Matchup) -> f64 {
+fn hfa_pts(c: &Ctx, m: &Matchup) -> f64 {
     if m.neutral {
         0.0
     } else {
-        HFA_POINTS
+        c.ratings.params.hfa_points
     }
 }
 
@@ -331,6 +390,25 @@ fn margin_rating(
     (shrink(mean, w_sum, 6.0), w_sum, used)
 }
 
+/// Points-rating gap (home minus away, no home field) with `skip`'s contribution removed,
+/// and the games behind the most recent rating changes.
+fn points_base(c: &Ctx, m: &Matchup, skip: Skip) -> (f64, Vec<u32>) {
+    let mut gap = c.ratings.points_gap(m);
+    let ch = c.ratings.mr_contributions(m.home, m.season, 6);
+    let ca = c.ratings.mr_contributions(m.away, m.season, 6);
+    for &(g, d) in &ch {
+        if skip.game(g) {
+            gap -= d;
+        }
+    }
+    for &(g, d) in &ca {
+        if skip.game(g) {
+            gap += d;
+        }
+    }
+    (gap, ch.iter().chain(&ca).map(|x| x.0).collect())
+}
+
 /// Season-to-date win rate, shrunk toward .500 with 4 phantom games; (rate, games, used).
 fn season_win_rate(h: &History, team: TeamIx, season: i32, skip: Skip) -> (f64, f64, Vec<u32>) {
     let (mut wins, mut n) = (0.0, 0.0);
@@ -344,6 +422,11 @@ fn season_win_rate(h: &History, team: TeamIx, season: i32, skip: Skip) -> (f64, 
         used.push(i);
     }
     ((wins + 2.0) / (n + 4.0), n, used)
+}
+
+/// Games of `team` on record, up to 16.
+fn team_n(h: &History, team: TeamIx) -> f64 {
+    h.team_games(team).len().min(16) as f64
 }
 
 fn evidence(n: f64, full: f64) -> f64 {
@@ -384,7 +467,11 @@ fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         let (ra, _) = c.ratings.elo_as_of(m.away, m.season);
         a.reasoning = format!(
             "Elo {rh:.0} vs {ra:.0}, home field {:+.0}: gap {gap:+.0} Elo points",
-            if m.neutral { 0.0 } else { HFA_ELO }
+            if m.neutral {
+                0.0
+            } else {
+                c.ratings.params.hfa_elo
+            }
         );
         a.memories
             .extend(ch.iter().chain(&ca).map(|&(g, _)| Mem::Game(g)));
@@ -412,7 +499,12 @@ fn glicko(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let rd = (rdh * rdh + rda * rda).sqrt();
     let q = LN10_400;
     let g = 1.0 / (1.0 + 3.0 * q * q * rd * rd / std::f64::consts::PI.powi(2)).sqrt();
-    let gap = rh - ra + if m.neutral { 0.0 } else { HFA_ELO };
+    let gap = rh - ra
+        + if m.neutral {
+            0.0
+        } else {
+            c.ratings.params.hfa_elo
+        };
     let mut a = Assessment {
         logit: g * gap * LN10_400,
         evidence: (1.0 - (rd - 57.0) / 250.0).clamp(0.0, 1.0),
@@ -478,7 +570,7 @@ fn pythagorean(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
 fn point_differential(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let (mh, nh, uh) = margin_rating(c.hist, m.home, m.season, 16, skip);
     let (ma, na, ua) = margin_rating(c.hist, m.away, m.season, 16, skip);
-    let margin = 0.55 * (mh - ma) + hfa_pts(m);
+    let margin = 0.55 * (mh - ma) + hfa_pts(c, m);
     let mut a = Assessment {
         logit: margin_logit(margin),
         evidence: evidence(nh + na, 28.0),
@@ -511,7 +603,7 @@ fn form(h: &History, team: TeamIx, skip: Skip) -> (f64, f64, Vec<u32>) {
 fn recent_form(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let (fh, wh, uh) = form(c.hist, m.home, skip);
     let (fa, wa, ua) = form(c.hist, m.away, skip);
-    let margin = 0.45 * (fh - fa) + hfa_pts(m);
+    let margin = 0.45 * (fh - fa) + hfa_pts(c, m);
     let mut a = Assessment {
         logit: margin_logit(margin),
         evidence: evidence(wh + wa, 5.6),
@@ -566,8 +658,8 @@ fn rest_schedule(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
 }
 
 fn home_field(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
-    let (mh, nh, uh) = margin_rating(c.hist, m.home, m.season, 16, skip);
-    let (ma, na, ua) = margin_rating(c.hist, m.away, m.season, 16, skip);
+    let (pg, ug) = points_base(c, m, skip);
+    let (nh, na) = (team_n(c.hist, m.home), team_n(c.hist, m.away));
     let (mut home, mut road, mut hn, mut rn) = (0.0, 0.0, 0.0, 0.0);
     let mut venue = Vec::new();
     for &i in c.hist.recent(m.home, 48) {
@@ -587,12 +679,20 @@ fn home_field(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     }
     let key = "home_edge";
     let own = if hn > 0.0 && rn > 0.0 && !skip.pattern(key) {
-        shrink((home / hn - road / rn) / 2.0 - HFA_POINTS, hn.min(rn), 24.0)
+        shrink(
+            (home / hn - road / rn) / 2.0 - c.ratings.params.hfa_points,
+            hn.min(rn),
+            24.0,
+        )
     } else {
         0.0
     };
-    let edge = if m.neutral { 0.0 } else { HFA_POINTS + own };
-    let margin = 0.55 * (mh - ma) + edge;
+    let edge = if m.neutral {
+        0.0
+    } else {
+        c.ratings.params.hfa_points + own
+    };
+    let margin = pg + edge;
     let mut a = Assessment {
         logit: margin_logit(margin),
         evidence: evidence(nh + na + hn.min(rn), 40.0),
@@ -600,23 +700,23 @@ fn home_field(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("home edge {edge:+.1} points (team-specific {own:+.1}); point differential {mh:+.1} vs {ma:+.1}; expected margin {margin:+.1}");
+        a.reasoning = format!("home edge {edge:+.1} points (team-specific {own:+.1}); points-rating gap {pg:+.1}; expected margin {margin:+.1}");
         a.memories.push(Mem::Pattern {
             kind: "home_edge",
             key: key.into(),
             content: format!("home team's own home edge over its last {} games: {own:+.1} points beyond the league's", venue.len()),
             games: venue,
         });
-        a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
+        a.memories.extend(games_mem(&ug));
     }
     a
 }
 
 fn division_rival(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
-    let (mh, nh, uh) = margin_rating(c.hist, m.home, m.season, 16, skip);
-    let (ma, na, ua) = margin_rating(c.hist, m.away, m.season, 16, skip);
+    let (pg, ug) = points_base(c, m, skip);
+    let (nh, na) = (team_n(c.hist, m.home), team_n(c.hist, m.away));
     let damp = if m.same_division { 0.75 } else { 1.0 };
-    let mut margin = damp * 0.55 * (mh - ma) + hfa_pts(m);
+    let mut margin = damp * pg + hfa_pts(c, m);
     let key = "division_record";
     let mut div_games = Vec::new();
     if m.same_division && !skip.pattern(key) {
@@ -639,7 +739,7 @@ fn division_rival(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     };
     if c.explain {
         a.reasoning = format!(
-            "{}point differential {mh:+.1} vs {ma:+.1}; expected margin {margin:+.1}",
+            "{}points-rating gap {pg:+.1}; expected margin {margin:+.1}",
             if m.same_division {
                 "division game, gap damped 25%; "
             } else {
@@ -657,7 +757,7 @@ fn division_rival(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
                 games: div_games,
             });
         }
-        a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
+        a.memories.extend(games_mem(&ug));
     }
     a
 }
@@ -679,13 +779,13 @@ fn playoff_wins(h: &History, team: TeamIx, season: i32, skip: Skip) -> (f64, Vec
 }
 
 fn playoff_experience(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
-    let (mh, nh, uh) = margin_rating(c.hist, m.home, m.season, 16, skip);
-    let (ma, na, ua) = margin_rating(c.hist, m.away, m.season, 16, skip);
+    let (pg, ug) = points_base(c, m, skip);
+    let (nh, na) = (team_n(c.hist, m.home), team_n(c.hist, m.away));
     let (ph, eh) = playoff_wins(c.hist, m.home, m.season, skip);
     let (pa, ea) = playoff_wins(c.hist, m.away, m.season, skip);
     let per_win = if m.playoff { 0.09 } else { 0.045 };
     let exp_term = per_win * (ph - pa);
-    let margin = 0.55 * (mh - ma) + hfa_pts(m);
+    let margin = pg + hfa_pts(c, m);
     let mut a = Assessment {
         logit: margin_logit(margin) + exp_term,
         evidence: evidence(nh + na, 28.0),
@@ -693,16 +793,16 @@ fn playoff_experience(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("playoff wins in the last three seasons {ph:.0} vs {pa:.0} ({exp_term:+.2} logit); point differential {mh:+.1} vs {ma:+.1}");
+        a.reasoning = format!("playoff wins in the last three seasons {ph:.0} vs {pa:.0} ({exp_term:+.2} logit); points-rating gap {pg:+.1}");
         a.memories.extend(games_mem(&eh).chain(games_mem(&ea)));
-        a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
+        a.memories.extend(games_mem(&ug));
     }
     a
 }
 
 fn head_to_head(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
-    let (mh, nh, uh) = margin_rating(c.hist, m.home, m.season, 16, skip);
-    let (ma, na, ua) = margin_rating(c.hist, m.away, m.season, 16, skip);
+    let (pg, ug) = points_base(c, m, skip);
+    let (nh, na) = (team_n(c.hist, m.home), team_n(c.hist, m.away));
     let meetings = c.hist.head_to_head(m.home, m.away, 8);
     let (mut s, mut w, mut wt) = (0.0, 0.0, 1.0);
     let mut used = Vec::new();
@@ -715,7 +815,7 @@ fn head_to_head(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         wt *= 0.8;
     }
     let h2h = shrink(if w > 0.0 { s / w } else { 0.0 }, w, 4.0);
-    let margin = 0.5 * (mh - ma) + 0.15 * h2h + hfa_pts(m);
+    let margin = pg + 0.15 * h2h + hfa_pts(c, m);
     let mut a = Assessment {
         logit: margin_logit(margin),
         evidence: evidence(nh + na + 2.0 * w, 36.0),
@@ -723,9 +823,9 @@ fn head_to_head(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         ..Default::default()
     };
     if c.explain {
-        a.reasoning = format!("{} recent meetings average {h2h:+.1} (shrunk) for the home side; point differential {mh:+.1} vs {ma:+.1}; expected margin {margin:+.1}", used.len());
+        a.reasoning = format!("{} recent meetings average {h2h:+.1} (shrunk) for the home side; points-rating gap {pg:+.1}; expected margin {margin:+.1}", used.len());
         a.memories.extend(games_mem(&used));
-        a.memories.extend(games_mem(&uh).chain(games_mem(&ua)));
+        a.memories.extend(games_mem(&ug));
     }
     a
 }
@@ -736,7 +836,12 @@ pub fn lr_features(
     m: &Matchup,
     skip: Skip,
 ) -> ([f64; LR_FEATURES], [Vec<u32>; LR_FEATURES]) {
-    let gap = c.ratings.elo_gap(m) - if m.neutral { 0.0 } else { HFA_ELO };
+    let gap = c.ratings.elo_gap(m)
+        - if m.neutral {
+            0.0
+        } else {
+            c.ratings.params.hfa_elo
+        };
     let (ph, _, uph) = pyth(c.hist, m.home, 16, skip);
     let (pa, _, upa) = pyth(c.hist, m.away, 16, skip);
     let (mh, _, umh) = margin_rating(c.hist, m.home, m.season, 16, skip);
@@ -752,6 +857,7 @@ pub fn lr_features(
         (mh - ma) / MARGIN_SD,
         (fh - fa) / MARGIN_SD,
         (rh - ra) / 7.0,
+        points_base(c, m, skip).0 / MARGIN_SD,
     ];
     let join = |a: Vec<u32>, b: Vec<u32>| a.into_iter().chain(b).collect::<Vec<_>>();
     let mut elo_games: Vec<u32> = c
@@ -773,6 +879,7 @@ pub fn lr_features(
         join(umh, uma),
         join(ufh, ufa),
         lh.into_iter().chain(la).collect(),
+        points_base(c, m, Skip::None).1,
     ];
     (x, games)
 }
@@ -986,8 +1093,8 @@ fn offense_defense(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let lg = league_points(c.hist);
     let (oh, dh, nh, uh) = off_def(c.hist, m.home, lg, skip);
     let (oa, da, na, ua) = off_def(c.hist, m.away, lg, skip);
-    let home_pts = lg + 0.6 * (oh - da) + hfa_pts(m) / 2.0;
-    let away_pts = lg + 0.6 * (oa - dh) - hfa_pts(m) / 2.0;
+    let home_pts = lg + 0.6 * (oh - da) + hfa_pts(c, m) / 2.0;
+    let away_pts = lg + 0.6 * (oa - dh) - hfa_pts(c, m) / 2.0;
     let margin = home_pts - away_pts;
     let mut a = Assessment {
         logit: margin_logit(margin),

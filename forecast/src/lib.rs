@@ -13,6 +13,7 @@ pub mod error;
 pub mod experts;
 pub mod history;
 pub mod metrics;
+pub mod params;
 pub mod prob;
 
 pub use categories::{Category, CategoryOutcome};
@@ -20,3 +21,4 @@ pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse
 pub use error::{Error, Result};
 pub use experts::{ExpertSpec, EXPERTS};
 pub use history::{History, Matchup, Played, TeamIx};
+pub use params::Params;

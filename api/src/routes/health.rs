@@ -90,7 +90,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         }
         .into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        model_version: crate::predictor::MODEL_VERSION.into(),
+        model_version: state.predictor.version(),
         components,
     };
     if required_down {

@@ -1,5 +1,6 @@
 //! HTTP handlers: they convert requests into domain calls and shape the answers.
 
+pub mod admin;
 pub mod docs;
 pub mod experts;
 pub mod games;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(predictions::get)
             .service(predictions::provenance),
     )
+    .service(admin::reload_model)
     .service(health::health)
     .service(health::metrics)
     .service(docs::openapi_json)

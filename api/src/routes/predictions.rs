@@ -98,6 +98,7 @@ pub async fn create_for_game(
     let id = GameId::parse(&id)?;
     let game = state.graph.get_game(&id).await?;
     let f = state.predictor.forecast(&game).await?;
+    let version = f.version.clone();
     let mut all = f.records.clone();
     all.push(f.consensus.clone());
     state.graph.record_predictions(&all).await?;
@@ -131,7 +132,7 @@ pub async fn create_for_game(
         .collect();
     Ok(HttpResponse::Created().json(GameForecastResponse {
         game,
-        model_version: crate::predictor::MODEL_VERSION.to_string(),
+        model_version: version,
         predictions,
         consensus: f.consensus.prediction,
     }))

@@ -2,5 +2,6 @@ mod cli;
 mod games;
 mod health;
 mod helpers;
+mod model;
 mod predictions;
 mod reference;

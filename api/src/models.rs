@@ -1,0 +1,172 @@
+//! Model versions: fitted parameters saved with their back-test metrics under
+//! `$DATA_DIR/models`, a `current` pointer, and the activation history that rollback walks back.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use forecast::Params;
+use serde::{Deserialize, Serialize};
+
+use crate::backtest::Report;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VersionMetrics {
+    pub from: i32,
+    pub to: i32,
+    pub games: usize,
+    pub brier: f64,
+    pub log_loss: f64,
+    pub accuracy: f64,
+    pub ece: f64,
+    pub anchor_brier: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelVersion {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub params: Params,
+    pub metrics: VersionMetrics,
+}
+
+impl ModelVersion {
+    pub fn from_report(id: String, report: &Report) -> Self {
+        Self {
+            id,
+            created_at: Utc::now(),
+            params: report.params.clone(),
+            metrics: VersionMetrics {
+                from: report.from,
+                to: report.to,
+                games: report.games,
+                brier: report.consensus.brier,
+                log_loss: report.consensus.log_loss,
+                accuracy: report.consensus.accuracy,
+                ece: report.consensus.ece,
+                anchor_brier: report.anchor.as_ref().map(|a| a.brier),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Registry {
+    dir: PathBuf,
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+impl Registry {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            dir: data_dir.join("models"),
+        }
+    }
+
+    fn path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    fn write_atomic(&self, name: &str, body: &[u8]) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("Failed to create {}", self.dir.display()))?;
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, body).with_context(|| format!("Failed to write {}", tmp.display()))?;
+        std::fs::rename(&tmp, self.dir.join(name))
+            .with_context(|| format!("Failed to replace {name}"))?;
+        Ok(())
+    }
+
+    pub fn save(&self, v: &ModelVersion) -> anyhow::Result<()> {
+        if !valid_id(&v.id) {
+            bail!("'{}' is not a valid model version id", v.id);
+        }
+        if self.path(&v.id).exists() {
+            bail!("model version {} already exists", v.id);
+        }
+        self.write_atomic(&format!("{}.json", v.id), &serde_json::to_vec_pretty(v)?)
+    }
+
+    pub fn get(&self, id: &str) -> anyhow::Result<ModelVersion> {
+        if !valid_id(id) {
+            bail!("'{id}' is not a valid model version id");
+        }
+        let path = self.path(id);
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("no model version {id}"))?;
+        serde_json::from_str(&text).with_context(|| format!("Failed to parse {}", path.display()))
+    }
+
+    pub fn list(&self) -> anyhow::Result<Vec<ModelVersion>> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for e in entries {
+            let name = e
+                .context("Failed to list model versions")?
+                .file_name()
+                .to_string_lossy()
+                .to_string();
+            if let Some(id) = name.strip_suffix(".json").filter(|n| !n.starts_with('.')) {
+                out.push(self.get(id)?);
+            }
+        }
+        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(out)
+    }
+
+    fn history(&self) -> anyhow::Result<Vec<String>> {
+        match std::fs::read_to_string(self.dir.join("history")) {
+            Ok(t) => Ok(t
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e).context("Failed to read model history"),
+        }
+    }
+
+    /// The version `current` points at, if any.
+    pub fn current(&self) -> anyhow::Result<Option<ModelVersion>> {
+        match std::fs::read_to_string(self.dir.join("current")) {
+            Ok(id) => Ok(Some(self.get(id.trim())?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).context("Failed to read the current model pointer"),
+        }
+    }
+
+    /// Points `current` at `id`, remembering the previous one for rollback.
+    pub fn activate(&self, id: &str) -> anyhow::Result<()> {
+        self.get(id)?;
+        let mut history = self.history()?;
+        if let Some(cur) = self.current()? {
+            if cur.id == id {
+                return Ok(());
+            }
+            history.push(cur.id);
+        }
+        self.write_atomic("history", history.join("\n").as_bytes())?;
+        self.write_atomic("current", id.as_bytes())
+    }
+
+    /// Points `current` back at the previously active version; returns its id.
+    pub fn rollback(&self) -> anyhow::Result<String> {
+        let mut history = self.history()?;
+        let Some(prev) = history.pop() else {
+            bail!("there is no previous model version to roll back to");
+        };
+        self.get(&prev)?;
+        self.write_atomic("history", history.join("\n").as_bytes())?;
+        self.write_atomic("current", prev.as_bytes())?;
+        Ok(prev)
+    }
+}

@@ -1,0 +1,246 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::{small_games_file, spawn_app_in};
+
+fn api(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(args)
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .expect("the api binary runs")
+}
+
+fn backtest_json(data: &Path, out: &Path) -> Value {
+    let o = api(&[
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--json",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
+}
+
+#[test]
+fn the_backtest_reports_every_expert_the_consensus_and_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let svg = dir.path().join("cal.svg");
+    let o = api(&[
+        "backtest",
+        "--data",
+        small_games_file().to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("consensus") && table.contains("538_elo") && table.contains("head_to_head"),
+        "{table}"
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r["games"], 534, "two seasons of 267 games");
+    assert_eq!(r["experts"].as_array().unwrap().len(), 15);
+    for s in r["experts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&r["consensus"], &r["anchor"]])
+    {
+        for k in ["brier", "log_loss", "accuracy", "ece"] {
+            let v = s[k].as_f64().unwrap();
+            assert!(v.is_finite() && v >= 0.0, "{k} of {}", s["id"]);
+        }
+        assert!(
+            s["brier"].as_f64().unwrap() < 0.25,
+            "{} is no better than a coin flip",
+            s["id"]
+        );
+    }
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg") && plot.contains("consensus (ECE"));
+}
+
+#[test]
+fn scrambling_the_elo_columns_changes_the_anchor_but_no_forecast() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(small_games_file()).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+        } else {
+            let mut f: Vec<String> = line.split(',').map(String::from).collect();
+            // Deterministic nonsense: ratings and probabilities that have nothing to do with the teams.
+            f[6] = format!("{}", 1200 + (i * 37) % 600);
+            f[7] = format!("{}", 1200 + (i * 91) % 600);
+            f[8] = format!("{:.4}", ((i * 53) % 100) as f64 / 100.0);
+            out.push_str(&f.join(","));
+        }
+        out.push('\n');
+    }
+    let scrambled = dir.path().join("scrambled.csv");
+    std::fs::write(&scrambled, out).unwrap();
+    let a = backtest_json(&small_games_file(), &dir.path().join("a.json"));
+    let b = backtest_json(&scrambled, &dir.path().join("b.json"));
+    assert_eq!(a["experts"], b["experts"]);
+    assert_eq!(a["consensus"], b["consensus"]);
+    assert_ne!(a["anchor"], b["anchor"]);
+}
+
+#[test]
+fn backtest_rejects_an_empty_range_and_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_games_file();
+    let o = api(&[
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2018",
+        "--to",
+        "2010",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--from 2018 is after --to 2010"));
+    let o = api(&[
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "1990",
+        "--to",
+        "1991",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no final games"));
+    let p = dir.path().join("p.json");
+    std::fs::write(&p, r#"{"points_k": 7}"#).unwrap();
+    let o = api(&[
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--params",
+        p.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("points_k = 7"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn fit(data_dir: &Path, hfa: f64) -> String {
+    let p = data_dir.join(format!("params-{hfa}.json"));
+    std::fs::write(&p, format!(r#"{{"hfa_points": {hfa}}}"#)).unwrap();
+    let o = api(&[
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "model",
+        "fit",
+        "--data",
+        small_games_file().to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--params",
+        p.to_str().unwrap(),
+        "--activate",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    out.split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string()
+}
+
+#[tokio::test]
+async fn model_versions_hot_swap_without_failed_requests_and_roll_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = small_games_file().display().to_string();
+    let v1 = fit(dir.path(), 2.0);
+    let v2 = fit(dir.path(), 3.2);
+    assert_ne!(v1, v2);
+    let listing = String::from_utf8_lossy(
+        &api(&["--data-dir", dir.path().to_str().unwrap(), "model", "list"]).stdout,
+    )
+    .to_string();
+    assert!(listing.contains(&format!("* {v2}")), "{listing}");
+
+    let app = spawn_app_in(dir.path(), &seed).await;
+    let (_, h) = app.get_json("/health").await;
+    assert_eq!(h["model_version"], v2.as_str());
+    let (_, p2) = app
+        .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    assert_eq!(p2["model_version"], v2.as_str());
+
+    let out = api(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "model",
+        "rollback",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&v1));
+
+    // Reload while reads keep coming: none may fail.
+    let reader = {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/games/NE_HOU_2017_W3/predictions");
+        tokio::spawn(async move {
+            let mut failures = 0;
+            for _ in 0..200 {
+                let r = client.get(&url).send().await.unwrap();
+                failures += usize::from(!r.status().is_success());
+            }
+            failures
+        })
+    };
+    let (s, reloaded) = app.post_empty("/admin/reload-model").await;
+    assert_eq!(s, 200, "{reloaded}");
+    assert_eq!(reloaded["previous"], v2.as_str());
+    assert_eq!(reloaded["current"], v1.as_str());
+    assert_eq!(reader.await.unwrap(), 0);
+
+    let (_, p1) = app
+        .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    assert_eq!(p1["model_version"], v1.as_str());
+    let home = |v: &Value| {
+        v["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["expert_id"] == "head_to_head")
+            .unwrap()["home_win_probability"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        home(&p2) > home(&p1),
+        "a bigger home edge favours the home side more"
+    );
+    // Both versions' predictions are kept, each under its own id.
+    let (_, stored) = app.get_json("/api/v1/experts/elo/predictions").await;
+    assert_eq!(stored["total"], 2);
+    app.stop().await;
+}
