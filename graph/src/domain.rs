@@ -459,6 +459,91 @@ pub struct Provenance {
     pub edges: Vec<ProvenanceEdge>,
 }
 
+/// Builds the provenance subgraph of prediction `p` from what a backend looked up: its expert,
+/// the memories it used with their USED_IN properties (in rank order), and the games involved.
+pub fn assemble_provenance(
+    p: &Prediction,
+    expert: Option<&Expert>,
+    used: &[(Memory, MemoryUsage)],
+    games: &std::collections::HashMap<String, Game>,
+) -> Result<Provenance> {
+    use serde_json::json;
+    let mut nodes = vec![ProvenanceNode {
+        id: p.id.clone(),
+        label: "Prediction".into(),
+        properties: props(p)?,
+    }];
+    let mut edges = Vec::new();
+    if let Some(e) = expert {
+        nodes.push(ProvenanceNode {
+            id: e.id.clone(),
+            label: "Expert".into(),
+            properties: props(e)?,
+        });
+        edges.push(ProvenanceEdge {
+            source: e.id.clone(),
+            target: p.game_id.clone(),
+            relation: "PREDICTED".into(),
+            properties: json!({"prediction_id": p.id}),
+        });
+        edges.push(ProvenanceEdge {
+            source: e.id.clone(),
+            target: p.id.clone(),
+            relation: "MADE".into(),
+            properties: json!({}),
+        });
+    }
+    edges.push(ProvenanceEdge {
+        source: p.id.clone(),
+        target: p.game_id.clone(),
+        relation: "FOR_GAME".into(),
+        properties: json!({}),
+    });
+    let mut game_ids: Vec<&String> = vec![&p.game_id];
+    for (m, u) in used {
+        nodes.push(ProvenanceNode {
+            id: m.id.clone(),
+            label: "Memory".into(),
+            properties: props(m)?,
+        });
+        edges.push(ProvenanceEdge {
+            source: m.id.clone(),
+            target: p.id.clone(),
+            relation: "USED_IN".into(),
+            properties: json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
+        });
+        for g in &m.games {
+            edges.push(ProvenanceEdge {
+                source: m.id.clone(),
+                target: g.clone(),
+                relation: "REFERS_TO".into(),
+                properties: json!({}),
+            });
+            if !game_ids.contains(&g) {
+                game_ids.push(g);
+            }
+        }
+    }
+    for g in game_ids {
+        if let Some(game) = games.get(g) {
+            nodes.push(ProvenanceNode {
+                id: game.id.clone(),
+                label: "Game".into(),
+                properties: props(game)?,
+            });
+        }
+    }
+    Ok(Provenance {
+        prediction_id: p.id.clone(),
+        nodes,
+        edges,
+    })
+}
+
+fn props<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
 /// Counts reported by an import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ImportStats {

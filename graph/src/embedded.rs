@@ -491,79 +491,21 @@ impl Graph for EmbeddedGraph {
             .predictions
             .get(prediction_id)
             .ok_or_else(|| Error::not_found("prediction", prediction_id))?;
-        let mut nodes = vec![ProvenanceNode {
-            id: p.id.clone(),
-            label: PREDICTION.into(),
-            properties: props(p)?,
-        }];
-        let mut edges = Vec::new();
-        if let Some(e) = s.experts.get(&p.expert_id) {
-            nodes.push(ProvenanceNode {
-                id: e.id.clone(),
-                label: EXPERT.into(),
-                properties: props(e)?,
-            });
-            edges.push(ProvenanceEdge {
-                source: e.id.clone(),
-                target: p.game_id.clone(),
-                relation: PREDICTED.into(),
-                properties: json!({"prediction_id": p.id}),
-            });
-            edges.push(ProvenanceEdge {
-                source: e.id.clone(),
-                target: p.id.clone(),
-                relation: "MADE".into(),
-                properties: json!({}),
-            });
-        }
-        let mut game_ids: Vec<String> = vec![p.game_id.clone()];
-        edges.push(ProvenanceEdge {
-            source: p.id.clone(),
-            target: p.game_id.clone(),
-            relation: "FOR_GAME".into(),
-            properties: json!({}),
-        });
-        for u in s.used_in.get(&p.id).map(Vec::as_slice).unwrap_or_default() {
-            let Some(m) = s.memories.get(&u.memory_id) else {
-                continue;
-            };
-            nodes.push(ProvenanceNode {
-                id: m.id.clone(),
-                label: MEMORY.into(),
-                properties: props(m)?,
-            });
-            edges.push(ProvenanceEdge {
-                source: m.id.clone(),
-                target: p.id.clone(),
-                relation: USED_IN.into(),
-                properties: json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
-            });
-            for g in &m.games {
-                edges.push(ProvenanceEdge {
-                    source: m.id.clone(),
-                    target: g.clone(),
-                    relation: "REFERS_TO".into(),
-                    properties: json!({}),
-                });
-                if !game_ids.contains(g) {
-                    game_ids.push(g.clone());
-                }
+        let used: Vec<(Memory, MemoryUsage)> = s
+            .used_in
+            .get(&p.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|u| s.memories.get(&u.memory_id).map(|m| (m.clone(), u.clone())))
+            .collect();
+        let mut games = HashMap::new();
+        for id in std::iter::once(&p.game_id).chain(used.iter().flat_map(|(m, _)| &m.games)) {
+            if let Some(g) = s.games.get(id) {
+                games.insert(id.clone(), g.clone());
             }
         }
-        for g in game_ids {
-            if let Some(game) = s.games.get(&g) {
-                nodes.push(ProvenanceNode {
-                    id: game.id.clone(),
-                    label: GAME.into(),
-                    properties: props(game)?,
-                });
-            }
-        }
-        Ok(Provenance {
-            prediction_id: p.id.clone(),
-            nodes,
-            edges,
-        })
+        assemble_provenance(p, s.experts.get(&p.expert_id), &used, &games)
     }
 
     async fn health(&self) -> Result<()> {

@@ -19,6 +19,8 @@ pub enum Error {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Store(#[from] store::Error),
+    #[error("Neo4j query failed")]
+    Neo4j(#[source] neo4rs::Error),
     #[error("stored data could not be decoded")]
     Decode(#[from] serde_json::Error),
 }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod embedded;
 pub mod error;
 pub mod import;
+pub mod neo4j;
 pub mod teams;
 
 use async_trait::async_trait;

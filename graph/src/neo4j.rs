@@ -1,0 +1,597 @@
+//! The production graph backend: Neo4j over Bolt with neo4rs. Cypher takes every value as a
+//! parameter; multi-statement writes run in one transaction. Each node keeps its indexed
+//! properties plus its full JSON document (`json`) so reads return exactly what was written.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use neo4rs::{query, BoltType, ConfigBuilder, Query};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::domain::*;
+use crate::error::{Error, Result};
+use crate::import::ImportBatch;
+use crate::{expert_nodes, Graph, Progress};
+
+/// Connection settings for [`Neo4jGraph`].
+#[derive(Clone, Debug)]
+pub struct Neo4jConfig {
+    /// `host:port` or `bolt://host:port` (`neo4j://` too).
+    pub uri: String,
+    pub user: String,
+    pub password: String,
+    pub max_connections: usize,
+}
+
+pub struct Neo4jGraph {
+    graph: neo4rs::Graph,
+}
+
+/// Connection failures make the backend unavailable; anything else is a server-side error.
+fn db(e: neo4rs::Error) -> Error {
+    match e {
+        neo4rs::Error::IOError { .. } | neo4rs::Error::ConnectionError => {
+            Error::Unavailable(Box::new(e))
+        }
+        other => Error::Neo4j(other),
+    }
+}
+
+fn bolt(v: Value) -> Result<BoltType> {
+    BoltType::try_from(v)
+        .map_err(|e| Error::invalid("parameters", format!("cannot send to Neo4j: {e:?}")))
+}
+
+fn doc<T: serde::Serialize>(v: &T) -> Result<String> {
+    Ok(serde_json::to_string(v)?)
+}
+
+const SCHEMA: [&str; 12] = [
+    "CREATE CONSTRAINT expert_id IF NOT EXISTS FOR (n:Expert) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT game_id IF NOT EXISTS FOR (n:Game) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT memory_id IF NOT EXISTS FOR (n:Memory) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT prediction_id IF NOT EXISTS FOR (n:Prediction) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX game_season_week IF NOT EXISTS FOR (g:Game) ON (g.season, g.week)",
+    "CREATE INDEX game_date IF NOT EXISTS FOR (g:Game) ON (g.date)",
+    "CREATE INDEX game_home IF NOT EXISTS FOR (g:Game) ON (g.home)",
+    "CREATE INDEX game_away IF NOT EXISTS FOR (g:Game) ON (g.away)",
+    "CREATE INDEX prediction_category IF NOT EXISTS FOR (p:Prediction) ON (p.category)",
+    "CREATE INDEX prediction_game IF NOT EXISTS FOR (p:Prediction) ON (p.game_id)",
+    "CREATE INDEX prediction_expert IF NOT EXISTS FOR (p:Prediction) ON (p.expert_id)",
+];
+
+fn game_row(g: &Game) -> Result<Value> {
+    let memory = Memory::of_game(g)
+        .map(|m| -> Result<Value> { Ok(json!({"id": m.id, "kind": m.kind, "json": doc(&m)?})) })
+        .transpose()?;
+    Ok(json!({
+        "id": g.id, "season": g.season, "week": g.week, "date": g.date.to_string(),
+        "home": g.home_team, "away": g.away_team, "final": g.is_final(), "json": doc(g)?, "memory": memory,
+    }))
+}
+
+impl Neo4jGraph {
+    /// Connects, creates constraints and indexes (idempotent) and seeds experts and teams.
+    #[tracing::instrument(name = "neo4j.connect", skip(cfg), fields(uri = %cfg.uri))]
+    pub async fn connect(cfg: &Neo4jConfig) -> Result<Self> {
+        let uri = cfg
+            .uri
+            .trim_start_matches("bolt://")
+            .trim_start_matches("neo4j://")
+            .to_string();
+        let config = ConfigBuilder::default()
+            .uri(uri)
+            .user(cfg.user.clone())
+            .password(cfg.password.clone())
+            .max_connections(cfg.max_connections.max(1))
+            .build()
+            .map_err(db)?;
+        let graph = neo4rs::Graph::connect(config).map_err(db)?;
+        let g = Self { graph };
+        for stmt in SCHEMA {
+            g.graph.run(query(stmt)).await.map_err(db)?;
+        }
+        g.seed_catalogue().await?;
+        Ok(g)
+    }
+
+    async fn seed_catalogue(&self) -> Result<()> {
+        let experts: Vec<Value> = expert_nodes()
+            .iter()
+            .map(|e| Ok(json!({"id": e.id, "json": doc(e)?})))
+            .collect::<Result<_>>()?;
+        self.graph
+            .run(
+                query("UNWIND $rows AS r MERGE (n:Expert {id: r.id}) SET n.json = r.json")
+                    .param("rows", bolt(Value::Array(experts))?),
+            )
+            .await
+            .map_err(db)?;
+        let teams: Vec<Value> = crate::import::franchise_teams()
+            .iter()
+            .map(|t| Ok(json!({"id": t.id, "active": t.active, "json": doc(t)?})))
+            .collect::<Result<_>>()?;
+        self.graph
+            .run(query("UNWIND $rows AS r MERGE (n:Team {id: r.id}) SET n.active = r.active, n.json = r.json").param("rows", bolt(Value::Array(teams))?))
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Runs a read and parses the `json` column of every row.
+    async fn docs<T: DeserializeOwned>(&self, q: Query) -> Result<Vec<T>> {
+        let mut rows = self.graph.execute(q).await.map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(db)? {
+            let text: String = row
+                .get("json")
+                .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))?;
+            out.push(serde_json::from_str(&text)?);
+        }
+        Ok(out)
+    }
+
+    async fn one<T: DeserializeOwned>(&self, q: Query, kind: &'static str, id: &str) -> Result<T> {
+        self.docs(q)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found(kind, id))
+    }
+
+    async fn scalar_i64(&self, q: Query, column: &str) -> Result<i64> {
+        let mut rows = self.graph.execute(q).await.map_err(db)?;
+        let row = rows
+            .next()
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Error::invalid("query", "returned no row"))?;
+        row.get::<i64>(column)
+            .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))
+    }
+
+    /// Runs write statements in one transaction; returns the first row of the last one.
+    async fn write(&self, statements: Vec<Query>) -> Result<Option<neo4rs::Row>> {
+        let mut txn = self.graph.start_txn().await.map_err(db)?;
+        let mut last = None;
+        let n = statements.len();
+        for (i, q) in statements.into_iter().enumerate() {
+            if i + 1 == n {
+                let mut rows = txn.execute(q).await.map_err(db)?;
+                last = rows.next(txn.handle()).await.map_err(db)?;
+                // Drain so the transaction can commit.
+                while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
+            } else {
+                txn.run(q).await.map_err(db)?;
+            }
+        }
+        txn.commit().await.map_err(db)?;
+        Ok(last)
+    }
+
+    fn get_i64(row: &neo4rs::Row, col: &str) -> Result<u64> {
+        row.get::<i64>(col)
+            .map(|v| v.max(0) as u64)
+            .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))
+    }
+
+    async fn ensure_game(&self, id: &str) -> Result<()> {
+        let n = self
+            .scalar_i64(
+                query("MATCH (g:Game {id: $id}) RETURN count(g) AS n").param("id", id),
+                "n",
+            )
+            .await?;
+        if n == 0 {
+            return Err(Error::not_found("game", id));
+        }
+        Ok(())
+    }
+
+    fn memory_statements(
+        &self,
+        prediction_ids: Vec<String>,
+        memories: &[(Memory, MemoryUsage)],
+    ) -> Result<Vec<Query>> {
+        let mems: Vec<Value> = memories
+            .iter()
+            .map(|(m, _)| Ok(json!({"id": m.id, "kind": m.kind, "json": doc(m)?})))
+            .collect::<Result<_>>()?;
+        let links: Vec<Value> = memories
+            .iter()
+            .map(|(_, u)| json!({"memory_id": u.memory_id, "prediction_id": u.prediction_id, "w": u.influence_weight, "rank": u.retrieval_rank}))
+            .collect();
+        Ok(vec![
+            query("UNWIND $ids AS id MATCH (:Memory)-[u:USED_IN]->(:Prediction {id: id}) DELETE u")
+                .param("ids", prediction_ids),
+            query("UNWIND $rows AS r MERGE (m:Memory {id: r.id}) SET m.kind = r.kind, m.json = r.json")
+                .param("rows", bolt(Value::Array(mems))?),
+            query(
+                "UNWIND $rows AS r MATCH (m:Memory {id: r.memory_id}), (p:Prediction {id: r.prediction_id}) \
+                 CREATE (m)-[:USED_IN {influence_weight: r.w, retrieval_rank: r.rank}]->(p) RETURN count(*) AS n",
+            )
+            .param("rows", bolt(Value::Array(links))?),
+        ])
+    }
+}
+
+#[async_trait]
+impl Graph for Neo4jGraph {
+    fn backend(&self) -> &'static str {
+        "neo4j"
+    }
+
+    async fn list_experts(&self) -> Result<Vec<Expert>> {
+        let all: Vec<Expert> = self
+            .docs(query("MATCH (e:Expert) RETURN e.json AS json"))
+            .await?;
+        let by_id: HashMap<&str, &Expert> = all.iter().map(|e| (e.id.as_str(), e)).collect();
+        Ok(forecast::EXPERTS
+            .iter()
+            .filter_map(|e| by_id.get(e.id).map(|x| (*x).clone()))
+            .collect())
+    }
+
+    async fn get_expert(&self, id: &str) -> Result<Expert> {
+        self.one(
+            query("MATCH (e:Expert {id: $id}) RETURN e.json AS json").param("id", id),
+            "expert",
+            id,
+        )
+        .await
+    }
+
+    async fn list_teams(&self, include_inactive: bool) -> Result<Vec<Team>> {
+        self.docs(
+            query("MATCH (t:Team) WHERE $all OR t.active RETURN t.json AS json ORDER BY t.id")
+                .param("all", include_inactive),
+        )
+        .await
+    }
+
+    async fn get_team(&self, id: &TeamId) -> Result<Team> {
+        let id = crate::teams::resolve(id.as_str()).id().to_string();
+        self.one(
+            query("MATCH (t:Team {id: $id}) RETURN t.json AS json").param("id", id.clone()),
+            "team",
+            &id,
+        )
+        .await
+    }
+
+    #[tracing::instrument(name = "neo4j.create_game", skip_all, fields(game = %game.id))]
+    async fn create_game(&self, game: Game) -> Result<Game> {
+        for t in [&game.home_team, &game.away_team] {
+            let n = self
+                .scalar_i64(
+                    query("MATCH (t:Team {id: $id}) RETURN count(t) AS n").param("id", t.as_str()),
+                    "n",
+                )
+                .await?;
+            if n == 0 {
+                return Err(Error::invalid("team", format!("'{t}' is not a known team")));
+            }
+        }
+        let row = game_row(&game)?;
+        let created = self
+            .write(vec![query(
+                "OPTIONAL MATCH (x:Game {id: $r.id}) WITH x WHERE x IS NULL \
+                 CREATE (g:Game {id: $r.id, season: $r.season, week: $r.week, date: $r.date, home: $r.home, away: $r.away, final: $r.final, json: $r.json}) \
+                 RETURN count(g) AS n",
+            )
+            .param("r", bolt(row)?)])
+            .await;
+        match created {
+            Ok(Some(r)) if Self::get_i64(&r, "n")? == 1 => Ok(game),
+            Ok(_) => Err(Error::Conflict {
+                kind: "game",
+                id: game.id,
+            }),
+            // A concurrent create of the same id hits the uniqueness constraint.
+            Err(Error::Neo4j(e)) if format!("{e:?}").contains("ConstraintValidationFailed") => {
+                Err(Error::Conflict {
+                    kind: "game",
+                    id: game.id,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_game(&self, id: &GameId) -> Result<Game> {
+        self.one(
+            query("MATCH (g:Game {id: $id}) RETURN g.json AS json").param("id", id.as_str()),
+            "game",
+            id.as_str(),
+        )
+        .await
+    }
+
+    async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {
+        let where_ =
+            "($season IS NULL OR g.season = $season) AND ($week IS NULL OR g.week = $week) \
+                      AND ($team IS NULL OR g.home = $team OR g.away = $team)";
+        let bind = |q: Query| {
+            q.param("season", filter.season.map(|s| i64::from(s.get())))
+                .param("week", filter.week.map(|w| i64::from(w.get())))
+                .param("team", filter.team.as_ref().map(|t| t.as_str().to_string()))
+        };
+        let total = self
+            .scalar_i64(
+                bind(query(&format!(
+                    "MATCH (g:Game) WHERE {where_} RETURN count(g) AS n"
+                ))),
+                "n",
+            )
+            .await?;
+        let items = self
+            .docs(
+                bind(query(&format!(
+                    "MATCH (g:Game) WHERE {where_} RETURN g.json AS json ORDER BY g.date, g.id SKIP $skip LIMIT $limit"
+                )))
+                .param("skip", page.offset() as i64)
+                .param("limit", i64::from(page.per_page)),
+            )
+            .await?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>> {
+        self.docs(
+            query("MATCH (g:Game) WHERE g.final AND ($before IS NULL OR g.date < $before) RETURN g.json AS json ORDER BY g.date, g.id")
+                .param("before", before.map(|d| d.to_string())),
+        )
+        .await
+    }
+
+    async fn count_games(&self) -> Result<u64> {
+        Ok(self
+            .scalar_i64(query("MATCH (g:Game) RETURN count(g) AS n"), "n")
+            .await? as u64)
+    }
+
+    #[tracing::instrument(name = "neo4j.import", skip_all, fields(rows = batch.games.len()))]
+    async fn import(
+        &self,
+        batch: &ImportBatch,
+        batch_size: usize,
+        progress: Progress<'_>,
+    ) -> Result<ImportStats> {
+        let mut stats = ImportStats {
+            rows: batch.rows,
+            rows_with_unrecognised_teams: batch.rows_with_unrecognised_teams,
+            ..Default::default()
+        };
+        let teams: Vec<Value> = batch
+            .teams
+            .iter()
+            .map(|t| Ok(json!({"id": t.id, "active": t.active, "json": doc(t)?})))
+            .collect::<Result<_>>()?;
+        if let Some(r) = self
+            .write(vec![query(
+                "UNWIND $rows AS r OPTIONAL MATCH (old:Team {id: r.id}) WITH r, old IS NULL AS created \
+                 MERGE (t:Team {id: r.id}) SET t.active = r.active, t.json = r.json \
+                 RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created",
+            )
+            .param("rows", bolt(Value::Array(teams))?)])
+            .await?
+        {
+            stats.teams_created = Self::get_i64(&r, "created")?;
+        }
+        let mut done = 0u64;
+        for chunk in batch.games.chunks(batch_size.max(1)) {
+            let rows: Vec<Value> = chunk.iter().map(game_row).collect::<Result<_>>()?;
+            let r = self
+                .write(vec![query(
+                    "UNWIND $rows AS r \
+                     OPTIONAL MATCH (old:Game {id: r.id}) \
+                     OPTIONAL MATCH (oldm:Memory {id: r.memory.id}) \
+                     WITH r, CASE WHEN old IS NULL THEN 0 WHEN old.json = r.json THEN 2 ELSE 1 END AS status, \
+                          (r.memory IS NOT NULL AND oldm IS NULL) AS new_memory \
+                     MERGE (g:Game {id: r.id}) \
+                     SET g.season = r.season, g.week = r.week, g.date = r.date, g.home = r.home, g.away = r.away, \
+                         g.final = r.final, g.json = r.json \
+                     FOREACH (_ IN CASE WHEN r.memory IS NULL THEN [] ELSE [1] END | \
+                         MERGE (m:Memory {id: r.memory.id}) SET m.kind = r.memory.kind, m.json = r.memory.json) \
+                     RETURN sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS created, \
+                            sum(CASE WHEN status = 1 THEN 1 ELSE 0 END) AS updated, \
+                            sum(CASE WHEN status = 2 THEN 1 ELSE 0 END) AS unchanged, \
+                            sum(CASE WHEN new_memory THEN 1 ELSE 0 END) AS memories",
+                )
+                .param("rows", bolt(Value::Array(rows))?)])
+                .await?
+                .ok_or_else(|| Error::invalid("import", "Neo4j returned no counts"))?;
+            stats.games_created += Self::get_i64(&r, "created")?;
+            stats.games_updated += Self::get_i64(&r, "updated")?;
+            stats.games_unchanged += Self::get_i64(&r, "unchanged")?;
+            stats.memories_created += Self::get_i64(&r, "memories")?;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        let all = self.final_games_before(None).await?;
+        let rows: Vec<Value> = compute_matchups(&all)
+            .iter()
+            .map(|m| {
+                Ok(
+                    json!({"a": m.team_a, "b": m.team_b, "games": m.games, "a_wins": m.team_a_wins,
+                          "b_wins": m.team_b_wins, "ties": m.ties, "json": doc(m)?}),
+                )
+            })
+            .collect::<Result<_>>()?;
+        for chunk in rows.chunks(batch_size.max(1)) {
+            if let Some(r) = self
+                .write(vec![query(
+                    "UNWIND $rows AS r MATCH (a:Team {id: r.a}), (b:Team {id: r.b}) \
+                     OPTIONAL MATCH (a)-[old:TEAM_MATCHUP]->(b) \
+                     WITH a, b, r, (old IS NULL OR old.json <> r.json) AS changed \
+                     MERGE (a)-[m:TEAM_MATCHUP]->(b) \
+                     SET m.games = r.games, m.team_a_wins = r.a_wins, m.team_b_wins = r.b_wins, m.ties = r.ties, m.json = r.json \
+                     RETURN sum(CASE WHEN changed THEN 1 ELSE 0 END) AS changed",
+                )
+                .param("rows", bolt(Value::Array(chunk.to_vec()))?)])
+                .await?
+            {
+                stats.matchups_written += Self::get_i64(&r, "changed")?;
+            }
+        }
+        Ok(stats)
+    }
+
+    #[tracing::instrument(name = "neo4j.record_predictions", skip_all, fields(count = records.len()))]
+    async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
+        let mut games: Vec<&str> = records
+            .iter()
+            .map(|r| r.prediction.game_id.as_str())
+            .collect();
+        games.dedup();
+        for g in games {
+            self.ensure_game(g).await?;
+        }
+        let preds: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                let p = &r.prediction;
+                Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
+                          "created_at": p.created_at.to_rfc3339(), "json": doc(p)?}))
+            })
+            .collect::<Result<_>>()?;
+        let memories: Vec<(Memory, MemoryUsage)> = records
+            .iter()
+            .flat_map(|r| r.memories.iter().cloned())
+            .collect();
+        let mut statements = vec![query(
+            "UNWIND $rows AS r \
+             MERGE (p:Prediction {id: r.id}) \
+             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, p.json = r.json \
+             WITH r MATCH (g:Game {id: r.game_id}) OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
+             FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (e)-[:PREDICTED {prediction_id: r.id}]->(g))",
+        )
+        .param("rows", bolt(Value::Array(preds))?)];
+        statements.extend(self.memory_statements(
+            records.iter().map(|r| r.prediction.id.clone()).collect(),
+            &memories,
+        )?);
+        self.write(statements).await?;
+        Ok(())
+    }
+
+    async fn record_memory_usage(
+        &self,
+        prediction_id: &str,
+        memories: &[(Memory, MemoryUsage)],
+    ) -> Result<()> {
+        let n = self
+            .scalar_i64(
+                query("MATCH (p:Prediction {id: $id}) RETURN count(p) AS n")
+                    .param("id", prediction_id),
+                "n",
+            )
+            .await?;
+        if n == 0 {
+            return Err(Error::not_found("prediction", prediction_id));
+        }
+        self.write(self.memory_statements(vec![prediction_id.to_string()], memories)?)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_prediction(&self, id: &str) -> Result<Prediction> {
+        self.one(
+            query("MATCH (p:Prediction {id: $id}) RETURN p.json AS json").param("id", id),
+            "prediction",
+            id,
+        )
+        .await
+    }
+
+    async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>> {
+        self.ensure_game(game.as_str()).await?;
+        self.docs(
+            query("MATCH (p:Prediction {game_id: $id}) RETURN p.json AS json ORDER BY p.created_at, p.id").param("id", game.as_str()),
+        )
+        .await
+    }
+
+    async fn expert_predictions(
+        &self,
+        expert: &str,
+        page: PageRequest,
+    ) -> Result<Page<Prediction>> {
+        self.get_expert(expert).await?;
+        let total = self
+            .scalar_i64(
+                query("MATCH (p:Prediction {expert_id: $id}) RETURN count(p) AS n")
+                    .param("id", expert),
+                "n",
+            )
+            .await?;
+        let items = self
+            .docs(
+                query("MATCH (p:Prediction {expert_id: $id}) RETURN p.json AS json ORDER BY p.created_at, p.id SKIP $skip LIMIT $limit")
+                    .param("id", expert)
+                    .param("skip", page.offset() as i64)
+                    .param("limit", i64::from(page.per_page)),
+            )
+            .await?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
+        let p = self.get_prediction(prediction_id).await?;
+        let expert = match self.get_expert(&p.expert_id).await {
+            Ok(e) => Some(e),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let mut rows = self
+            .graph
+            .execute(
+                query(
+                    "MATCH (m:Memory)-[u:USED_IN]->(:Prediction {id: $id}) \
+                     RETURN m.json AS json, u.influence_weight AS w, u.retrieval_rank AS rank ORDER BY rank",
+                )
+                .param("id", prediction_id),
+            )
+            .await
+            .map_err(db)?;
+        let mut used = Vec::new();
+        while let Some(row) = rows.next().await.map_err(db)? {
+            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+            let m: Memory = serde_json::from_str(&row.get::<String>("json").map_err(de)?)?;
+            let u = MemoryUsage {
+                memory_id: m.id.clone(),
+                prediction_id: prediction_id.to_string(),
+                influence_weight: row.get::<f64>("w").map_err(de)?,
+                retrieval_rank: row.get::<i64>("rank").map_err(de)? as u32,
+            };
+            used.push((m, u));
+        }
+        let mut ids: Vec<String> = vec![p.game_id.clone()];
+        ids.extend(used.iter().flat_map(|(m, _)| m.games.iter().cloned()));
+        let games: Vec<Game> = self
+            .docs(
+                query("MATCH (g:Game) WHERE g.id IN $ids RETURN g.json AS json").param("ids", ids),
+            )
+            .await?;
+        let games: HashMap<String, Game> = games.into_iter().map(|g| (g.id.clone(), g)).collect();
+        assemble_provenance(&p, expert.as_ref(), &used, &games)
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.scalar_i64(query("RETURN 1 AS n"), "n").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,409 @@
+//! One behavioural suite for every graph backend: the embedded (in-process + SQLite) graph and
+//! Neo4j over Bolt. The Neo4j cases need a running server (`scripts/services start` prints
+//! TEST_NEO4J_URI); they share that one database, so they run one at a time on a wiped graph.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use graph::embedded::EmbeddedGraph;
+use graph::neo4j::{Neo4jConfig, Neo4jGraph};
+use graph::*;
+
+struct Backend {
+    graph: Arc<dyn Graph>,
+    _dir: Option<tempfile::TempDir>,
+    _lock: Option<tokio::sync::MutexGuard<'static, ()>>,
+}
+
+static NEO4J_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn embedded() -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let g = EmbeddedGraph::open(&dir.path().join("graph.db"))
+        .await
+        .unwrap();
+    Some(Backend {
+        graph: Arc::new(g),
+        _dir: Some(dir),
+        _lock: None,
+    })
+}
+
+async fn neo4j() -> Option<Backend> {
+    let Ok(uri) = std::env::var("TEST_NEO4J_URI") else {
+        eprintln!("SKIPPED: TEST_NEO4J_URI is not set; run `scripts/services start` (scripts/test does) to test Neo4j");
+        return None;
+    };
+    let lock = NEO4J_LOCK.lock().await;
+    let cfg = Neo4jConfig {
+        uri,
+        user: "neo4j".into(),
+        password: "unused-auth-disabled".into(),
+        max_connections: 8,
+    };
+    let wipe = neo4rs::Graph::new(cfg.uri.clone(), cfg.user.clone(), cfg.password.clone()).unwrap();
+    wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
+        .await
+        .expect("Neo4j answers");
+    let g = Neo4jGraph::connect(&cfg).await.expect("connects to Neo4j");
+    Some(Backend {
+        graph: Arc::new(g),
+        _dir: None,
+        _lock: Some(lock),
+    })
+}
+
+fn season_2018() -> ImportBatch {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/nfl_games.csv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let mut csv = String::from(lines.next().unwrap());
+    csv.push('\n');
+    for l in lines.filter(|l| l.split(',').nth(1) == Some("2018")) {
+        csv.push_str(l);
+        csv.push('\n');
+    }
+    graph::import::parse(csv.as_bytes()).unwrap()
+}
+
+fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
+    Prediction {
+        id: id.into(),
+        expert_id: expert.into(),
+        game_id: game.into(),
+        category: "winner".into(),
+        winner: "KC".into(),
+        win_probability: 0.61,
+        home_win_probability: 0.61,
+        confidence: 0.7,
+        reasoning: "test".into(),
+        predicted_home_score: 27.5,
+        predicted_away_score: 23.25,
+        model_version: "t1".into(),
+        created_at: Utc::now(),
+        categories: vec![CategoryPrediction {
+            category: "winner".into(),
+            value: 0.61,
+            label: "KC".into(),
+        }],
+    }
+}
+
+fn memory(game: &str) -> Memory {
+    Memory {
+        id: format!("mem:game:{game}"),
+        kind: "game".into(),
+        content: format!("game {game}"),
+        games: vec![game.into()],
+    }
+}
+
+async fn catalogue_has_fifteen_experts_and_thirty_two_franchises(g: Arc<dyn Graph>) {
+    let experts = g.list_experts().await.unwrap();
+    assert_eq!(experts.len(), 15);
+    assert_eq!(experts[0].id, "elo", "roster order");
+    assert_eq!(g.get_expert("glicko").await.unwrap().name, "The Skeptic");
+    assert!(matches!(
+        g.get_expert("nobody").await,
+        Err(Error::NotFound { .. })
+    ));
+    let teams = g.list_teams(false).await.unwrap();
+    assert_eq!(teams.len(), 32);
+    assert_eq!(
+        g.get_team(&TeamId::parse("OAK").unwrap()).await.unwrap().id,
+        "LV"
+    );
+    // Hostile strings are only ever parameters: they find nothing and change nothing.
+    assert!(matches!(
+        g.get_expert("x' OR 1=1 //").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.get_expert("elo'}) DETACH DELETE n //").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(g.list_experts().await.unwrap().len(), 15);
+}
+
+async fn importing_twice_changes_nothing_the_second_time(g: Arc<dyn Graph>) {
+    let b = season_2018();
+    let first = g.import(&b, 100, &|_| {}).await.unwrap();
+    assert_eq!(first.games_created, 267);
+    assert_eq!(first.memories_created, 267);
+    assert!(first.matchups_written > 150);
+    let ticks = std::sync::atomic::AtomicU64::new(0);
+    let second = g
+        .import(&b, 100, &|n| {
+            ticks.store(n, std::sync::atomic::Ordering::SeqCst);
+        })
+        .await
+        .unwrap();
+    assert_eq!(ticks.into_inner(), 267, "progress reaches every row");
+    assert_eq!(
+        (
+            second.games_created,
+            second.games_updated,
+            second.games_unchanged
+        ),
+        (0, 0, 267)
+    );
+    assert_eq!(
+        (
+            second.memories_created,
+            second.matchups_written,
+            second.teams_created
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(g.count_games().await.unwrap(), 267);
+}
+
+async fn games_are_filtered_paginated_and_ordered(g: Arc<dyn Graph>) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let kc = GameFilter {
+        season: Some(Season::parse(2018).unwrap()),
+        team: Some(TeamId::parse("KC").unwrap()),
+        ..Default::default()
+    };
+    let page = g
+        .list_games(&kc, PageRequest::parse(Some(1), Some(5)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (18, 5));
+    let rest = g
+        .list_games(&kc, PageRequest::parse(Some(4), Some(5)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 3);
+    let w1 = GameFilter {
+        week: Some(Week::parse(1).unwrap()),
+        ..Default::default()
+    };
+    let all_w1 = g
+        .list_games(&w1, PageRequest::parse(None, Some(500)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(all_w1.total, 16);
+    assert!(all_w1
+        .items
+        .windows(2)
+        .all(|w| (w[0].date, &w[0].id) <= (w[1].date, &w[1].id)));
+    let sb = g
+        .get_game(&GameId::parse("LAR_NE_2018_W21").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (sb.home_score, sb.away_score, sb.neutral),
+        (Some(3), Some(13), true)
+    );
+    let before = g
+        .final_games_before(Some(NaiveDate::from_ymd_opt(2018, 9, 10).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 14, "week 1 before its two Monday-night games");
+}
+
+async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dyn Graph>) {
+    let game = Game {
+        id: "KC_BUF_2030_W1".into(),
+        home_team: "KC".into(),
+        away_team: "BUF".into(),
+        season: 2030,
+        week: 1,
+        date: NaiveDate::from_ymd_opt(2030, 9, 8).unwrap(),
+        neutral: false,
+        playoff: false,
+        home_score: None,
+        away_score: None,
+        anchor_home_win_probability: None,
+    };
+    assert_eq!(g.create_game(game.clone()).await.unwrap(), game);
+    assert!(matches!(
+        g.create_game(game.clone()).await,
+        Err(Error::Conflict { .. })
+    ));
+    let mut bad = game.clone();
+    bad.id = "KC_XYZ_2030_W1".into();
+    bad.away_team = "XYZ".into();
+    assert!(matches!(
+        g.create_game(bad).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(
+        g.get_game(&GameId::parse("KC_BUF_2030_W1").unwrap())
+            .await
+            .unwrap(),
+        game
+    );
+    assert!(
+        g.final_games_before(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.id != game.id),
+        "an upcoming game is not final"
+    );
+}
+
+async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let target = "LAR_NE_2018_W21";
+    let p = prediction("P1", target, "elo");
+    let used = vec![
+        (
+            memory("KC_NE_2018_W20"),
+            MemoryUsage {
+                memory_id: "mem:game:KC_NE_2018_W20".into(),
+                prediction_id: "P1".into(),
+                influence_weight: -0.04,
+                retrieval_rank: 1,
+            },
+        ),
+        (
+            memory("LAR_NO_2018_W20"),
+            MemoryUsage {
+                memory_id: "mem:game:LAR_NO_2018_W20".into(),
+                prediction_id: "P1".into(),
+                influence_weight: 0.01,
+                retrieval_rank: 2,
+            },
+        ),
+    ];
+    let consensus = prediction("P2", target, "consensus");
+    g.record_predictions(&[
+        PredictionRecord {
+            prediction: p.clone(),
+            memories: used.clone(),
+        },
+        PredictionRecord {
+            prediction: consensus.clone(),
+            memories: vec![],
+        },
+    ])
+    .await
+    .unwrap();
+    assert_eq!(g.get_prediction("P1").await.unwrap(), p);
+    let for_game = g
+        .game_predictions(&GameId::parse(target).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(for_game.len(), 2);
+    let by_expert = g
+        .expert_predictions("elo", PageRequest::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_expert.total, 1);
+
+    let prov = g.provenance("P1").await.unwrap();
+    let label = |id: &str| {
+        prov.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.label.as_str())
+    };
+    assert_eq!(label("P1"), Some("Prediction"));
+    assert_eq!(label("elo"), Some("Expert"));
+    assert_eq!(label(target), Some("Game"));
+    assert_eq!(label("mem:game:KC_NE_2018_W20"), Some("Memory"));
+    assert_eq!(label("KC_NE_2018_W20"), Some("Game"));
+    let used_in: Vec<_> = prov
+        .edges
+        .iter()
+        .filter(|e| e.relation == "USED_IN")
+        .collect();
+    assert_eq!(used_in.len(), 2);
+    assert_eq!(used_in[0].properties["retrieval_rank"], 1);
+    assert_eq!(used_in[0].properties["influence_weight"], -0.04);
+    assert!(prov
+        .edges
+        .iter()
+        .any(|e| e.relation == "PREDICTED" && e.source == "elo" && e.target == target));
+
+    // Recording again replaces the links instead of adding to them.
+    g.record_predictions(&[PredictionRecord {
+        prediction: p.clone(),
+        memories: used[..1].to_vec(),
+    }])
+    .await
+    .unwrap();
+    let prov = g.provenance("P1").await.unwrap();
+    assert_eq!(
+        prov.edges
+            .iter()
+            .filter(|e| e.relation == "USED_IN")
+            .count(),
+        1
+    );
+    g.record_memory_usage("P1", &used).await.unwrap();
+    assert_eq!(
+        g.provenance("P1")
+            .await
+            .unwrap()
+            .edges
+            .iter()
+            .filter(|e| e.relation == "USED_IN")
+            .count(),
+        2
+    );
+    assert!(matches!(
+        g.record_memory_usage("nope", &used).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        g.provenance("nope").await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn a_prediction_for_an_unknown_game_writes_nothing(g: Arc<dyn Graph>) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let good = PredictionRecord {
+        prediction: prediction("G1", "LAR_NE_2018_W21", "elo"),
+        memories: vec![],
+    };
+    let bad = PredictionRecord {
+        prediction: prediction("B1", "KC_BUF_2030_W9", "elo"),
+        memories: vec![],
+    };
+    assert!(matches!(
+        g.record_predictions(&[good, bad]).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        matches!(g.get_prediction("G1").await, Err(Error::NotFound { .. })),
+        "all or nothing"
+    );
+    assert!(g.health().await.is_ok());
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_backend {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let b = super::embedded().await.unwrap();
+                    super::$case(b.graph.clone()).await;
+                }
+            )*
+        }
+        mod neo4j_backend {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(b) = super::neo4j().await else { return };
+                    super::$case(b.graph.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    catalogue_has_fifteen_experts_and_thirty_two_franchises,
+    importing_twice_changes_nothing_the_second_time,
+    games_are_filtered_paginated_and_ordered,
+    creating_a_game_twice_conflicts_and_unknown_teams_are_refused,
+    predictions_with_memories_round_trip_to_provenance,
+    a_prediction_for_an_unknown_game_writes_nothing,
+);
