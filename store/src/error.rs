@@ -10,6 +10,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("Database query failed")]
     Query(#[from] sqlx::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
     #[error("Stored JSON is not valid")]
     Json(#[from] serde_json::Error),
 }

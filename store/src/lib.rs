@@ -4,7 +4,13 @@
 pub mod cache;
 pub mod embedded;
 pub mod error;
+pub mod postgres;
+pub mod redis_cache;
+pub mod series;
 
 pub use cache::{Cache, CacheStats, MemoryCache};
 pub use embedded::{EdgeWrite, NodeWrite, SqliteStore, WriteBatch, WriteStats};
 pub use error::{Error, Result};
+pub use postgres::{PgSettings, PgStore};
+pub use redis_cache::RedisCache;
+pub use series::{PredictionPoint, Series};

@@ -1,0 +1,161 @@
+//! PostgreSQL (TimescaleDB when the extension exists) through sqlx: bounded pool, statement
+//! timeout, reversible migrations, retries only for idempotent reads.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool, Row};
+
+use crate::error::Result;
+use crate::series::{PredictionPoint, Series};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub struct PgSettings {
+    pub min_connections: u32,
+    pub max_connections: u32,
+    pub statement_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        Self {
+            min_connections: 10,
+            max_connections: 50,
+            statement_timeout: Duration::from_secs(60),
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn transient(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+}
+
+impl PgStore {
+    /// Connects with the pool bounds and statement timeout, then migrates up.
+    #[tracing::instrument(name = "postgres.connect", skip_all)]
+    pub async fn connect(url: &str, s: &PgSettings) -> Result<Self> {
+        let opts: PgConnectOptions = url.parse().map_err(|source| crate::Error::Open {
+            path: "DATABASE_URL".into(),
+            source,
+        })?;
+        let timeout_ms = s.statement_timeout.as_millis();
+        let pool = PgPoolOptions::new()
+            .min_connections(s.min_connections)
+            .max_connections(s.max_connections.max(1))
+            .acquire_timeout(s.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute(format!("SET statement_timeout = {timeout_ms}").as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Reverts every migration (for operators and tests).
+    pub async fn migrate_down(&self) -> Result<()> {
+        MIGRATOR.undo(&self.pool, 0).await?;
+        Ok(())
+    }
+
+    pub async fn migrate_up(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the tables are hypertables (TimescaleDB present).
+    pub async fn uses_timescale(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+}
+
+#[async_trait]
+impl Series for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    #[tracing::instrument(name = "postgres.record_predictions", skip_all, fields(points = points.len()))]
+    async fn record_predictions(&self, points: &[PredictionPoint]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for p in points {
+            sqlx::query(
+                "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(p.time)
+            .bind(&p.prediction_id)
+            .bind(&p.game_id)
+            .bind(&p.expert_id)
+            .bind(&p.model_version)
+            .bind(p.home_win_probability)
+            .bind(p.confidence)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "postgres.prediction_history", skip(self))]
+    async fn prediction_history(&self, game_id: &str, limit: i64) -> Result<Vec<PredictionPoint>> {
+        let mut attempt = 0;
+        loop {
+            let res = sqlx::query(
+                "SELECT time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence \
+                 FROM prediction_history WHERE game_id = $1 ORDER BY time, prediction_id LIMIT $2",
+            )
+            .bind(game_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await;
+            match res {
+                Ok(rows) => {
+                    return Ok(rows
+                        .into_iter()
+                        .map(|r| PredictionPoint {
+                            time: r.get("time"),
+                            prediction_id: r.get("prediction_id"),
+                            game_id: r.get("game_id"),
+                            expert_id: r.get("expert_id"),
+                            model_version: r.get("model_version"),
+                            home_win_probability: r.get("home_win_probability"),
+                            confidence: r.get("confidence"),
+                        })
+                        .collect())
+                }
+                // A read is idempotent: retry a dropped connection twice with a short back-off.
+                Err(e) if transient(&e) && attempt < 2 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
