@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use graph::Graph;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::settings::Settings;
@@ -50,6 +49,9 @@ pub enum Command {
         #[arg(long)]
         params: Option<PathBuf>,
     },
+    /// Response cache operations.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Model versions: fit, list, activate, roll back.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -63,6 +65,12 @@ pub enum Command {
         #[arg(long)]
         batch_size: Option<usize>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Drop the cache namespace and warm every game's predictions (CACHE_BATCH_SIZE per page).
+    Rebuild,
 }
 
 #[derive(Subcommand, Debug)]
@@ -133,7 +141,9 @@ pub async fn import(
         .expect("static template is valid")
         .progress_chars("=> "),
     );
-    let size = batch_size.unwrap_or(settings.import_batch_size).max(1);
+    let size = batch_size
+        .unwrap_or(crate::startup::import_batch_size(settings))
+        .max(1);
     let stats = graph
         .import(&batch, size, &|done| bar.set_position(done))
         .await
@@ -161,7 +171,6 @@ pub async fn import(
             batch.unrecognised_codes.join(", ")
         );
     }
-    graph.close().await;
     Ok(())
 }
 
@@ -348,5 +357,55 @@ pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
             println!("rolled back: {id} is now current");
         }
     }
+    Ok(())
+}
+
+/// `api cache rebuild`: clears stale entries and warms every game that has predictions.
+pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
+    let graph = crate::startup::open_graph(settings).await?;
+    let cache = crate::startup::open_cache(settings)?;
+    if !cache.healthy().await {
+        anyhow::bail!("the {} cache is not reachable", cache.name());
+    }
+    cache.invalidate_prefix("v1:").await;
+    let total = graph.count_games().await.context("Failed to count games")?;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} warming [{bar:40}] {pos}/{len} games ({per_sec})")
+            .expect("static template is valid")
+            .progress_chars("=> "),
+    );
+    let per_page = settings
+        .cache_batch_size
+        .clamp(1, graph::PageRequest::MAX_PER_PAGE as usize) as i64;
+    let (mut page, mut warmed) = (1i64, 0u64);
+    loop {
+        let req = graph::PageRequest::parse(Some(page), Some(per_page))?;
+        let games = graph
+            .list_games(&graph::GameFilter::default(), req)
+            .await
+            .context("Failed to list games")?;
+        if games.items.is_empty() {
+            break;
+        }
+        for g in &games.items {
+            let id = graph::GameId::parse(&g.id)?;
+            let body = crate::routes::predictions::game_predictions_body(graph.as_ref(), &id, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("Failed to read predictions of {}: {e}", g.id))?;
+            if body.total > 0 {
+                let key = crate::routes::predictions::predictions_cache_key(&g.id, None);
+                cache.put(&key, serde_json::to_vec(&body)?).await;
+                warmed += 1;
+            }
+            bar.inc(1);
+        }
+        page += 1;
+    }
+    bar.finish_and_clear();
+    println!(
+        "cache rebuilt on {}: {warmed} games with predictions warmed out of {total}",
+        cache.name()
+    );
     Ok(())
 }

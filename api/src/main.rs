@@ -32,6 +32,9 @@ async fn main() -> anyhow::Result<()> {
             api::cli::backtest(&data, from, to, &json, &plot, &params)?;
         }
         Some(Command::Model(cmd)) => api::cli::model(&settings, &cmd)?,
+        Some(Command::Cache(api::cli::CacheCommand::Rebuild)) => {
+            api::cli::cache_rebuild(&settings).await?
+        }
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::routes;
     routes::games::create,
     routes::predictions::create_for_game,
     routes::predictions::list_for_game,
+    routes::predictions::history,
     routes::predictions::get,
     routes::predictions::provenance,
 ))]

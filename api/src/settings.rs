@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -17,6 +18,13 @@ pub enum Profile {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphBackend {
+    Embedded,
+    Neo4j,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -42,9 +50,49 @@ pub struct Settings {
     pub log_level: String,
     /// HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// Games per batch of `cache rebuild`.
+    pub cache_batch_size: usize,
+    /// `embedded` (in-process, persisted in SQLite) or `neo4j`.
+    pub graph_backend: GraphBackend,
+    pub neo4j_uri: String,
+    pub neo4j_user: String,
+    pub neo4j_password: Option<SecretString>,
+    pub neo4j_batch_size: usize,
+    pub neo4j_max_connections: usize,
+    /// PostgreSQL / TimescaleDB for the time series; unset = the embedded SQLite store.
+    pub database_url: Option<SecretString>,
+    pub db_pool_min: u32,
+    pub db_pool_max: u32,
+    pub db_statement_timeout_seconds: u64,
+    /// Redis for the cache; unset = in-process cache.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every cache key; bump its version to invalidate everything.
+    pub cache_namespace: String,
+    /// Public base URL of the service (production requires https).
+    pub public_base_url: String,
+    /// Comma-separated CORS origins (production requires an explicit list).
+    pub cors_origins: String,
+    /// Secret for API keys (production requires it).
+    pub api_secret: Option<SecretString>,
 }
 
-pub const ENV_KEYS: [&str; 11] = [
+pub const ENV_KEYS: [&str; 27] = [
+    "GRAPH_BACKEND",
+    "NEO4J_URI",
+    "NEO4J_USER",
+    "NEO4J_PASSWORD",
+    "NEO4J_BATCH_SIZE",
+    "NEO4J_MAX_CONNECTIONS",
+    "DATABASE_URL",
+    "DB_POOL_MIN",
+    "DB_POOL_MAX",
+    "DB_STATEMENT_TIMEOUT_SECONDS",
+    "REDIS_URL",
+    "CACHE_NAMESPACE",
+    "PUBLIC_BASE_URL",
+    "CORS_ORIGINS",
+    "API_SECRET",
+    "CACHE_BATCH_SIZE",
     "APP_PROFILE",
     "BIND_ADDR",
     "DATA_DIR",
@@ -75,7 +123,19 @@ impl Settings {
             .set_default("cache_ttl_seconds", 1800)?
             .set_default("cache_capacity", 10_000)?
             .set_default("log_level", "info")?
-            .set_default("http_workers", 0)?;
+            .set_default("http_workers", 0)?
+            .set_default("graph_backend", "embedded")?
+            .set_default("neo4j_uri", "bolt://127.0.0.1:7687")?
+            .set_default("neo4j_user", "neo4j")?
+            .set_default("neo4j_batch_size", 1000)?
+            .set_default("neo4j_max_connections", 16)?
+            .set_default("db_pool_min", 10)?
+            .set_default("db_pool_max", 50)?
+            .set_default("db_statement_timeout_seconds", 60)?
+            .set_default("cache_namespace", "nflp:v1:")?
+            .set_default("cache_batch_size", 5000)?
+            .set_default("public_base_url", "http://localhost:8000")?
+            .set_default("cors_origins", "*")?;
         if let Some(file) = env("CONFIG_FILE") {
             b = b.add_source(config::File::with_name(&file).required(true));
         }
@@ -102,11 +162,68 @@ impl Settings {
         {
             problems.push(format!("BIND_ADDR '{}' is not host:port", self.bind_addr));
         }
+        if self.db_pool_min > self.db_pool_max {
+            problems.push("DB_POOL_MIN must not exceed DB_POOL_MAX".to_string());
+        }
+        if self.app_profile == Profile::Production {
+            problems.extend(self.production_problems());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             anyhow::bail!("invalid configuration:\n  - {}", problems.join("\n  - "))
         }
+    }
+
+    /// What production refuses to start with.
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if !self.public_base_url.starts_with("https://") {
+            p.push(format!(
+                "PUBLIC_BASE_URL must be https (is '{}')",
+                self.public_base_url
+            ));
+        }
+        if self
+            .cors_origins
+            .split(',')
+            .any(|o| o.trim() == "*" || o.trim().is_empty())
+        {
+            p.push("CORS_ORIGINS must list explicit origins (no '*')".to_string());
+        }
+        if self
+            .api_secret
+            .as_ref()
+            .is_none_or(|s| s.expose_secret().len() < 16)
+        {
+            p.push("API_SECRET must be set (16 characters or more)".to_string());
+        }
+        match &self.redis_url {
+            None => p.push(
+                "REDIS_URL must be set: production does not run on the in-process cache"
+                    .to_string(),
+            ),
+            Some(u) if !u.expose_secret().contains('@') => p.push(
+                "REDIS_URL must carry a password (redis://:PASSWORD@host:6379/0)".to_string(),
+            ),
+            Some(_) => {}
+        }
+        if self.graph_backend == GraphBackend::Embedded {
+            p.push(
+                "GRAPH_BACKEND must be neo4j: production does not run on the embedded graph"
+                    .to_string(),
+            );
+        }
+        if self.database_url.is_none() {
+            p.push(
+                "DATABASE_URL must be set: production does not run on the embedded store"
+                    .to_string(),
+            );
+        }
+        if self.neo4j_password.is_none() && self.graph_backend == GraphBackend::Neo4j {
+            p.push("NEO4J_PASSWORD must be set".to_string());
+        }
+        p
     }
 
     pub fn log_format(&self) -> LogFormat {
@@ -150,5 +267,45 @@ mod tests {
         let err = load(&[("IMPORT_BATCH_SIZE", "0")]).unwrap_err();
         assert!(format!("{err:#}").contains("IMPORT_BATCH_SIZE"));
         assert!(load(&[("APP_PROFILE", "staging")]).is_err());
+    }
+
+    #[test]
+    fn production_refuses_to_start_naming_each_problem() {
+        let err = format!("{:#}", load(&[("APP_PROFILE", "production")]).unwrap_err());
+        for needle in [
+            "PUBLIC_BASE_URL",
+            "CORS_ORIGINS",
+            "API_SECRET",
+            "REDIS_URL",
+            "GRAPH_BACKEND",
+            "DATABASE_URL",
+        ] {
+            assert!(err.contains(needle), "{needle} missing from: {err}");
+        }
+        let ok = load(&[
+            ("APP_PROFILE", "production"),
+            ("PUBLIC_BASE_URL", "https://nfl.example.com"),
+            ("CORS_ORIGINS", "https://nfl.example.com"),
+            ("API_SECRET", "0123456789abcdef0123"),
+            ("REDIS_URL", "redis://:pw@redis:6379/0"),
+            ("GRAPH_BACKEND", "neo4j"),
+            ("NEO4J_PASSWORD", "secret"),
+            ("DATABASE_URL", "postgres://u:p@db/nfl"),
+        ]);
+        assert!(ok.is_ok(), "{:#}", ok.unwrap_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = load(&[
+            ("DATABASE_URL", "postgres://u:hunter2@db/nfl"),
+            ("REDIS_URL", "redis://:hunter3@r:6379"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
     }
 }

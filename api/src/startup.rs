@@ -11,13 +11,15 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use futures_util::FutureExt;
 use graph::embedded::EmbeddedGraph;
+use graph::neo4j::{Neo4jConfig, Neo4jGraph};
 use graph::Graph;
-use store::MemoryCache;
+use secrecy::ExposeSecret;
+use store::{Cache, MemoryCache, PgSettings, PgStore, RedisCache, Series, SqliteStore};
 
 use crate::error;
 use crate::metrics::Metrics;
 use crate::predictor::Predictor;
-use crate::settings::Settings;
+use crate::settings::{GraphBackend, Settings};
 use crate::state::AppState;
 
 pub struct Application {
@@ -25,18 +27,90 @@ pub struct Application {
     server: Server,
 }
 
-/// Opens the embedded graph under the data directory.
-pub async fn open_graph(settings: &Settings) -> anyhow::Result<Arc<EmbeddedGraph>> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "Failed to create data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
-    let graph = EmbeddedGraph::open(&settings.data_dir.join("graph.db"))
-        .await
-        .context("Failed to open the embedded graph")?;
-    Ok(Arc::new(graph))
+/// Opens the configured graph backend: the embedded graph under the data directory, or Neo4j.
+pub async fn open_graph(settings: &Settings) -> anyhow::Result<Arc<dyn Graph>> {
+    match settings.graph_backend {
+        GraphBackend::Embedded => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!(
+                    "Failed to create data directory {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            let graph = EmbeddedGraph::open(&settings.data_dir.join("graph.db"))
+                .await
+                .context("Failed to open the embedded graph")?;
+            Ok(Arc::new(graph))
+        }
+        GraphBackend::Neo4j => {
+            let cfg = Neo4jConfig {
+                uri: settings.neo4j_uri.clone(),
+                user: settings.neo4j_user.clone(),
+                password: settings
+                    .neo4j_password
+                    .as_ref()
+                    .map(|p| p.expose_secret().to_string())
+                    .unwrap_or_default(),
+                max_connections: settings.neo4j_max_connections,
+            };
+            let graph = Neo4jGraph::connect(&cfg)
+                .await
+                .with_context(|| format!("Failed to connect to Neo4j at {}", settings.neo4j_uri))?;
+            Ok(Arc::new(graph))
+        }
+    }
+}
+
+/// Opens the time-series store: PostgreSQL when DATABASE_URL is set, else embedded SQLite.
+pub async fn open_series(settings: &Settings) -> anyhow::Result<Arc<dyn Series>> {
+    match &settings.database_url {
+        Some(url) => {
+            let pg = PgSettings {
+                min_connections: settings.db_pool_min,
+                max_connections: settings.db_pool_max,
+                statement_timeout: Duration::from_secs(settings.db_statement_timeout_seconds),
+                ..Default::default()
+            };
+            Ok(Arc::new(
+                PgStore::connect(url.expose_secret(), &pg)
+                    .await
+                    .context("Failed to connect to PostgreSQL")?,
+            ))
+        }
+        None => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!(
+                    "Failed to create data directory {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(
+                SqliteStore::open(&settings.data_dir.join("series.db"))
+                    .await
+                    .context("Failed to open the embedded time-series store")?,
+            ))
+        }
+    }
+}
+
+/// The cache: Redis when REDIS_URL is set, else in-process.
+pub fn open_cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
+    let ttl = Duration::from_secs(settings.cache_ttl_seconds);
+    Ok(match &settings.redis_url {
+        Some(url) => Arc::new(
+            RedisCache::new(url.expose_secret(), &settings.cache_namespace, ttl)
+                .context("Failed to configure the Redis cache")?,
+        ),
+        None => Arc::new(MemoryCache::new(ttl, settings.cache_capacity)),
+    })
+}
+
+/// Games per import transaction for the configured backend.
+pub fn import_batch_size(settings: &Settings) -> usize {
+    match settings.graph_backend {
+        GraphBackend::Embedded => settings.import_batch_size,
+        GraphBackend::Neo4j => settings.neo4j_batch_size,
+    }
 }
 
 /// Imports the seed file when the store holds no games.
@@ -53,7 +127,7 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
     let batch =
         graph::import::parse(bytes.as_slice()).context("Failed to parse the seed games file")?;
     let stats = graph
-        .import(&batch, settings.import_batch_size, &|_| {})
+        .import(&batch, import_batch_size(settings), &|_| {})
         .await
         .context("Failed to import the seed games file")?;
     tracing::info!(
@@ -71,7 +145,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let graph = open_graph(&settings).await?;
         seed_if_empty(graph.as_ref(), &settings).await?;
-        let graph: Arc<dyn Graph> = graph;
+        let series = open_series(&settings).await?;
         let registry = crate::models::Registry::new(&settings.data_dir);
         let (version, params) = match registry
             .current()
@@ -91,14 +165,12 @@ impl Application {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "model replayed"
         );
-        let cache = Arc::new(MemoryCache::new(
-            Duration::from_secs(settings.cache_ttl_seconds),
-            settings.cache_capacity,
-        ));
+        let cache = open_cache(&settings)?;
         let state = web::Data::new(AppState {
             graph,
             predictor,
             cache,
+            series,
             registry,
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
         });

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use actix_web::HttpResponse;
 use graph::Graph;
 use serde::Serialize;
-use store::Cache;
+use store::{Cache, Series};
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -15,6 +15,7 @@ pub struct AppState {
     pub graph: Arc<dyn Graph>,
     pub predictor: Arc<Predictor>,
     pub cache: Arc<dyn Cache>,
+    pub series: Arc<dyn Series>,
     pub registry: crate::models::Registry,
     pub metrics: Arc<Metrics>,
 }

@@ -37,7 +37,10 @@ pub struct PgStore {
 }
 
 fn transient(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+    matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+    )
 }
 
 impl PgStore {
@@ -55,7 +58,8 @@ impl PgStore {
             .acquire_timeout(s.acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    conn.execute(format!("SET statement_timeout = {timeout_ms}").as_str()).await?;
+                    conn.execute(format!("SET statement_timeout = {timeout_ms}").as_str())
+                        .await?;
                     Ok(())
                 })
             })
@@ -82,9 +86,10 @@ impl PgStore {
 
     /// Whether the tables are hypertables (TimescaleDB present).
     pub async fn uses_timescale(&self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n > 0)
     }
 }

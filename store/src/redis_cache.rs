@@ -64,22 +64,38 @@ impl RedisCache {
 
     /// Deletes every key of this namespace; returns how many.
     pub async fn clear(&self) -> crate::Result<u64> {
-        let Some(mut c) = self.conn().await else { return Ok(0) };
-        let keys: Vec<String> = scan(&mut c, &format!("{}*", self.namespace)).await.unwrap_or_default();
+        let Some(mut c) = self.conn().await else {
+            return Ok(0);
+        };
+        let keys: Vec<String> = scan(&mut c, &format!("{}*", self.namespace))
+            .await
+            .unwrap_or_default();
         if keys.is_empty() {
             return Ok(0);
         }
-        let n: u64 = c.del(keys).await.map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+        let n: u64 = c
+            .del(keys)
+            .await
+            .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
         Ok(n)
     }
 }
 
-async fn scan(c: &mut deadpool_redis::Connection, pattern: &str) -> redis::RedisResult<Vec<String>> {
+async fn scan(
+    c: &mut deadpool_redis::Connection,
+    pattern: &str,
+) -> redis::RedisResult<Vec<String>> {
     let mut cursor: u64 = 0;
     let mut out = Vec::new();
     loop {
-        let (next, keys): (u64, Vec<String>) =
-            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(500).query_async(c).await?;
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query_async(c)
+            .await?;
         out.extend(keys);
         if next == 0 {
             return Ok(out);
@@ -96,19 +112,27 @@ impl Cache for RedisCache {
 
     async fn get(&self, key: &str) -> Option<Vec<u8>> {
         let hit = match self.conn().await {
-            Some(mut c) => match tokio::time::timeout(self.timeout, c.get::<_, Option<Vec<u8>>>(self.key(key))).await {
-                Ok(Ok(v)) => {
-                    self.mark(true);
-                    v
+            Some(mut c) => {
+                match tokio::time::timeout(self.timeout, c.get::<_, Option<Vec<u8>>>(self.key(key)))
+                    .await
+                {
+                    Ok(Ok(v)) => {
+                        self.mark(true);
+                        v
+                    }
+                    _ => {
+                        self.mark(false);
+                        None
+                    }
                 }
-                _ => {
-                    self.mark(false);
-                    None
-                }
-            },
+            }
             None => None,
         };
-        let counter = if hit.is_some() { &self.hits } else { &self.misses };
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         hit
     }
@@ -116,7 +140,11 @@ impl Cache for RedisCache {
     async fn put(&self, key: &str, value: Vec<u8>) {
         if let Some(mut c) = self.conn().await {
             let secs = self.ttl.as_secs().max(1);
-            let r = tokio::time::timeout(self.timeout, c.set_ex::<_, _, ()>(self.key(key), value, secs)).await;
+            let r = tokio::time::timeout(
+                self.timeout,
+                c.set_ex::<_, _, ()>(self.key(key), value, secs),
+            )
+            .await;
             self.mark(matches!(r, Ok(Ok(()))));
         }
     }
@@ -134,7 +162,11 @@ impl Cache for RedisCache {
     async fn healthy(&self) -> bool {
         let ok = match self.conn().await {
             Some(mut c) => matches!(
-                tokio::time::timeout(self.timeout, redis::cmd("PING").query_async::<String>(&mut c)).await,
+                tokio::time::timeout(
+                    self.timeout,
+                    redis::cmd("PING").query_async::<String>(&mut c)
+                )
+                .await,
                 Ok(Ok(_))
             ),
             None => false,

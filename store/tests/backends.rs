@@ -22,8 +22,12 @@ impl TestDb {
             return None;
         };
         let name = format!("nflp_test_{}", uuid::Uuid::new_v4().simple());
-        let mut c = PgConnection::connect(&admin_url).await.expect("PostgreSQL answers");
-        c.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.unwrap();
+        let mut c = PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL answers");
+        c.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .unwrap();
         let base = admin_url.rsplit_once('/').unwrap().0;
         Some(Self {
             url: format!("{base}/{name}"),
@@ -34,7 +38,9 @@ impl TestDb {
 
     async fn drop_db(self) {
         let mut c = PgConnection::connect(&self.admin_url).await.unwrap();
-        c.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str()).await.unwrap();
+        c.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str())
+            .await
+            .unwrap();
     }
 }
 
@@ -61,13 +67,34 @@ fn points(game: &str) -> Vec<PredictionPoint> {
 }
 
 async fn history_round_trips(s: &dyn Series) {
-    s.record_predictions(&points("KC_BUF_2024_W10")).await.unwrap();
-    s.record_predictions(&points("DAL_NYG_2024_W10")).await.unwrap();
+    s.record_predictions(&points("KC_BUF_2024_W10"))
+        .await
+        .unwrap();
+    s.record_predictions(&points("DAL_NYG_2024_W10"))
+        .await
+        .unwrap();
     let h = s.prediction_history("KC_BUF_2024_W10", 100).await.unwrap();
     assert_eq!(h, points("KC_BUF_2024_W10"));
-    assert_eq!(s.prediction_history("KC_BUF_2024_W10", 2).await.unwrap().len(), 2);
-    assert!(s.prediction_history("x'; DROP TABLE prediction_history; --", 10).await.unwrap().is_empty());
-    assert_eq!(s.prediction_history("DAL_NYG_2024_W10", 100).await.unwrap().len(), 3, "the table survived");
+    assert_eq!(
+        s.prediction_history("KC_BUF_2024_W10", 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(s
+        .prediction_history("x'; DROP TABLE prediction_history; --", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.prediction_history("DAL_NYG_2024_W10", 100)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "the table survived"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +106,9 @@ async fn embedded_prediction_history_round_trips() {
 
 #[tokio::test]
 async fn postgres_prediction_history_round_trips() {
-    let Some(db) = TestDb::create().await else { return };
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
     let s = PgStore::connect(&db.url, &small_pool()).await.unwrap();
     history_round_trips(&s).await;
     s.pool().close().await;
@@ -88,35 +117,49 @@ async fn postgres_prediction_history_round_trips() {
 
 #[tokio::test]
 async fn postgres_migrations_go_down_and_up_and_use_brin_without_timescale() {
-    let Some(db) = TestDb::create().await else { return };
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
     let s = PgStore::connect(&db.url, &small_pool()).await.unwrap();
-    assert!(!s.uses_timescale().await.unwrap(), "Debian's PostgreSQL 15 has no TimescaleDB");
-    let brin: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%USING brin%'")
-        .fetch_one(s.pool())
-        .await
-        .unwrap();
+    assert!(
+        !s.uses_timescale().await.unwrap(),
+        "Debian's PostgreSQL 15 has no TimescaleDB"
+    );
+    let brin: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%USING brin%'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
     assert_eq!(brin, 3);
     s.migrate_down().await.unwrap();
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'prediction_history'")
-        .fetch_one(s.pool())
-        .await
-        .unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'prediction_history'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
     assert_eq!(tables, 0);
     s.migrate_up().await.unwrap();
-    s.record_predictions(&points("KC_BUF_2024_W10")).await.unwrap();
+    s.record_predictions(&points("KC_BUF_2024_W10"))
+        .await
+        .unwrap();
     s.pool().close().await;
     db.drop_db().await;
 }
 
 #[tokio::test]
 async fn postgres_statements_time_out() {
-    let Some(db) = TestDb::create().await else { return };
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
     let settings = PgSettings {
         statement_timeout: Duration::from_millis(200),
         ..small_pool()
     };
     let s = PgStore::connect(&db.url, &settings).await.unwrap();
-    let err = sqlx::query("SELECT pg_sleep(2)").execute(s.pool()).await.unwrap_err();
+    let err = sqlx::query("SELECT pg_sleep(2)")
+        .execute(s.pool())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("statement timeout"), "{err}");
     s.pool().close().await;
     db.drop_db().await;
@@ -125,7 +168,9 @@ async fn postgres_statements_time_out() {
 fn redis_url() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL").ok();
     if url.is_none() {
-        eprintln!("SKIPPED: TEST_REDIS_URL is not set; run `scripts/services start` (scripts/test does)");
+        eprintln!(
+            "SKIPPED: TEST_REDIS_URL is not set; run `scripts/services start` (scripts/test does)"
+        );
     }
     url
 }
@@ -142,10 +187,16 @@ async fn redis_cache_reads_through_expires_and_invalidates_by_prefix() {
     assert_eq!(c.get("game:KC:predictions").await, None);
     c.put("game:KC:predictions", b"[1]".to_vec()).await;
     c.put("game:BUF:predictions", b"[2]".to_vec()).await;
-    assert_eq!(c.get("game:KC:predictions").await.as_deref(), Some(&b"[1]"[..]));
+    assert_eq!(
+        c.get("game:KC:predictions").await.as_deref(),
+        Some(&b"[1]"[..])
+    );
     c.invalidate_prefix("game:KC:").await;
     assert_eq!(c.get("game:KC:predictions").await, None);
-    assert_eq!(c.get("game:BUF:predictions").await.as_deref(), Some(&b"[2]"[..]));
+    assert_eq!(
+        c.get("game:BUF:predictions").await.as_deref(),
+        Some(&b"[2]"[..])
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(c.get("game:BUF:predictions").await, None, "TTL expired");
     let s = c.stats();
@@ -158,7 +209,8 @@ async fn redis_namespaces_and_database_numbers_keep_tenants_apart() {
     let Some(url) = redis_url() else { return };
     let a = RedisCache::new(&url, &namespace(), Duration::from_secs(60)).unwrap();
     let b = RedisCache::new(&url, &namespace(), Duration::from_secs(60)).unwrap();
-    let other_db = RedisCache::new(&format!("{url}/7"), &namespace(), Duration::from_secs(60)).unwrap();
+    let other_db =
+        RedisCache::new(&format!("{url}/7"), &namespace(), Duration::from_secs(60)).unwrap();
     a.put("k", b"a".to_vec()).await;
     assert_eq!(b.get("k").await, None);
     assert_eq!(other_db.get("k").await, None);

@@ -54,6 +54,20 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         },
     );
     let t = Instant::now();
+    let series = state.series.ping().await;
+    components.insert(
+        "series".to_string(),
+        Component {
+            status: if series.is_ok() { "up" } else { "down" }.into(),
+            backend: state.series.backend().into(),
+            required: true,
+            latency_ms: t.elapsed().as_secs_f64() * 1000.0,
+            detail: series
+                .err()
+                .map(|_| "the time-series store does not answer".to_string()),
+        },
+    );
+    let t = Instant::now();
     let cache_up = state.cache.healthy().await;
     components.insert(
         "cache".to_string(),

@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(games::get)
             .service(predictions::create_for_game)
             .service(predictions::list_for_game)
+            .service(predictions::history)
             .service(predictions::get)
             .service(predictions::provenance),
     )

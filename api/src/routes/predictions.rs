@@ -102,6 +102,26 @@ pub async fn create_for_game(
     let mut all = f.records.clone();
     all.push(f.consensus.clone());
     state.graph.record_predictions(&all).await?;
+    let points: Vec<store::PredictionPoint> = all
+        .iter()
+        .map(|r| store::PredictionPoint {
+            time: r.prediction.created_at,
+            prediction_id: r.prediction.id.clone(),
+            game_id: r.prediction.game_id.clone(),
+            expert_id: r.prediction.expert_id.clone(),
+            model_version: r.prediction.model_version.clone(),
+            home_win_probability: r.prediction.home_win_probability,
+            confidence: r.prediction.confidence,
+        })
+        .collect();
+    state
+        .series
+        .record_predictions(&points)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "failed to record prediction history");
+            ApiError::Unavailable("the time-series store is unavailable".into())
+        })?;
     state
         .cache
         .invalidate_prefix(&game_cache_prefix(&game.id))
@@ -156,28 +176,42 @@ pub async fn list_for_game(
 ) -> Result<HttpResponse, ApiError> {
     let id = GameId::parse(&id)?;
     let category = q.parse()?;
-    let key = format!(
-        "{}predictions:{}",
-        game_cache_prefix(id.as_str()),
-        category.map_or("all", |c| c.id())
-    );
+    let key = predictions_cache_key(id.as_str(), category);
     state
-        .cached_json(&key, || async {
-            let mut items = state.graph.game_predictions(&id).await?;
-            for p in &mut items {
-                keep_category(p, category);
-            }
-            let consensus = items
-                .iter()
-                .position(|p| p.expert_id == crate::predictor::CONSENSUS)
-                .map(|i| items.remove(i));
-            Ok(GamePredictions {
-                total: items.len() as u64,
-                items,
-                consensus,
-            })
+        .cached_json(&key, || {
+            game_predictions_body(state.graph.as_ref(), &id, category)
         })
         .await
+}
+
+/// Cache key of a game's predictions (per category filter).
+pub fn predictions_cache_key(game: &str, category: Option<Category>) -> String {
+    format!(
+        "{}predictions:{}",
+        game_cache_prefix(game),
+        category.map_or("all", |c| c.id())
+    )
+}
+
+/// The body of `GET /games/{id}/predictions`: the experts' predictions and the consensus.
+pub async fn game_predictions_body(
+    graph: &dyn graph::Graph,
+    id: &GameId,
+    category: Option<Category>,
+) -> Result<GamePredictions, ApiError> {
+    let mut items = graph.game_predictions(id).await?;
+    for p in &mut items {
+        keep_category(p, category);
+    }
+    let consensus = items
+        .iter()
+        .position(|p| p.expert_id == crate::predictor::CONSENSUS)
+        .map(|i| items.remove(i));
+    Ok(GamePredictions {
+        total: items.len() as u64,
+        items,
+        consensus,
+    })
 }
 
 #[utoipa::path(
@@ -224,4 +258,64 @@ pub async fn provenance(
     state
         .cached_json(&key, || async { Ok(state.graph.provenance(&id).await?) })
         .await
+}
+
+/// One point of a game's prediction history.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPoint {
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub prediction_id: String,
+    pub expert_id: String,
+    pub model_version: String,
+    pub home_win_probability: f64,
+    pub confidence: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct History {
+    pub items: Vec<HistoryPoint>,
+    pub total: u64,
+}
+
+#[utoipa::path(
+    tag = "predictions",
+    params(("id" = String, Path, description = "Game id")),
+    responses(
+        (status = 200, description = "Every forecast made for the game, oldest first (at most 1000)", body = History),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/games/{id}/history")]
+#[tracing::instrument(name = "predictions.history", skip(state))]
+pub async fn history(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = GameId::parse(&id)?;
+    state.graph.get_game(&id).await?;
+    let points = state
+        .series
+        .prediction_history(id.as_str(), 1000)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "failed to read prediction history");
+            ApiError::Unavailable("the time-series store is unavailable".into())
+        })?;
+    let items: Vec<HistoryPoint> = points
+        .into_iter()
+        .map(|p| HistoryPoint {
+            time: p.time,
+            prediction_id: p.prediction_id,
+            expert_id: p.expert_id,
+            model_version: p.model_version,
+            home_win_probability: p.home_win_probability,
+            confidence: p.confidence,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(History {
+        total: items.len() as u64,
+        items,
+    }))
 }

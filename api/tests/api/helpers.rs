@@ -24,13 +24,20 @@ pub fn small_games_file() -> PathBuf {
     fixture("games_2016_2018.csv")
 }
 
-async fn start(data_dir: &Path, seed: &str) -> (String, actix_web::dev::ServerHandle) {
+async fn start(
+    data_dir: &Path,
+    seed: &str,
+    extra: &[(&str, String)],
+) -> (String, actix_web::dev::ServerHandle) {
     let mut env: HashMap<&str, String> = HashMap::new();
+    for (k, v) in extra {
+        env.insert(k, v.clone());
+    }
     env.insert("BIND_ADDR", "127.0.0.1:0".into());
     env.insert("DATA_DIR", data_dir.display().to_string());
     env.insert("SEED_FILE", seed.into());
-    env.insert("HTTP_WORKERS", "2".into());
-    env.insert("LOG_LEVEL", "warn".into());
+    env.entry("HTTP_WORKERS").or_insert_with(|| "2".into());
+    env.entry("LOG_LEVEL").or_insert_with(|| "warn".into());
     let settings = Settings::load_from(|k| env.get(k).cloned()).expect("test settings are valid");
     api::telemetry::init(settings.log_format(), &settings.log_level);
     let app = Application::build(settings).await.expect("the app builds");
@@ -50,7 +57,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on an existing data directory (for restart tests).
 pub async fn spawn_app_in(data_dir: &Path, seed: &str) -> TestApp {
-    let (address, handle) = start(data_dir, seed).await;
+    spawn_app_with(data_dir, seed, &[]).await
+}
+
+/// Starts the app with extra configuration (backends, limits).
+pub async fn spawn_app_with(data_dir: &Path, seed: &str, extra: &[(&str, String)]) -> TestApp {
+    let (address, handle) = start(data_dir, seed, extra).await;
     TestApp {
         address,
         client: reqwest::Client::new(),

@@ -1,3 +1,4 @@
+mod backends;
 mod cli;
 mod games;
 mod health;

@@ -1,0 +1,167 @@
+//! The service on the production backends: Neo4j over Bolt, PostgreSQL and Redis, all real
+//! servers started by `scripts/services start` (scripts/test does). Skipped, with a message,
+//! only when their addresses are not in the environment.
+
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::helpers::{small_games_file, spawn_app_with};
+
+static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Servers {
+    neo4j: String,
+    pg_admin: String,
+    pg_db: String,
+    redis: String,
+}
+
+impl Servers {
+    async fn up() -> Option<Self> {
+        let vars = ["TEST_NEO4J_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL"].map(std::env::var);
+        let [Ok(neo4j), Ok(pg_admin), Ok(redis)] = vars else {
+            eprintln!("SKIPPED: TEST_NEO4J_URI, TEST_DATABASE_URL, TEST_REDIS_URL are not all set; run `scripts/services start`");
+            return None;
+        };
+        let pg_db = format!("nflp_api_{}", uuid::Uuid::new_v4().simple());
+        let mut c = PgConnection::connect(&pg_admin)
+            .await
+            .expect("PostgreSQL answers");
+        c.execute(format!(r#"CREATE DATABASE "{pg_db}""#).as_str())
+            .await
+            .unwrap();
+        let wipe = neo4rs::Graph::new(neo4j.clone(), "neo4j", "unused").unwrap();
+        wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
+            .await
+            .expect("Neo4j answers");
+        Some(Self {
+            neo4j,
+            pg_admin,
+            pg_db,
+            redis,
+        })
+    }
+
+    fn env(&self, namespace: &str) -> Vec<(&'static str, String)> {
+        let base = self.pg_admin.rsplit_once('/').unwrap().0;
+        vec![
+            ("GRAPH_BACKEND", "neo4j".into()),
+            ("NEO4J_URI", self.neo4j.clone()),
+            ("NEO4J_PASSWORD", "unused-auth-disabled".into()),
+            ("NEO4J_BATCH_SIZE", "500".into()),
+            ("DATABASE_URL", format!("{base}/{}", self.pg_db)),
+            ("DB_POOL_MIN", "1".into()),
+            ("DB_POOL_MAX", "5".into()),
+            ("REDIS_URL", self.redis.clone()),
+            ("CACHE_NAMESPACE", namespace.into()),
+        ]
+    }
+
+    async fn drop_db(&self) {
+        let mut c = PgConnection::connect(&self.pg_admin).await.unwrap();
+        c.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.pg_db).as_str())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() {
+    let _lock = NEO4J.lock().await;
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let ns = format!("nflp-api-{}:", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &servers.env(&ns),
+    )
+    .await;
+
+    let (s, health) = app.get_json("/health").await;
+    assert_eq!(s, 200, "{health}");
+    assert_eq!(health["components"]["graph"]["backend"], "neo4j");
+    assert_eq!(health["components"]["series"]["backend"], "postgres");
+    assert_eq!(health["components"]["cache"]["backend"], "redis");
+    assert_eq!(health["status"], "ok");
+
+    let (_, games) = app.get_json("/api/v1/games?season=2018&team=KC").await;
+    assert_eq!(games["total"], 18);
+    let (s, body) = app
+        .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["predictions"].as_array().unwrap().len(), 15);
+
+    let first = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    assert_eq!(first.headers()["x-cache"], "miss");
+    let second = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    assert_eq!(second.headers()["x-cache"], "hit");
+    let cached: serde_json::Value = second.json().await.unwrap();
+    assert_eq!(cached["total"], 15);
+
+    let id = body["predictions"][0]["id"].as_str().unwrap().to_string();
+    let (s, prov) = app
+        .get_json(&format!("/api/v1/predictions/{id}/provenance"))
+        .await;
+    assert_eq!(s, 200);
+    let memories = prov["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["label"] == "Memory")
+        .count();
+    assert_eq!(
+        memories,
+        body["predictions"][0]["memories"].as_array().unwrap().len()
+    );
+
+    let (_, history) = app.get_json("/api/v1/games/NE_HOU_2017_W3/history").await;
+    assert_eq!(history["total"], 16, "15 experts and the consensus");
+
+    // A new prediction invalidates the cached answer.
+    app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    let again = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    assert_eq!(again.headers()["x-cache"], "miss");
+    app.stop().await;
+
+    let restarted = spawn_app_with(dir.path(), "none", &servers.env(&ns)).await;
+    let (s, p) = restarted
+        .get_json(&format!("/api/v1/predictions/{id}"))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let (_, history) = restarted
+        .get_json("/api/v1/games/NE_HOU_2017_W3/history")
+        .await;
+    assert_eq!(history["total"], 32);
+    restarted.stop().await;
+    servers.drop_db().await;
+}
+
+#[tokio::test]
+async fn with_redis_down_reads_keep_working_and_health_reports_the_cache_degraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = [("REDIS_URL", "redis://127.0.0.1:1".to_string())];
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &extra,
+    )
+    .await;
+    let (s, health) = app.get_json("/health").await;
+    assert_eq!(s, 200);
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["components"]["cache"]["status"], "down");
+    let (s, _) = app
+        .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    assert_eq!(s, 201);
+    for _ in 0..3 {
+        let r = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-cache"], "miss");
+    }
+    app.stop().await;
+}
