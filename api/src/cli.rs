@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(long)]
         params: Option<PathBuf>,
     },
+    /// API keys: create, list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Response cache operations.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -65,6 +68,22 @@ pub enum Command {
         #[arg(long)]
         batch_size: Option<usize>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// read, write or admin.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    /// List keys (ids, names, scopes, status; never the keys).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -407,5 +426,51 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
         "cache rebuilt on {}: {warmed} games with predictions warmed out of {total}",
         cache.name()
     );
+    Ok(())
+}
+
+/// `api keys …`.
+pub async fn keys(settings: &Settings, cmd: &KeysCommand) -> anyhow::Result<()> {
+    let keys = crate::startup::open_keys(settings).await?;
+    match cmd {
+        KeysCommand::Create { name, scope } => {
+            let scope = crate::auth::Scope::parse(scope).ok_or_else(|| {
+                anyhow::anyhow!("--scope must be read, write or admin (got '{scope}')")
+            })?;
+            if name.trim().is_empty() || name.len() > 100 {
+                anyhow::bail!("--name must be 1 to 100 characters");
+            }
+            let (record, key) = keys.create(name.trim(), scope).await?;
+            println!(
+                "created key {} ({}, scope {})",
+                record.id, record.name, record.scope
+            );
+            println!("{key}");
+            eprintln!("store it now: it is not shown again");
+        }
+        KeysCommand::List => {
+            for k in keys.list().await? {
+                let status = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<14} {:<7} {:<8} {}  {}",
+                    k.id,
+                    k.scope,
+                    status,
+                    k.created_at.format("%Y-%m-%d %H:%M"),
+                    k.name
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if !keys.revoke(id).await? {
+                anyhow::bail!("no active key with id {id}");
+            }
+            println!("revoked {id}");
+        }
+    }
     Ok(())
 }

@@ -18,6 +18,14 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("request body is too large (limit {0} bytes)")]
+    PayloadTooLarge(usize),
+    #[error("an X-API-Key header is required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -75,6 +83,15 @@ impl ApiError {
                 Some(field.clone()),
             ),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None)
+            }
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing_api_key", None),
+            ApiError::Forbidden(m) if m.contains("scope") => {
+                (StatusCode::FORBIDDEN, "insufficient_scope", None)
+            }
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "invalid_api_key", None),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
         }
     }
@@ -97,7 +114,11 @@ impl ResponseError for ApiError {
             ApiError::Graph(graph::Error::Malformed(rows)) => Some(rows.clone()),
             _ => None,
         };
-        HttpResponse::build(status)
+        let mut builder = HttpResponse::build(status);
+        if let ApiError::RateLimited(secs) = self {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        builder
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))
             .json(Problem {
                 kind: format!("https://nfl-predictor.dev/problems/{code}"),
@@ -129,9 +150,8 @@ pub fn json_error(
                 .to_string();
             ApiError::invalid(field, msg)
         }
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
-            ApiError::BadRequest("request body is too large".into())
-        }
+        J::Overflow { limit } => ApiError::PayloadTooLarge(*limit),
+        J::OverflowKnownLength { limit, .. } => ApiError::PayloadTooLarge(*limit),
         J::ContentType => ApiError::BadRequest("Content-Type must be application/json".into()),
         _ => ApiError::BadRequest(format!("request body is not valid JSON: {err}")),
     };

@@ -1,9 +1,11 @@
 //! The prediction API: actix-web server, CLI commands and the prediction service.
 
+pub mod auth;
 pub mod backtest;
 pub mod cli;
 pub mod error;
 pub mod metrics;
+pub mod middleware;
 pub mod models;
 pub mod openapi;
 pub mod predictor;

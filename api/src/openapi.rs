@@ -31,6 +31,7 @@ struct V1;
     paths(routes::health::health, routes::health::metrics, routes::admin::reload_model),
     nest((path = "/api/v1", api = V1)),
     components(schemas(crate::error::Problem, graph::RowError)),
+    modifiers(&SecurityAddon),
     tags(
         (name = "experts", description = "The fifteen forecasting experts"),
         (name = "teams", description = "Franchises and historical clubs"),
@@ -41,3 +42,29 @@ struct V1;
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the X-API-Key header scheme and applies it to every `/api/v1` and `/admin` route.
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "api_key",
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+            );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/api/v1") || path.starts_with("/admin") {
+                for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                    op.security = Some(vec![SecurityRequirement::new(
+                        "api_key",
+                        Vec::<String>::new(),
+                    )]);
+                }
+            }
+        }
+    }
+}

@@ -74,9 +74,17 @@ pub struct Settings {
     pub cors_origins: String,
     /// Secret for API keys (production requires it).
     pub api_secret: Option<SecretString>,
+    /// Requests per second per key and per IP on the API (0 lifts the limit).
+    pub rate_limit_per_second: f64,
+    pub rate_limit_burst: f64,
+    /// Requests per second per key and per IP on admin routes (0 lifts the limit).
+    pub auth_rate_limit_per_second: f64,
 }
 
-pub const ENV_KEYS: [&str; 27] = [
+pub const ENV_KEYS: [&str; 30] = [
+    "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_BURST",
+    "AUTH_RATE_LIMIT_PER_SECOND",
     "GRAPH_BACKEND",
     "NEO4J_URI",
     "NEO4J_USER",
@@ -135,7 +143,10 @@ impl Settings {
             .set_default("cache_namespace", "nflp:v1:")?
             .set_default("cache_batch_size", 5000)?
             .set_default("public_base_url", "http://localhost:8000")?
-            .set_default("cors_origins", "*")?;
+            .set_default("cors_origins", "*")?
+            .set_default("rate_limit_per_second", 10.0)?
+            .set_default("rate_limit_burst", 20.0)?
+            .set_default("auth_rate_limit_per_second", 5.0)?;
         if let Some(file) = env("CONFIG_FILE") {
             b = b.add_source(config::File::with_name(&file).required(true));
         }

@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
@@ -14,7 +15,7 @@ use graph::embedded::EmbeddedGraph;
 use graph::neo4j::{Neo4jConfig, Neo4jGraph};
 use graph::Graph;
 use secrecy::ExposeSecret;
-use store::{Cache, MemoryCache, PgSettings, PgStore, RedisCache, Series, SqliteStore};
+use store::{Cache, KeyStore, MemoryCache, PgSettings, PgStore, RedisCache, Series, SqliteStore};
 
 use crate::error;
 use crate::metrics::Metrics;
@@ -61,8 +62,11 @@ pub async fn open_graph(settings: &Settings) -> anyhow::Result<Arc<dyn Graph>> {
     }
 }
 
-/// Opens the time-series store: PostgreSQL when DATABASE_URL is set, else embedded SQLite.
-pub async fn open_series(settings: &Settings) -> anyhow::Result<Arc<dyn Series>> {
+/// Opens the relational store (time series and API keys): PostgreSQL when DATABASE_URL is
+/// set, else embedded SQLite.
+pub async fn open_store(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Series>, Arc<dyn KeyStore>)> {
     match &settings.database_url {
         Some(url) => {
             let pg = PgSettings {
@@ -71,11 +75,12 @@ pub async fn open_series(settings: &Settings) -> anyhow::Result<Arc<dyn Series>>
                 statement_timeout: Duration::from_secs(settings.db_statement_timeout_seconds),
                 ..Default::default()
             };
-            Ok(Arc::new(
+            let store = Arc::new(
                 PgStore::connect(url.expose_secret(), &pg)
                     .await
                     .context("Failed to connect to PostgreSQL")?,
-            ))
+            );
+            Ok((store.clone(), store))
         }
         None => {
             std::fs::create_dir_all(&settings.data_dir).with_context(|| {
@@ -84,13 +89,24 @@ pub async fn open_series(settings: &Settings) -> anyhow::Result<Arc<dyn Series>>
                     settings.data_dir.display()
                 )
             })?;
-            Ok(Arc::new(
+            let store = Arc::new(
                 SqliteStore::open(&settings.data_dir.join("series.db"))
                     .await
-                    .context("Failed to open the embedded time-series store")?,
-            ))
+                    .context("Failed to open the embedded store")?,
+            );
+            Ok((store.clone(), store))
         }
     }
+}
+
+/// The API key service over the configured store.
+pub async fn open_keys(settings: &Settings) -> anyhow::Result<crate::auth::Keys> {
+    let (_, keys) = open_store(settings).await?;
+    let secret = crate::auth::load_secret(
+        settings.api_secret.as_ref().map(|s| s.expose_secret()),
+        &settings.data_dir,
+    )?;
+    Ok(crate::auth::Keys::new(keys, secret))
 }
 
 /// The cache: Redis when REDIS_URL is set, else in-process.
@@ -145,7 +161,19 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let graph = open_graph(&settings).await?;
         seed_if_empty(graph.as_ref(), &settings).await?;
-        let series = open_series(&settings).await?;
+        let (series, key_store) = open_store(&settings).await?;
+        let secret = crate::auth::load_secret(
+            settings.api_secret.as_ref().map(|s| s.expose_secret()),
+            &settings.data_dir,
+        )?;
+        let keys = crate::auth::Keys::new(key_store, secret);
+        if let Some(key) = keys.ensure_admin_key(&settings.data_dir).await? {
+            // Shown once: the key is stored only as a hash.
+            eprintln!(
+                "\nCreated the first admin API key (also written to {}, mode 0600):\n\n    {key}\n\nSend it as the X-API-Key header.\n",
+                settings.data_dir.join("admin.key").display()
+            );
+        }
         let registry = crate::models::Registry::new(&settings.data_dir);
         let (version, params) = match registry
             .current()
@@ -172,6 +200,15 @@ impl Application {
             cache,
             series,
             registry,
+            keys,
+            api_limiter: crate::auth::RateLimiter::new(
+                settings.rate_limit_per_second,
+                settings.rate_limit_burst,
+            ),
+            auth_limiter: crate::auth::RateLimiter::new(
+                settings.auth_rate_limit_per_second,
+                settings.rate_limit_burst,
+            ),
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
         });
         let listener = TcpListener::bind(&settings.bind_addr)
@@ -185,7 +222,24 @@ impl Application {
         } else {
             settings.http_workers
         };
+        let cors_origins: Vec<String> = settings
+            .cors_origins
+            .split(',')
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
         let server = HttpServer::new(move || {
+            let mut cors = Cors::default()
+                .allowed_methods(vec!["GET", "POST"])
+                .allowed_headers(vec!["content-type", "x-api-key"])
+                .max_age(3600);
+            for o in &cors_origins {
+                cors = if o == "*" {
+                    cors.allow_any_origin()
+                } else {
+                    cors.allowed_origin(o)
+                };
+            }
             App::new()
                 .app_data(state.clone())
                 .app_data(
@@ -201,6 +255,7 @@ impl Application {
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "no-referrer")),
                 )
+                .wrap(actix_web::middleware::from_fn(crate::middleware::guard))
                 .wrap_fn(|req, srv| {
                     let started = Instant::now();
                     let method = req.method().to_string();
@@ -223,6 +278,7 @@ impl Application {
                         res
                     })
                 })
+                .wrap(cors)
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(crate::routes::configure)
                 .default_service(web::to(|| async {

@@ -17,6 +17,9 @@ pub struct AppState {
     pub cache: Arc<dyn Cache>,
     pub series: Arc<dyn Series>,
     pub registry: crate::models::Registry,
+    pub keys: crate::auth::Keys,
+    pub api_limiter: crate::auth::RateLimiter,
+    pub auth_limiter: crate::auth::RateLimiter,
     pub metrics: Arc<Metrics>,
 }
 

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod embedded;
 pub mod error;
+pub mod keys;
 pub mod postgres;
 pub mod redis_cache;
 pub mod series;
@@ -11,6 +12,7 @@ pub mod series;
 pub use cache::{Cache, CacheStats, MemoryCache};
 pub use embedded::{EdgeWrite, NodeWrite, SqliteStore, WriteBatch, WriteStats};
 pub use error::{Error, Result};
+pub use keys::{KeyRecord, KeyStore};
 pub use postgres::{PgSettings, PgStore};
 pub use redis_cache::RedisCache;
 pub use series::{PredictionPoint, Series};

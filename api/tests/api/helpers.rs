@@ -38,6 +38,10 @@ async fn start(
     env.insert("SEED_FILE", seed.into());
     env.entry("HTTP_WORKERS").or_insert_with(|| "2".into());
     env.entry("LOG_LEVEL").or_insert_with(|| "warn".into());
+    env.entry("RATE_LIMIT_PER_SECOND")
+        .or_insert_with(|| "0".into());
+    env.entry("AUTH_RATE_LIMIT_PER_SECOND")
+        .or_insert_with(|| "0".into());
     let settings = Settings::load_from(|k| env.get(k).cloned()).expect("test settings are valid");
     api::telemetry::init(settings.log_format(), &settings.log_level);
     let app = Application::build(settings).await.expect("the app builds");
@@ -65,7 +69,7 @@ pub async fn spawn_app_with(data_dir: &Path, seed: &str, extra: &[(&str, String)
     let (address, handle) = start(data_dir, seed, extra).await;
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: client_with_key(&admin_key(data_dir)),
         handle,
         _dir: None,
     }
@@ -130,4 +134,19 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
     body
+}
+
+/// The admin key the app wrote on first start.
+pub fn admin_key(data_dir: &Path) -> String {
+    std::fs::read_to_string(data_dir.join("admin.key")).expect("admin.key written on first start")
+}
+
+/// A client sending `key` as X-API-Key on every request.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", key.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }

@@ -6,3 +6,4 @@ mod helpers;
 mod model;
 mod predictions;
 mod reference;
+mod security;

@@ -1,0 +1,91 @@
+//! Request guards: API keys on `/api/v1` and `/admin`, rate limits per IP and per key.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+
+use crate::auth::{AuthFailure, Scope};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The scope a request needs, or None for open routes (health, metrics, docs).
+fn required_scope(req: &ServiceRequest) -> Option<Scope> {
+    let path = req.path();
+    if path.starts_with("/admin") {
+        Some(Scope::Admin)
+    } else if path.starts_with("/api/v1") {
+        Some(
+            if req.method() == Method::GET || req.method() == Method::HEAD {
+                Scope::Read
+            } else {
+                Scope::Write
+            },
+        )
+    } else {
+        None
+    }
+}
+
+fn reject<B>(req: ServiceRequest, err: ApiError) -> ServiceResponse<EitherBody<B>> {
+    let resp = err.error_response();
+    req.into_response(resp).map_into_right_body()
+}
+
+/// Authenticates and rate-limits, then calls the inner service.
+pub async fn guard<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(required) = required_scope(&req) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let limiter = if required == Scope::Admin {
+        &state.auth_limiter
+    } else {
+        &state.api_limiter
+    };
+    let ip = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    if let Err(retry) = limiter.check(&format!("ip:{ip}")) {
+        return Ok(reject(req, ApiError::RateLimited(retry)));
+    }
+    let presented = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let key = match state.keys.verify(presented.as_deref(), required).await {
+        Ok(k) => k,
+        Err(AuthFailure::Missing) => return Ok(reject(req, ApiError::Unauthenticated)),
+        Err(AuthFailure::Invalid) => {
+            return Ok(reject(
+                req,
+                ApiError::Forbidden("the API key is not valid or has been revoked"),
+            ))
+        }
+        Err(AuthFailure::Insufficient) => {
+            return Ok(reject(
+                req,
+                ApiError::Forbidden("the API key's scope does not allow this operation"),
+            ))
+        }
+    };
+    if let Err(retry) = limiter.check(&format!("key:{}", key.id)) {
+        return Ok(reject(req, ApiError::RateLimited(retry)));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
