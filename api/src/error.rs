@@ -20,6 +20,8 @@ pub enum ApiError {
     Unavailable(String),
     #[error("request body is too large (limit {0} bytes)")]
     PayloadTooLarge(usize),
+    #[error("this method is not allowed on this path (allowed: {0})")]
+    MethodNotAllowed(String),
     #[error("an X-API-Key header is required")]
     Unauthenticated,
     #[error("{0}")]
@@ -86,6 +88,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None)
             }
+            ApiError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None)
+            }
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing_api_key", None),
             ApiError::Forbidden(m) if m.contains("scope") => {
                 (StatusCode::FORBIDDEN, "insufficient_scope", None)
@@ -117,6 +122,9 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(status);
         if let ApiError::RateLimited(secs) = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::MethodNotAllowed(allowed) = self {
+            builder.insert_header((header::ALLOW, allowed.as_str()));
         }
         builder
             .insert_header((header::CONTENT_TYPE, "application/problem+json"))

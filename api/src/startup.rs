@@ -281,10 +281,17 @@ impl Application {
                 .wrap(cors)
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(crate::routes::configure)
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(crate::error::ApiError::Graph(
-                        graph::Error::not_found("route", "the requested path"),
-                    ))
+                .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                    // A known path with another method is 405; anything else 404.
+                    let allowed = req
+                        .match_pattern()
+                        .and_then(|p| crate::openapi::allowed_methods(&p));
+                    let err = if let Some(allowed) = allowed {
+                        crate::error::ApiError::MethodNotAllowed(allowed)
+                    } else {
+                        crate::error::ApiError::Graph(graph::Error::not_found("route", req.path()))
+                    };
+                    Err::<actix_web::HttpResponse, _>(err)
                 }))
         })
         .workers(workers)

@@ -40,7 +40,7 @@ pub async fn list(
             .transpose()?,
         week: int_param("week", &q.week)?.map(Week::parse).transpose()?,
         team: match q.team.as_deref() {
-            None | Some("") => None,
+            None => None,
             Some(t) => Some(
                 TeamId::parse(graph::teams::resolve(&t.to_ascii_uppercase()).id()).map_err(
                     |_| ApiError::invalid("team", "not a team code (2-4 letters, e.g. KC)"),
@@ -75,16 +75,18 @@ pub async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGame {
-    #[schema(example = "KC")]
+    #[schema(example = "KC", pattern = "^[A-Za-z][A-Za-z0-9]{1,3}$")]
     pub home_team: String,
-    #[schema(example = "BUF")]
+    #[schema(example = "BUF", pattern = "^[A-Za-z][A-Za-z0-9]{1,3}$")]
     pub away_team: String,
     /// Kick-off date, YYYY-MM-DD.
-    #[schema(example = "2019-09-08")]
+    #[schema(example = "2019-09-08", format = Date)]
     pub date: String,
     /// Defaults to the date's year (January and February belong to the previous season).
+    #[schema(minimum = 1920, maximum = 2100)]
     pub season: Option<i64>,
     /// Defaults to the week implied by the season's first game already stored.
+    #[schema(minimum = 1, maximum = 30)]
     pub week: Option<i64>,
     #[serde(default)]
     pub neutral: bool,

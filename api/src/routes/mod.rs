@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Parses an optional integer query parameter, naming it when it is not a number.
 pub(crate) fn int_param(field: &'static str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
             ApiError::invalid(
                 field,
@@ -57,7 +57,7 @@ pub(crate) fn int_param(field: &'static str, v: &Option<String>) -> Result<Optio
 
 pub(crate) fn bool_param(field: &'static str, v: &Option<String>) -> Result<bool, ApiError> {
     match v.as_deref() {
-        None | Some("") | Some("false") | Some("0") => Ok(false),
+        None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
         Some(_) => Err(ApiError::invalid(field, "must be true or false")),
     }

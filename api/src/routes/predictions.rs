@@ -54,7 +54,7 @@ pub struct CategoryQuery {
 impl CategoryQuery {
     fn parse(&self) -> Result<Option<Category>, ApiError> {
         match self.category.as_deref() {
-            None | Some("") => Ok(None),
+            None => Ok(None),
             Some(c) => Category::parse(c).map(Some).ok_or_else(|| {
                 ApiError::invalid(
                     "category",
