@@ -1,5 +1,6 @@
 mod backends;
 mod cli;
+mod faults;
 mod games;
 mod health;
 mod helpers;
