@@ -165,3 +165,36 @@ async fn with_redis_down_reads_keep_working_and_health_reports_the_cache_degrade
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn cache_rebuild_warms_every_game_with_predictions() {
+    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("SKIPPED: TEST_REDIS_URL is not set; run `scripts/services start`");
+        return;
+    };
+    let ns = format!("nflp-rebuild-{}:", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &[]).await;
+    for g in ["NE_HOU_2017_W3", "LAR_NE_2018_W21"] {
+        assert_eq!(app.post_empty(&format!("/api/v1/games/{g}/predictions")).await.0, 201);
+    }
+    app.stop().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "cache", "rebuild"])
+        .env("REDIS_URL", &redis)
+        .env("CACHE_NAMESPACE", &ns)
+        .env("CACHE_BATCH_SIZE", "300")
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 games with predictions warmed out of 801"), "{text}");
+    // The first read after a rebuild is already a hit.
+    let app = spawn_app_with(dir.path(), "none", &[("REDIS_URL", redis.clone()), ("CACHE_NAMESPACE", ns.clone())]).await;
+    let r = app.get("/api/v1/games/LAR_NE_2018_W21/predictions").await;
+    assert_eq!(r.headers()["x-cache"], "hit");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["total"], 15);
+    app.stop().await;
+}
