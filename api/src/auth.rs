@@ -50,6 +50,10 @@ pub enum AuthFailure {
 pub struct Keys {
     store: Arc<dyn KeyStore>,
     secret: Vec<u8>,
+    /// Recently verified keys (by the key's own HMAC) so that a request does not pay a
+    /// database round trip; entries live `cache_ttl`, so a revocation takes effect within it.
+    verified: Mutex<HashMap<String, (KeyRecord, Instant)>>,
+    cache_ttl: std::time::Duration,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -94,8 +98,21 @@ pub fn load_secret(api_secret: Option<&str>, data_dir: &Path) -> anyhow::Result<
 }
 
 impl Keys {
-    pub fn new(store: Arc<dyn KeyStore>, secret: Vec<u8>) -> Self {
-        Self { store, secret }
+    pub fn new(store: Arc<dyn KeyStore>, secret: Vec<u8>, cache_ttl: std::time::Duration) -> Self {
+        Self {
+            store,
+            secret,
+            verified: Mutex::new(HashMap::new()),
+            cache_ttl,
+        }
+    }
+
+    fn scope_ok(record: &KeyRecord, required: Scope) -> Result<(), AuthFailure> {
+        let scope = Scope::parse(&record.scope).ok_or(AuthFailure::Invalid)?;
+        if scope < required {
+            return Err(AuthFailure::Insufficient);
+        }
+        Ok(())
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -139,6 +156,23 @@ impl Keys {
             .map(|(id, _)| id)
             .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or(AuthFailure::Invalid)?;
+        let mut mac = self.mac();
+        mac.update(key.as_bytes());
+        let digest = hex::encode(mac.clone().finalize().into_bytes());
+        if !self.cache_ttl.is_zero() {
+            let cached = self
+                .verified
+                .lock()
+                .expect("key cache lock poisoned")
+                .get(&digest)
+                .cloned();
+            if let Some((record, at)) = cached {
+                if at.elapsed() < self.cache_ttl {
+                    Self::scope_ok(&record, required)?;
+                    return Ok(record);
+                }
+            }
+        }
         let record = match self.store.find_key(id).await {
             Ok(Some(r)) => r,
             Ok(None) => return Err(AuthFailure::Invalid),

@@ -79,9 +79,13 @@ pub struct Settings {
     pub rate_limit_burst: f64,
     /// Requests per second per key and per IP on admin routes (0 lifts the limit).
     pub auth_rate_limit_per_second: f64,
+    /// How long a verified API key is trusted before the store is asked again (revocations
+    /// take effect within this time; 0 = ask every time).
+    pub auth_cache_seconds: u64,
 }
 
-pub const ENV_KEYS: [&str; 30] = [
+pub const ENV_KEYS: [&str; 31] = [
+    "AUTH_CACHE_SECONDS",
     "RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_BURST",
     "AUTH_RATE_LIMIT_PER_SECOND",
@@ -146,7 +150,8 @@ impl Settings {
             .set_default("cors_origins", "*")?
             .set_default("rate_limit_per_second", 10.0)?
             .set_default("rate_limit_burst", 20.0)?
-            .set_default("auth_rate_limit_per_second", 5.0)?;
+            .set_default("auth_rate_limit_per_second", 5.0)?
+            .set_default("auth_cache_seconds", 5)?;
         if let Some(file) = env("CONFIG_FILE") {
             b = b.add_source(config::File::with_name(&file).required(true));
         }

@@ -106,7 +106,7 @@ pub async fn open_keys(settings: &Settings) -> anyhow::Result<crate::auth::Keys>
         settings.api_secret.as_ref().map(|s| s.expose_secret()),
         &settings.data_dir,
     )?;
-    Ok(crate::auth::Keys::new(keys, secret))
+    Ok(crate::auth::Keys::new(keys, secret, Duration::ZERO))
 }
 
 /// The cache: Redis when REDIS_URL is set, else in-process.
@@ -166,7 +166,11 @@ impl Application {
             settings.api_secret.as_ref().map(|s| s.expose_secret()),
             &settings.data_dir,
         )?;
-        let keys = crate::auth::Keys::new(key_store, secret);
+        let keys = crate::auth::Keys::new(
+            key_store,
+            secret,
+            Duration::from_secs(settings.auth_cache_seconds),
+        );
         if let Some(key) = keys.ensure_admin_key(&settings.data_dir).await? {
             // Shown once: the key is stored only as a hash.
             eprintln!(

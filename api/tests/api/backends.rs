@@ -176,22 +176,47 @@ async fn cache_rebuild_warms_every_game_with_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &[]).await;
     for g in ["NE_HOU_2017_W3", "LAR_NE_2018_W21"] {
-        assert_eq!(app.post_empty(&format!("/api/v1/games/{g}/predictions")).await.0, 201);
+        assert_eq!(
+            app.post_empty(&format!("/api/v1/games/{g}/predictions"))
+                .await
+                .0,
+            201
+        );
     }
     app.stop().await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
-        .args(["--data-dir", dir.path().to_str().unwrap(), "cache", "rebuild"])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "cache",
+            "rebuild",
+        ])
         .env("REDIS_URL", &redis)
         .env("CACHE_NAMESPACE", &ns)
         .env("CACHE_BATCH_SIZE", "300")
         .env("LOG_LEVEL", "warn")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("2 games with predictions warmed out of 801"), "{text}");
+    assert!(
+        text.contains("2 games with predictions warmed out of 801"),
+        "{text}"
+    );
     // The first read after a rebuild is already a hit.
-    let app = spawn_app_with(dir.path(), "none", &[("REDIS_URL", redis.clone()), ("CACHE_NAMESPACE", ns.clone())]).await;
+    let app = spawn_app_with(
+        dir.path(),
+        "none",
+        &[
+            ("REDIS_URL", redis.clone()),
+            ("CACHE_NAMESPACE", ns.clone()),
+        ],
+    )
+    .await;
     let r = app.get("/api/v1/games/LAR_NE_2018_W21/predictions").await;
     assert_eq!(r.headers()["x-cache"], "hit");
     let body: serde_json::Value = r.json().await.unwrap();

@@ -6,12 +6,25 @@ use std::time::{Duration, Instant};
 use crate::helpers::{small_games_file, spawn_app_with};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_redis(port: u16) -> Child {
     let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server is installed (scripts/install-deps)");
@@ -25,16 +38,29 @@ fn start_redis(port: u16) -> Child {
 
 #[tokio::test]
 async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers() {
-    if Command::new("redis-server").arg("--version").output().is_err() {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("SKIPPED: redis-server is not installed; run scripts/install-deps");
         return;
     }
     let port = free_port();
     let mut redis = start_redis(port);
     let dir = tempfile::tempdir().unwrap();
-    let extra = [("REDIS_URL", format!("redis://127.0.0.1:{port}")), ("CACHE_NAMESPACE", "fault:".to_string())];
-    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &extra).await;
-    app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions").await;
+    let extra = [
+        ("REDIS_URL", format!("redis://127.0.0.1:{port}")),
+        ("CACHE_NAMESPACE", "fault:".to_string()),
+    ];
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &extra,
+    )
+    .await;
+    app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
     let url = app.url("/api/v1/games/NE_HOU_2017_W3/predictions");
 
     let load = {
@@ -58,8 +84,13 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["components"]["cache"]["status"], "down");
     let (ok, failed) = load.await.unwrap();
-    assert_eq!(failed, 0, "{ok} reads succeeded, {failed} failed while Redis was down");
-    eprintln!("FAULT redis-stop: {ok} reads succeeded under load across the outage, {failed} errors");
+    assert_eq!(
+        failed, 0,
+        "{ok} reads succeeded, {failed} failed while Redis was down"
+    );
+    eprintln!(
+        "FAULT redis-stop: {ok} reads succeeded under load across the outage, {failed} errors"
+    );
 
     let mut redis = start_redis(port);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -82,10 +113,17 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
 
 fn import_cmd(data_dir: &std::path::Path, file: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_api"));
-    c.args(["--data-dir", data_dir.to_str().unwrap(), "import", file.to_str().unwrap(), "--batch-size", "500"])
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args([
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+        "--batch-size",
+        "500",
+    ])
+    .env("LOG_LEVEL", "warn")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     c
 }
 
@@ -114,17 +152,28 @@ fn an_import_killed_midway_completes_on_rerun_with_exact_counts() {
     assert!(!status.success(), "the import was killed before finishing");
 
     let rerun = import_cmd(dir.path(), &file).output().unwrap();
-    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
     let out = String::from_utf8_lossy(&rerun.stdout).to_string();
     let created = count(&out, "games created");
     let unchanged = count(&out, "games unchanged");
-    assert!(created > 0 && unchanged > 0, "the kill landed mid-import: {out}");
+    assert!(
+        created > 0 && unchanged > 0,
+        "the kill landed mid-import: {out}"
+    );
     assert_eq!(created + unchanged + count(&out, "games updated"), 16_274);
     eprintln!("FAULT import-sigkill: {unchanged} games committed before the kill, {created} completed on rerun");
 
     let third = import_cmd(dir.path(), &file).output().unwrap();
     let out = String::from_utf8_lossy(&third.stdout).to_string();
-    assert_eq!(count(&out, "games unchanged"), 16_274, "no duplicates, nothing missing");
+    assert_eq!(
+        count(&out, "games unchanged"),
+        16_274,
+        "no duplicates, nothing missing"
+    );
     assert_eq!(count(&out, "memories created"), 0);
 }
 
@@ -150,7 +199,12 @@ async fn sigterm_drains_in_flight_requests_before_exiting() {
     }
     let client = crate::helpers::client_with_key(&crate::helpers::admin_key(dir.path()));
     // Historic games each need their own replay: several slow requests in flight at once.
-    let games = ["NE_HOU_2017_W3", "LAR_NE_2018_W21", "KC_NE_2018_W20", "PHI_ATL_2018_W1"];
+    let games = [
+        "NE_HOU_2017_W3",
+        "LAR_NE_2018_W21",
+        "KC_NE_2018_W20",
+        "PHI_ATL_2018_W1",
+    ];
     let inflight: Vec<_> = games
         .iter()
         .map(|g| {
@@ -161,14 +215,34 @@ async fn sigterm_drains_in_flight_requests_before_exiting() {
         .collect();
     tokio::time::sleep(Duration::from_millis(30)).await;
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let mut statuses = Vec::new();
     for h in inflight {
-        statuses.push(h.await.unwrap().expect("an in-flight request is answered, not dropped"));
+        statuses.push(
+            h.await
+                .unwrap()
+                .expect("an in-flight request is answered, not dropped"),
+        );
     }
     assert!(statuses.iter().all(|&s| s == 201), "{statuses:?}");
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
-    assert!(exit.success() || exit.code().is_some(), "exited cleanly: {exit:?}");
-    assert!(reqwest::get(format!("{base}/health")).await.is_err(), "no longer listening");
-    eprintln!("FAULT sigterm: {} in-flight predictions completed during shutdown", statuses.len());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        exit.success() || exit.code().is_some(),
+        "exited cleanly: {exit:?}"
+    );
+    assert!(
+        reqwest::get(format!("{base}/health")).await.is_err(),
+        "no longer listening"
+    );
+    eprintln!(
+        "FAULT sigterm: {} in-flight predictions completed during shutdown",
+        statuses.len()
+    );
 }

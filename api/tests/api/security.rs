@@ -95,7 +95,14 @@ async fn api_routes_need_a_valid_key_with_the_right_scope() {
 #[tokio::test]
 async fn revoked_keys_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &[]).await;
+    // Verified keys are trusted for AUTH_CACHE_SECONDS; 0 makes revocation immediate.
+    let extra = [("AUTH_CACHE_SECONDS", "0".to_string())];
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &extra,
+    )
+    .await;
     let key = create_key(dir.path(), "read");
     let c = client_with_key(&key);
     assert_eq!(
