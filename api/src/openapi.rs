@@ -10,6 +10,7 @@ use crate::routes;
     routes::experts::predictions,
     routes::teams::list,
     routes::teams::get,
+    routes::teams::ratings,
     routes::games::list,
     routes::games::get,
     routes::games::create,

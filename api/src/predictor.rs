@@ -24,6 +24,8 @@ pub struct Snapshot {
     team_ix: HashMap<String, u16>,
     /// The final games replayed, by engine history index.
     games: Vec<Game>,
+    /// Every team's Elo and points rating at the end of each season it played.
+    pub season_ratings: Vec<store::RatingPoint>,
 }
 
 impl Snapshot {
@@ -56,8 +58,48 @@ impl Snapshot {
             });
             kept.push(g.clone());
         }
-        engine.advance(played)?;
+        // Replay season by season to record where each team's ratings stood at season end.
+        let ids: Vec<&String> = {
+            let mut v: Vec<(&String, &u16)> = team_ix.iter().collect();
+            v.sort_by_key(|(_, i)| **i);
+            v.into_iter().map(|(t, _)| t).collect()
+        };
+        let mut season_ratings = Vec::new();
+        let mut rest = played.as_slice();
+        while let Some(first) = rest.first() {
+            let season = first.matchup.season;
+            let n = rest
+                .iter()
+                .take_while(|p| p.matchup.season == season)
+                .count();
+            let (this, tail) = rest.split_at(n);
+            engine.advance(this.iter().cloned())?;
+            let end = this
+                .last()
+                .map(|p| p.matchup.date)
+                .unwrap_or(first.matchup.date);
+            let time = end.and_hms_opt(23, 59, 59).expect("valid time").and_utc();
+            let mut teams: Vec<u16> = this
+                .iter()
+                .flat_map(|p| [p.matchup.home, p.matchup.away])
+                .collect();
+            teams.sort_unstable();
+            teams.dedup();
+            for t in teams {
+                let (elo, points) = engine.team_ratings(t);
+                for (kind, rating) in [("elo", elo), ("points", points)] {
+                    season_ratings.push(store::RatingPoint {
+                        time,
+                        team_id: ids[usize::from(t)].clone(),
+                        kind: kind.to_string(),
+                        rating,
+                    });
+                }
+            }
+            rest = tail;
+        }
         Ok(Self {
+            season_ratings,
             version: version.to_string(),
             engine,
             team_ix,

@@ -82,9 +82,12 @@ pub struct Settings {
     /// How long a verified API key is trusted before the store is asked again (revocations
     /// take effect within this time; 0 = ask every time).
     pub auth_cache_seconds: u64,
+    /// How often served-request metrics are written to the time-series store.
+    pub request_metrics_flush_seconds: u64,
 }
 
-pub const ENV_KEYS: [&str; 31] = [
+pub const ENV_KEYS: [&str; 32] = [
+    "REQUEST_METRICS_FLUSH_SECONDS",
     "AUTH_CACHE_SECONDS",
     "RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_BURST",
@@ -151,7 +154,8 @@ impl Settings {
             .set_default("rate_limit_per_second", 10.0)?
             .set_default("rate_limit_burst", 20.0)?
             .set_default("auth_rate_limit_per_second", 5.0)?
-            .set_default("auth_cache_seconds", 5)?;
+            .set_default("auth_cache_seconds", 5)?
+            .set_default("request_metrics_flush_seconds", 10)?;
         if let Some(file) = env("CONFIG_FILE") {
             b = b.add_source(config::File::with_name(&file).required(true));
         }

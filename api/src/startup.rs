@@ -198,6 +198,12 @@ impl Application {
             "model replayed"
         );
         let cache = open_cache(&settings)?;
+        if let Some(snap) = predictor.latest() {
+            series
+                .record_ratings(&snap.season_ratings)
+                .await
+                .context("Failed to record rating history")?;
+        }
         let state = web::Data::new(AppState {
             graph,
             predictor,
@@ -205,6 +211,7 @@ impl Application {
             series,
             registry,
             keys,
+            request_log: std::sync::Mutex::new(Vec::new()),
             api_limiter: crate::auth::RateLimiter::new(
                 settings.rate_limit_per_second,
                 settings.rate_limit_burst,
@@ -214,6 +221,15 @@ impl Application {
                 settings.rate_limit_burst,
             ),
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+        });
+        let flusher = state.clone();
+        let every = Duration::from_secs(settings.request_metrics_flush_seconds.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                flusher.flush_request_log().await;
+            }
         });
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("Failed to bind {}", settings.bind_addr))?;
@@ -269,6 +285,18 @@ impl Application {
                     let state = req.app_data::<web::Data<AppState>>().cloned();
                     srv.call(req).map(move |res| {
                         if let (Ok(r), Some(s)) = (&res, state) {
+                            let elapsed = started.elapsed();
+                            if let Ok(mut log) = s.request_log.lock() {
+                                if log.len() < 100_000 {
+                                    log.push(store::RequestMetric {
+                                        time: chrono::Utc::now(),
+                                        route: route.clone(),
+                                        method: method.clone(),
+                                        status: r.status().as_u16() as i16,
+                                        latency_ms: elapsed.as_secs_f64() * 1000.0,
+                                    });
+                                }
+                            }
                             let status = r.status().as_u16().to_string();
                             s.metrics
                                 .http_requests

@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: crate::auth::Keys,
     pub api_limiter: crate::auth::RateLimiter,
     pub auth_limiter: crate::auth::RateLimiter,
+    /// Served requests waiting to be flushed to the time-series store.
+    pub request_log: std::sync::Mutex<Vec<store::RequestMetric>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -50,5 +52,19 @@ impl AppState {
             .content_type("application/json")
             .insert_header(("X-Cache", "miss"))
             .body(body))
+    }
+}
+
+impl AppState {
+    /// Writes buffered request metrics to the time-series store.
+    pub async fn flush_request_log(&self) {
+        let batch =
+            std::mem::take(&mut *self.request_log.lock().expect("request log lock poisoned"));
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.series.record_requests(&batch).await {
+            tracing::warn!(error = ?e, dropped = batch.len(), "failed to record request metrics");
+        }
     }
 }

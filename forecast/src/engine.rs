@@ -111,6 +111,11 @@ impl Engine {
         &self.ratings.params
     }
 
+    /// Current Elo and points rating of a team.
+    pub fn team_ratings(&self, team: crate::TeamIx) -> (f64, f64) {
+        self.ratings.team_ratings(team)
+    }
+
     pub fn history(&self) -> &History {
         &self.hist
     }

@@ -198,6 +198,11 @@ impl Ratings {
         }
     }
 
+    /// Current Elo and points rating of team `t` (as of its last game).
+    pub fn team_ratings(&self, t: TeamIx) -> (f64, f64) {
+        (self.elo[usize::from(t)], self.mr[usize::from(t)])
+    }
+
     /// Expected home margin from the points ratings, home field excluded.
     pub fn points_gap(&self, m: &Matchup) -> f64 {
         self.mr_as_of(m.home, m.season).0 - self.mr_as_of(m.away, m.season).0

@@ -15,4 +15,4 @@ pub use error::{Error, Result};
 pub use keys::{KeyRecord, KeyStore};
 pub use postgres::{PgSettings, PgStore};
 pub use redis_cache::RedisCache;
-pub use series::{PredictionPoint, Series};
+pub use series::{PredictionPoint, RatingPoint, RequestMetric, Series};

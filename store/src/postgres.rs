@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool, Row};
 
 use crate::error::Result;
-use crate::series::{PredictionPoint, Series};
+use crate::series::{PredictionPoint, RatingPoint, RequestMetric, Series};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -162,5 +162,74 @@ impl Series for PgStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    #[tracing::instrument(name = "postgres.record_ratings", skip_all, fields(points = points.len()))]
+    async fn record_ratings(&self, points: &[RatingPoint]) -> Result<()> {
+        // One statement per batch: arrays bound as parameters and unnested server-side.
+        for chunk in points.chunks(5000) {
+            let times: Vec<_> = chunk.iter().map(|p| p.time).collect();
+            let teams: Vec<_> = chunk.iter().map(|p| p.team_id.clone()).collect();
+            let kinds: Vec<_> = chunk.iter().map(|p| p.kind.clone()).collect();
+            let ratings: Vec<_> = chunk.iter().map(|p| p.rating).collect();
+            sqlx::query(
+                "INSERT INTO rating_history (time, team_id, kind, rating) \
+                 SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::float8[]) \
+                 ON CONFLICT (time, team_id, kind) DO UPDATE SET rating = EXCLUDED.rating",
+            )
+            .bind(&times)
+            .bind(&teams)
+            .bind(&kinds)
+            .bind(&ratings)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn rating_history(&self, team_id: &str, kind: &str) -> Result<Vec<RatingPoint>> {
+        let rows = sqlx::query("SELECT time, team_id, kind, rating FROM rating_history WHERE team_id = $1 AND kind = $2 ORDER BY time")
+            .bind(team_id)
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RatingPoint {
+                time: r.get("time"),
+                team_id: r.get("team_id"),
+                kind: r.get("kind"),
+                rating: r.get("rating"),
+            })
+            .collect())
+    }
+
+    async fn record_requests(&self, metrics: &[RequestMetric]) -> Result<()> {
+        if metrics.is_empty() {
+            return Ok(());
+        }
+        let times: Vec<_> = metrics.iter().map(|m| m.time).collect();
+        let routes: Vec<_> = metrics.iter().map(|m| m.route.clone()).collect();
+        let methods: Vec<_> = metrics.iter().map(|m| m.method.clone()).collect();
+        let statuses: Vec<_> = metrics.iter().map(|m| m.status).collect();
+        let latencies: Vec<_> = metrics.iter().map(|m| m.latency_ms).collect();
+        sqlx::query(
+            "INSERT INTO request_metrics (time, route, method, status, latency_ms) \
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::int2[], $5::float8[])",
+        )
+        .bind(&times)
+        .bind(&routes)
+        .bind(&methods)
+        .bind(&statuses)
+        .bind(&latencies)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn count_requests(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM request_metrics")
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

@@ -19,8 +19,33 @@ pub struct PredictionPoint {
     pub confidence: f64,
 }
 
+/// A team's rating at a point in time (e.g. the end of a season).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RatingPoint {
+    pub time: DateTime<Utc>,
+    pub team_id: String,
+    /// `elo` or `points`.
+    pub kind: String,
+    pub rating: f64,
+}
+
+/// One served request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequestMetric {
+    pub time: DateTime<Utc>,
+    pub route: String,
+    pub method: String,
+    pub status: i16,
+    pub latency_ms: f64,
+}
+
 #[async_trait]
 pub trait Series: Send + Sync + 'static {
+    /// Upserts rating points (idempotent on time, team and kind).
+    async fn record_ratings(&self, points: &[RatingPoint]) -> Result<()>;
+    async fn rating_history(&self, team_id: &str, kind: &str) -> Result<Vec<RatingPoint>>;
+    async fn record_requests(&self, metrics: &[RequestMetric]) -> Result<()>;
+    async fn count_requests(&self) -> Result<i64>;
     fn backend(&self) -> &'static str;
     /// Appends points in one transaction.
     async fn record_predictions(&self, points: &[PredictionPoint]) -> Result<()>;
@@ -85,5 +110,63 @@ impl Series for crate::SqliteStore {
 
     async fn ping(&self) -> Result<()> {
         crate::SqliteStore::ping(self).await
+    }
+
+    async fn record_ratings(&self, points: &[RatingPoint]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for p in points {
+            sqlx::query("INSERT OR REPLACE INTO rating_history (time, team_id, kind, rating) VALUES (?, ?, ?, ?)")
+                .bind(p.time.to_rfc3339())
+                .bind(&p.team_id)
+                .bind(&p.kind)
+                .bind(p.rating)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rating_history(&self, team_id: &str, kind: &str) -> Result<Vec<RatingPoint>> {
+        let rows = sqlx::query("SELECT time, team_id, kind, rating FROM rating_history WHERE team_id = ? AND kind = ? ORDER BY time")
+            .bind(team_id)
+            .bind(kind)
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let t: String = r.get("time");
+                Ok(RatingPoint {
+                    time: DateTime::parse_from_rfc3339(&t)
+                        .map(|d| d.with_timezone(&Utc))
+                        .map_err(|e| crate::Error::Corrupt(format!("time '{t}': {e}")))?,
+                    team_id: r.get("team_id"),
+                    kind: r.get("kind"),
+                    rating: r.get("rating"),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_requests(&self, metrics: &[RequestMetric]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for m in metrics {
+            sqlx::query("INSERT INTO request_metrics (time, route, method, status, latency_ms) VALUES (?, ?, ?, ?, ?)")
+                .bind(m.time.to_rfc3339())
+                .bind(&m.route)
+                .bind(&m.method)
+                .bind(m.status)
+                .bind(m.latency_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_requests(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM request_metrics")
+            .fetch_one(self.pool())
+            .await?)
     }
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use sqlx::{Connection, Executor, PgConnection};
-use store::{Cache, PgSettings, PgStore, PredictionPoint, RedisCache, Series, SqliteStore};
+use store::{
+    Cache, PgSettings, PgStore, PredictionPoint, RatingPoint, RedisCache, RequestMetric, Series,
+    SqliteStore,
+};
 
 struct TestDb {
     admin_url: String,
@@ -95,6 +98,35 @@ async fn history_round_trips(s: &dyn Series) {
         3,
         "the table survived"
     );
+
+    let ratings: Vec<RatingPoint> = (0..3)
+        .map(|i| RatingPoint {
+            time: Utc.with_ymd_and_hms(2016 + i, 12, 31, 23, 59, 59).unwrap(),
+            team_id: "KC".into(),
+            kind: "elo".into(),
+            rating: 1500.0 + f64::from(i),
+        })
+        .collect();
+    s.record_ratings(&ratings).await.unwrap();
+    s.record_ratings(&ratings).await.unwrap();
+    assert_eq!(
+        s.rating_history("KC", "elo").await.unwrap(),
+        ratings,
+        "re-recording is idempotent"
+    );
+    assert!(s.rating_history("KC", "points").await.unwrap().is_empty());
+
+    let reqs: Vec<RequestMetric> = (0..4)
+        .map(|i| RequestMetric {
+            time: Utc::now(),
+            route: "/api/v1/games".into(),
+            method: "GET".into(),
+            status: 200,
+            latency_ms: f64::from(i),
+        })
+        .collect();
+    s.record_requests(&reqs).await.unwrap();
+    assert_eq!(s.count_requests().await.unwrap(), 4);
 }
 
 #[tokio::test]

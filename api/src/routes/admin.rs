@@ -32,6 +32,16 @@ pub async fn reload_model(state: web::Data<AppState>) -> Result<HttpResponse, Ap
         ),
     };
     let games = state.predictor.switch(version.clone(), params).await?;
+    if let Some(snap) = state.predictor.latest() {
+        state
+            .series
+            .record_ratings(&snap.season_ratings)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "failed to record rating history");
+                ApiError::Unavailable("the time-series store is unavailable".into())
+            })?;
+    }
     tracing::info!(%previous, current = %version, games, "model reloaded");
     Ok(HttpResponse::Ok().json(Reloaded {
         previous,

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(experts::predictions)
             .service(teams::list)
             .service(teams::get)
+            .service(teams::ratings)
             .service(games::list)
             .service(games::create)
             .service(games::get)

@@ -54,3 +54,72 @@ pub async fn get(
         .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
     Ok(HttpResponse::Ok().json(state.graph.get_team(&id).await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct RatingQuery {
+    /// `elo` (default) or `points`.
+    pub kind: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RatingPoint {
+    /// End of the season the rating closed.
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub rating: f64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Ratings {
+    pub team: String,
+    pub kind: String,
+    pub items: Vec<RatingPoint>,
+    pub total: u64,
+}
+
+#[utoipa::path(
+    tag = "teams",
+    params(("id" = String, Path, description = "Team code"), RatingQuery),
+    responses(
+        (status = 200, description = "The team's rating at the end of each season it played", body = Ratings),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/teams/{id}/ratings")]
+#[tracing::instrument(name = "teams.ratings", skip(state, q))]
+pub async fn ratings(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<RatingQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TeamId::parse(&id)
+        .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
+    let team = state.graph.get_team(&id).await?;
+    let kind = match q.kind.as_deref() {
+        None | Some("elo") => "elo",
+        Some("points") => "points",
+        Some(_) => return Err(ApiError::invalid("kind", "must be elo or points")),
+    };
+    let points = state
+        .series
+        .rating_history(&team.id, kind)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "failed to read rating history");
+            ApiError::Unavailable("the time-series store is unavailable".into())
+        })?;
+    let items: Vec<RatingPoint> = points
+        .into_iter()
+        .map(|p| RatingPoint {
+            time: p.time,
+            rating: p.rating,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Ratings {
+        team: team.id,
+        kind: kind.to_string(),
+        total: items.len() as u64,
+        items,
+    }))
+}

@@ -119,6 +119,8 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
 
     let (_, history) = app.get_json("/api/v1/games/NE_HOU_2017_W3/history").await;
     assert_eq!(history["total"], 16, "15 experts and the consensus");
+    let (_, ratings) = app.get_json("/api/v1/teams/NE/ratings").await;
+    assert_eq!(ratings["total"], 3, "season-end ratings in PostgreSQL");
 
     // A new prediction invalidates the cached answer.
     app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")

@@ -86,3 +86,64 @@ async fn unknown_routes_answer_with_a_404_problem() {
     let app = spawn_app().await;
     assert_problem(app.get("/api/v2/nothing").await, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn season_end_ratings_are_recorded_per_team_and_kind() {
+    let app = spawn_app().await;
+    let (s, elo) = app.get_json("/api/v1/teams/KC/ratings").await;
+    assert_eq!(s, 200, "{elo}");
+    assert_eq!(elo["kind"], "elo");
+    assert_eq!(elo["total"], 3, "seasons 2016-2018 of the fixture");
+    let r: Vec<f64> = elo["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["rating"].as_f64().unwrap())
+        .collect();
+    assert!(r.iter().all(|x| (1300.0..1800.0).contains(x)), "{r:?}");
+    assert!(
+        r.windows(2).any(|w| w[0] != w[1]),
+        "ratings move between seasons"
+    );
+    let (_, points) = app.get_json("/api/v1/teams/OAK/ratings?kind=points").await;
+    assert_eq!(points["team"], "LV");
+    assert_eq!(points["total"], 3);
+    let body = assert_problem(
+        app.get("/api/v1/teams/KC/ratings?kind=vibes").await,
+        422,
+        "invalid_parameter",
+    )
+    .await;
+    assert_eq!(body["field"], "kind");
+}
+
+#[tokio::test]
+async fn served_requests_are_written_to_the_time_series_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = [("REQUEST_METRICS_FLUSH_SECONDS", "1".to_string())];
+    let app = crate::helpers::spawn_app_with(
+        dir.path(),
+        &crate::helpers::small_games_file().display().to_string(),
+        &extra,
+    )
+    .await;
+    for _ in 0..5 {
+        app.get("/api/v1/teams").await;
+    }
+    let store = store::SqliteStore::open(&dir.path().join("series.db"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let n = store::Series::count_requests(&store).await.unwrap();
+        if n >= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {n} requests recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    app.stop().await;
+}
