@@ -395,22 +395,18 @@ fn margin_rating(
     (shrink(mean, w_sum, 6.0), w_sum, used)
 }
 
+/// The rating change that game `skip` contributed, among `contributions` (0 if none).
+fn withheld(contributions: &[(u32, f64)], skip: Skip) -> f64 {
+    contributions.iter().filter(|(g, _)| skip.game(*g)).map(|(_, d)| d).sum()
+}
+
 /// Points-rating gap (home minus away, no home field) with `skip`'s contribution removed,
 /// and the games behind the most recent rating changes.
 fn points_base(c: &Ctx, m: &Matchup, skip: Skip) -> (f64, Vec<u32>) {
     let mut gap = c.ratings.points_gap(m);
     let ch = c.ratings.mr_contributions(m.home, m.season, 6);
     let ca = c.ratings.mr_contributions(m.away, m.season, 6);
-    for &(g, d) in &ch {
-        if skip.game(g) {
-            gap -= d;
-        }
-    }
-    for &(g, d) in &ca {
-        if skip.game(g) {
-            gap += d;
-        }
-    }
+    gap -= withheld(&ch, skip) - withheld(&ca, skip);
     (gap, ch.iter().chain(&ca).map(|x| x.0).collect())
 }
 
@@ -450,16 +446,7 @@ fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let mut gap = c.ratings.elo_gap(m);
     let ch = c.ratings.elo_contributions(m.home, m.season, 6);
     let ca = c.ratings.elo_contributions(m.away, m.season, 6);
-    for &(g, d) in &ch {
-        if skip.game(g) {
-            gap -= d;
-        }
-    }
-    for &(g, d) in &ca {
-        if skip.game(g) {
-            gap += d;
-        }
-    }
+    gap -= withheld(&ch, skip) - withheld(&ca, skip);
     let n =
         (c.hist.team_games(m.home).len().min(32) + c.hist.team_games(m.away).len().min(32)) as f64;
     let mut a = Assessment {
@@ -491,16 +478,8 @@ fn glicko(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let la = &c.ratings.glicko_log[usize::from(m.away)];
     let lh = &lh[lh.len().saturating_sub(6)..];
     let la = &la[la.len().saturating_sub(6)..];
-    for &(g, d) in lh {
-        if skip.game(g) {
-            rh -= d;
-        }
-    }
-    for &(g, d) in la {
-        if skip.game(g) {
-            ra -= d;
-        }
-    }
+    rh -= withheld(lh, skip);
+    ra -= withheld(la, skip);
     let rd = (rdh * rdh + rda * rda).sqrt();
     let q = LN10_400;
     let g = 1.0 / (1.0 + 3.0 * q * q * rd * rd / std::f64::consts::PI.powi(2)).sqrt();
