@@ -397,7 +397,11 @@ fn margin_rating(
 
 /// The rating change that game `skip` contributed, among `contributions` (0 if none).
 fn withheld(contributions: &[(u32, f64)], skip: Skip) -> f64 {
-    contributions.iter().filter(|(g, _)| skip.game(*g)).map(|(_, d)| d).sum()
+    contributions
+        .iter()
+        .filter(|(g, _)| skip.game(*g))
+        .map(|(_, d)| d)
+        .sum()
 }
 
 /// Points-rating gap (home minus away, no home field) with `skip`'s contribution removed,

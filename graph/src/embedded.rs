@@ -405,7 +405,7 @@ impl Graph for EmbeddedGraph {
         for r in records {
             memory_batch(&mut b, &r.prediction.id, &r.memories)?;
         }
-        self.store.write(&b).await?;
+        self.store.upsert(&b).await?;
         let mut s = self.write_state();
         for r in records {
             s.put_prediction(r.prediction.clone());
@@ -431,7 +431,7 @@ impl Graph for EmbeddedGraph {
         }
         let mut b = WriteBatch::default();
         memory_batch(&mut b, prediction_id, memories)?;
-        self.store.write(&b).await?;
+        self.store.upsert(&b).await?;
         let mut s = self.write_state();
         for (m, _) in memories {
             s.memories.insert(m.id.clone(), m.clone());

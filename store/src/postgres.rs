@@ -102,23 +102,23 @@ impl Series for PgStore {
 
     #[tracing::instrument(name = "postgres.record_predictions", skip_all, fields(points = points.len()))]
     async fn record_predictions(&self, points: &[PredictionPoint]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for p in points {
-            sqlx::query(
-                "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(p.time)
-            .bind(&p.prediction_id)
-            .bind(&p.game_id)
-            .bind(&p.expert_id)
-            .bind(&p.model_version)
-            .bind(p.home_win_probability)
-            .bind(p.confidence)
-            .execute(&mut *tx)
-            .await?;
+        if points.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        // One statement: the columns travel as arrays and are unnested server-side.
+        sqlx::query(
+            "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence) \
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[])",
+        )
+        .bind(points.iter().map(|p| p.time).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.prediction_id.clone()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.game_id.clone()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.expert_id.clone()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.model_version.clone()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.home_win_probability).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.confidence).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
