@@ -47,6 +47,22 @@ fn engine(teams: usize, games: &[Played]) -> Engine {
     e
 }
 
+/// The games before `target`, an engine replayed through them, and its forecast of `target`.
+fn forecast_before(
+    n: usize,
+    games: &[Played],
+    target: &Matchup,
+) -> (Vec<Played>, Engine, forecast::ConsensusForecast) {
+    let before: Vec<Played> = games
+        .iter()
+        .filter(|g| g.matchup.date < target.date)
+        .cloned()
+        .collect();
+    let e = engine(n, &before);
+    let f = e.forecast(target).unwrap();
+    (before, e, f)
+}
+
 /// Targets: a few 2018 games, forecast from everything before their date.
 fn targets(games: &[Played]) -> Vec<usize> {
     let first_2018 = games.iter().position(|g| g.matchup.season == 2018).unwrap();
@@ -58,13 +74,7 @@ fn withholding_the_top_memory_moves_every_expert_more_than_withholding_the_lowes
     let (n, games, _) = load(2015..=2018);
     for t in targets(&games) {
         let target = &games[t].matchup;
-        let before: Vec<Played> = games
-            .iter()
-            .filter(|g| g.matchup.date < target.date)
-            .cloned()
-            .collect();
-        let e = engine(n, &before);
-        let f = e.forecast(target).unwrap();
+        let (_, e, f) = forecast_before(n, &games, target);
         for ef in &f.experts {
             let mems = &ef.memories;
             assert!(
@@ -111,13 +121,7 @@ fn erasing_the_top_memory_game_from_history_moves_the_forecast_more_than_erasing
     let mut checked = 0;
     for t in targets(&games) {
         let target = &games[t].matchup;
-        let before: Vec<Played> = games
-            .iter()
-            .filter(|g| g.matchup.date < target.date)
-            .cloned()
-            .collect();
-        let e = engine(n, &before);
-        let f = e.forecast(target).unwrap();
+        let (before, _, f) = forecast_before(n, &games, target);
         for ef in f
             .experts
             .iter()

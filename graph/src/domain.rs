@@ -413,6 +413,16 @@ impl PageRequest {
         (self.page as usize - 1) * self.per_page as usize
     }
 
+    /// Wraps one page of items with the collection's total.
+    pub fn page<T>(&self, items: Vec<T>, total: u64) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+
     /// Cuts one page out of `items`.
     pub fn slice<T: Clone>(&self, items: &[T]) -> Page<T> {
         let start = self.offset().min(items.len());

@@ -274,12 +274,7 @@ impl Graph for EmbeddedGraph {
             }
             total += 1;
         }
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(page.page(items, total))
     }
 
     async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>> {
@@ -477,12 +472,10 @@ impl Graph for EmbeddedGraph {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let p = page.slice(ids);
-        Ok(Page {
-            items: p.items.iter().map(|i| s.predictions[i].clone()).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        Ok(page.page(
+            p.items.iter().map(|i| s.predictions[i].clone()).collect(),
+            p.total,
+        ))
     }
 
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {

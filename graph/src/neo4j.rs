@@ -336,12 +336,7 @@ impl Graph for Neo4jGraph {
                 .param("limit", i64::from(page.per_page)),
             )
             .await?;
-        Ok(Page {
-            items,
-            total: total as u64,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(page.page(items, total as u64))
     }
 
     async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>> {
@@ -541,12 +536,7 @@ impl Graph for Neo4jGraph {
                     .param("limit", i64::from(page.per_page)),
             )
             .await?;
-        Ok(Page {
-            items,
-            total: total as u64,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(page.page(items, total as u64))
     }
 
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
