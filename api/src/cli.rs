@@ -60,6 +60,9 @@ pub enum Command {
     Model(ModelCommand),
     /// Run the HTTP service (the default).
     Serve,
+    /// Apply the store's migrations and the graph's constraints, then exit (deploys run this
+    /// before starting a release).
+    Migrate,
     /// Import a games file (nfl_games.csv format, any season) into the store.
     Import {
         /// Path of the CSV file.
@@ -380,6 +383,26 @@ pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
 }
 
 /// `api cache rebuild`: clears stale entries and warms every game that has predictions.
+/// Opens the configured store and graph, which applies pending migrations and constraints.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let (series, _) = crate::startup::open_store(settings).await?;
+    series
+        .ping()
+        .await
+        .context("Failed to reach the store after migrating")?;
+    let graph = crate::startup::open_graph(settings).await?;
+    graph
+        .health()
+        .await
+        .context("Failed to reach the graph after applying its constraints")?;
+    println!(
+        "migrations applied: store {}, graph {}",
+        series.backend(),
+        graph.backend()
+    );
+    Ok(())
+}
+
 pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
     let graph = crate::startup::open_graph(settings).await?;
     let cache = crate::startup::open_cache(settings)?;

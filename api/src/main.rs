@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("Failed to run the HTTP server")?;
         }
+        Some(Command::Migrate) => api::cli::migrate(&settings).await?,
         Some(Command::Import { file, batch_size }) => {
             api::cli::import(&settings, &file, batch_size).await?;
         }

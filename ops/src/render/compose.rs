@@ -1,0 +1,382 @@
+//! `docker-compose.yml` for the whole topology, built from typed structs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::topology::Topology;
+
+#[derive(Serialize)]
+struct ComposeFile {
+    version: &'static str,
+    services: BTreeMap<&'static str, Service>,
+    networks: BTreeMap<&'static str, Network>,
+    volumes: BTreeMap<&'static str, Volume>,
+}
+
+#[derive(Serialize)]
+struct Network {
+    driver: &'static str,
+}
+
+#[derive(Serialize)]
+struct Volume {}
+
+#[derive(Serialize)]
+struct Build {
+    context: &'static str,
+    dockerfile: &'static str,
+    target: &'static str,
+}
+
+#[derive(Serialize)]
+struct Healthcheck {
+    test: Vec<String>,
+    interval: &'static str,
+    timeout: &'static str,
+    retries: u32,
+    start_period: &'static str,
+}
+
+#[derive(Serialize)]
+struct DependsOn {
+    condition: &'static str,
+}
+
+#[derive(Serialize)]
+struct Limits {
+    cpus: &'static str,
+    memory: &'static str,
+}
+
+#[derive(Serialize)]
+struct ResourceSpec {
+    limits: Limits,
+}
+
+#[derive(Serialize)]
+struct Deploy {
+    resources: ResourceSpec,
+}
+
+#[derive(Serialize)]
+struct Service {
+    image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<Build>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    command: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env_file: Vec<&'static str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    environment: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    depends_on: BTreeMap<&'static str, DependsOn>,
+    healthcheck: Healthcheck,
+    restart: &'static str,
+    deploy: Deploy,
+    networks: Vec<&'static str>,
+}
+
+/// A required variable from the env file: compose refuses to start without it.
+fn secret(name: &str) -> String {
+    format!("${{{name}:?set {name} in .env}}")
+}
+
+fn check(cmd: &str) -> Healthcheck {
+    Healthcheck {
+        test: vec!["CMD-SHELL".into(), cmd.into()],
+        interval: "15s",
+        timeout: "5s",
+        retries: 5,
+        start_period: "30s",
+    }
+}
+
+fn http_check(url: &str) -> Healthcheck {
+    check(&format!("wget -q -O /dev/null {url} || exit 1"))
+}
+
+fn service(image: &str, healthcheck: Healthcheck, cpus: &'static str, memory: &'static str) -> Service {
+    Service {
+        image: image.to_string(),
+        build: None,
+        command: Vec::new(),
+        env_file: Vec::new(),
+        environment: BTreeMap::new(),
+        ports: Vec::new(),
+        volumes: Vec::new(),
+        depends_on: BTreeMap::new(),
+        healthcheck,
+        restart: "unless-stopped",
+        deploy: Deploy {
+            resources: ResourceSpec {
+                limits: Limits { cpus, memory },
+            },
+        },
+        networks: vec!["backend"],
+    }
+}
+
+fn healthy(names: &[&'static str]) -> BTreeMap<&'static str, DependsOn> {
+    names
+        .iter()
+        .map(|n| (*n, DependsOn { condition: "service_healthy" }))
+        .collect()
+}
+
+pub fn compose(t: &Topology) -> crate::Result<String> {
+    let m = &t.monitoring;
+    let db = t.timescale.database;
+    let user = t.timescale.user;
+    let mut services = BTreeMap::new();
+
+    let mut api = service(
+        t.api.image,
+        check(&format!(
+            "curl -fsS http://127.0.0.1:{}{} || exit 1",
+            t.api.port, t.api.health_path
+        )),
+        "1.0",
+        "2g",
+    );
+    api.build = Some(Build {
+        context: ".",
+        dockerfile: "docker/Dockerfile",
+        target: "production",
+    });
+    api.env_file = vec![".env"];
+    api.environment = BTreeMap::from([
+        ("APP_PROFILE", "production".to_string()),
+        ("BIND_ADDR", format!("0.0.0.0:{}", t.api.port)),
+        ("GRAPH_BACKEND", "neo4j".into()),
+        ("NEO4J_URI", "neo4j:7687".into()),
+        ("NEO4J_USER", "neo4j".into()),
+        ("NEO4J_PASSWORD", secret("NEO4J_PASSWORD")),
+        (
+            "DATABASE_URL",
+            format!(
+                "postgres://{user}:{}@timescaledb:5432/{db}",
+                secret("POSTGRES_PASSWORD")
+            ),
+        ),
+        (
+            "REDIS_URL",
+            format!("redis://:{}@redis:6379/0", secret("REDIS_PASSWORD")),
+        ),
+    ]);
+    api.volumes = vec![format!("api-data:{}", t.api.data_dir)];
+    api.depends_on = healthy(&["neo4j", "redis", "timescaledb"]);
+    services.insert("api", api);
+
+    let mut nginx = service("nginx:1.27-alpine", http_check("http://127.0.0.1/healthz"), "0.5", "256m");
+    nginx.ports = vec!["80:80".into(), "443:443".into()];
+    nginx.volumes = vec![
+        "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro".into(),
+        "./nginx/certs:/etc/nginx/certs:ro".into(),
+    ];
+    nginx.depends_on = healthy(&["api"]);
+    services.insert("nginx", nginx);
+
+    let mut redis = service(
+        t.redis.image,
+        check("redis-cli -a \"$$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"),
+        "0.5",
+        "768m",
+    );
+    // The password comes from the container's environment, never from the command line of the file.
+    redis.command = vec![
+        "sh".into(),
+        "-c".into(),
+        format!(
+            "exec redis-server --requirepass \"$$REDIS_PASSWORD\" --maxmemory {} --maxmemory-policy {} --appendonly yes",
+            t.redis.max_memory, t.redis.eviction
+        ),
+    ];
+    redis.environment = BTreeMap::from([("REDIS_PASSWORD", secret("REDIS_PASSWORD"))]);
+    redis.volumes = vec!["redis-data:/data".into()];
+    services.insert("redis", redis);
+
+    let mut neo4j = service(t.neo4j.image, http_check("http://127.0.0.1:7474"), "2.0", "4g");
+    let plugins = t
+        .neo4j
+        .plugins
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    neo4j.environment = BTreeMap::from([
+        ("NEO4J_AUTH", format!("neo4j/{}", secret("NEO4J_PASSWORD"))),
+        ("NEO4J_PLUGINS", format!("[{plugins}]")),
+        ("NEO4J_server_memory_heap_initial__size", t.neo4j.heap.into()),
+        ("NEO4J_server_memory_heap_max__size", t.neo4j.heap.into()),
+        ("NEO4J_server_memory_pagecache_size", t.neo4j.page_cache.into()),
+    ]);
+    neo4j.volumes = vec!["neo4j-data:/data".into(), "neo4j-backups:/backups".into()];
+    neo4j.healthcheck.start_period = "90s";
+    services.insert("neo4j", neo4j);
+
+    let mut pg = service(
+        t.timescale.image,
+        check(&format!("pg_isready -U {user} -d {db}")),
+        "2.0",
+        "2g",
+    );
+    pg.environment = BTreeMap::from([
+        ("POSTGRES_USER", user.to_string()),
+        ("POSTGRES_DB", db.to_string()),
+        ("POSTGRES_PASSWORD", secret("POSTGRES_PASSWORD")),
+    ]);
+    pg.volumes = vec!["pg-data:/var/lib/postgresql/data".into()];
+    services.insert("timescaledb", pg);
+
+    let mut prometheus = service(
+        m.prometheus_image,
+        http_check("http://127.0.0.1:9090/-/healthy"),
+        "1.0",
+        "1g",
+    );
+    prometheus.command = vec![
+        "--config.file=/etc/prometheus/prometheus.yml".into(),
+        "--storage.tsdb.path=/prometheus".into(),
+        format!("--storage.tsdb.retention.time={}", m.retention),
+        "--web.enable-lifecycle".into(),
+    ];
+    prometheus.volumes = vec![
+        "./monitoring/prometheus:/etc/prometheus:ro".into(),
+        "prometheus-data:/prometheus".into(),
+    ];
+    prometheus.ports = vec!["127.0.0.1:9090:9090".into()];
+    prometheus.depends_on = healthy(&["api"]);
+    services.insert("prometheus", prometheus);
+
+    let mut am = service(
+        m.alertmanager_image,
+        http_check("http://127.0.0.1:9093/-/healthy"),
+        "0.25",
+        "256m",
+    );
+    am.command = vec![
+        "--config.file=/etc/alertmanager/alertmanager.yml".into(),
+        "--storage.path=/alertmanager".into(),
+    ];
+    am.volumes = vec![
+        "./monitoring/alertmanager:/etc/alertmanager:ro".into(),
+        "alertmanager-data:/alertmanager".into(),
+    ];
+    services.insert("alertmanager", am);
+
+    let mut grafana = service(
+        m.grafana_image,
+        http_check("http://127.0.0.1:3000/api/health"),
+        "0.5",
+        "512m",
+    );
+    grafana.environment = BTreeMap::from([
+        ("GF_SECURITY_ADMIN_USER", "admin".to_string()),
+        ("GF_SECURITY_ADMIN_PASSWORD", secret("GRAFANA_ADMIN_PASSWORD")),
+        ("GF_USERS_ALLOW_SIGN_UP", "false".into()),
+    ]);
+    grafana.volumes = vec![
+        "./monitoring/grafana/provisioning:/etc/grafana/provisioning:ro".into(),
+        "./monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro".into(),
+        "grafana-data:/var/lib/grafana".into(),
+    ];
+    grafana.ports = vec!["127.0.0.1:3000:3000".into()];
+    grafana.depends_on = healthy(&["prometheus"]);
+    services.insert("grafana", grafana);
+
+    let mut node = service(
+        m.node_exporter_image,
+        http_check("http://127.0.0.1:9100/metrics"),
+        "0.25",
+        "128m",
+    );
+    node.command = vec!["--path.rootfs=/host".into()];
+    node.volumes = vec!["/:/host:ro,rslave".into()];
+    services.insert("node-exporter", node);
+
+    let mut rx = service(
+        m.redis_exporter_image,
+        http_check("http://127.0.0.1:9121/metrics"),
+        "0.25",
+        "128m",
+    );
+    rx.environment = BTreeMap::from([
+        ("REDIS_ADDR", "redis://redis:6379".to_string()),
+        ("REDIS_PASSWORD", secret("REDIS_PASSWORD")),
+    ]);
+    rx.depends_on = healthy(&["redis"]);
+    services.insert("redis-exporter", rx);
+
+    let mut px = service(
+        m.postgres_exporter_image,
+        http_check("http://127.0.0.1:9187/metrics"),
+        "0.25",
+        "128m",
+    );
+    px.environment = BTreeMap::from([(
+        "DATA_SOURCE_NAME",
+        format!(
+            "postgresql://{user}:{}@timescaledb:5432/{db}?sslmode=disable",
+            secret("POSTGRES_PASSWORD")
+        ),
+    )]);
+    px.depends_on = healthy(&["timescaledb"]);
+    services.insert("postgres-exporter", px);
+
+    let file = ComposeFile {
+        version: "3.8",
+        services,
+        networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
+        volumes: [
+            "alertmanager-data",
+            "api-data",
+            "grafana-data",
+            "neo4j-backups",
+            "neo4j-data",
+            "pg-data",
+            "prometheus-data",
+            "redis-data",
+        ]
+        .into_iter()
+        .map(|v| (v, Volume {}))
+        .collect(),
+    };
+    let body = serde_norway::to_string(&file)?;
+    Ok(format!(
+        "---\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n\
+         # The whole production stack: cp .env.example .env, set real secrets, then\n\
+         #   cargo run -p ops -- deploy --target compose\n{body}"
+    ))
+}
+
+/// The env-file templates (never the real `.env`): production and development.
+pub fn env_example(production: bool) -> String {
+    let (profile, cors, base) = if production {
+        (
+            "production",
+            "https://nfl.example.com",
+            "https://nfl.example.com",
+        )
+    } else {
+        ("development", "http://localhost:8000", "http://localhost:8000")
+    };
+    format!(
+        "# Rendered by `cargo run -p ops -- render`. Copy to .env (never committed) and set real values.\n\
+         # {profile} template: every secret below is required; compose refuses to start without it.\n\
+         NEO4J_PASSWORD=change-me-neo4j\n\
+         POSTGRES_PASSWORD=change-me-postgres\n\
+         REDIS_PASSWORD=change-me-redis\n\
+         GRAFANA_ADMIN_PASSWORD=change-me-grafana\n\
+         API_SECRET=change-me-at-least-16-characters\n\
+         PUBLIC_BASE_URL={base}\n\
+         CORS_ORIGINS={cors}\n\
+         LOG_FORMAT={}\n",
+        if production { "json" } else { "pretty" }
+    )
+}
