@@ -2,8 +2,8 @@
 //! cache hits and misses.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -15,6 +15,11 @@ pub struct Metrics {
     pub cache_hits: IntCounter,
     pub cache_misses: IntCounter,
     pub games_in_model: IntGauge,
+    /// 1 when a dependency (graph, series, cache) answers, 0 when not; set at each scrape.
+    pub dependency_up: IntGaugeVec,
+    pub consensus_ece: Gauge,
+    pub consensus_brier: Gauge,
+    pub expert_brier: GaugeVec,
 }
 
 impl Metrics {
@@ -66,6 +71,32 @@ impl Metrics {
         registry.register(Box::new(cache_hits.clone()))?;
         registry.register(Box::new(cache_misses.clone()))?;
         registry.register(Box::new(games_in_model.clone()))?;
+        let dependency_up = IntGaugeVec::new(
+            Opts::new(
+                "dependency_up",
+                "Whether a dependency answered at the last scrape (1) or not (0)",
+            ),
+            &["dependency"],
+        )?;
+        let consensus_ece = Gauge::with_opts(Opts::new(
+            "model_consensus_ece",
+            "Walk-forward expected calibration error of the consensus over the last seasons",
+        ))?;
+        let consensus_brier = Gauge::with_opts(Opts::new(
+            "model_consensus_brier",
+            "Walk-forward Brier score of the consensus over the last seasons",
+        ))?;
+        let expert_brier = GaugeVec::new(
+            Opts::new(
+                "model_expert_brier",
+                "Walk-forward Brier score of each expert over the last seasons",
+            ),
+            &["expert"],
+        )?;
+        registry.register(Box::new(dependency_up.clone()))?;
+        registry.register(Box::new(consensus_ece.clone()))?;
+        registry.register(Box::new(consensus_brier.clone()))?;
+        registry.register(Box::new(expert_brier.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -75,6 +106,10 @@ impl Metrics {
             cache_hits,
             cache_misses,
             games_in_model,
+            dependency_up,
+            consensus_ece,
+            consensus_brier,
+            expert_brier,
         })
     }
 

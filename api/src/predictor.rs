@@ -26,6 +26,40 @@ pub struct Snapshot {
     games: Vec<Game>,
     /// Every team's Elo and points rating at the end of each season it played.
     pub season_ratings: Vec<store::RatingPoint>,
+    /// Walk-forward quality over the last seasons replayed (exported as metrics).
+    pub quality: Option<Quality>,
+}
+
+/// Seasons scored for [`Quality`].
+pub const QUALITY_SEASONS: usize = 2;
+
+/// Walk-forward scores of the consensus and of each expert over the last seasons replayed.
+#[derive(Clone, Debug)]
+pub struct Quality {
+    pub games: usize,
+    pub consensus: forecast::metrics::Scores,
+    /// (expert id, Brier score), in the engine's expert order.
+    pub experts: Vec<(&'static str, f64)>,
+}
+
+fn quality(records: &[forecast::engine::Record]) -> Option<Quality> {
+    if records.is_empty() {
+        return None;
+    }
+    let pairs: Vec<(f64, f64)> = records.iter().map(|r| (r.consensus, r.result)).collect();
+    let experts = forecast::EXPERTS
+        .iter()
+        .enumerate()
+        .map(|(e, spec)| {
+            let pairs: Vec<(f64, f64)> = records.iter().map(|r| (r.experts[e], r.result)).collect();
+            (spec.id, forecast::metrics::score(&pairs).brier)
+        })
+        .collect();
+    Some(Quality {
+        games: records.len(),
+        consensus: forecast::metrics::score(&pairs),
+        experts,
+    })
 }
 
 impl Snapshot {
@@ -41,7 +75,7 @@ impl Snapshot {
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u16))
             .collect();
-        let mut engine = Engine::with_params(teams.len(), params.clone());
+        let mut engine = Engine::with_params(teams.len(), params.clone()).recording();
         let mut played = Vec::with_capacity(games.len());
         let mut kept = Vec::with_capacity(games.len());
         for g in games {
@@ -98,7 +132,21 @@ impl Snapshot {
             }
             rest = tail;
         }
+        let mut seasons: Vec<i32> = played.iter().map(|p| p.matchup.season).collect();
+        seasons.dedup();
+        let scored_from = seasons
+            .len()
+            .checked_sub(QUALITY_SEASONS)
+            .map(|i| seasons[i])
+            .unwrap_or(i32::MIN);
+        let scored = played
+            .iter()
+            .filter(|p| p.matchup.season >= scored_from)
+            .count();
+        let records = engine.records();
+        let quality = quality(&records[records.len().saturating_sub(scored)..]);
         Ok(Self {
+            quality,
             season_ratings,
             version: version.to_string(),
             engine,

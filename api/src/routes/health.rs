@@ -120,8 +120,28 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    if let Some(m) = state.predictor.latest() {
-        state.metrics.games_in_model.set(m.games() as i64);
+    let m = &state.metrics;
+    if let Some(snap) = state.predictor.latest() {
+        m.games_in_model.set(snap.games() as i64);
+        if let Some(q) = &snap.quality {
+            m.consensus_ece.set(q.consensus.ece);
+            m.consensus_brier.set(q.consensus.brier);
+            for (expert, brier) in &q.experts {
+                m.expert_brier.with_label_values(&[expert]).set(*brier);
+            }
+        }
+    }
+    let (graph, series, cache) = futures_util::join!(
+        state.graph.health(),
+        state.series.ping(),
+        state.cache.healthy()
+    );
+    for (dep, up) in [
+        ("graph", graph.is_ok()),
+        ("series", series.is_ok()),
+        ("cache", cache),
+    ] {
+        m.dependency_up.with_label_values(&[dep]).set(i64::from(up));
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -32,6 +32,34 @@ async fn metrics_expose_request_prediction_and_cache_series() {
     assert!(text.contains("http_request_duration_seconds_bucket"));
 }
 
+/// A metric's value from the Prometheus text exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_expose_dependency_health_and_walk_forward_model_quality() {
+    let app = spawn_app().await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    for dep in ["graph", "series", "cache"] {
+        let v = sample(&text, &format!(r#"dependency_up{{dependency="{dep}"}}"#));
+        assert_eq!(v, Some(1.0), "{dep}: {text}");
+    }
+    // Seasons 2017-2018 of the fixture, scored walk-forward: real, plausible, not constant.
+    let ece = sample(&text, "model_consensus_ece").expect("ece exported");
+    let brier = sample(&text, "model_consensus_brier").expect("brier exported");
+    assert!(ece > 0.0 && ece < 0.2, "ece {ece}");
+    assert!(brier > 0.15 && brier < 0.30, "brier {brier}");
+    let experts: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("model_expert_brier{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(experts.len(), 15, "{text}");
+    assert!(experts.iter().any(|b| (b - experts[0]).abs() > 1e-9));
+}
+
 #[tokio::test]
 async fn openapi_document_and_swagger_ui_are_served() {
     let app = spawn_app().await;
