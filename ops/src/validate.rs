@@ -281,7 +281,8 @@ pub fn dashboard_queries(root: &Path) -> Result<Vec<(String, String, String)>> {
 
 const PROMQL_WORDS: &[&str] = &[
     "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
-    "unless", "offset", "inf", "nan",
+    "unless", "offset", "inf", "nan", "sum", "avg", "min", "max", "count", "stddev", "stdvar",
+    "topk", "bottomk", "quantile", "count_values", "group",
 ];
 
 /// The metric names a PromQL expression reads (identifiers that are neither functions,

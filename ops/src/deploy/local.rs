@@ -315,6 +315,7 @@ impl Local {
     fn running(&self, name: &str) -> bool {
         match name {
             "postgres" => self.pg_pid().is_some(),
+            "nginx" => self.nginx_pid().is_some(),
             _ => self.pid(name).is_some(),
         }
     }
@@ -548,7 +549,11 @@ impl Local {
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .envs(env.iter().map(|(k, v)| (k, v))),
         )?;
-        Ok(out.lines().last().unwrap_or("done").to_string())
+        Ok(out
+            .lines()
+            .find(|l| l.starts_with("migrations applied"))
+            .unwrap_or("migrations applied")
+            .to_string())
     }
 
     /// Starts a release on the slot that is not serving; returns it (not yet serving).
@@ -708,8 +713,15 @@ impl Local {
     // ----- backup and restore ------------------------------------------------------------
 
     pub fn backup(&self) -> Result<String> {
-        let id = retention::id_for(chrono::Utc::now());
-        let dir = self.p(&format!("backups/{id}"));
+        // Ids have one-second resolution: never reuse one.
+        let (id, dir) = loop {
+            let id = retention::id_for(chrono::Utc::now());
+            let dir = self.p(&format!("backups/{id}"));
+            if !dir.exists() {
+                break (id, dir);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let pg = self.state.ports.postgres.to_string();
         run(

@@ -184,6 +184,10 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_next_upstream error timeout http_502 http_503;
+            # The API sets these as well: send one copy, Nginx's.
+            proxy_hide_header X-Content-Type-Options;
+            proxy_hide_header X-Frame-Options;
+            proxy_hide_header Referrer-Policy;
             proxy_connect_timeout 5s;
             proxy_read_timeout 60s;
 "#;
