@@ -189,7 +189,12 @@ fn run() -> anyhow::Result<()> {
             println!("backup {id} written");
         }
         Command::Restore { target, local, id } => {
-            let id = deploy::restore(target.into(), &root, &absolute(&local.state_dir)?, id.as_deref())?;
+            let id = deploy::restore(
+                target.into(),
+                &root,
+                &absolute(&local.state_dir)?,
+                id.as_deref(),
+            )?;
             println!("backup {id} restored");
         }
         Command::Status { target, local } => {

@@ -90,7 +90,10 @@ impl Phase {
             green("✔"),
             bold(&self.name),
             detail,
-            paint("2", &format!("({:.1} s)", self.started.elapsed().as_secs_f64()))
+            paint(
+                "2",
+                &format!("({:.1} s)", self.started.elapsed().as_secs_f64())
+            )
         );
     }
 
@@ -101,7 +104,10 @@ impl Phase {
             red("✘"),
             bold(&self.name),
             red(reason),
-            paint("2", &format!("({:.1} s)", self.started.elapsed().as_secs_f64()))
+            paint(
+                "2",
+                &format!("({:.1} s)", self.started.elapsed().as_secs_f64())
+            )
         );
     }
 }
@@ -110,7 +116,11 @@ pub fn checks_table(checks: &[Check]) {
     let w = checks.iter().map(|c| c.name.len()).max().unwrap_or(5);
     println!("{:<w$}  {:<6}  {:>7}  detail", "check", "result", "time");
     for c in checks {
-        let result = if c.passed { green("ok    ") } else { red("FAILED") };
+        let result = if c.passed {
+            green("ok    ")
+        } else {
+            red("FAILED")
+        };
         println!(
             "{:<w$}  {result}  {:>6.1}s  {}",
             c.name,
@@ -131,13 +141,22 @@ pub struct StatusRow {
 }
 
 pub fn status_table(rows: &[StatusRow]) {
-    let w = rows.iter().map(|r| r.service.len()).max().unwrap_or(7).max(7);
+    let w = rows
+        .iter()
+        .map(|r| r.service.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     println!(
         "{:<w$}  {:>8}  {:<22}  {:<9}  detail",
         "service", "pid", "address", "health"
     );
     for r in rows {
-        let health = if r.healthy { green("healthy  ") } else { red("DOWN     ") };
+        let health = if r.healthy {
+            green("healthy  ")
+        } else {
+            red("DOWN     ")
+        };
         println!(
             "{:<w$}  {:>8}  {:<22}  {health}  {}",
             r.service,
@@ -150,6 +169,9 @@ pub fn status_table(rows: &[StatusRow]) {
     if down == 0 {
         println!("{}", green(&format!("all {} services healthy", rows.len())));
     } else {
-        println!("{}", yellow(&format!("{down} of {} services down", rows.len())));
+        println!(
+            "{}",
+            yellow(&format!("{down} of {} services down", rows.len()))
+        );
     }
 }

@@ -91,13 +91,22 @@ pub fn nginx(root: &Path) -> Result<String> {
     let dir = tmp.path();
     run(
         "openssl (throwaway certificate)",
-        Command::new("openssl").args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("tls.key"))
-        .arg("-out")
-        .arg(dir.join("tls.crt")),
+        Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+            ])
+            .arg("-keyout")
+            .arg(dir.join("tls.key"))
+            .arg("-out")
+            .arg(dir.join("tls.crt")),
     )?;
     let conf_path = root.join("nginx/nginx.conf");
     let conf = std::fs::read_to_string(&conf_path).map_err(|e| Error::io("read", &conf_path, e))?;
@@ -230,7 +239,10 @@ pub fn kubernetes(root: &Path) -> Result<String> {
             .args(["--strict", "--quiet", "-k", "1.33.0"])
             .args(&files),
     )?;
-    Ok(format!("kubernetes-validate --strict: {} manifests valid", files.len()))
+    Ok(format!(
+        "kubernetes-validate --strict: {} manifests valid",
+        files.len()
+    ))
 }
 
 pub fn yamllint(root: &Path) -> Result<String> {
@@ -254,19 +266,24 @@ pub fn dashboard_queries(root: &Path) -> Result<Vec<(String, String, String)>> {
     for path in files_under(root, "monitoring/grafana/dashboards", &["json"])? {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
         let d: Value = serde_json::from_str(&text)?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let panels = d["panels"].as_array().ok_or_else(|| Error::Validation {
             what: format!("dashboard {name}"),
             output: "no panels".into(),
         })?;
         for p in panels {
             let title = p["title"].as_str().unwrap_or("?").to_string();
-            let targets = p["targets"].as_array().filter(|t| !t.is_empty()).ok_or_else(|| {
-                Error::Validation {
+            let targets = p["targets"]
+                .as_array()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::Validation {
                     what: format!("dashboard {name}"),
                     output: format!("panel `{title}` has no query"),
-                }
-            })?;
+                })?;
             for t in targets {
                 let expr = t["expr"].as_str().ok_or_else(|| Error::Validation {
                     what: format!("dashboard {name}"),
@@ -280,9 +297,31 @@ pub fn dashboard_queries(root: &Path) -> Result<Vec<(String, String, String)>> {
 }
 
 const PROMQL_WORDS: &[&str] = &[
-    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
-    "unless", "offset", "inf", "nan", "sum", "avg", "min", "max", "count", "stddev", "stdvar",
-    "topk", "bottomk", "quantile", "count_values", "group",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "group",
 ];
 
 /// The metric names a PromQL expression reads (identifiers that are neither functions,
@@ -330,7 +369,9 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
         }
         if c.is_ascii_alphabetic() || c == '_' || c == ':' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':') {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+            {
                 i += 1;
             }
             let word: String = chars[start..i].iter().collect();
@@ -340,7 +381,16 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
             }
             let is_call = j < chars.len() && chars[j] == '(';
             let lower = word.to_ascii_lowercase();
-            if ["by", "without", "on", "ignoring", "group_left", "group_right"].contains(&lower.as_str()) {
+            if [
+                "by",
+                "without",
+                "on",
+                "ignoring",
+                "group_left",
+                "group_right",
+            ]
+            .contains(&lower.as_str())
+            {
                 label_group = true;
             } else if depth_brace == 0
                 && depth_bracket == 0
@@ -449,7 +499,11 @@ mod tests {
         ];
         for (expr, want) in cases {
             let got: Vec<String> = metric_names(expr).into_iter().collect();
-            assert_eq!(got, want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{expr}");
+            assert_eq!(
+                got,
+                want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "{expr}"
+            );
         }
     }
 }

@@ -92,7 +92,18 @@ impl Stack {
     fn psql(&self, sql: &str) -> String {
         let port = self.state()["ports"]["postgres"].to_string();
         let out = Command::new("/usr/lib/postgresql/15/bin/psql")
-            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", "nflp", "-tAc", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-d",
+                "nflp",
+                "-tAc",
+                sql,
+            ])
             .output()
             .expect("psql runs");
         assert!(out.status.success(), "{}", text(&out));
@@ -108,7 +119,11 @@ impl Drop for Stack {
 }
 
 /// Sends GETs through nginx at a bounded rate (~6/s, under the 10 r/s limit) until stopped.
-fn load(url: String, key: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u32, Vec<String>)> {
+fn load(
+    url: String,
+    key: String,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<(u32, Vec<String>)> {
     std::thread::spawn(move || {
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -154,7 +169,14 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let seed_env = format!("SEED_FILE={}", seed.display());
     let deploy = |release: &str, bin: &str, extra: &[&str]| {
         let mut args = vec![
-            "deploy", "--target", "local", "--release", release, "--api-bin", bin, "--env",
+            "deploy",
+            "--target",
+            "local",
+            "--release",
+            release,
+            "--api-bin",
+            bin,
+            "--env",
             &seed_env,
         ];
         args.extend_from_slice(extra);
@@ -166,14 +188,28 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let log = text(&out);
     assert!(out.status.success(), "{log}");
     for phase in [
-        "pre-flight", "services", "backup", "build", "migrate", "staged start", "health gate",
-        "switch traffic", "clean up",
+        "pre-flight",
+        "services",
+        "backup",
+        "build",
+        "migrate",
+        "staged start",
+        "health gate",
+        "switch traffic",
+        "clean up",
     ] {
-        assert!(log.contains(&format!("] {phase}")), "phase {phase} missing:\n{log}");
+        assert!(
+            log.contains(&format!("] {phase}")),
+            "phase {phase} missing:\n{log}"
+        );
     }
     let status = ops(&stack.args(&state, &base, &["status"]));
     assert!(status.status.success(), "{}", text(&status));
-    assert!(text(&status).contains("all 10 services healthy"), "{}", text(&status));
+    assert!(
+        text(&status).contains("all 10 services healthy"),
+        "{}",
+        text(&status)
+    );
     let v1 = stack.state()["current"].clone();
     assert_eq!(v1["id"], "v1");
 
@@ -184,7 +220,14 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
         .build()
         .expect("client");
     // /metrics is not public through nginx; the API behind it answers through the proxy.
-    assert_eq!(client.get(format!("{front}/metrics")).send().unwrap().status(), 404);
+    assert_eq!(
+        client
+            .get(format!("{front}/metrics"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
     let r = client
         .get(format!("{front}/api/v1/experts"))
         .header("X-API-Key", &key)
@@ -223,10 +266,17 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let (sent, failures) = loader.join().expect("load thread");
     assert!(out.status.success(), "{}", text(&out));
     assert!(sent >= 10, "only {sent} requests sent during the upgrade");
-    assert!(failures.is_empty(), "{} of {sent} failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} failed: {failures:?}",
+        failures.len()
+    );
     let v2 = stack.state()["current"].clone();
     assert_eq!(v2["id"], "v2");
-    assert_ne!(v2["port"], v1["port"], "the new release runs on the other slot");
+    assert_ne!(
+        v2["port"], v1["port"],
+        "the new release runs on the other slot"
+    );
     assert_eq!(stack.state()["previous"]["id"], "v1");
     let old_pid = v1["pid"].as_u64().unwrap();
     assert!(
@@ -240,17 +290,17 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     // 3. A release that never becomes healthy is rolled back; traffic never notices.
     let bad = stack.dir.path().join("bad-api");
     // Passes `migrate`, then never answers: the health gate must catch it.
-    std::fs::write(&bad, "#!/bin/sh\n[ \"$1\" = migrate ] && exit 0\nexec sleep 600\n").unwrap();
+    std::fs::write(
+        &bad,
+        "#!/bin/sh\n[ \"$1\" = migrate ] && exit 0\nexec sleep 600\n",
+    )
+    .unwrap();
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let loader = load(
-        format!("{front}/api/v1/experts"),
-        key.clone(),
-        stop.clone(),
-    );
+    let loader = load(format!("{front}/api/v1/experts"), key.clone(), stop.clone());
     let out = deploy(
         "v3-broken",
         bad.to_str().unwrap(),
@@ -261,7 +311,11 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let log = text(&out);
     assert!(!out.status.success(), "a broken release must fail: {log}");
     assert!(log.contains("rollback"), "{log}");
-    assert!(failures.is_empty(), "{} of {sent} failed during the rollback: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} failed during the rollback: {failures:?}",
+        failures.len()
+    );
     assert_eq!(stack.state()["current"]["id"], "v2", "v2 still serves");
     let r = client
         .get(format!("{front}/api/v1/experts"))
@@ -275,7 +329,11 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let prom = format!("http://127.0.0.1:{}", stack.state()["ports"]["prometheus"]);
     let out = ops(&["validate", "--prometheus", &prom]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("metric names all present"), "{}", text(&out));
+    assert!(
+        text(&out).contains("metric names all present"),
+        "{}",
+        text(&out)
+    );
 
     // 5. Backup, damage, restore: nothing lost.
     let out = ops(&["backup", "--state-dir", &state]);
@@ -297,5 +355,9 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let backups: Vec<_> = std::fs::read_dir(stack.dir.path().join("backups"))
         .unwrap()
         .collect();
-    assert_eq!(backups.len(), 3, "one by each later deploy, one by `ops backup`");
+    assert_eq!(
+        backups.len(),
+        3,
+        "one by each later deploy, one by `ops backup`"
+    );
 }

@@ -348,10 +348,19 @@ impl Local {
                 .args(["--maxmemory-policy", t.redis.eviction])
                 .arg("--dir")
                 .arg(&dir)
-                .args(["--dbfilename", "dump.rdb", "--save", "3600 1", "--daemonize", "no"]);
+                .args([
+                    "--dbfilename",
+                    "dump.rdb",
+                    "--save",
+                    "3600 1",
+                    "--daemonize",
+                    "no",
+                ]);
             let pid = spawn(cmd, &dir.join("redis.log"))?;
             self.record_pid("redis", pid)?;
-            wait_until("redis", Duration::from_secs(20), Some(pid), || port_open(p.redis))?;
+            wait_until("redis", Duration::from_secs(20), Some(pid), || {
+                port_open(p.redis)
+            })?;
             started.push("redis");
         }
         if self.pid("neo4j").is_none() {
@@ -368,15 +377,25 @@ impl Local {
                 .arg(dir.join("data"));
             let pid = spawn(cmd, &dir.join("neo4j.log"))?;
             self.record_pid("neo4j", pid)?;
-            wait_until("neo4j", Duration::from_secs(180), Some(pid), || port_open(p.neo4j))
-                .map_err(|e| Error::Invalid(format!("{e}\n{}", process::tail(&dir.join("neo4j.log"), 15))))?;
+            wait_until("neo4j", Duration::from_secs(180), Some(pid), || {
+                port_open(p.neo4j)
+            })
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "{e}\n{}",
+                    process::tail(&dir.join("neo4j.log"), 15)
+                ))
+            })?;
             started.push("neo4j");
         }
-        let exporters: [(&str, u16, Vec<String>, Vec<(String, String)>); 3] = [
+        let exporters: [Exporter; 3] = [
             (
                 "node-exporter",
                 p.node_exporter,
-                vec![format!("--web.listen-address=127.0.0.1:{}", p.node_exporter)],
+                vec![format!(
+                    "--web.listen-address=127.0.0.1:{}",
+                    p.node_exporter
+                )],
                 vec![],
             ),
             (
@@ -391,7 +410,10 @@ impl Local {
             (
                 "postgres-exporter",
                 p.postgres_exporter,
-                vec![format!("--web.listen-address=127.0.0.1:{}", p.postgres_exporter)],
+                vec![format!(
+                    "--web.listen-address=127.0.0.1:{}",
+                    p.postgres_exporter
+                )],
                 vec![(
                     "DATA_SOURCE_NAME".into(),
                     format!(
@@ -416,10 +438,13 @@ impl Local {
             phase.note("alertmanager");
             let dir = self.p("alertmanager");
             let mut cmd = Command::new("prometheus-alertmanager");
-            cmd.arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
-                .arg(format!("--storage.path={}", dir.join("data").display()))
-                .arg(format!("--web.listen-address=127.0.0.1:{}", p.alertmanager))
-                .arg("--cluster.listen-address=");
+            cmd.arg(format!(
+                "--config.file={}",
+                dir.join("alertmanager.yml").display()
+            ))
+            .arg(format!("--storage.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{}", p.alertmanager))
+            .arg("--cluster.listen-address=");
             let pid = spawn(cmd, &dir.join("alertmanager.log"))?;
             self.record_pid("alertmanager", pid)?;
             wait_until("alertmanager", Duration::from_secs(20), Some(pid), || {
@@ -431,11 +456,17 @@ impl Local {
             phase.note("prometheus");
             let dir = self.p("prometheus");
             let mut cmd = Command::new("prometheus");
-            cmd.arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-                .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-                .arg("--storage.tsdb.retention.time=30d")
-                .arg(format!("--web.listen-address=127.0.0.1:{}", p.prometheus))
-                .arg("--web.enable-lifecycle");
+            cmd.arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg("--storage.tsdb.retention.time=30d")
+            .arg(format!("--web.listen-address=127.0.0.1:{}", p.prometheus))
+            .arg("--web.enable-lifecycle");
             let pid = spawn(cmd, &dir.join("prometheus.log"))?;
             self.record_pid("prometheus", pid)?;
             wait_until("prometheus", Duration::from_secs(30), Some(pid), || {
@@ -470,7 +501,9 @@ impl Local {
         if is_root() {
             run(
                 "chown postgres",
-                Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir),
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
             )?;
         }
         if !data.join("PG_VERSION").exists() {
@@ -501,15 +534,27 @@ impl Local {
         let exists = run(
             "psql",
             Command::new(format!("{PG_BIN}/psql"))
-                .args(["-h", "127.0.0.1", "-p", &self.state.ports.postgres.to_string()])
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.state.ports.postgres.to_string(),
+                ])
                 .args(["-U", "postgres", "-tAc"])
-                .arg(format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")),
+                .arg(format!(
+                    "SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+                )),
         )?;
         if exists.trim() != "1" {
             run(
                 "createdb",
                 Command::new(format!("{PG_BIN}/createdb"))
-                    .args(["-h", "127.0.0.1", "-p", &self.state.ports.postgres.to_string()])
+                    .args([
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        &self.state.ports.postgres.to_string(),
+                    ])
                     .args(["-U", "postgres", DATABASE]),
             )?;
         }
@@ -526,9 +571,12 @@ impl Local {
                 phase.note("cargo build --release -p api");
                 run(
                     "cargo build --release -p api",
-                    Command::new("cargo")
-                        .current_dir(&self.root)
-                        .args(["build", "--release", "-p", "api"]),
+                    Command::new("cargo").current_dir(&self.root).args([
+                        "build",
+                        "--release",
+                        "-p",
+                        "api",
+                    ]),
                 )?;
                 self.root.join("target/release/api")
             }
@@ -642,7 +690,10 @@ impl Local {
             run("nginx start", &mut cmd)?;
         }
         wait_until("nginx", Duration::from_secs(10), None, || {
-            http_ok(&format!("http://127.0.0.1:{}/healthz", self.state.ports.nginx))
+            http_ok(&format!(
+                "http://127.0.0.1:{}/healthz",
+                self.state.ports.nginx
+            ))
         })?;
         // Prometheus follows the serving release.
         if let Some(pid) = self.pid("prometheus") {
@@ -705,7 +756,8 @@ impl Local {
         };
         let expired = retention::expired(&ids, chrono::Utc::now());
         for id in &expired {
-            std::fs::remove_dir_all(dir.join(id)).map_err(|e| Error::io("remove", &dir.join(id), e))?;
+            std::fs::remove_dir_all(dir.join(id))
+                .map_err(|e| Error::io("remove", &dir.join(id), e))?;
         }
         Ok(expired.len())
     }
@@ -750,7 +802,10 @@ impl Local {
             "graph": "not included on the local target: its Neo4j is the embedded test server, \
                       without neo4j-admin; the compose and k8s targets dump it with neo4j-admin",
         });
-        write_file(&dir.join("manifest.json"), &serde_json::to_string_pretty(&manifest)?)?;
+        write_file(
+            &dir.join("manifest.json"),
+            &serde_json::to_string_pretty(&manifest)?,
+        )?;
         self.prune_backups()?;
         Ok(id)
     }
@@ -788,7 +843,9 @@ impl Local {
                 .iter()
                 .find(|b| b.as_str() == i)
                 .cloned()
-                .ok_or_else(|| Error::Invalid(format!("no backup `{i}` (have: {})", backups.join(", "))))?,
+                .ok_or_else(|| {
+                    Error::Invalid(format!("no backup `{i}` (have: {})", backups.join(", ")))
+                })?,
             None => backups
                 .last()
                 .cloned()
@@ -804,7 +861,13 @@ impl Local {
             "pg_restore",
             Command::new(format!("{PG_BIN}/pg_restore"))
                 .args(["-h", "127.0.0.1", "-p", &pg, "-U", "postgres"])
-                .args(["--clean", "--if-exists", "--single-transaction", "-d", DATABASE])
+                .args([
+                    "--clean",
+                    "--if-exists",
+                    "--single-transaction",
+                    "-d",
+                    DATABASE,
+                ])
                 .arg(dir.join("postgres.dump")),
         )?;
         // Redis: stop, replace the snapshot, start again.
@@ -920,7 +983,10 @@ impl Local {
     }
 
     pub fn stop(&self) -> Result<()> {
-        for r in [&self.state.current, &self.state.previous].into_iter().flatten() {
+        for r in [&self.state.current, &self.state.previous]
+            .into_iter()
+            .flatten()
+        {
             terminate(r.pid, Duration::from_secs(30));
         }
         if let Some(pid) = self.nginx_pid() {
@@ -963,10 +1029,16 @@ impl Local {
     }
 }
 
+/// An exporter: its name, port, arguments and environment.
+type Exporter = (&'static str, u16, Vec<String>, Vec<(String, String)>);
+
 fn is_root() -> bool {
     std::env::var("USER").as_deref() == Ok("root")
         || std::fs::read_to_string("/proc/self/status")
-            .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
             .unwrap_or(false)
 }
 
@@ -974,9 +1046,8 @@ fn on_path(tool: &str) -> bool {
     if tool.contains('/') {
         return Path::new(tool).exists();
     }
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(tool).exists())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).exists()))
 }
 
 fn free_disk_mb(dir: &Path) -> Result<u64> {

@@ -47,10 +47,7 @@ const PHASES: [&str; 9] = [
 ];
 
 /// Runs one phase with its progress line; a failure is reported with the phase's name.
-fn phase<T>(
-    i: usize,
-    f: impl FnOnce(&Phase) -> Result<(T, String)>,
-) -> Result<T> {
+fn phase<T>(i: usize, f: impl FnOnce(&Phase) -> Result<(T, String)>) -> Result<T> {
     let p = Phase::start(i + 1, PHASES.len(), PHASES[i]);
     let _span = tracing::info_span!("deploy_phase", phase = PHASES[i]).entered();
     match f(&p) {
@@ -81,15 +78,7 @@ pub fn deploy(t: &Topology, target: Target, opts: &DeployOptions) -> Result<()> 
 fn release_id(opts: &DeployOptions, stack: &Local) -> Result<String> {
     let id = match &opts.release {
         Some(r) => {
-            if r.is_empty()
-                || !r
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-            {
-                return Err(Error::Invalid(format!(
-                    "release name `{r}`: use letters, digits, '.', '_' and '-'"
-                )));
-            }
+            valid_release_name(r)?;
             r.clone()
         }
         None => format!("r{}", retention::id_for(chrono::Utc::now())),
@@ -100,7 +89,26 @@ fn release_id(opts: &DeployOptions, stack: &Local) -> Result<String> {
     Ok(id)
 }
 
+fn valid_release_name(r: &str) -> Result<()> {
+    let ok = !r.is_empty()
+        && r.len() <= 64
+        && !r.starts_with('.')
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "release name `{r}`: use up to 64 letters, digits, '.', '_' and '-', not starting with '.'"
+        )))
+    }
+}
+
 fn deploy_local(opts: &DeployOptions) -> Result<()> {
+    if let Some(r) = &opts.release {
+        // Refuse a bad name before anything is created.
+        valid_release_name(r)?;
+    }
     let mut stack = Local::open(&opts.state_dir, &opts.root, opts.base_port)?;
     let id = release_id(opts, &stack)?;
     println!(
@@ -137,11 +145,7 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
             .map(|b| (b.clone(), format!("{}", b.display())))
     })?;
     let staged_env = stack.api_env(0, &opts.env);
-    phase(4, |_| {
-        stack
-            .migrate(&binary, &staged_env)
-            .map(|d| ((), d))
-    })?;
+    phase(4, |_| stack.migrate(&binary, &staged_env).map(|d| ((), d)))?;
     let new = phase(5, |_| {
         stack
             .stage(&id, &binary, &opts.env)
@@ -163,7 +167,11 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
         detail.push_str(&format!("; serving: {}", local::describe(&previous)));
         p.done(&detail);
     };
-    if let Err(e) = phase(6, |_| stack.health_gate(&new, opts.health_timeout).map(|d| ((), d))) {
+    if let Err(e) = phase(6, |_| {
+        stack
+            .health_gate(&new, opts.health_timeout)
+            .map(|d| ((), d))
+    }) {
         rollback(&stack, false);
         return Err(e);
     }
@@ -185,7 +193,11 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
             detail.push_str(&format!(
                 "stopped {} ({}); ",
                 old.id,
-                if graceful { "drained" } else { "killed after 30 s" }
+                if graceful {
+                    "drained"
+                } else {
+                    "killed after 30 s"
+                }
             ));
         }
         stack.cleanup().map(|d| ((), detail + &d))

@@ -49,17 +49,86 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
     match target {
         Target::Compose => (
             vec![
-                Step { phase: "backup", argv: compose(&["exec", "-T", "timescaledb", "sh", "-c", "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/pre-deploy.dump"]) },
-                Step { phase: "build", argv: compose(&["build", "--pull", "api"]) },
-                Step { phase: "build", argv: compose(&["pull", "--ignore-buildable"]) },
-                Step { phase: "migrate", argv: compose(&["run", "--rm", "--no-deps", "api", "migrate"]) },
-                Step { phase: "staged start", argv: compose(&["up", "-d", "--wait", "--no-recreate", "--scale", "api=2", "api"]) },
-                Step { phase: "health gate", argv: compose(&["up", "-d", "--wait"]) },
-                Step { phase: "switch traffic", argv: compose(&["up", "-d", "--wait", "--force-recreate", "--no-deps", "--scale", "api=1", "api"]) },
-                Step { phase: "switch traffic", argv: compose(&["exec", "-T", "nginx", "nginx", "-s", "reload"]) },
-                step("clean up", &["docker", "image", "prune", "-f", "--filter", "label=org.opencontainers.image.title=nfl-predictor"]),
+                Step {
+                    phase: "backup",
+                    argv: compose(&[
+                        "exec",
+                        "-T",
+                        "timescaledb",
+                        "sh",
+                        "-c",
+                        "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/pre-deploy.dump",
+                    ]),
+                },
+                Step {
+                    phase: "build",
+                    argv: compose(&["build", "--pull", "api"]),
+                },
+                Step {
+                    phase: "build",
+                    argv: compose(&["pull", "--ignore-buildable"]),
+                },
+                Step {
+                    phase: "migrate",
+                    argv: compose(&["run", "--rm", "--no-deps", "api", "migrate"]),
+                },
+                Step {
+                    phase: "staged start",
+                    argv: compose(&[
+                        "up",
+                        "-d",
+                        "--wait",
+                        "--no-recreate",
+                        "--scale",
+                        "api=2",
+                        "api",
+                    ]),
+                },
+                Step {
+                    phase: "health gate",
+                    argv: compose(&["up", "-d", "--wait"]),
+                },
+                Step {
+                    phase: "switch traffic",
+                    argv: compose(&[
+                        "up",
+                        "-d",
+                        "--wait",
+                        "--force-recreate",
+                        "--no-deps",
+                        "--scale",
+                        "api=1",
+                        "api",
+                    ]),
+                },
+                Step {
+                    phase: "switch traffic",
+                    argv: compose(&["exec", "-T", "nginx", "nginx", "-s", "reload"]),
+                },
+                step(
+                    "clean up",
+                    &[
+                        "docker",
+                        "image",
+                        "prune",
+                        "-f",
+                        "--filter",
+                        "label=org.opencontainers.image.title=nfl-predictor",
+                    ],
+                ),
             ],
-            vec![Step { phase: "rollback", argv: compose(&["up", "-d", "--wait", "--no-build", "--force-recreate", "--no-deps", "api"]) }],
+            vec![Step {
+                phase: "rollback",
+                argv: compose(&[
+                    "up",
+                    "-d",
+                    "--wait",
+                    "--no-build",
+                    "--force-recreate",
+                    "--no-deps",
+                    "api",
+                ]),
+            }],
         ),
         Target::K8s => {
             let mut steps = vec![Step {
@@ -76,13 +145,30 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
             ] {
                 steps.push(step("migrate", &["kubectl", "apply", "-f", f]));
             }
-            steps.push(step("staged start", &["kubectl", "apply", "-f", "k8s/10-deployment.yaml"]));
+            steps.push(step(
+                "staged start",
+                &["kubectl", "apply", "-f", "k8s/10-deployment.yaml"],
+            ));
             steps.push(Step {
                 phase: "health gate",
-                argv: kubectl(t, &["rollout", "status", "deployment/nfl-predictor-api", "--timeout=300s"]),
+                argv: kubectl(
+                    t,
+                    &[
+                        "rollout",
+                        "status",
+                        "deployment/nfl-predictor-api",
+                        "--timeout=300s",
+                    ],
+                ),
             });
-            steps.push(step("switch traffic", &["kubectl", "apply", "-f", "k8s/20-ingress.yaml"]));
-            steps.push(step("clean up", &["kubectl", "apply", "-f", "k8s/12-hpa.yaml"]));
+            steps.push(step(
+                "switch traffic",
+                &["kubectl", "apply", "-f", "k8s/20-ingress.yaml"],
+            ));
+            steps.push(step(
+                "clean up",
+                &["kubectl", "apply", "-f", "k8s/12-hpa.yaml"],
+            ));
             (
                 steps,
                 vec![Step {
@@ -177,15 +263,65 @@ pub fn deploy(t: &Topology, target: Target, opts: &DeployOptions) -> Result<()> 
 pub fn backup_plan(t: &Topology, target: Target) -> Vec<Step> {
     match target {
         Target::Compose => vec![
-            Step { phase: "backup", argv: compose(&["exec", "-T", "timescaledb", "sh", "-c", "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump"]) },
-            Step { phase: "backup", argv: compose(&["exec", "-T", "redis", "sh", "-c", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning BGSAVE"]) },
-            Step { phase: "backup", argv: compose(&["stop", "neo4j"]) },
-            Step { phase: "backup", argv: compose(&["run", "--rm", "--no-deps", "neo4j", "neo4j-admin", "database", "dump", "neo4j", "--to-path=/backups", "--overwrite-destination=true"]) },
-            Step { phase: "backup", argv: compose(&["start", "neo4j"]) },
+            Step {
+                phase: "backup",
+                argv: compose(&[
+                    "exec",
+                    "-T",
+                    "timescaledb",
+                    "sh",
+                    "-c",
+                    "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump",
+                ]),
+            },
+            Step {
+                phase: "backup",
+                argv: compose(&[
+                    "exec",
+                    "-T",
+                    "redis",
+                    "sh",
+                    "-c",
+                    "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning BGSAVE",
+                ]),
+            },
+            Step {
+                phase: "backup",
+                argv: compose(&["stop", "neo4j"]),
+            },
+            Step {
+                phase: "backup",
+                argv: compose(&[
+                    "run",
+                    "--rm",
+                    "--no-deps",
+                    "neo4j",
+                    "neo4j-admin",
+                    "database",
+                    "dump",
+                    "neo4j",
+                    "--to-path=/backups",
+                    "--overwrite-destination=true",
+                ]),
+            },
+            Step {
+                phase: "backup",
+                argv: compose(&["start", "neo4j"]),
+            },
         ],
         Target::K8s => vec![Step {
             phase: "backup",
-            argv: kubectl(t, &["exec", "statefulset/timescaledb", "--", "sh", "-c", "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump"]),
+            argv: kubectl(
+                t,
+                &[
+                    "exec",
+                    "statefulset/timescaledb",
+                    "--",
+                    "sh",
+                    "-c",
+                    "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump",
+                ],
+            ),
         }],
         Target::Local => Vec::new(),
     }
@@ -220,7 +356,16 @@ pub fn status(t: &Topology, target: Target) -> Result<Vec<StatusRow>> {
             c
         }
         _ => {
-            let argv = kubectl(t, &["get", "pods", "-o", "custom-columns=NAME:.metadata.name,READY:.status.containerStatuses[0].ready", "--no-headers"]);
+            let argv = kubectl(
+                t,
+                &[
+                    "get",
+                    "pods",
+                    "-o",
+                    "custom-columns=NAME:.metadata.name,READY:.status.containerStatuses[0].ready",
+                    "--no-headers",
+                ],
+            );
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]);
             c

@@ -21,8 +21,10 @@ pub fn time_of(id: &str) -> Option<DateTime<Utc>> {
 
 /// The ids to delete. Ids that are not backup times are left alone.
 pub fn expired(ids: &[String], now: DateTime<Utc>) -> Vec<String> {
-    let mut dated: Vec<(DateTime<Utc>, &String)> =
-        ids.iter().filter_map(|i| time_of(i).map(|t| (t, i))).collect();
+    let mut dated: Vec<(DateTime<Utc>, &String)> = ids
+        .iter()
+        .filter_map(|i| time_of(i).map(|t| (t, i)))
+        .collect();
     dated.sort();
     dated.reverse();
     let mut days: BTreeSet<NaiveDate> = BTreeSet::new();

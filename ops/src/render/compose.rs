@@ -101,7 +101,12 @@ fn http_check(url: &str) -> Healthcheck {
     check(&format!("wget -q -O /dev/null {url} || exit 1"))
 }
 
-fn service(image: &str, healthcheck: Healthcheck, cpus: &'static str, memory: &'static str) -> Service {
+fn service(
+    image: &str,
+    healthcheck: Healthcheck,
+    cpus: &'static str,
+    memory: &'static str,
+) -> Service {
     Service {
         image: image.to_string(),
         build: None,
@@ -125,7 +130,14 @@ fn service(image: &str, healthcheck: Healthcheck, cpus: &'static str, memory: &'
 fn healthy(names: &[&'static str]) -> BTreeMap<&'static str, DependsOn> {
     names
         .iter()
-        .map(|n| (*n, DependsOn { condition: "service_healthy" }))
+        .map(|n| {
+            (
+                *n,
+                DependsOn {
+                    condition: "service_healthy",
+                },
+            )
+        })
         .collect()
 }
 
@@ -173,7 +185,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     api.depends_on = healthy(&["neo4j", "redis", "timescaledb"]);
     services.insert("api", api);
 
-    let mut nginx = service("nginx:1.27-alpine", http_check("http://127.0.0.1/healthz"), "0.5", "256m");
+    let mut nginx = service(
+        "nginx:1.27-alpine",
+        http_check("http://127.0.0.1/healthz"),
+        "0.5",
+        "256m",
+    );
     nginx.ports = vec!["80:80".into(), "443:443".into()];
     nginx.volumes = vec![
         "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro".into(),
@@ -201,7 +218,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     redis.volumes = vec!["redis-data:/data".into()];
     services.insert("redis", redis);
 
-    let mut neo4j = service(t.neo4j.image, http_check("http://127.0.0.1:7474"), "2.0", "4g");
+    let mut neo4j = service(
+        t.neo4j.image,
+        http_check("http://127.0.0.1:7474"),
+        "2.0",
+        "4g",
+    );
     let plugins = t
         .neo4j
         .plugins
@@ -212,9 +234,15 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     neo4j.environment = BTreeMap::from([
         ("NEO4J_AUTH", format!("neo4j/{}", secret("NEO4J_PASSWORD"))),
         ("NEO4J_PLUGINS", format!("[{plugins}]")),
-        ("NEO4J_server_memory_heap_initial__size", t.neo4j.heap.into()),
+        (
+            "NEO4J_server_memory_heap_initial__size",
+            t.neo4j.heap.into(),
+        ),
         ("NEO4J_server_memory_heap_max__size", t.neo4j.heap.into()),
-        ("NEO4J_server_memory_pagecache_size", t.neo4j.page_cache.into()),
+        (
+            "NEO4J_server_memory_pagecache_size",
+            t.neo4j.page_cache.into(),
+        ),
     ]);
     neo4j.volumes = vec!["neo4j-data:/data".into(), "neo4j-backups:/backups".into()];
     neo4j.healthcheck.start_period = "90s";
@@ -278,7 +306,10 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     );
     grafana.environment = BTreeMap::from([
         ("GF_SECURITY_ADMIN_USER", "admin".to_string()),
-        ("GF_SECURITY_ADMIN_PASSWORD", secret("GRAFANA_ADMIN_PASSWORD")),
+        (
+            "GF_SECURITY_ADMIN_PASSWORD",
+            secret("GRAFANA_ADMIN_PASSWORD"),
+        ),
         ("GF_USERS_ALLOW_SIGN_UP", "false".into()),
     ]);
     grafana.volumes = vec![
@@ -364,7 +395,11 @@ pub fn env_example(production: bool) -> String {
             "https://nfl.example.com",
         )
     } else {
-        ("development", "http://localhost:8000", "http://localhost:8000")
+        (
+            "development",
+            "http://localhost:8000",
+            "http://localhost:8000",
+        )
     };
     format!(
         "# Rendered by `cargo run -p ops -- render`. Copy to .env (never committed) and set real values.\n\

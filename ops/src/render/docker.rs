@@ -26,9 +26,9 @@ pub fn dockerfile(t: &Topology) -> String {
         if bin {
             files.push(format!("echo 'fn main() {{}}' > {name}/src/main.rs"));
         }
-        write!(
+        writeln!(
             stubs,
-            " && mkdir -p {name}/src && {} \\\n",
+            " && mkdir -p {name}/src && {} \\",
             files.join(" && ")
         )
         .expect("write to String");

@@ -107,7 +107,10 @@ fn config_map(t: &Topology) -> ConfigMap {
                 ("NEO4J_USER", "neo4j".into()),
                 ("PUBLIC_BASE_URL", format!("https://{}", t.domain)),
                 ("CORS_ORIGINS", format!("https://{}", t.domain)),
-                ("RATE_LIMIT_PER_SECOND", t.rate_limits.api_per_second.to_string()),
+                (
+                    "RATE_LIMIT_PER_SECOND",
+                    t.rate_limits.api_per_second.to_string(),
+                ),
                 ("RATE_LIMIT_BURST", t.rate_limits.api_burst.to_string()),
                 (
                     "AUTH_RATE_LIMIT_PER_SECOND",
@@ -228,7 +231,10 @@ fn deployment(t: &Topology) -> Deployment {
                     annotations: Some(BTreeMap::from([
                         ("prometheus.io/scrape".to_string(), "true".to_string()),
                         ("prometheus.io/port".to_string(), t.api.port.to_string()),
-                        ("prometheus.io/path".to_string(), t.api.metrics_path.to_string()),
+                        (
+                            "prometheus.io/path".to_string(),
+                            t.api.metrics_path.to_string(),
+                        ),
                     ])),
                     ..Default::default()
                 }),
@@ -367,15 +373,27 @@ fn ingress(t: &Topology) -> Ingress {
     let mut m = meta(t, "nfl-predictor");
     m.annotations = Some(BTreeMap::from(
         [
-            ("cert-manager.io/cluster-issuer", "letsencrypt-prod".to_string()),
+            (
+                "cert-manager.io/cluster-issuer",
+                "letsencrypt-prod".to_string(),
+            ),
             ("nginx.ingress.kubernetes.io/ssl-redirect", "true".into()),
-            ("nginx.ingress.kubernetes.io/proxy-body-size", t.max_body.into()),
-            ("nginx.ingress.kubernetes.io/limit-rps", r.api_per_second.to_string()),
+            (
+                "nginx.ingress.kubernetes.io/proxy-body-size",
+                t.max_body.into(),
+            ),
+            (
+                "nginx.ingress.kubernetes.io/limit-rps",
+                r.api_per_second.to_string(),
+            ),
             (
                 "nginx.ingress.kubernetes.io/limit-burst-multiplier",
                 (r.api_burst / r.api_per_second.max(1)).max(1).to_string(),
             ),
-            ("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600".into()),
+            (
+                "nginx.ingress.kubernetes.io/proxy-read-timeout",
+                "3600".into(),
+            ),
             (
                 "nginx.ingress.kubernetes.io/server-snippet",
                 format!("location = {} {{ return 404; }}", t.api.metrics_path),
@@ -488,7 +506,10 @@ fn yaml<T: Serialize>(what: &str, value: &T) -> crate::Result<String> {
 pub fn manifests(t: &Topology) -> crate::Result<Vec<Artifact>> {
     let files = vec![
         ("k8s/00-namespace.yaml", yaml("Namespace", &namespace(t))?),
-        ("k8s/01-configmap.yaml", yaml("Non-secret configuration", &config_map(t))?),
+        (
+            "k8s/01-configmap.yaml",
+            yaml("Non-secret configuration", &config_map(t))?,
+        ),
         (
             "k8s/02-secret.example.yaml",
             yaml(
@@ -496,12 +517,21 @@ pub fn manifests(t: &Topology) -> crate::Result<Vec<Artifact>> {
                 &secret(t),
             )?,
         ),
-        ("k8s/03-pvc.yaml", yaml("Model registry and admin key", &pvc(t))?),
+        (
+            "k8s/03-pvc.yaml",
+            yaml("Model registry and admin key", &pvc(t))?,
+        ),
         ("k8s/10-deployment.yaml", yaml("The API", &deployment(t))?),
-        ("k8s/11-service.yaml", yaml("The API inside the cluster", &service(t))?),
+        (
+            "k8s/11-service.yaml",
+            yaml("The API inside the cluster", &service(t))?,
+        ),
         ("k8s/12-hpa.yaml", yaml("Autoscaling", &hpa(t))?),
         ("k8s/13-pdb.yaml", yaml("Disruption budget", &pdb(t))?),
-        ("k8s/20-ingress.yaml", yaml("TLS ingress (cert-manager)", &ingress(t))?),
+        (
+            "k8s/20-ingress.yaml",
+            yaml("TLS ingress (cert-manager)", &ingress(t))?,
+        ),
         (
             "k8s/21-networkpolicy.yaml",
             yaml("Network policy", &network_policy(t))?,

@@ -210,7 +210,11 @@ pub fn grafana_dashboard_provider() -> crate::Result<String> {
 }
 
 /// A panel: title, unit and its queries (PromQL, legend).
-struct Panel(&'static str, &'static str, &'static [(&'static str, &'static str)]);
+struct Panel(
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 fn dashboards() -> Vec<(&'static str, &'static str, Vec<Panel>)> {
     vec![

@@ -20,13 +20,8 @@ pub struct NginxTarget {
 
 #[derive(Clone, Debug)]
 pub enum Listen {
-    Tls {
-        certificate: PathBuf,
-        key: PathBuf,
-    },
-    Plain {
-        address: String,
-    },
+    Tls { certificate: PathBuf, key: PathBuf },
+    Plain { address: String },
 }
 
 impl NginxTarget {
@@ -58,13 +53,19 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
     let r = &t.rate_limits;
     let mut c = String::new();
     let w = &mut c;
-    let _ = writeln!(w, "# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.");
+    let _ = writeln!(
+        w,
+        "# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand."
+    );
     let _ = writeln!(w, "worker_processes auto;");
     if let Some(dir) = &target.runtime_dir {
         let d = dir.display();
         let _ = writeln!(w, "pid {d}/nginx.pid;\nerror_log {d}/error.log warn;");
     } else {
-        let _ = writeln!(w, "pid /var/run/nginx.pid;\nerror_log /var/log/nginx/error.log warn;");
+        let _ = writeln!(
+            w,
+            "pid /var/run/nginx.pid;\nerror_log /var/log/nginx/error.log warn;"
+        );
     }
     let _ = writeln!(w, "events {{\n    worker_connections 4096;\n}}\n\nhttp {{");
     if let Some(dir) = &target.runtime_dir {

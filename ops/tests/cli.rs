@@ -1,0 +1,289 @@
+//! The ops command line: render drift, typed artifacts, pre-flight refusals, dry runs and
+//! bad input. (The local target end to end is in local_target.rs.)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use ops::render;
+use ops::topology::Topology;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn ops_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ops"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("ops runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn committed_artifacts_equal_what_ops_render_produces() {
+    let artifacts = render::all(&Topology::production()).unwrap();
+    assert!(artifacts.len() >= 25);
+    let drift = render::drift(&root(), &artifacts);
+    assert!(
+        drift.is_empty(),
+        "run `cargo run -p ops -- render`; these differ: {drift:?}"
+    );
+    let out = ops_in(&root(), &["render", "--check"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn render_check_fails_and_names_each_file_that_drifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ops_in(&root(), &["render", "--root", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ops_in(
+        &root(),
+        &["render", "--check", "--root", dir.path().to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "a fresh render matches itself: {}",
+        text(&out)
+    );
+    std::fs::write(dir.path().join("nginx/nginx.conf"), "# edited by hand\n").unwrap();
+    std::fs::remove_file(dir.path().join("k8s/12-hpa.yaml")).unwrap();
+    let out = ops_in(
+        &root(),
+        &["render", "--check", "--root", dir.path().to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(
+        t.contains("nginx/nginx.conf") && t.contains("k8s/12-hpa.yaml"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("docker-compose.yml"),
+        "only drifted files are named: {t}"
+    );
+}
+
+fn yaml_doc<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_deployment_runs_three_hardened_replicas_with_probes_and_the_production_resources() {
+    let d: Deployment = yaml_doc("k8s/10-deployment.yaml");
+    let spec = d.spec.unwrap();
+    assert_eq!(spec.replicas, Some(3));
+    let pod = spec.template.spec.unwrap();
+    let c = &pod.containers[0];
+    let res = c.resources.as_ref().unwrap();
+    let q =
+        |m: &Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+         k: &str| { m.as_ref().unwrap()[k].0.clone() };
+    assert_eq!(
+        [
+            q(&res.requests, "cpu"),
+            q(&res.requests, "memory"),
+            q(&res.limits, "cpu"),
+            q(&res.limits, "memory")
+        ],
+        ["500m", "1Gi", "1000m", "2Gi"]
+    );
+    for probe in [&c.readiness_probe, &c.liveness_probe] {
+        let p = probe.as_ref().unwrap().http_get.as_ref().unwrap();
+        assert_eq!(p.path.as_deref(), Some("/health"));
+    }
+    let sc = c.security_context.as_ref().unwrap();
+    assert_eq!(sc.run_as_non_root, Some(true));
+    assert_eq!(sc.read_only_root_filesystem, Some(true));
+    assert_eq!(sc.allow_privilege_escalation, Some(false));
+
+    let h: HorizontalPodAutoscaler = yaml_doc("k8s/12-hpa.yaml");
+    let hs = h.spec.unwrap();
+    assert_eq!((hs.min_replicas, hs.max_replicas), (Some(2), 10));
+    let targets: Vec<(String, i32)> = hs
+        .metrics
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let r = m.resource.as_ref().unwrap();
+            (r.name.clone(), r.target.average_utilization.unwrap())
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [("cpu".to_string(), 70), ("memory".to_string(), 80)]
+    );
+    let b = hs.behavior.unwrap();
+    assert!(b.scale_up.is_some() && b.scale_down.is_some());
+}
+
+#[test]
+fn every_compose_service_has_a_healthcheck_limits_and_the_one_network() {
+    let c: serde_json::Value = yaml_doc("docker-compose.yml");
+    let services = c["services"].as_object().unwrap();
+    let mut names: Vec<&str> = services.keys().map(|s| s.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "alertmanager",
+            "api",
+            "grafana",
+            "neo4j",
+            "nginx",
+            "node-exporter",
+            "postgres-exporter",
+            "prometheus",
+            "redis",
+            "redis-exporter",
+            "timescaledb"
+        ]
+    );
+    for (name, s) in services {
+        assert!(
+            s["healthcheck"]["test"].is_array(),
+            "{name} has no healthcheck"
+        );
+        assert!(
+            s["deploy"]["resources"]["limits"]["memory"].is_string(),
+            "{name}"
+        );
+        assert_eq!(s["networks"], serde_json::json!(["backend"]), "{name}");
+    }
+    let redis = services["redis"]["command"].to_string();
+    assert!(
+        redis.contains("--maxmemory 512mb") && redis.contains("allkeys-lru"),
+        "{redis}"
+    );
+    assert!(services["prometheus"]["command"]
+        .to_string()
+        .contains("retention.time=30d"));
+    // Secrets only from the env file, and required.
+    let api = services["api"]["environment"].to_string();
+    assert!(api.contains("${POSTGRES_PASSWORD:?"), "{api}");
+}
+
+#[test]
+fn nginx_limits_the_api_and_auth_routes_and_keeps_metrics_private() {
+    let conf = std::fs::read_to_string(root().join("nginx/nginx.conf")).unwrap();
+    for needle in [
+        "zone=api:10m rate=10r/s",
+        "zone=auth:10m rate=5r/s",
+        "limit_req zone=auth",
+        "location = /metrics",
+        "Strict-Transport-Security",
+        "ssl_protocols TLSv1.2 TLSv1.3",
+        "proxy_set_header Upgrade $http_upgrade",
+        "gzip on",
+    ] {
+        assert!(conf.contains(needle), "nginx.conf lacks `{needle}`");
+    }
+}
+
+#[test]
+fn compose_and_k8s_targets_stop_in_preflight_when_no_engine_or_cluster_answers() {
+    // No Docker engine and no cluster on these machines: the error says which and why.
+    let cases = [
+        (
+            "compose",
+            "the compose target needs a running Docker engine",
+        ),
+        ("k8s", "the k8s target needs a reachable Kubernetes cluster"),
+    ];
+    for (target, message) in cases {
+        let out = ops_in(&root(), &["deploy", "--target", target]);
+        assert!(!out.status.success(), "{target}: {}", text(&out));
+        let t = text(&out);
+        assert!(
+            t.contains("pre-flight") && t.contains(message),
+            "{target}: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let cases = [
+        (
+            "compose",
+            "docker compose --env-file .env -f docker-compose.yml run --rm --no-deps api migrate",
+        ),
+        (
+            "k8s",
+            "kubectl -n nfl-predictor rollout status deployment/nfl-predictor-api",
+        ),
+        ("local", "switch traffic"),
+    ];
+    for (target, step) in cases {
+        let out = ops_in(
+            &root(),
+            &[
+                "deploy",
+                "--target",
+                target,
+                "--dry-run",
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--release",
+                "x1",
+            ],
+        );
+        assert!(out.status.success(), "{target}: {}", text(&out));
+        let t = text(&out);
+        assert!(
+            t.contains(step) && t.contains("dry run: nothing changed"),
+            "{target}: {t}"
+        );
+    }
+    assert!(!state.join("releases").exists(), "a dry run builds nothing");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["deploy", "--env", "NOEQUALS", "--state-dir", state],
+            "--env expects KEY=VALUE",
+        ),
+        (
+            &[
+                "deploy",
+                "--release",
+                "../escape",
+                "--state-dir",
+                state,
+                "--base-port",
+                "29990",
+            ],
+            "release name",
+        ),
+        (&["status", "--state-dir", state], "no local deployment"),
+        (&["restore", "--state-dir", state], "no local deployment"),
+        (&["deploy", "--target", "moon"], "invalid value 'moon'"),
+    ];
+    for (args, message) in cases {
+        let out = ops_in(&root(), args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(text(&out).contains(message), "{args:?}: {}", text(&out));
+    }
+}
