@@ -65,7 +65,14 @@ pub async fn guard<B: MessageBody>(
         .headers()
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| {
+            // Browsers cannot set headers on a WebSocket: the stream also takes the key as
+            // a subprotocol.
+            (req.path() == "/api/v1/stream")
+                .then(|| crate::routes::stream::key_from_protocols(&req))
+                .flatten()
+        });
     let key = match state.keys.verify(presented.as_deref(), required).await {
         Ok(k) => k,
         Err(AuthFailure::Missing) => return Ok(reject(req, ApiError::Unauthenticated)),

@@ -19,6 +19,8 @@ use crate::routes;
     routes::predictions::history,
     routes::predictions::get,
     routes::predictions::provenance,
+    routes::quality::leaderboard,
+    routes::quality::calibration,
 ))]
 struct V1;
 
@@ -38,6 +40,7 @@ struct V1;
         (name = "teams", description = "Franchises and historical clubs"),
         (name = "games", description = "Games, past and upcoming"),
         (name = "predictions", description = "Forecasts and their provenance"),
+        (name = "quality", description = "Walk-forward scores and calibration of every expert"),
         (name = "operations", description = "Health and metrics"),
         (name = "admin", description = "Model operations"),
     )

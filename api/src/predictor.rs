@@ -166,6 +166,25 @@ impl Snapshot {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+
+    /// Each final game of seasons `from..=to` with the probabilities every expert and the
+    /// consensus gave it before kick-off (walk-forward: nothing from that day was known).
+    pub fn scored(&self, from: i32, to: i32) -> Vec<(&Game, &forecast::engine::Record)> {
+        let records = self.engine.records();
+        if records.len() != self.games.len() {
+            return Vec::new();
+        }
+        self.games
+            .iter()
+            .zip(records)
+            .filter(|(g, _)| g.season >= from && g.season <= to)
+            .collect()
+    }
+
+    /// First and last season replayed.
+    pub fn seasons(&self) -> Option<(i32, i32)> {
+        Some((self.games.first()?.season, self.games.last()?.season))
+    }
 }
 
 fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {

@@ -221,6 +221,37 @@ impl Application {
                 settings.rate_limit_burst,
             ),
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+            events: crate::routes::stream::Events::new(),
+        });
+        // Dependency health changes go out on the live stream (only while someone listens).
+        let watcher = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut last: Option<[bool; 3]> = None;
+            loop {
+                tick.tick().await;
+                if watcher.events.listeners() == 0 {
+                    last = None;
+                    continue;
+                }
+                let now = [
+                    watcher.graph.health().await.is_ok(),
+                    watcher.series.ping().await.is_ok(),
+                    watcher.cache.healthy().await,
+                ];
+                if last.is_some_and(|l| l != now) {
+                    let up = |b: bool| if b { "up" } else { "down" };
+                    watcher.events.publish(serde_json::json!({
+                        "type": "health",
+                        "components": {
+                            "graph": up(now[0]),
+                            "series": up(now[1]),
+                            "cache": up(now[2]),
+                        },
+                    }));
+                }
+                last = Some(now);
+            }
         });
         let flusher = state.clone();
         let every = Duration::from_secs(settings.request_metrics_flush_seconds.max(1));

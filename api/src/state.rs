@@ -23,6 +23,8 @@ pub struct AppState {
     /// Served requests waiting to be flushed to the time-series store.
     pub request_log: std::sync::Mutex<Vec<store::RequestMetric>>,
     pub metrics: Arc<Metrics>,
+    /// Live events for `/api/v1/stream`.
+    pub events: crate::routes::stream::Events,
 }
 
 impl AppState {

@@ -183,6 +183,15 @@ pub async fn create(
         anchor_home_win_probability: None,
     };
     let created = state.graph.create_game(game).await?;
+    state.events.publish(serde_json::json!({
+        "type": "game",
+        "game_id": created.id,
+        "season": created.season,
+        "week": created.week,
+        "home_team": created.home_team,
+        "away_team": created.away_team,
+        "final": created.is_final(),
+    }));
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/games/{}", created.id)))
         .json(created))

@@ -6,7 +6,10 @@ pub mod experts;
 pub mod games;
 pub mod health;
 pub mod predictions;
+pub mod quality;
+pub mod stream;
 pub mod teams;
+pub mod ui;
 
 use actix_web::web;
 use serde::Serialize;
@@ -30,14 +33,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(predictions::list_for_game)
             .service(predictions::history)
             .service(predictions::get)
-            .service(predictions::provenance),
+            .service(predictions::provenance)
+            .service(quality::leaderboard)
+            .service(quality::calibration)
+            .service(stream::stream),
     )
     .service(admin::reload_model)
     .service(health::health)
     .service(health::metrics)
     .service(docs::openapi_json)
     .service(docs::swagger_ui)
-    .service(docs::swagger_asset);
+    .service(docs::swagger_asset)
+    .service(ui::index)
+    .service(ui::asset);
 }
 
 /// Parses an optional integer query parameter, naming it when it is not a number.

@@ -131,6 +131,18 @@ pub async fn create_for_game(
         .prediction_latency
         .with_label_values(&["create"])
         .observe(started.elapsed().as_secs_f64());
+    state.events.publish(serde_json::json!({
+        "type": "prediction",
+        "game_id": game.id,
+        "model_version": version,
+        "predictions": all.len(),
+        "consensus": {
+            "id": f.consensus.prediction.id,
+            "home_win_probability": f.consensus.prediction.home_win_probability,
+            "winner": f.consensus.prediction.winner,
+            "win_probability": f.consensus.prediction.win_probability,
+        },
+    }));
     let predictions = f
         .records
         .into_iter()

@@ -9,6 +9,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
+    /// The admin key the app created on first start.
+    pub key: String,
     /// Keeps the data directory alive (and deletes it) with the app.
     _dir: Option<tempfile::TempDir>,
 }
@@ -67,9 +69,11 @@ pub async fn spawn_app_in(data_dir: &Path, seed: &str) -> TestApp {
 /// Starts the app with extra configuration (backends, limits).
 pub async fn spawn_app_with(data_dir: &Path, seed: &str, extra: &[(&str, String)]) -> TestApp {
     let (address, handle) = start(data_dir, seed, extra).await;
+    let key = admin_key(data_dir);
     TestApp {
         address,
-        client: client_with_key(&admin_key(data_dir)),
+        client: client_with_key(&key),
+        key,
         handle,
         _dir: None,
     }

@@ -1,5 +1,6 @@
 mod backends;
 mod cli;
+mod dashboard;
 mod faults;
 mod games;
 mod health;

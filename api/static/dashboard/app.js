@@ -1,0 +1,437 @@
+// nfl-predictor dashboard: leaderboard, calibration, game and provenance pages over the
+// public API, with live updates from /api/v1/stream. No dependencies; charts are SVG drawn here.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const main = document.getElementById("main");
+const keyPanel = document.getElementById("key-panel");
+const keyForm = document.getElementById("key-form");
+const keyInput = document.getElementById("key-input");
+const keyError = document.getElementById("key-error");
+const liveEl = document.getElementById("live");
+const eventsEl = document.getElementById("events");
+
+let key = sessionStorage.getItem("nflp-key") || "";
+let currentGame = null; // the game whose predictions are on screen
+let socket = null;
+let backoff = 1000;
+
+// ---------- helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c) e.append(c);
+  return e;
+}
+
+const pct = (p) => `${(100 * p).toFixed(1)}%`;
+const num = (x, d = 4) => (x === null || x === undefined ? "–" : Number(x).toFixed(d));
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, opts = {}) {
+  const res = await fetch(path, {
+    ...opts,
+    headers: { "X-API-Key": key, Accept: "application/json", ...(opts.headers || {}) },
+  });
+  let body = null;
+  try { body = await res.json(); } catch (_) { body = null; }
+  if (res.status === 401 || res.status === 403) {
+    askForKey(body && (body.detail || body.title));
+    throw new ApiError(res.status, body);
+  }
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+function askForKey(message) {
+  keyPanel.hidden = false;
+  keyError.textContent = message || "";
+  keyInput.focus();
+}
+
+function page(title, ...content) {
+  main.replaceChildren(el("h2", { text: title }), ...content);
+  document.title = `${title} · nfl-predictor`;
+  for (const a of document.querySelectorAll("nav a")) {
+    const on = location.hash.startsWith(a.getAttribute("href"));
+    if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+
+function failure(e) {
+  return el("p", { class: "error", role: "alert", text: `Could not load: ${e.message}` });
+}
+
+function params() {
+  const q = location.hash.split("?")[1] || "";
+  return new URLSearchParams(q);
+}
+
+// ---------- leaderboard ----------
+
+function sparkline(values) {
+  const w = 120, h = 28;
+  if (!values.length) return svg("svg", { width: w, height: h, role: "img", "aria-label": "no data" });
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const pts = values.map((v, i) => {
+    const x = values.length === 1 ? w / 2 : (i * (w - 4)) / (values.length - 1) + 2;
+    const y = h - 3 - ((v - lo) / span) * (h - 6);
+    return `${x.toFixed(1)},${y.toFixed(1)}`;
+  });
+  return svg("svg", {
+    class: "spark", width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: "img",
+    "aria-label": `rolling Brier from ${num(values[0], 3)} to ${num(values[values.length - 1], 3)}`,
+  }, svg("polyline", { points: pts.join(" "), fill: "none", "stroke-width": 1.5 }));
+}
+
+const COLUMNS = [
+  ["name", "Forecaster"], ["brier", "Brier"], ["log_loss", "Log-loss"],
+  ["accuracy", "Accuracy"], ["ece", "ECE"], ["games", "Games"],
+];
+
+async function leaderboard() {
+  const p = params();
+  const q = new URLSearchParams();
+  if (p.get("from")) q.set("from", p.get("from"));
+  if (p.get("to")) q.set("to", p.get("to"));
+  page("Leaderboard", el("p", { class: "muted", text: "Loading…" }));
+  let data;
+  try { data = await api(`/api/v1/leaderboard?${q}`); } catch (e) { return page("Leaderboard", failure(e)); }
+  let sortKey = p.get("sort") || "brier";
+  let asc = p.get("dir") !== "desc";
+  const from = el("input", { id: "lb-from", type: "number", min: 1920, max: 2100, value: data.from, required: true });
+  const to = el("input", { id: "lb-to", type: "number", min: 1920, max: 2100, value: data.to, required: true });
+  const form = el("form", {
+    class: "filters",
+    onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/leaderboard?from=${from.value}&to=${to.value}`; },
+  }, el("label", { for: "lb-from", text: "From season" }), from,
+     el("label", { for: "lb-to", text: "to" }), to,
+     el("button", { type: "submit", text: "Score" }));
+  const table = el("table", { class: "board", "aria-describedby": "lb-caption" });
+  const render = () => {
+    const rows = [...data.rows].sort((a, b) => {
+      const x = a[sortKey], y = b[sortKey];
+      const c = typeof x === "string" ? x.localeCompare(y) : x - y;
+      return asc ? c : -c;
+    });
+    const head = el("tr", {}, el("th", { scope: "col", text: "#" }), COLUMNS.map(([k, label]) => {
+      const sorted = k === sortKey ? (asc ? "ascending" : "descending") : "none";
+      return el("th", { scope: "col", "aria-sort": sorted },
+        el("button", {
+          type: "button", class: "sort", "data-sort": k,
+          onclick: () => { if (sortKey === k) asc = !asc; else { sortKey = k; asc = k !== "accuracy" && k !== "games"; } render(); },
+        }, label, sorted === "none" ? "" : sorted === "ascending" ? " ▲" : " ▼"));
+    }), el("th", { scope: "col", text: "Rolling Brier" }));
+    table.replaceChildren(
+      el("caption", { id: "lb-caption", text: `Walk-forward scores, seasons ${data.from}–${data.to} (${data.games} games, model ${data.model_version}). Lower Brier, log-loss and ECE are better.` }),
+      el("thead", {}, head),
+      el("tbody", {}, rows.map((r, i) => el("tr", { class: `row-${r.kind}`, "data-kind": r.kind, "data-id": r.id },
+        el("td", { text: i + 1 }),
+        el("th", { scope: "row" }, r.kind === "anchor"
+          ? r.name
+          : el("a", { href: `#/calibration?expert=${encodeURIComponent(r.id)}&from=${data.from}&to=${data.to}`, text: r.name })),
+        el("td", { "data-col": "brier", text: num(r.brier) }),
+        el("td", { text: num(r.log_loss) }),
+        el("td", { text: pct(r.accuracy) }),
+        el("td", { text: num(r.ece) }),
+        el("td", { text: r.games }),
+        el("td", {}, sparkline(r.rolling_brier)),
+      ))),
+    );
+  };
+  render();
+  page("Leaderboard", form, el("div", { class: "scroll" }, table));
+}
+
+// ---------- calibration ----------
+
+function reliability(bins) {
+  const S = 320, m = 40, inner = S - 2 * m;
+  const x = (p) => m + p * inner, y = (p) => S - m - p * inner;
+  const maxCount = Math.max(1, ...bins.map((b) => b.count));
+  const g = svg("svg", { id: "reliability", width: S, height: S, viewBox: `0 0 ${S} ${S}`, role: "img", "aria-label": "Reliability diagram: predicted against observed home win rate" });
+  g.append(svg("rect", { x: m, y: m, width: inner, height: inner, class: "plot" }));
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    g.append(svg("line", { x1: x(t), y1: y(0), x2: x(t), y2: y(0) + 4, class: "axis" }));
+    g.append(svg("text", { x: x(t), y: y(0) + 16, "text-anchor": "middle", text: t }));
+    g.append(svg("text", { x: m - 6, y: y(t) + 4, "text-anchor": "end", text: t }));
+  }
+  g.append(svg("line", { x1: x(0), y1: y(0), x2: x(1), y2: y(1), class: "diagonal" }));
+  g.append(svg("text", { x: S / 2, y: S - 6, "text-anchor": "middle", text: "predicted home win probability" }));
+  g.append(svg("text", { x: 12, y: S / 2, "text-anchor": "middle", transform: `rotate(-90 12 ${S / 2})`, text: "observed home win rate" }));
+  const pts = bins.filter((b) => b.count > 0);
+  g.append(svg("polyline", { class: "curve", fill: "none", points: pts.map((b) => `${x(b.mean_forecast)},${y(b.observed)}`).join(" ") }));
+  for (const b of pts) {
+    g.append(svg("circle", { class: "bin", cx: x(b.mean_forecast), cy: y(b.observed), r: 3 + 9 * Math.sqrt(b.count / maxCount) },
+      svg("title", { text: `${num(b.lower, 1)}–${num(b.upper, 1)}: predicted ${pct(b.mean_forecast)}, observed ${pct(b.observed)} (${b.count} games)` })));
+  }
+  return g;
+}
+
+async function calibration() {
+  const p = params();
+  page("Calibration", el("p", { class: "muted", text: "Loading…" }));
+  let board, cal;
+  try {
+    board = await api(`/api/v1/leaderboard?${new URLSearchParams([...p].filter(([k]) => k === "from" || k === "to"))}`);
+    const q = new URLSearchParams({ expert: p.get("expert") || "consensus", from: p.get("from") || board.from, to: p.get("to") || board.to });
+    cal = await api(`/api/v1/calibration?${q}`);
+  } catch (e) { return page("Calibration", failure(e)); }
+  const select = el("select", { id: "cal-expert" }, board.rows.map((r) => el("option", { value: r.id, selected: r.id === cal.expert, text: r.name })));
+  const from = el("input", { id: "cal-from", type: "number", min: 1920, max: 2100, value: cal.from });
+  const to = el("input", { id: "cal-to", type: "number", min: 1920, max: 2100, value: cal.to });
+  const form = el("form", {
+    class: "filters",
+    onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/calibration?expert=${encodeURIComponent(select.value)}&from=${from.value}&to=${to.value}`; },
+  }, el("label", { for: "cal-expert", text: "Forecaster" }), select,
+     el("label", { for: "cal-from", text: "From" }), from, el("label", { for: "cal-to", text: "to" }), to,
+     el("button", { type: "submit", text: "Show" }));
+  const table = el("table", { class: "bins" },
+    el("caption", { text: `${cal.games} games, expected calibration error ${num(cal.ece)}` }),
+    el("thead", {}, el("tr", {}, ["Bin", "Predicted", "Observed", "Games"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, cal.bins.map((b) => el("tr", {},
+      el("th", { scope: "row", text: `${num(b.lower, 1)}–${num(b.upper, 1)}` }),
+      el("td", { text: b.count ? pct(b.mean_forecast) : "–" }),
+      el("td", { text: b.count ? pct(b.observed) : "–" }),
+      el("td", { text: b.count }))))
+  );
+  page("Calibration", form, el("div", { class: "chart-row" }, reliability(cal.bins), el("div", { class: "scroll" }, table)));
+}
+
+// ---------- game ----------
+
+async function gamePage(id) {
+  if (id) return gameDetail(id);
+  const p = params();
+  const season = el("input", { id: "g-season", type: "number", min: 1920, max: 2100, value: p.get("season") || 2018, required: true });
+  const week = el("input", { id: "g-week", type: "number", min: 1, max: 25, value: p.get("week") || 1 });
+  const team = el("input", { id: "g-team", type: "text", maxlength: 3, value: p.get("team") || "", placeholder: "e.g. KC", autocomplete: "off" });
+  const list = el("ul", { class: "games", id: "game-list" });
+  const form = el("form", {
+    class: "filters",
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      const q = new URLSearchParams({ season: season.value, week: week.value });
+      if (team.value.trim()) q.set("team", team.value.trim().toUpperCase());
+      location.hash = `#/game?${q}`;
+    },
+  }, el("label", { for: "g-season", text: "Season" }), season, el("label", { for: "g-week", text: "Week" }), week,
+     el("label", { for: "g-team", text: "Team" }), team, el("button", { type: "submit", text: "Show games" }));
+  page("Game", form, list);
+  if (!p.get("season")) return;
+  const q = new URLSearchParams({ season: p.get("season"), per_page: 50 });
+  if (p.get("week")) q.set("week", p.get("week"));
+  if (p.get("team")) q.set("team", p.get("team"));
+  try {
+    const games = await api(`/api/v1/games?${q}`);
+    if (!games.items.length) list.append(el("li", { text: "No games match." }));
+    for (const g of games.items) {
+      list.append(el("li", {}, el("a", { href: `#/game/${g.id}`, "data-game": g.id },
+        `${g.date} · ${g.away_team} at ${g.home_team}`, g.home_score !== null ? ` · ${g.away_score}–${g.home_score}` : "")));
+    }
+  } catch (e) { list.append(el("li", {}, failure(e))); }
+}
+
+async function gameDetail(id) {
+  currentGame = id;
+  page(`Game ${id}`, el("p", { class: "muted", text: "Loading…" }));
+  let game, preds;
+  try {
+    [game, preds] = await Promise.all([
+      api(`/api/v1/games/${encodeURIComponent(id)}`),
+      api(`/api/v1/games/${encodeURIComponent(id)}/predictions`),
+    ]);
+  } catch (e) { return page(`Game ${id}`, failure(e)); }
+  if (currentGame !== id) return;
+  const final = game.home_score !== null && game.away_score !== null;
+  const facts = el("dl", { class: "facts" },
+    el("dt", { text: "Matchup" }), el("dd", { text: `${game.away_team} at ${game.home_team}${game.neutral ? " (neutral site)" : ""}` }),
+    el("dt", { text: "Date" }), el("dd", { text: `${game.date} · season ${game.season}, week ${game.week}${game.playoff ? " (playoffs)" : ""}` }),
+    el("dt", { text: "Result" }), el("dd", { id: "result", text: final ? `${game.home_team} ${game.home_score} – ${game.away_score} ${game.away_team}` : "not played yet" }),
+  );
+  const body = el("div", { id: "predictions" });
+  if (!preds.items.length) {
+    body.append(
+      el("p", { id: "no-predictions", text: "No predictions for this game yet." }),
+      el("button", {
+        type: "button", id: "forecast",
+        onclick: async (ev) => {
+          ev.target.disabled = true;
+          try { await api(`/api/v1/games/${encodeURIComponent(id)}/predictions`, { method: "POST" }); gameDetail(id); }
+          catch (e) { ev.target.disabled = false; body.append(failure(e)); }
+        },
+      }, "Forecast this game"),
+      el("p", { class: "hint", text: "A prediction posted by anyone appears here by itself (live stream)." }),
+    );
+  } else {
+    const rows = [...preds.items];
+    if (preds.consensus) rows.unshift(preds.consensus);
+    body.append(el("div", { class: "scroll" }, el("table", { class: "preds" },
+      el("caption", { text: `${preds.items.length} experts and the consensus, model ${rows[0].model_version}` }),
+      el("thead", {}, el("tr", {}, ["Expert", "Winner", "Probability", `${game.home_team} win`, "Confidence", "Provenance"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows.map((p) => {
+        const right = final && ((p.winner === game.home_team) === (game.home_score > game.away_score));
+        return el("tr", { class: p.expert_id === "consensus" ? "row-consensus" : "", "data-expert": p.expert_id },
+          el("th", { scope: "row", text: p.expert_id }),
+          el("td", { text: p.winner + (final ? (right ? " ✓" : " ✗") : "") }),
+          el("td", { text: pct(p.win_probability) }),
+          el("td", {}, el("span", { class: "bar", "aria-hidden": "true" }, svg("svg", { width: 80, height: 10 }, svg("rect", { width: 80 * p.home_win_probability, height: 10, class: "barfill" }))), ` ${pct(p.home_win_probability)}`),
+          el("td", { text: pct(p.confidence) }),
+          el("td", {}, p.expert_id === "consensus" ? "–" : el("a", { href: `#/provenance/${encodeURIComponent(p.id)}`, class: "why", text: "why?" })),
+        );
+      })))));
+  }
+  page(`Game ${id}`, facts, body);
+}
+
+// ---------- provenance ----------
+
+async function provenance(id) {
+  if (!id) {
+    const input = el("input", { id: "p-id", type: "text", required: true, size: 40, placeholder: "NE_KC_2017_W1.elo.wf-2026.11.1" });
+    return page("Provenance", el("form", {
+      class: "filters",
+      onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/provenance/${encodeURIComponent(input.value.trim())}`; },
+    }, el("label", { for: "p-id", text: "Prediction id" }), input, el("button", { type: "submit", text: "Explain" })),
+    el("p", { class: "hint", text: "Or open a game and follow a prediction's “why?” link." }));
+  }
+  page("Provenance", el("p", { class: "muted", text: "Loading…" }));
+  let g;
+  try { g = await api(`/api/v1/predictions/${encodeURIComponent(id)}/provenance`); } catch (e) { return page("Provenance", failure(e)); }
+  const byId = Object.fromEntries(g.nodes.map((n) => [n.id, n]));
+  const pred = byId[g.prediction_id];
+  const expert = g.nodes.find((n) => n.label === "Expert");
+  const used = g.edges.filter((e) => e.relation === "USED_IN")
+    .map((e) => ({ memory: byId[e.source], weight: e.properties.influence_weight, rank: e.properties.retrieval_rank }))
+    .sort((a, b) => a.rank - b.rank);
+  const game = byId[pred.properties.game_id];
+  const W = 760, rowH = 46, H = Math.max(260, used.length * rowH + 60);
+  const maxW = Math.max(1e-9, ...used.map((u) => Math.abs(u.weight)));
+  const chart = svg("svg", { id: "provenance-graph", width: "100%", viewBox: `0 0 ${W} ${H}`, role: "img",
+    "aria-label": `${used.length} memories used by ${pred.properties.expert_id} for ${pred.properties.game_id}` });
+  const px = 430, py = H / 2, ex = 660, ey = H * 0.25, gx = 660, gy = H * 0.75;
+  used.forEach((u, i) => {
+    const y = 30 + i * rowH + rowH / 2;
+    chart.append(svg("line", { class: `edge used ${u.weight >= 0 ? "pos" : "neg"}`, x1: 150, y1: y, x2: px - 28, y2: py,
+      "stroke-width": (1 + 9 * Math.abs(u.weight) / maxW).toFixed(2) }, svg("title", { text: `rank ${u.rank}, influence ${num(u.weight)}` })));
+  });
+  chart.append(svg("line", { class: "edge", x1: ex, y1: ey, x2: px + 28, y2: py }));
+  chart.append(svg("line", { class: "edge", x1: px + 28, y1: py, x2: gx, y2: gy }));
+  chart.append(svg("line", { class: "edge", x1: ex, y1: ey, x2: gx, y2: gy }));
+  used.forEach((u, i) => {
+    const y = 30 + i * rowH + rowH / 2;
+    chart.append(svg("circle", { class: "node memory", cx: 130, cy: y, r: 14, "data-id": u.memory.id }, svg("title", { text: u.memory.properties.content || u.memory.id })));
+    chart.append(svg("text", { x: 130, y: y + 4, "text-anchor": "middle", class: "node-label", text: u.rank }));
+    chart.append(svg("text", { x: 108, y: y + 4, "text-anchor": "end", class: "small", text: (u.memory.properties.kind || "memory") }));
+  });
+  chart.append(svg("circle", { class: "node prediction", cx: px, cy: py, r: 28 }));
+  chart.append(svg("text", { x: px, y: py + 46, "text-anchor": "middle", text: `prediction: ${pred.properties.winner} ${pct(pred.properties.win_probability)}` }));
+  chart.append(svg("circle", { class: "node expert", cx: ex, cy: ey, r: 22 }));
+  chart.append(svg("text", { x: ex, y: ey - 30, "text-anchor": "middle", text: `expert: ${expert ? expert.properties.name || expert.id : pred.properties.expert_id}` }));
+  chart.append(svg("circle", { class: "node game", cx: gx, cy: gy, r: 22 }));
+  chart.append(svg("text", { x: gx, y: gy + 38, "text-anchor": "middle", text: `game: ${pred.properties.game_id}` }));
+  const list = el("ol", { class: "memories", id: "memory-list" }, used.map((u) => el("li", { "data-rank": u.rank },
+    el("strong", { text: `influence ${num(u.weight)}` }), " ", u.memory.properties.content || u.memory.id, " ",
+    (u.memory.properties.games || []).map((gid) => el("a", { href: `#/game/${gid}`, class: "past-game", text: gid })),
+  )));
+  page("Provenance",
+    el("p", {}, "Why ", el("strong", { text: pred.properties.expert_id }), ` picked ${pred.properties.winner} (${pct(pred.properties.win_probability)}) for `,
+      el("a", { href: `#/game/${pred.properties.game_id}`, text: pred.properties.game_id }), game && game.properties.home_score !== null ? ` (final ${game.properties.home_score}–${game.properties.away_score})` : "", "."),
+    el("p", { class: "hint", text: pred.properties.reasoning || "" }),
+    el("div", { class: "chart-row" }, el("div", { class: "graph" }, chart), el("section", { "aria-labelledby": "mem-title" }, el("h3", { id: "mem-title", text: `Memories by rank (${used.length})` }), list)));
+}
+
+// ---------- live stream ----------
+
+function logEvent(e) {
+  const text = e.type === "prediction" ? `prediction: ${e.game_id} → ${e.consensus.winner} ${pct(e.consensus.win_probability)}`
+    : e.type === "health" ? `health: ${Object.entries(e.components).map(([k, v]) => `${k} ${v}`).join(", ")}`
+    : e.type === "game" ? `new game: ${e.away_team} at ${e.home_team} (${e.game_id})`
+    : e.type === "lagged" ? `missed ${e.missed} events (slow connection)`
+    : e.type === "hello" ? `connected (model ${e.model_version})` : e.type;
+  eventsEl.prepend(el("li", { "data-type": e.type }, el("time", { text: new Date().toLocaleTimeString() }), " ", text));
+  while (eventsEl.children.length > 50) eventsEl.lastChild.remove();
+}
+
+function connect() {
+  if (!key || socket) return;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/stream`;
+  let ws;
+  try { ws = new WebSocket(url, ["nflp-stream", key]); } catch (_) { return retry(); }
+  socket = ws;
+  liveEl.textContent = "live: connecting…";
+  ws.onopen = () => { backoff = 1000; liveEl.textContent = "live: connected"; liveEl.dataset.state = "connected"; };
+  ws.onmessage = (m) => {
+    let e; try { e = JSON.parse(m.data); } catch (_) { return; }
+    logEvent(e);
+    if (e.type === "prediction" && currentGame === e.game_id && location.hash === `#/game/${e.game_id}`) gameDetail(e.game_id);
+  };
+  ws.onclose = () => { socket = null; liveEl.dataset.state = "offline"; retry(); };
+  ws.onerror = () => ws.close();
+}
+
+function retry() {
+  const wait = backoff;
+  backoff = Math.min(backoff * 2, 30000);
+  liveEl.textContent = `live: reconnecting in ${Math.round(wait / 1000)} s`;
+  setTimeout(connect, wait);
+}
+
+// ---------- routing ----------
+
+async function route() {
+  const [path] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name, ...rest] = path.split("/");
+  const arg = rest.length ? decodeURIComponent(rest.join("/")) : null;
+  currentGame = null;
+  if (!key) { askForKey(); main.replaceChildren(el("p", { text: "Enter an API key to start." })); return; }
+  switch (name) {
+    case "calibration": return calibration();
+    case "game": return gamePage(arg);
+    case "provenance": return provenance(arg);
+    default: return leaderboard();
+  }
+}
+
+keyForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  key = keyInput.value.trim();
+  keyInput.value = "";
+  sessionStorage.setItem("nflp-key", key);
+  keyPanel.hidden = true;
+  keyError.textContent = "";
+  connect();
+  await route();
+  main.focus();
+});
+
+window.addEventListener("hashchange", route);
+if (key) connect();
+route();

@@ -1,0 +1,207 @@
+//! The dashboard's API: leaderboard, calibration, the embedded pages, and the live stream over
+//! a real WebSocket handshake. (The pages themselves are driven in Chromium by e2e/.)
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_leaderboard_scores_15_experts_the_consensus_and_the_anchor_on_the_same_games() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/leaderboard?from=2017&to=2018").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["from"].as_i64(), body["to"].as_i64()),
+        (Some(2017), Some(2018))
+    );
+    let rows = body["rows"].as_array().unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "expert").count(), 15);
+    assert_eq!(kinds.iter().filter(|k| **k == "consensus").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "anchor").count(), 1);
+    let games = body["games"].as_u64().unwrap();
+    assert!(games > 500, "two seasons of the fixture: {games}");
+    for r in rows {
+        assert_eq!(r["games"].as_u64(), Some(games), "{}", r["id"]);
+        let brier = r["brier"].as_f64().unwrap();
+        assert!(brier > 0.15 && brier < 0.30, "{}: {brier}", r["id"]);
+        assert!(!r["rolling_brier"].as_array().unwrap().is_empty());
+    }
+    // Scores are real: experts differ.
+    let briers: Vec<f64> = rows.iter().map(|r| r["brier"].as_f64().unwrap()).collect();
+    assert!(briers.iter().any(|b| (b - briers[0]).abs() > 1e-6));
+}
+
+#[tokio::test]
+async fn calibration_bins_count_every_scored_game_once() {
+    let app = spawn_app().await;
+    let (_, board) = app.get_json("/api/v1/leaderboard?from=2018&to=2018").await;
+    for who in ["consensus", "elo", "anchor_538_elo"] {
+        let (status, cal) = app
+            .get_json(&format!(
+                "/api/v1/calibration?expert={who}&from=2018&to=2018"
+            ))
+            .await;
+        assert_eq!(status, 200, "{who}: {cal}");
+        let counted: u64 = cal["bins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(counted, cal["games"].as_u64().unwrap(), "{who}");
+        assert_eq!(cal["games"], board["games"], "{who}");
+        let row = board["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == who)
+            .unwrap();
+        assert!((cal["ece"].as_f64().unwrap() - row["ece"].as_f64().unwrap()).abs() < 1e-12);
+    }
+}
+
+#[tokio::test]
+async fn bad_quality_parameters_are_422_with_the_field_named() {
+    let app = spawn_app().await;
+    let cases = [
+        ("/api/v1/leaderboard?from=abc", "from"),
+        ("/api/v1/leaderboard?from=2018&to=2016", "from"),
+        ("/api/v1/leaderboard?to=1800", "to"),
+        ("/api/v1/calibration?expert=nobody", "expert"),
+        ("/api/v1/calibration?expert=elo&to=99999", "to"),
+    ];
+    for (path, field) in cases {
+        let (status, body) = app.get_json(path).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_eq!(body["code"], "invalid_parameter", "{path}");
+        assert_eq!(body["field"], field, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_from_the_binary_without_a_key() {
+    let app = spawn_app().await;
+    let anon = reqwest::Client::new();
+    let page = anon.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/ui/app.js") && html.contains("Your API key"));
+    for (file, ty) in [("app.js", "javascript"), ("app.css", "text/css")] {
+        let r = anon
+            .get(app.url(&format!("/ui/{file}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{file}");
+        assert!(r.headers()["content-type"].to_str().unwrap().contains(ty));
+    }
+    assert_eq!(
+        anon.get(app.url("/ui/secret.txt"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // The data behind it still needs a key.
+    let r = anon
+        .get(app.url("/api/v1/leaderboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+/// Opens a WebSocket by hand: returns the status line, the headers and the stream.
+async fn handshake(address: &str, protocols: Option<&str>) -> (String, String, TcpStream) {
+    let host = address.trim_start_matches("http://");
+    let mut s = TcpStream::connect(host).await.unwrap();
+    let mut req = format!(
+        "GET /api/v1/stream HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    );
+    if let Some(p) = protocols {
+        req.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head.lines().next().unwrap().to_string();
+    (status, head.to_ascii_lowercase(), s)
+}
+
+/// Reads one unfragmented, unmasked text frame (what the server sends), skipping pings.
+async fn text_frame(s: &mut TcpStream) -> serde_json::Value {
+    loop {
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).await.unwrap();
+        let mut len = u64::from(h[1] & 0x7f);
+        if len == 126 {
+            let mut b = [0u8; 2];
+            s.read_exact(&mut b).await.unwrap();
+            len = u64::from(u16::from_be_bytes(b));
+        } else if len == 127 {
+            let mut b = [0u8; 8];
+            s.read_exact(&mut b).await.unwrap();
+            len = u64::from_be_bytes(b);
+        }
+        let mut payload = vec![0u8; len as usize];
+        s.read_exact(&mut payload).await.unwrap();
+        if h[0] & 0x0f == 0x1 {
+            return serde_json::from_slice(&payload).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_stream_needs_a_key_and_pushes_new_predictions() {
+    let app = spawn_app().await;
+    let cases = [
+        (None, "401"),
+        (Some("nflp-stream, nflp_0000_not-a-key".to_string()), "403"),
+    ];
+    for (protocols, want) in cases {
+        let (status, _, _) = handshake(&app.address, protocols.as_deref()).await;
+        assert!(status.contains(want), "{protocols:?}: {status}");
+    }
+    let (status, head, mut ws) =
+        handshake(&app.address, Some(&format!("nflp-stream, {}", app.key))).await;
+    assert!(status.contains("101"), "{status}");
+    assert!(
+        head.contains("sec-websocket-protocol: nflp-stream"),
+        "{head}"
+    );
+    assert!(
+        !head.contains(&app.key.to_ascii_lowercase()),
+        "the key is never echoed"
+    );
+    let hello = tokio::time::timeout(Duration::from_secs(5), text_frame(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(hello["type"], "hello");
+    let (status, _) = app
+        .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
+        .await;
+    assert_eq!(status, 201);
+    let event = tokio::time::timeout(Duration::from_secs(5), text_frame(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(event["type"], "prediction");
+    assert_eq!(event["game_id"], "NE_HOU_2017_W3");
+    assert_eq!(event["predictions"], 16);
+}

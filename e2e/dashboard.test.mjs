@@ -1,0 +1,176 @@
+// End-to-end test of the dashboard as a person would use it: the service on the embedded
+// default (seasons 2016-2018), Debian's Chromium driven by playwright-core. Clicks through
+// leaderboard -> calibration -> game -> provenance, checks what is on screen against the API,
+// and checks that a prediction posted through the API appears on the open page through the
+// live stream. Screenshots go to e2e/artifacts/.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const artifacts = join(here, "artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+const bin = process.env.API_BIN || join(root, "target/debug/api");
+const freePort = () => new Promise((res) => {
+  const s = net.createServer();
+  s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); });
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const port = await freePort();
+const dataDir = mkdtempSync(join(tmpdir(), "nflp-e2e-"));
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(bin, [], {
+  env: {
+    ...process.env,
+    BIND_ADDR: `127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    SEED_FILE: join(root, "api/tests/fixtures/games_2016_2018.csv"),
+    RATE_LIMIT_PER_SECOND: "0",
+    AUTH_RATE_LIMIT_PER_SECOND: "0",
+    LOG_LEVEL: "warn",
+  },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+let browser;
+const cleanup = async () => {
+  if (browser) await browser.close().catch(() => {});
+  server.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+};
+const steps = [];
+const step = async (name, fn) => {
+  const t = Date.now();
+  await fn();
+  steps.push(name);
+  console.log(`ok - ${name} (${Date.now() - t} ms)`);
+};
+
+try {
+  for (let i = 0; i < 120; i++) {
+    try { if ((await fetch(`${base}/health`)).ok) break; } catch (_) { /* not up yet */ }
+    await sleep(500);
+  }
+  const key = readFileSync(join(dataDir, "admin.key"), "utf8").trim();
+  const api = async (path, opts = {}) => {
+    const r = await fetch(`${base}${path}`, { ...opts, headers: { "X-API-Key": key } });
+    assert.ok(r.ok, `${path}: HTTP ${r.status}`);
+    return r.json();
+  };
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+  await step("the page asks for an API key, keeps it for the tab, and goes live", async () => {
+    await page.goto(`${base}/`);
+    await page.getByLabel(/Your API key/).fill(key);
+    await page.getByRole("button", { name: "Use this key" }).click();
+    await page.waitForSelector("#live[data-state=connected]", { timeout: 10000 });
+  });
+
+  await step("the leaderboard lists the 15 experts, the consensus and the 538 anchor, sortable", async () => {
+    await page.waitForSelector("table.board tbody tr");
+    assert.equal(await page.locator("tr[data-kind=expert]").count(), 15);
+    assert.equal(await page.locator("tr[data-kind=consensus]").count(), 1);
+    assert.equal(await page.locator("tr[data-kind=anchor]").count(), 1);
+    assert.equal(await page.locator("table.board svg.spark polyline").count(), 17);
+    const board = await api("/api/v1/leaderboard");
+    const best = [...board.rows].sort((a, b) => a.brier - b.brier)[0];
+    // Sorted by Brier ascending by default: the best row is first.
+    assert.equal(await page.locator("table.board tbody tr").first().getAttribute("data-id"), best.id);
+    await page.getByRole("button", { name: /^Brier/ }).click();
+    const worst = [...board.rows].sort((a, b) => b.brier - a.brier)[0];
+    assert.equal(await page.locator("table.board tbody tr").first().getAttribute("data-id"), worst.id);
+    await page.screenshot({ path: join(artifacts, "1-leaderboard.png"), fullPage: true });
+  });
+
+  await step("an expert's name opens its reliability diagram with one circle per non-empty bin", async () => {
+    await page.locator("tr[data-id=elo] a").click();
+    await page.waitForSelector("#reliability circle.bin");
+    const cal = await api("/api/v1/calibration?expert=elo&from=2016&to=2018");
+    const nonEmpty = cal.bins.filter((b) => b.count > 0).length;
+    assert.equal(await page.locator("#reliability circle.bin").count(), nonEmpty);
+    assert.match(await page.locator("table.bins caption").innerText(), new RegExp(`${cal.games} games`));
+    await page.screenshot({ path: join(artifacts, "2-calibration.png"), fullPage: true });
+  });
+
+  const game = "NE_KC_2017_W1";
+  await step("the game page finds a game by season, week and team and forecasts it on request", async () => {
+    await page.getByRole("link", { name: "Game", exact: true }).click();
+    await page.getByLabel("Season").fill("2017");
+    await page.getByLabel("Week").fill("1");
+    await page.getByLabel("Team").fill("kc");
+    await page.getByRole("button", { name: "Show games" }).click();
+    await page.locator(`a[data-game=${game}]`).click();
+    await page.waitForSelector("#no-predictions");
+    assert.match(await page.locator("#result").innerText(), /NE 27 – 42 KC/);
+    await page.getByRole("button", { name: "Forecast this game" }).click();
+    await page.waitForSelector("table.preds tbody tr");
+    assert.equal(await page.locator("table.preds tbody tr").count(), 16);
+    assert.equal(await page.locator("tr[data-expert=consensus]").count(), 1);
+    await page.screenshot({ path: join(artifacts, "3-game.png"), fullPage: true });
+  });
+
+  await step("a prediction's provenance is drawn with one node per memory the API reports", async () => {
+    await page.locator("tr[data-expert=elo] a.why").click();
+    await page.waitForSelector("#provenance-graph circle.memory");
+    const id = decodeURIComponent(page.url().split("#/provenance/")[1]);
+    const prov = await api(`/api/v1/predictions/${encodeURIComponent(id)}/provenance`);
+    const memories = prov.nodes.filter((n) => n.label === "Memory").length;
+    assert.ok(memories > 0, "the prediction used memories");
+    assert.equal(await page.locator("#provenance-graph circle.memory").count(), memories);
+    assert.equal(await page.locator("#provenance-graph line.edge.used").count(), memories);
+    assert.equal(await page.locator("#memory-list li").count(), memories);
+    await page.screenshot({ path: join(artifacts, "4-provenance.png"), fullPage: true });
+    // Each memory links to the past game it stands for.
+    const link = page.locator("#memory-list a.past-game").first();
+    const target = await link.getAttribute("href");
+    await link.click();
+    await page.waitForSelector("#result");
+    assert.ok(page.url().endsWith(target));
+  });
+
+  await step("a prediction posted through the API appears on the open page by itself", async () => {
+    const other = "NE_HOU_2017_W3";
+    await page.goto(`${base}/#/game/${other}`);
+    await page.waitForSelector("#no-predictions");
+    await page.waitForSelector("#live[data-state=connected]", { timeout: 10000 });
+    const r = await fetch(`${base}/api/v1/games/${other}/predictions`, { method: "POST", headers: { "X-API-Key": key } });
+    assert.equal(r.status, 201);
+    await page.waitForSelector("table.preds tbody tr", { timeout: 10000 });
+    assert.equal(await page.locator("table.preds tbody tr").count(), 16);
+    assert.ok(await page.locator(`#events li[data-type=prediction]`).filter({ hasText: other }).count() >= 1);
+    await page.screenshot({ path: join(artifacts, "5-live-update.png"), fullPage: true });
+  });
+
+  await step("the layout holds at a phone's width", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/#/leaderboard`);
+    await page.waitForSelector("table.board tbody tr");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
+    await page.screenshot({ path: join(artifacts, "6-phone.png"), fullPage: true });
+  });
+
+  assert.deepEqual(consoleErrors, [], "no errors in the browser console");
+  console.log(`dashboard e2e: ${steps.length} steps passed; screenshots in ${artifacts}`);
+  await cleanup();
+} catch (e) {
+  console.error(e);
+  await cleanup();
+  process.exit(1);
+}
