@@ -45,7 +45,12 @@ pub enum AuthFailure {
     Missing,
     Invalid,
     Insufficient,
+    /// The key store did not answer: the key could be valid, so this is a 503, not a 403.
+    Unavailable,
 }
+
+/// How long a verified key is still accepted when the key store stops answering.
+const STALE_KEY_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub struct Keys {
     store: Arc<dyn KeyStore>,
@@ -178,7 +183,21 @@ impl Keys {
             Ok(None) => return Err(AuthFailure::Invalid),
             Err(e) => {
                 tracing::error!(error = ?e, "key store unavailable");
-                return Err(AuthFailure::Invalid);
+                // A key verified within the last hour keeps working while the store is
+                // down (nothing can be revoked meanwhile either); unknown keys get a 503.
+                let stale = self
+                    .verified
+                    .lock()
+                    .expect("key cache lock poisoned")
+                    .get(&digest)
+                    .cloned();
+                return match stale {
+                    Some((record, at)) if at.elapsed() < STALE_KEY_GRACE => {
+                        Self::scope_ok(&record, required)?;
+                        Ok(record)
+                    }
+                    _ => Err(AuthFailure::Unavailable),
+                };
             }
         };
         let stored = hex::decode(&record.hash).map_err(|_| AuthFailure::Invalid)?;
@@ -191,6 +210,13 @@ impl Keys {
             return Err(AuthFailure::Invalid);
         }
         let scope = Scope::parse(&record.scope).ok_or(AuthFailure::Invalid)?;
+        // Remembered even with no cache TTL: the entry is what keeps a verified key working
+        // through a key-store outage (see STALE_KEY_GRACE). Only valid keys are kept, so the
+        // map is bounded by the number of keys.
+        self.verified
+            .lock()
+            .expect("key cache lock poisoned")
+            .insert(digest, (record.clone(), Instant::now()));
         if scope < required {
             return Err(AuthFailure::Insufficient);
         }

@@ -88,6 +88,12 @@ pub async fn guard<B: MessageBody>(
                 ApiError::Forbidden("the API key's scope does not allow this operation"),
             ))
         }
+        Err(AuthFailure::Unavailable) => {
+            return Ok(reject(
+                req,
+                ApiError::Unavailable("the key store is unavailable; try again shortly".into()),
+            ))
+        }
     };
     if let Err(retry) = limiter.check(&format!("key:{}", key.id)) {
         return Ok(reject(req, ApiError::RateLimited(retry)));

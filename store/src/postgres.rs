@@ -122,6 +122,27 @@ impl Series for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "postgres.forget_predictions", skip_all, fields(points = points.len()))]
+    async fn forget_predictions(&self, points: &[PredictionPoint]) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "DELETE FROM prediction_history WHERE (time, prediction_id) IN \
+             (SELECT * FROM UNNEST($1::timestamptz[], $2::text[]))",
+        )
+        .bind(points.iter().map(|p| p.time).collect::<Vec<_>>())
+        .bind(
+            points
+                .iter()
+                .map(|p| p.prediction_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     #[tracing::instrument(name = "postgres.prediction_history", skip(self))]
     async fn prediction_history(&self, game_id: &str, limit: i64) -> Result<Vec<PredictionPoint>> {
         let mut attempt = 0;

@@ -51,6 +51,9 @@ pub trait Series: Send + Sync + 'static {
     async fn record_predictions(&self, points: &[PredictionPoint]) -> Result<()>;
     /// A game's prediction history, oldest first, at most `limit` points.
     async fn prediction_history(&self, game_id: &str, limit: i64) -> Result<Vec<PredictionPoint>>;
+    /// Removes exactly these points (by time and prediction id): undoes a
+    /// `record_predictions` whose request failed later.
+    async fn forget_predictions(&self, points: &[PredictionPoint]) -> Result<()>;
     async fn ping(&self) -> Result<()>;
 }
 
@@ -76,6 +79,19 @@ impl Series for crate::SqliteStore {
             .bind(p.confidence)
             .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn forget_predictions(&self, points: &[PredictionPoint]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for p in points {
+            sqlx::query("DELETE FROM prediction_history WHERE time = ? AND prediction_id = ?")
+                .bind(p.time.to_rfc3339())
+                .bind(&p.prediction_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -98,6 +98,20 @@ async fn history_round_trips(s: &dyn Series) {
         3,
         "the table survived"
     );
+    // Taking back exactly the points of a failed request leaves the others alone.
+    let dal = points("DAL_NYG_2024_W10");
+    s.forget_predictions(&dal[..2]).await.unwrap();
+    assert_eq!(
+        s.prediction_history("DAL_NYG_2024_W10", 100).await.unwrap(),
+        dal[2..].to_vec()
+    );
+    assert_eq!(
+        s.prediction_history("KC_BUF_2024_W10", 100)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     let ratings: Vec<RatingPoint> = (0..3)
         .map(|i| RatingPoint {

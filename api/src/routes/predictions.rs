@@ -101,7 +101,6 @@ pub async fn create_for_game(
     let version = f.version.clone();
     let mut all = f.records.clone();
     all.push(f.consensus.clone());
-    state.graph.record_predictions(&all).await?;
     let points: Vec<store::PredictionPoint> = all
         .iter()
         .map(|r| store::PredictionPoint {
@@ -114,6 +113,8 @@ pub async fn create_for_game(
             confidence: r.prediction.confidence,
         })
         .collect();
+    // The time series first: if it is down nothing is written anywhere (503). If the graph
+    // then fails, the points just written are taken back, so no half-written forecast stays.
     state
         .series
         .record_predictions(&points)
@@ -122,6 +123,12 @@ pub async fn create_for_game(
             tracing::error!(error = ?e, "failed to record prediction history");
             ApiError::Unavailable("the time-series store is unavailable".into())
         })?;
+    if let Err(e) = state.graph.record_predictions(&all).await {
+        if let Err(undo) = state.series.forget_predictions(&points).await {
+            tracing::error!(error = ?undo, "failed to take back prediction history after a graph failure");
+        }
+        return Err(e.into());
+    }
     state
         .cache
         .invalidate_prefix(&game_cache_prefix(&game.id))

@@ -246,3 +246,198 @@ async fn sigterm_drains_in_flight_requests_before_exiting() {
         statuses.len()
     );
 }
+
+/// A throwaway PostgreSQL cluster of its own (it is stopped and restarted by the test).
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+impl OwnPostgres {
+    fn cmd(program: &str) -> Command {
+        // initdb and the server refuse to run as root.
+        let is_root = std::fs::read_to_string("/proc/self/status")
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
+            .unwrap_or(false);
+        let path = format!("{PG_BIN}/{program}");
+        if is_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", &path]);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn init() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status();
+        let ok = Self::cmd("initdb")
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-U", "postgres", "-A", "trust"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "initdb failed");
+        let pg = Self {
+            dir,
+            port: free_port(),
+        };
+        pg.start();
+        pg
+    }
+
+    fn start(&self) {
+        let ok = Self::cmd("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .arg("-o")
+            .arg(format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k {}",
+                self.port,
+                self.dir.path().display()
+            ))
+            .args(["-w", "start"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pg_ctl start failed");
+    }
+
+    /// An immediate stop: the server is gone, as after a crash.
+    fn stop(&self) {
+        let _ = Self::cmd("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn when_postgres_stops_writes_get_503_nothing_is_half_written_and_acknowledged_writes_survive(
+) {
+    if !std::path::Path::new(PG_BIN).join("initdb").exists() {
+        eprintln!("SKIPPED: PostgreSQL 15 is not installed; run scripts/install-deps");
+        return;
+    }
+    let pg = OwnPostgres::init();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &[("DATABASE_URL", pg.url())],
+    )
+    .await;
+    let (_, games) = app
+        .get_json("/api/v1/games?season=2018&week=2&per_page=16")
+        .await;
+    let ids: Vec<String> = games["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 11, "{games}");
+    let (before, rest) = ids.split_at(5);
+    let (during, after) = rest.split_at(3);
+    let after = &after[..3];
+
+    let mut acknowledged = Vec::new();
+    for id in before {
+        let (status, body) = app
+            .post_empty(&format!("/api/v1/games/{id}/predictions"))
+            .await;
+        assert_eq!(status, 201, "{id}: {body}");
+        acknowledged.push(id.clone());
+    }
+
+    pg.stop();
+    for id in during {
+        let t = Instant::now();
+        let (status, body) = app
+            .post_empty(&format!("/api/v1/games/{id}/predictions"))
+            .await;
+        assert_eq!(status, 503, "{id}: {body}");
+        assert_eq!(body["code"], "dependency_unavailable", "{body}");
+        assert!(
+            !body.to_string().contains("postgres://"),
+            "no internals: {body}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "bounded by the pool's acquire timeout"
+        );
+    }
+    let health = app.get("/health").await;
+    assert_eq!(health.status().as_u16(), 503);
+    // A key the service has not seen cannot be checked now: 503, not a false 403.
+    let stranger = crate::helpers::client_with_key("nflp_0123456789ab_0000000000000000");
+    let r = stranger
+        .get(app.url("/api/v1/experts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+
+    pg.start();
+    for id in after {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = app
+                .post_empty(&format!("/api/v1/games/{id}/predictions"))
+                .await;
+            if status == 201 {
+                acknowledged.push(id.clone());
+                break;
+            }
+            assert!(Instant::now() < deadline, "writes did not recover: {body}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    // Every acknowledged write is complete in both stores; every refused one left nothing.
+    for id in &acknowledged {
+        let (_, preds) = app
+            .get_json(&format!("/api/v1/games/{id}/predictions"))
+            .await;
+        assert_eq!(preds["total"], 15, "{id}");
+        let (_, hist) = app.get_json(&format!("/api/v1/games/{id}/history")).await;
+        assert_eq!(hist["total"], 16, "{id}: {hist}");
+    }
+    for id in during {
+        let (_, preds) = app
+            .get_json(&format!("/api/v1/games/{id}/predictions"))
+            .await;
+        assert_eq!(
+            preds["total"], 0,
+            "{id} was refused but left predictions: {preds}"
+        );
+        let (_, hist) = app.get_json(&format!("/api/v1/games/{id}/history")).await;
+        assert_eq!(hist["total"], 0, "{id}: {hist}");
+    }
+}
