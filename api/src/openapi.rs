@@ -14,6 +14,7 @@ use crate::routes;
     routes::games::list,
     routes::games::get,
     routes::games::create,
+    routes::games::record_result,
     routes::predictions::create_for_game,
     routes::predictions::list_for_game,
     routes::predictions::history,
@@ -168,6 +169,9 @@ pub fn allowed_methods(pattern: &str) -> Option<String> {
                     }
                     if item.post.is_some() {
                         m.push("POST");
+                    }
+                    if item.put.is_some() {
+                        m.push("PUT");
                     }
                     (path, m.join(", "))
                 })

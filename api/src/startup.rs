@@ -281,7 +281,7 @@ impl Application {
             .collect();
         let server = HttpServer::new(move || {
             let mut cors = Cors::default()
-                .allowed_methods(vec!["GET", "POST"])
+                .allowed_methods(vec!["GET", "POST", "PUT"])
                 .allowed_headers(vec!["content-type", "x-api-key"])
                 .max_age(3600);
             for o in &cors_origins {

@@ -1,4 +1,4 @@
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use graph::{Game, GameFilter, GameId, PageRequest, Season, TeamId, Week};
 use serde::Deserialize;
@@ -195,4 +195,84 @@ pub async fn create(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/games/{}", created.id)))
         .json(created))
+}
+
+/// A final score.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBody {
+    #[schema(minimum = 0, maximum = 200)]
+    pub home_score: i64,
+    #[schema(minimum = 0, maximum = 200)]
+    pub away_score: i64,
+}
+
+#[utoipa::path(
+    tag = "games",
+    params(("id" = String, Path, description = "Game id")),
+    request_body = ResultBody,
+    responses(
+        (status = 200, description = "The game with its final score; the models learn it and the live stream announces it", body = Game),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/games/{id}/result")]
+#[tracing::instrument(name = "games.result", skip(state, body))]
+pub async fn record_result(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<ResultBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = GameId::parse(&id)?;
+    let score = |field: &'static str, v: i64| -> Result<u16, ApiError> {
+        u16::try_from(v)
+            .ok()
+            .filter(|s| *s <= 200)
+            .ok_or_else(|| ApiError::invalid(field, "must be a score from 0 to 200"))
+    };
+    let (home, away) = (
+        score("home_score", body.home_score)?,
+        score("away_score", body.away_score)?,
+    );
+    let mut game = state.graph.get_game(&id).await?;
+    if game.date > chrono::Utc::now().date_naive() {
+        return Err(ApiError::invalid(
+            "game_id",
+            format!(
+                "{} is dated {}: it has not been played yet",
+                game.id, game.date
+            ),
+        ));
+    }
+    game.home_score = Some(home);
+    game.away_score = Some(away);
+    let batch = graph::import::ImportBatch {
+        teams: Vec::new(),
+        games: vec![game.clone()],
+        rows: 1,
+        rows_with_unrecognised_teams: 0,
+        unrecognised_codes: Vec::new(),
+    };
+    state.graph.import(&batch, 1, &|_| {}).await?;
+    state
+        .cache
+        .invalidate_prefix(&super::predictions::game_cache_prefix(&game.id))
+        .await;
+    // The models learn the result in the background; requests keep the current engine.
+    let predictor = state.predictor.clone();
+    tokio::spawn(async move {
+        if let Err(e) = predictor.rebuild().await {
+            tracing::error!(error = ?e, "failed to replay the history after a result");
+        }
+    });
+    state.events.publish(serde_json::json!({
+        "type": "result",
+        "game_id": game.id,
+        "home_team": game.home_team,
+        "away_team": game.away_team,
+        "home_score": home,
+        "away_score": away,
+    }));
+    Ok(HttpResponse::Ok().json(game))
 }

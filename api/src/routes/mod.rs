@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(games::list)
             .service(games::create)
             .service(games::get)
+            .service(games::record_result)
             .service(predictions::create_for_game)
             .service(predictions::list_for_game)
             .service(predictions::history)

@@ -74,7 +74,7 @@ fn keep_category(p: &mut Prediction, c: Option<Category>) {
     }
 }
 
-fn game_cache_prefix(game: &str) -> String {
+pub(crate) fn game_cache_prefix(game: &str) -> String {
     format!("v1:game:{game}:")
 }
 

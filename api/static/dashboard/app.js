@@ -374,6 +374,7 @@ function logEvent(e) {
   const text = e.type === "prediction" ? `prediction: ${e.game_id} → ${e.consensus.winner} ${pct(e.consensus.win_probability)}`
     : e.type === "health" ? `health: ${Object.entries(e.components).map(([k, v]) => `${k} ${v}`).join(", ")}`
     : e.type === "game" ? `new game: ${e.away_team} at ${e.home_team} (${e.game_id})`
+    : e.type === "result" ? `final: ${e.away_team} ${e.away_score} at ${e.home_team} ${e.home_score} (${e.game_id})`
     : e.type === "lagged" ? `missed ${e.missed} events (slow connection)`
     : e.type === "hello" ? `connected (model ${e.model_version})` : e.type;
   eventsEl.prepend(el("li", { "data-type": e.type }, el("time", { text: new Date().toLocaleTimeString() }), " ", text));
@@ -391,7 +392,7 @@ function connect() {
   ws.onmessage = (m) => {
     let e; try { e = JSON.parse(m.data); } catch (_) { return; }
     logEvent(e);
-    if (e.type === "prediction" && currentGame === e.game_id && location.hash === `#/game/${e.game_id}`) gameDetail(e.game_id);
+    if ((e.type === "prediction" || e.type === "result") && currentGame === e.game_id && location.hash === `#/game/${e.game_id}`) gameDetail(e.game_id);
   };
   ws.onclose = () => { socket = null; liveEl.dataset.state = "offline"; retry(); };
   ws.onerror = () => ws.close();

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -204,4 +206,118 @@ async fn the_stream_needs_a_key_and_pushes_new_predictions() {
     assert_eq!(event["type"], "prediction");
     assert_eq!(event["game_id"], "NE_HOU_2017_W3");
     assert_eq!(event["predictions"], 16);
+}
+
+async fn replayed_games(app: &crate::helpers::TestApp) -> u64 {
+    let (_, h) = app.get_json("/health").await;
+    h["components"]["model"]["detail"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn recording_a_result_updates_the_game_teaches_the_models_and_is_announced_live() {
+    let app = spawn_app().await;
+    let (status, game) = app
+        .post_json(
+            "/api/v1/games",
+            &serde_json::json!({"home_team": "NE", "away_team": "PIT", "date": "2019-09-08", "week": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{game}");
+    let id = game["id"].as_str().unwrap().to_string();
+    let before = replayed_games(&app).await;
+    let (_, _, mut ws) = handshake(&app.address, Some(&format!("nflp-stream, {}", app.key))).await;
+    let hello = text_frame(&mut ws).await;
+    assert_eq!(hello["type"], "hello");
+
+    let (status, body) = app
+        .put_json(
+            &format!("/api/v1/games/{id}/result"),
+            &serde_json::json!({"home_score": 33, "away_score": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["home_score"].as_u64(), body["away_score"].as_u64()),
+        (Some(33), Some(3))
+    );
+    let (_, stored) = app.get_json(&format!("/api/v1/games/{id}")).await;
+    assert_eq!(stored["home_score"], 33);
+    let event = tokio::time::timeout(Duration::from_secs(5), text_frame(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(event["type"], "result");
+    assert_eq!(event["game_id"], id.as_str());
+    // The engine replays the history with the new final game (in the background).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while replayed_games(&app).await != before + 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model did not learn the result"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn bad_results_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let cases: Vec<(&str, serde_json::Value, u16, &str)> = vec![
+        (
+            "NE_KC_2017_W1",
+            serde_json::json!({"home_score": -1, "away_score": 3}),
+            422,
+            "home_score",
+        ),
+        (
+            "NE_KC_2017_W1",
+            serde_json::json!({"home_score": 3, "away_score": 201}),
+            422,
+            "away_score",
+        ),
+        (
+            "NE_KC_2017_W1",
+            serde_json::json!({"home_score": 3}),
+            422,
+            "away_score",
+        ),
+        (
+            "NE_KC_2017_W1",
+            serde_json::json!({"home_score": 3, "away_score": 1, "x": 1}),
+            422,
+            "",
+        ),
+        (
+            "not-a-game",
+            serde_json::json!({"home_score": 3, "away_score": 1}),
+            422,
+            "game_id",
+        ),
+        (
+            "NE_BUF_2017_W1",
+            serde_json::json!({"home_score": 3, "away_score": 1}),
+            404,
+            "",
+        ),
+    ];
+    for (game, body, status, field) in cases {
+        let (got, problem) = app
+            .put_json(&format!("/api/v1/games/{game}/result"), &body)
+            .await;
+        assert_eq!(got, status, "{game} {body}: {problem}");
+        if !field.is_empty() {
+            assert_eq!(problem["field"], field, "{problem}");
+        }
+    }
+    let (_, g) = app.get_json("/api/v1/games/NE_KC_2017_W1").await;
+    assert_eq!(
+        (g["home_score"].as_u64(), g["away_score"].as_u64()),
+        (Some(27), Some(42))
+    );
 }

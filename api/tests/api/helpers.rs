@@ -110,6 +110,18 @@ impl TestApp {
         (status, r.json().await.expect("body is JSON"))
     }
 
+    pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request is sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("body is JSON"))
+    }
+
     pub async fn post_empty(&self, path: &str) -> (u16, Value) {
         let r = self
             .client
