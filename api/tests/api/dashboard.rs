@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::Datelike;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
