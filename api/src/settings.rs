@@ -59,6 +59,8 @@ pub struct Settings {
     pub neo4j_password: Option<SecretString>,
     pub neo4j_batch_size: usize,
     pub neo4j_max_connections: usize,
+    /// Bound on every Neo4j query or write transaction (0 means the 60 s default).
+    pub neo4j_query_timeout_seconds: u64,
     /// PostgreSQL / TimescaleDB for the time series; unset = the embedded SQLite store.
     pub database_url: Option<SecretString>,
     pub db_pool_min: u32,
@@ -84,10 +86,14 @@ pub struct Settings {
     pub auth_cache_seconds: u64,
     /// How often served-request metrics are written to the time-series store.
     pub request_metrics_flush_seconds: u64,
+    /// When set, `/metrics` is served only on this address (for Prometheus on the internal
+    /// network), not on the public one. Required in production.
+    pub metrics_bind_addr: Option<String>,
 }
 
-pub const ENV_KEYS: [&str; 32] = [
+pub const ENV_KEYS: [&str; 34] = [
     "REQUEST_METRICS_FLUSH_SECONDS",
+    "METRICS_BIND_ADDR",
     "AUTH_CACHE_SECONDS",
     "RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_BURST",
@@ -98,6 +104,7 @@ pub const ENV_KEYS: [&str; 32] = [
     "NEO4J_PASSWORD",
     "NEO4J_BATCH_SIZE",
     "NEO4J_MAX_CONNECTIONS",
+    "NEO4J_QUERY_TIMEOUT_SECONDS",
     "DATABASE_URL",
     "DB_POOL_MIN",
     "DB_POOL_MAX",
@@ -144,6 +151,7 @@ impl Settings {
             .set_default("neo4j_user", "neo4j")?
             .set_default("neo4j_batch_size", 1000)?
             .set_default("neo4j_max_connections", 16)?
+            .set_default("neo4j_query_timeout_seconds", 60)?
             .set_default("db_pool_min", 10)?
             .set_default("db_pool_max", 50)?
             .set_default("db_statement_timeout_seconds", 60)?
@@ -243,6 +251,12 @@ impl Settings {
         if self.neo4j_password.is_none() && self.graph_backend == GraphBackend::Neo4j {
             p.push("NEO4J_PASSWORD must be set".to_string());
         }
+        if self.metrics_bind_addr.is_none() {
+            p.push(
+                "METRICS_BIND_ADDR must be set: production serves /metrics on a separate, internal port"
+                    .to_string(),
+            );
+        }
         p
     }
 
@@ -295,6 +309,7 @@ mod tests {
             "REDIS_URL",
             "GRAPH_BACKEND",
             "DATABASE_URL",
+            "METRICS_BIND_ADDR",
         ] {
             assert!(err.contains(needle), "{needle} missing from: {err}");
         }
@@ -307,6 +322,7 @@ mod tests {
             ("GRAPH_BACKEND", "neo4j"),
             ("NEO4J_PASSWORD", "secret"),
             ("DATABASE_URL", "postgres://u:p@db/nfl"),
+            ("METRICS_BIND_ADDR", "0.0.0.0:9102"),
         ]);
         assert_eq!(
             ok.expect("a complete production config loads").log_format(),

@@ -26,6 +26,8 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The internal `/metrics` listener, when METRICS_BIND_ADDR is set.
+    metrics: Option<(u16, Server)>,
 }
 
 /// Opens the configured graph backend: the embedded graph under the data directory, or Neo4j.
@@ -53,6 +55,7 @@ pub async fn open_graph(settings: &Settings) -> anyhow::Result<Arc<dyn Graph>> {
                     .map(|p| p.expose_secret().to_string())
                     .unwrap_or_default(),
                 max_connections: settings.neo4j_max_connections,
+                query_timeout: Duration::from_secs(settings.neo4j_query_timeout_seconds),
             };
             let graph = Neo4jGraph::connect(&cfg)
                 .await
@@ -279,6 +282,29 @@ impl Application {
             .map(|o| o.trim().to_string())
             .filter(|o| !o.is_empty())
             .collect();
+        let public_metrics = settings.metrics_bind_addr.is_none();
+        let metrics = match &settings.metrics_bind_addr {
+            None => None,
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .with_context(|| format!("Failed to bind the metrics address {addr}"))?;
+                let port = l
+                    .local_addr()
+                    .context("Failed to read the metrics address")?
+                    .port();
+                let st = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(st.clone())
+                        .service(crate::routes::health::metrics)
+                })
+                .workers(1)
+                .listen(l)
+                .context("Failed to listen for metrics")?
+                .run();
+                Some((port, server))
+            }
+        };
         let server = HttpServer::new(move || {
             let mut cors = Cors::default()
                 .allowed_methods(vec!["GET", "POST", "PUT"])
@@ -343,7 +369,7 @@ impl Application {
                 })
                 .wrap(cors)
                 .wrap(tracing_actix_web::TracingLogger::default())
-                .configure(crate::routes::configure)
+                .configure(|cfg| crate::routes::configure(cfg, public_metrics))
                 .default_service(web::to(|req: actix_web::HttpRequest| async move {
                     // A known path with another method is 405; anything else 404.
                     let allowed = req
@@ -361,11 +387,20 @@ impl Application {
         .listen(listener)
         .context("Failed to listen")?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The internal metrics port, when METRICS_BIND_ADDR is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(p, _)| *p)
     }
 
     /// A handle to stop the server (graceful: in-flight requests finish).
@@ -373,7 +408,18 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the main server stops; the metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            None => self.server.await,
+            Some((_, metrics)) => {
+                let handle = metrics.handle();
+                let metrics = tokio::spawn(metrics);
+                let r = self.server.await;
+                handle.stop(true).await;
+                let _ = metrics.await;
+                r
+            }
+        }
     }
 }

@@ -23,10 +23,14 @@ pub struct Neo4jConfig {
     pub user: String,
     pub password: String,
     pub max_connections: usize,
+    /// Every query (a write transaction as a whole) must finish within this, else the call
+    /// fails as unavailable (the API answers 503).
+    pub query_timeout: std::time::Duration,
 }
 
 pub struct Neo4jGraph {
     graph: neo4rs::Graph,
+    timeout: std::time::Duration,
 }
 
 /// Connection failures make the backend unavailable; anything else is a server-side error.
@@ -90,11 +94,22 @@ impl Neo4jGraph {
             .build()
             .map_err(db)?;
         let graph = neo4rs::Graph::connect(config).map_err(db)?;
-        let g = Self { graph };
-        for stmt in SCHEMA {
-            g.graph.run(query(stmt)).await.map_err(db)?;
-        }
-        g.seed_catalogue().await?;
+        let g = Self {
+            graph,
+            timeout: if cfg.query_timeout.is_zero() {
+                std::time::Duration::from_secs(60)
+            } else {
+                cfg.query_timeout
+            },
+        };
+        g.timed("schema set-up", async {
+            for stmt in SCHEMA {
+                g.graph.run(query(stmt)).await.map_err(db)?;
+            }
+            Ok(())
+        })
+        .await?;
+        g.timed("catalogue seed", g.seed_catalogue()).await?;
         Ok(g)
     }
 
@@ -121,8 +136,30 @@ impl Neo4jGraph {
         Ok(())
     }
 
+    /// Bounds one database call by the configured query timeout.
+    async fn timed<T>(
+        &self,
+        what: &'static str,
+        f: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Unavailable(
+                format!(
+                    "Neo4j did not finish a {what} within {} s",
+                    self.timeout.as_secs()
+                )
+                .into(),
+            )),
+        }
+    }
+
     /// Runs a read and parses the `json` column of every row.
     async fn docs<T: DeserializeOwned>(&self, q: Query) -> Result<Vec<T>> {
+        self.timed("read", self.docs_untimed(q)).await
+    }
+
+    async fn docs_untimed<T: DeserializeOwned>(&self, q: Query) -> Result<Vec<T>> {
         let mut rows = self.graph.execute(q).await.map_err(db)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().await.map_err(db)? {
@@ -143,6 +180,10 @@ impl Neo4jGraph {
     }
 
     async fn scalar_i64(&self, q: Query, column: &str) -> Result<i64> {
+        self.timed("read", self.scalar_i64_untimed(q, column)).await
+    }
+
+    async fn scalar_i64_untimed(&self, q: Query, column: &str) -> Result<i64> {
         let mut rows = self.graph.execute(q).await.map_err(db)?;
         let row = rows
             .next()
@@ -155,6 +196,11 @@ impl Neo4jGraph {
 
     /// Runs write statements in one transaction; returns the first row of the last one.
     async fn write(&self, statements: Vec<Query>) -> Result<Option<neo4rs::Row>> {
+        self.timed("write transaction", self.write_untimed(statements))
+            .await
+    }
+
+    async fn write_untimed(&self, statements: Vec<Query>) -> Result<Option<neo4rs::Row>> {
         let mut txn = self.graph.start_txn().await.map_err(db)?;
         let mut last = None;
         let n = statements.len();
@@ -546,29 +592,34 @@ impl Graph for Neo4jGraph {
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        let mut rows = self
-            .graph
-            .execute(
-                query(
-                    "MATCH (m:Memory)-[u:USED_IN]->(:Prediction {id: $id}) \
-                     RETURN m.json AS json, u.influence_weight AS w, u.retrieval_rank AS rank ORDER BY rank",
+        let used = self
+            .timed("read", async {
+            let mut rows = self
+                .graph
+                .execute(
+                    query(
+                        "MATCH (m:Memory)-[u:USED_IN]->(:Prediction {id: $id}) \
+                         RETURN m.json AS json, u.influence_weight AS w, u.retrieval_rank AS rank ORDER BY rank",
+                    )
+                    .param("id", prediction_id),
                 )
-                .param("id", prediction_id),
-            )
-            .await
-            .map_err(db)?;
-        let mut used = Vec::new();
-        while let Some(row) = rows.next().await.map_err(db)? {
-            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
-            let m: Memory = serde_json::from_str(&row.get::<String>("json").map_err(de)?)?;
-            let u = MemoryUsage {
-                memory_id: m.id.clone(),
-                prediction_id: prediction_id.to_string(),
-                influence_weight: row.get::<f64>("w").map_err(de)?,
-                retrieval_rank: row.get::<i64>("rank").map_err(de)? as u32,
-            };
-            used.push((m, u));
-        }
+                .await
+                .map_err(db)?;
+            let mut used = Vec::new();
+            while let Some(row) = rows.next().await.map_err(db)? {
+                let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+                let m: Memory = serde_json::from_str(&row.get::<String>("json").map_err(de)?)?;
+                let u = MemoryUsage {
+                    memory_id: m.id.clone(),
+                    prediction_id: prediction_id.to_string(),
+                    influence_weight: row.get::<f64>("w").map_err(de)?,
+                    retrieval_rank: row.get::<i64>("rank").map_err(de)? as u32,
+                };
+                used.push((m, u));
+            }
+                Ok(used)
+            })
+            .await?;
         let mut ids: Vec<String> = vec![p.game_id.clone()];
         ids.extend(used.iter().flat_map(|(m, _)| m.games.iter().cloned()));
         let games: Vec<Game> = self

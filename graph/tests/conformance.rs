@@ -40,6 +40,7 @@ async fn neo4j() -> Option<Backend> {
         user: "neo4j".into(),
         password: "unused-auth-disabled".into(),
         max_connections: 8,
+        query_timeout: std::time::Duration::from_secs(60),
     };
     let wipe = neo4rs::Graph::new(cfg.uri.clone(), cfg.user.clone(), cfg.password.clone()).unwrap();
     wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
@@ -407,3 +408,26 @@ conformance!(
     predictions_with_memories_round_trip_to_provenance,
     a_prediction_for_an_unknown_game_writes_nothing,
 );
+
+#[tokio::test]
+async fn a_neo4j_that_accepts_but_never_answers_fails_as_unavailable_within_the_query_timeout() {
+    // A socket that takes the connection and says nothing: a hung server.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let cfg = Neo4jConfig {
+        uri: format!("127.0.0.1:{}", addr.port()),
+        user: "neo4j".into(),
+        password: "x".into(),
+        max_connections: 1,
+        query_timeout: std::time::Duration::from_millis(500),
+    };
+    let started = std::time::Instant::now();
+    let r = Neo4jGraph::connect(&cfg).await;
+    assert!(
+        matches!(r, Err(graph::Error::Unavailable(_))),
+        "{:?}",
+        r.err()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(silent);
+}

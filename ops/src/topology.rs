@@ -36,6 +36,8 @@ pub struct Api {
     pub autoscaling: Autoscaling,
     pub health_path: &'static str,
     pub metrics_path: &'static str,
+    /// The internal listener `/metrics` moves to in production (METRICS_BIND_ADDR).
+    pub metrics_port: u16,
     /// Non-root user id of the production image.
     pub uid: i64,
     pub data_dir: &'static str,
@@ -138,6 +140,7 @@ impl Topology {
                 },
                 health_path: "/health",
                 metrics_path: "/metrics",
+                metrics_port: 9102,
                 uid: 10001,
                 data_dir: "/var/lib/nflp",
             },
@@ -239,7 +242,7 @@ impl Placement {
     pub fn scrape_jobs(&self, t: &Topology, api_port: Option<u16>) -> Vec<ScrapeJob> {
         let (api, node, redis, pg, prom, am) = match self {
             Placement::Compose => (
-                format!("api:{}", t.api.port),
+                format!("api:{}", t.api.metrics_port),
                 "node-exporter:9100".to_string(),
                 "redis-exporter:9121".to_string(),
                 "postgres-exporter:9187".to_string(),

@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route. `public_metrics` is false when `/metrics` lives on its own internal listener.
+pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
     cfg.service(
         web::scope("/api/v1")
             .service(experts::list)
@@ -41,12 +42,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(admin::reload_model)
     .service(health::health)
-    .service(health::metrics)
     .service(docs::openapi_json)
     .service(docs::swagger_ui)
     .service(docs::swagger_asset)
     .service(ui::index)
     .service(ui::asset);
+    if public_metrics {
+        cfg.service(health::metrics);
+    }
 }
 
 /// Parses an optional integer query parameter, naming it when it is not a number.

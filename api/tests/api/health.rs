@@ -91,3 +91,29 @@ async fn openapi_document_and_swagger_ui_are_served() {
     assert_eq!(js.status(), 200);
     assert!(js.bytes().await.unwrap().len() > 100_000);
 }
+
+#[tokio::test]
+async fn with_a_metrics_address_metrics_leave_the_public_port_for_the_internal_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = crate::helpers::spawn_app_with(
+        dir.path(),
+        &crate::helpers::small_games_file().display().to_string(),
+        &[("METRICS_BIND_ADDR", "127.0.0.1:0".to_string())],
+    )
+    .await;
+    let public = app.get("/metrics").await;
+    assert_eq!(public.status(), 404, "not on the public port");
+    let port = app.metrics_port.expect("an internal metrics listener");
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("model_history_games 801"), "{text}");
+    // Only metrics there: the API is not reachable through the internal port.
+    let r = reqwest::get(format!("http://127.0.0.1:{port}/api/v1/experts"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -11,6 +11,8 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     /// The admin key the app created on first start.
     pub key: String,
+    /// The internal metrics listener's port, when METRICS_BIND_ADDR is set.
+    pub metrics_port: Option<u16>,
     /// Keeps the data directory alive (and deletes it) with the app.
     _dir: Option<tempfile::TempDir>,
 }
@@ -30,7 +32,7 @@ async fn start(
     data_dir: &Path,
     seed: &str,
     extra: &[(&str, String)],
-) -> (String, actix_web::dev::ServerHandle) {
+) -> (String, actix_web::dev::ServerHandle, Option<u16>) {
     let mut env: HashMap<&str, String> = HashMap::new();
     for (k, v) in extra {
         env.insert(k, v.clone());
@@ -49,8 +51,9 @@ async fn start(
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let metrics = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
-    (address, handle)
+    (address, handle, metrics)
 }
 
 /// Starts the real app on a random port with a fresh data directory seeded from the small file.
@@ -68,9 +71,10 @@ pub async fn spawn_app_in(data_dir: &Path, seed: &str) -> TestApp {
 
 /// Starts the app with extra configuration (backends, limits).
 pub async fn spawn_app_with(data_dir: &Path, seed: &str, extra: &[(&str, String)]) -> TestApp {
-    let (address, handle) = start(data_dir, seed, extra).await;
+    let (address, handle, metrics_port) = start(data_dir, seed, extra).await;
     let key = admin_key(data_dir);
     TestApp {
+        metrics_port,
         address,
         client: client_with_key(&key),
         key,

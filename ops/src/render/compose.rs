@@ -165,6 +165,10 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     api.environment = BTreeMap::from([
         ("APP_PROFILE", "production".to_string()),
         ("BIND_ADDR", format!("0.0.0.0:{}", t.api.port)),
+        (
+            "METRICS_BIND_ADDR",
+            format!("0.0.0.0:{}", t.api.metrics_port),
+        ),
         ("GRAPH_BACKEND", "neo4j".into()),
         ("NEO4J_URI", "neo4j:7687".into()),
         ("NEO4J_USER", "neo4j".into()),

@@ -100,6 +100,10 @@ fn config_map(t: &Topology) -> ConfigMap {
             [
                 ("APP_PROFILE", "production".to_string()),
                 ("BIND_ADDR", format!("0.0.0.0:{}", t.api.port)),
+                (
+                    "METRICS_BIND_ADDR",
+                    format!("0.0.0.0:{}", t.api.metrics_port),
+                ),
                 ("DATA_DIR", t.api.data_dir.to_string()),
                 ("LOG_FORMAT", "json".into()),
                 ("GRAPH_BACKEND", "neo4j".into()),
@@ -151,12 +155,20 @@ fn deployment(t: &Topology) -> Deployment {
         name: "api".into(),
         image: Some(t.api.image.to_string()),
         image_pull_policy: Some("IfNotPresent".into()),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".into()),
-            container_port: i32::from(t.api.port),
-            protocol: Some("TCP".into()),
-            ..Default::default()
-        }]),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some("http".into()),
+                container_port: i32::from(t.api.port),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            },
+            ContainerPort {
+                name: Some("metrics".into()),
+                container_port: i32::from(t.api.metrics_port),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            },
+        ]),
         env_from: Some(vec![
             EnvFromSource {
                 config_map_ref: Some(ConfigMapEnvSource {
@@ -230,7 +242,10 @@ fn deployment(t: &Topology) -> Deployment {
                     labels: Some(labels(t)),
                     annotations: Some(BTreeMap::from([
                         ("prometheus.io/scrape".to_string(), "true".to_string()),
-                        ("prometheus.io/port".to_string(), t.api.port.to_string()),
+                        (
+                            "prometheus.io/port".to_string(),
+                            t.api.metrics_port.to_string(),
+                        ),
                         (
                             "prometheus.io/path".to_string(),
                             t.api.metrics_path.to_string(),
@@ -446,7 +461,8 @@ fn pdb(t: &Topology) -> PodDisruptionBudget {
     }
 }
 
-/// Ingress only from the ingress controller and Prometheus; egress only to the backends and DNS.
+/// Ingress: the API port from the ingress controller, the metrics port from Prometheus;
+/// egress only to the backends and DNS.
 fn network_policy(t: &Topology) -> NetworkPolicy {
     let ns_peer = |ns: &str| NetworkPolicyPeer {
         namespace_selector: Some(LabelSelector {
@@ -468,10 +484,16 @@ fn network_policy(t: &Topology) -> NetworkPolicy {
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(t)),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![ns_peer("ingress-nginx"), ns_peer("monitoring")]),
-                ports: Some(vec![port(i32::from(t.api.port))]),
-            }]),
+            ingress: Some(vec![
+                NetworkPolicyIngressRule {
+                    from: Some(vec![ns_peer("ingress-nginx")]),
+                    ports: Some(vec![port(i32::from(t.api.port))]),
+                },
+                NetworkPolicyIngressRule {
+                    from: Some(vec![ns_peer("monitoring")]),
+                    ports: Some(vec![port(i32::from(t.api.metrics_port))]),
+                },
+            ]),
             egress: Some(vec![
                 NetworkPolicyEgressRule {
                     to: Some(vec![NetworkPolicyPeer {
