@@ -213,6 +213,8 @@ pub struct ResultBody {
     request_body = ResultBody,
     responses(
         (status = 200, description = "The game with its final score; the models learn it and the live stream announces it", body = Game),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     )
