@@ -89,11 +89,14 @@ pub struct Settings {
     /// When set, `/metrics` is served only on this address (for Prometheus on the internal
     /// network), not on the public one. Required in production.
     pub metrics_bind_addr: Option<String>,
+    /// How often dependency health is checked for the live stream's `health` events.
+    pub health_watch_seconds: u64,
 }
 
-pub const ENV_KEYS: [&str; 34] = [
+pub const ENV_KEYS: [&str; 35] = [
     "REQUEST_METRICS_FLUSH_SECONDS",
     "METRICS_BIND_ADDR",
+    "HEALTH_WATCH_SECONDS",
     "AUTH_CACHE_SECONDS",
     "RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_BURST",
@@ -163,7 +166,8 @@ impl Settings {
             .set_default("rate_limit_burst", 20.0)?
             .set_default("auth_rate_limit_per_second", 5.0)?
             .set_default("auth_cache_seconds", 5)?
-            .set_default("request_metrics_flush_seconds", 10)?;
+            .set_default("request_metrics_flush_seconds", 10)?
+            .set_default("health_watch_seconds", 5)?;
         if let Some(file) = env("CONFIG_FILE") {
             b = b.add_source(config::File::with_name(&file).required(true));
         }

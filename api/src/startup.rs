@@ -226,17 +226,14 @@ impl Application {
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
             events: crate::routes::stream::Events::new(),
         });
-        // Dependency health changes go out on the live stream (only while someone listens).
+        // Dependency health changes go out on the live stream.
         let watcher = state.clone();
+        let every = Duration::from_secs(settings.health_watch_seconds.max(1));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(every);
             let mut last: Option<[bool; 3]> = None;
             loop {
                 tick.tick().await;
-                if watcher.events.listeners() == 0 {
-                    last = None;
-                    continue;
-                }
                 let now = [
                     watcher.graph.health().await.is_ok(),
                     watcher.series.ping().await.is_ok(),

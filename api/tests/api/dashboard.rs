@@ -122,7 +122,10 @@ async fn the_dashboard_is_served_from_the_binary_without_a_key() {
 }
 
 /// Opens a WebSocket by hand: returns the status line, the headers and the stream.
-async fn handshake(address: &str, protocols: Option<&str>) -> (String, String, TcpStream) {
+pub(crate) async fn handshake(
+    address: &str,
+    protocols: Option<&str>,
+) -> (String, String, TcpStream) {
     let host = address.trim_start_matches("http://");
     let mut s = TcpStream::connect(host).await.unwrap();
     let mut req = format!(
@@ -146,7 +149,7 @@ async fn handshake(address: &str, protocols: Option<&str>) -> (String, String, T
 }
 
 /// Reads one unfragmented, unmasked text frame (what the server sends), skipping pings.
-async fn text_frame(s: &mut TcpStream) -> serde_json::Value {
+pub(crate) async fn text_frame(s: &mut TcpStream) -> serde_json::Value {
     loop {
         let mut h = [0u8; 2];
         s.read_exact(&mut h).await.unwrap();

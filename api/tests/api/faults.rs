@@ -52,6 +52,7 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     let extra = [
         ("REDIS_URL", format!("redis://127.0.0.1:{port}")),
         ("CACHE_NAMESPACE", "fault:".to_string()),
+        ("HEALTH_WATCH_SECONDS", "1".to_string()),
     ];
     let app = spawn_app_with(
         dir.path(),
@@ -62,6 +63,10 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
         .await;
     let url = app.url("/api/v1/games/NE_HOU_2017_W3/predictions");
+    // A dashboard following the live stream hears about the outage and the recovery.
+    let (_, _, mut ws) =
+        crate::dashboard::handshake(&app.address, Some(&format!("nflp-stream, {}", app.key))).await;
+    assert_eq!(crate::dashboard::text_frame(&mut ws).await["type"], "hello");
 
     let load = {
         let client = app.client.clone();
@@ -83,6 +88,10 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     let (_, health) = app.get_json("/health").await;
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["components"]["cache"]["status"], "down");
+    let event = tokio::time::timeout(Duration::from_secs(10), next_health(&mut ws))
+        .await
+        .expect("a health event within 10 s of the outage");
+    assert_eq!(event["components"]["cache"], "down", "{event}");
     let (ok, failed) = load.await.unwrap();
     assert_eq!(
         failed, 0,
@@ -102,6 +111,10 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
         assert!(Instant::now() < deadline, "health did not recover: {h}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let event = tokio::time::timeout(Duration::from_secs(10), next_health(&mut ws))
+        .await
+        .expect("a health event within 10 s of the recovery");
+    assert_eq!(event["components"]["cache"], "up", "{event}");
     // The cache is used again.
     app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
     let r = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
@@ -109,6 +122,16 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     app.stop().await;
     redis.kill().unwrap();
     let _ = redis.wait();
+}
+
+/// The next `health` event on a live stream.
+async fn next_health(ws: &mut tokio::net::TcpStream) -> serde_json::Value {
+    loop {
+        let e = crate::dashboard::text_frame(ws).await;
+        if e["type"] == "health" {
+            return e;
+        }
+    }
 }
 
 fn import_cmd(data_dir: &std::path::Path, file: &std::path::Path) -> Command {

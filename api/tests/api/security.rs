@@ -246,6 +246,26 @@ async fn hostile_bodies_get_clear_errors() {
         let (s, p) = app.post_json("/api/v1/games", &body).await;
         assert_eq!(s, 422, "{body}: {p}");
     }
+    // Deep nesting inside the size limit: refused by the parser's depth limit, not a crash.
+    for depth in [200, 5_000] {
+        let raw = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let r = app
+            .client
+            .post(app.url("/api/v1/games"))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(status == 400 || status == 422, "depth {depth}: {status}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("problem+json"));
+    }
+    let (status, _) = app.get_json("/health").await;
+    assert_eq!(status, 200, "still serving");
     let (_, all) = app.get_json("/api/v1/games?per_page=1").await;
     assert_eq!(all["total"], 801, "nothing was stored or lost");
 }
