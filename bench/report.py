@@ -13,29 +13,34 @@ def parse(path):
         v, unit = float(m.group(1)), m.group(2)
         return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB) read", text)
+    scale = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    size = (float(read.group(2)) * scale[read.group(3)] / int(read.group(1))) if read and int(read.group(1)) else None
     total = re.search(r"(\d+) requests in", text)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
     return {"rps": float(rps.group(1)) if rps else 0.0, "requests": int(total.group(1)) if total else 0,
-            "p50": lat(50), "p99": lat(99), "errors": errors}
+            "p50": lat(50), "p99": lat(99), "errors": errors, "bytes": size}
 
 
 def main(dir_, meta_path):
     meta = json.load(open(meta_path))
     ops = [("cached read (Redis hit)", "ours_cached", "peer_cached"),
+           ("cached read, headline only (`?category=winner`)", "ours_cached_winner", "peer_cached"),
            ("uncached read", "ours_uncached", "peer_uncached"),
            ("prediction write", "ours_write", "peer_write")]
     fmt = lambda v: "-" if v is None else f"{v:.2f}"
-    lines = ["| operation | service | req/s | p50 ms | p99 ms | errors | ratio ours/peer (req/s) |",
-             "|---|---|---|---|---|---|---|"]
+    kb = lambda r: "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.1f}"
+    lines = ["| operation | service | req/s | p50 ms | p99 ms | errors | KB/response | ratio ours/peer (req/s) |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, o, p in ops:
         ro, rp = parse(f"{dir_}/{o}.txt"), parse(f"{dir_}/{p}.txt")
         ratio = ro["rps"] / rp["rps"] if rp["rps"] else float("nan")
-        lines.append(f"| {name} | ours | {ro['rps']:.0f} | {fmt(ro['p50'])} | {fmt(ro['p99'])} | {ro['errors']} | **{ratio:.1f}×** |")
-        lines.append(f"| {name} | peer | {rp['rps']:.0f} | {fmt(rp['p50'])} | {fmt(rp['p99'])} | {rp['errors']} | |")
+        lines.append(f"| {name} | ours | {ro['rps']:.0f} | {fmt(ro['p50'])} | {fmt(ro['p99'])} | {ro['errors']} | {kb(ro)} | **{ratio:.1f}×** |")
+        lines.append(f"| {name} | peer | {rp['rps']:.0f} | {fmt(rp['p50'])} | {fmt(rp['p99'])} | {rp['errors']} | {kb(rp)} | |")
     st = parse(f"{dir_}/static.txt")
-    lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | |")
+    lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | |")
     lines.append("")
     lines.append(f"Resident memory after the runs: ours {meta['ours_rss_mb']:.0f} MB (cached instance) + "
                  f"{meta['ours_nc_rss_mb']:.0f} MB (uncached instance); peer {meta['peer_rss_mb']:.0f} MB (4 workers, cached) + "
