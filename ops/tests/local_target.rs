@@ -3,38 +3,17 @@
 //! upgrade under load, a rollback when a release fails its health gate, backup and restore,
 //! status, and the dashboards' queries against the live Prometheus.
 
+mod common;
+
+use common::{ops, root, text};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn ops(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ops"))
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("ops runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The API binary: $API_BIN (scripts/test builds it once) or a fresh `cargo build -p api`.
 fn api_binary() -> PathBuf {

@@ -102,10 +102,10 @@ impl TestApp {
         (status, r.json().await.expect("body is JSON"))
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+    async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
         let r = self
             .client
-            .post(self.url(path))
+            .request(method, self.url(path))
             .json(body)
             .send()
             .await
@@ -114,16 +114,12 @@ impl TestApp {
         (status, r.json().await.expect("body is JSON"))
     }
 
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
     pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request is sent");
-        let status = r.status().as_u16();
-        (status, r.json().await.expect("body is JSON"))
+        self.send_json(reqwest::Method::PUT, path, body).await
     }
 
     pub async fn post_empty(&self, path: &str) -> (u16, Value) {

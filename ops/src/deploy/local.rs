@@ -610,6 +610,17 @@ impl Local {
             Some(r) => 1 - r.slot,
             None => 0,
         };
+        self.launch(id, slot, binary, extra)
+    }
+
+    /// Runs `binary` as release `id` on API slot `slot`.
+    fn launch(
+        &self,
+        id: &str,
+        slot: usize,
+        binary: &Path,
+        extra: &[(String, String)],
+    ) -> Result<Release> {
         let port = self.state.ports.api_slots[slot];
         let env = self.api_env(port, extra);
         let mut cmd = Command::new(binary);
@@ -883,26 +894,13 @@ impl Local {
         phase.done(&started);
         if let Some(r) = current {
             let phase = Phase::start(1, 1, "restart the API");
-            let mut fresh = self.stage_on(&r)?;
+            let fresh = self.launch(&r.id, r.slot, &r.binary, &r.env)?;
             self.health_gate(&fresh, Duration::from_secs(120))?;
-            fresh.id = r.id.clone();
             self.state.current = Some(fresh);
             self.save()?;
             phase.done("healthy");
         }
         Ok(id)
-    }
-
-    /// Starts `r`'s binary again on its own slot.
-    fn stage_on(&self, r: &Release) -> Result<Release> {
-        let env = self.api_env(r.port, &r.env);
-        let mut cmd = Command::new(&r.binary);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k, v)));
-        let pid = spawn(cmd, &self.p(&format!("releases/{}/api.log", r.id)))?;
-        self.record_pid(&format!("api-{}", r.slot), pid)?;
-        Ok(Release { pid, ..r.clone() })
     }
 
     // ----- status and stop ---------------------------------------------------------------

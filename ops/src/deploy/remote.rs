@@ -36,6 +36,18 @@ fn compose(args: &[&str]) -> Vec<String> {
     COMPOSE.iter().chain(args).map(|s| s.to_string()).collect()
 }
 
+/// `pg_dump` inside the TimescaleDB container, to a file in its data volume.
+fn compose_pg_dump(file: &str) -> Vec<String> {
+    compose(&[
+        "exec",
+        "-T",
+        "timescaledb",
+        "sh",
+        "-c",
+        &format!("pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/{file}"),
+    ])
+}
+
 fn kubectl(t: &Topology, args: &[&str]) -> Vec<String> {
     ["kubectl", "-n", t.namespace]
         .iter()
@@ -51,14 +63,7 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
             vec![
                 Step {
                     phase: "backup",
-                    argv: compose(&[
-                        "exec",
-                        "-T",
-                        "timescaledb",
-                        "sh",
-                        "-c",
-                        "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/pre-deploy.dump",
-                    ]),
+                    argv: compose_pg_dump("pre-deploy.dump"),
                 },
                 Step {
                     phase: "build",
@@ -265,14 +270,7 @@ pub fn backup_plan(t: &Topology, target: Target) -> Vec<Step> {
         Target::Compose => vec![
             Step {
                 phase: "backup",
-                argv: compose(&[
-                    "exec",
-                    "-T",
-                    "timescaledb",
-                    "sh",
-                    "-c",
-                    "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump",
-                ]),
+                argv: compose_pg_dump("backup.dump"),
             },
             Step {
                 phase: "backup",
