@@ -296,6 +296,16 @@ pub fn dashboard_queries(root: &Path) -> Result<Vec<(String, String, String)>> {
     Ok(out)
 }
 
+/// Keywords whose parenthesised group lists label names, not metrics.
+const LABEL_GROUP_WORDS: &[&str] = &[
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
 const PROMQL_WORDS: &[&str] = &[
     "by",
     "without",
@@ -381,16 +391,7 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
             }
             let is_call = j < chars.len() && chars[j] == '(';
             let lower = word.to_ascii_lowercase();
-            if [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&lower.as_str())
-            {
+            if LABEL_GROUP_WORDS.contains(&lower.as_str()) {
                 label_group = true;
             } else if depth_brace == 0
                 && depth_bracket == 0

@@ -794,14 +794,21 @@ impl Local {
                 .arg(dir.join("postgres.dump"))
                 .arg(DATABASE),
         )?;
-        // Redis: BGSAVE, wait for it to finish, copy the snapshot.
-        let before = self.redis(&["LASTSAVE"])?;
+        // Redis: BGSAVE, then wait until a save that finished after this request is on disk
+        // (LASTSAVE has one-second resolution; the in-progress flag covers the same second).
+        let asked = chrono::Utc::now().timestamp();
         self.redis(&["BGSAVE"])?;
         wait_until("redis BGSAVE", Duration::from_secs(30), None, || {
-            self.redis(&["LASTSAVE"]).is_ok_and(|s| s != before)
-                && self
-                    .redis(&["INFO", "persistence"])
-                    .is_ok_and(|s| s.contains("rdb_bgsave_in_progress:0"))
+            let saved = self
+                .redis(&["LASTSAVE"])
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0);
+            saved >= asked
+                && self.redis(&["INFO", "persistence"]).is_ok_and(|s| {
+                    s.contains("rdb_bgsave_in_progress:0")
+                        && s.contains("rdb_last_bgsave_status:ok")
+                })
         })?;
         let rdb = self.p("redis/dump.rdb");
         std::fs::copy(&rdb, dir.join("redis.rdb")).map_err(|e| Error::io("copy", &rdb, e))?;
