@@ -112,6 +112,17 @@ enum Command {
         #[command(flatten)]
         local: LocalArgs,
     },
+    /// Open-loop load at a fixed rate (latency from each request's due time), as JSON.
+    Loadgen {
+        url: String,
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Extra request header `Name: value` (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+    },
     /// Stop every process of the local target (data stays in the state directory).
     Stop {
         #[command(flatten)]
@@ -203,6 +214,23 @@ fn run() -> anyhow::Result<()> {
             if rows.iter().any(|r| !r.healthy) {
                 anyhow::bail!("some services are not healthy");
             }
+        }
+        Command::Loadgen {
+            url,
+            rate,
+            seconds,
+            headers,
+        } => {
+            let headers = headers
+                .iter()
+                .map(|h| {
+                    h.split_once(':')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| anyhow::anyhow!("--header expects `Name: value`, got `{h}`"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let report = ops::loadgen::run(&url, &headers, rate, seconds)?;
+            println!("{}", serde_json::to_string(&report)?);
         }
         Command::Stop { local } => {
             deploy::stop(&absolute(&local.state_dir)?)?;
