@@ -257,8 +257,14 @@ fn bad_input_is_refused_with_a_message_and_a_non_zero_exit() {
         (&["status", "--state-dir", state], "no local deployment"),
         (&["restore", "--state-dir", state], "no local deployment"),
         (&["deploy", "--target", "moon"], "invalid value 'moon'"),
-        (&["loadgen", "http://127.0.0.1:9", "--rate", "0"], "rate must be"),
-        (&["loadgen", "http://127.0.0.1:9", "-H", "no-colon"], "--header expects"),
+        (
+            &["loadgen", "http://127.0.0.1:9", "--rate", "0"],
+            "rate must be",
+        ),
+        (
+            &["loadgen", "http://127.0.0.1:9", "-H", "no-colon"],
+            "--header expects",
+        ),
     ];
     for (args, message) in cases {
         let out = ops_in(&root(), args);
