@@ -23,6 +23,24 @@ use crate::predictor::Predictor;
 use crate::settings::{GraphBackend, Settings};
 use crate::state::AppState;
 
+/// Probes graph, series and cache and records them in the `dependency_up` gauges.
+async fn probe_dependencies(state: &AppState) -> [bool; 3] {
+    let (graph, series, cache) = futures_util::join!(
+        state.graph.health(),
+        state.series.ping(),
+        state.cache.healthy()
+    );
+    let now = [graph.is_ok(), series.is_ok(), cache];
+    for (dep, up) in ["graph", "series", "cache"].into_iter().zip(now) {
+        state
+            .metrics
+            .dependency_up
+            .with_label_values(&[dep])
+            .set(i64::from(up));
+    }
+    now
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -226,20 +244,17 @@ impl Application {
             metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
             events: crate::routes::stream::Events::new(),
         });
-        // Dependency health changes go out on the live stream.
+        // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
+        // announces changes on the live stream. The first probe runs before the server opens.
+        let mut last = probe_dependencies(&state).await;
         let watcher = state.clone();
         let every = Duration::from_secs(settings.health_watch_seconds.max(1));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            let mut last: Option<[bool; 3]> = None;
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tick.tick().await;
-                let now = [
-                    watcher.graph.health().await.is_ok(),
-                    watcher.series.ping().await.is_ok(),
-                    watcher.cache.healthy().await,
-                ];
-                if last.is_some_and(|l| l != now) {
+                let now = probe_dependencies(&watcher).await;
+                if now != last {
                     let up = |b: bool| if b { "up" } else { "down" };
                     watcher.events.publish(serde_json::json!({
                         "type": "health",
@@ -250,7 +265,7 @@ impl Application {
                         },
                     }));
                 }
-                last = Some(now);
+                last = now;
             }
         });
         let flusher = state.clone();

@@ -306,13 +306,8 @@ const LABEL_GROUP_WORDS: &[&str] = &[
     "group_right",
 ];
 
+/// Other keywords and aggregation operators that are never metric names.
 const PROMQL_WORDS: &[&str] = &[
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
     "bool",
     "and",
     "or",

@@ -130,13 +130,7 @@ impl SqliteStore {
     pub async fn write(&self, batch: &WriteBatch) -> Result<WriteStats> {
         let mut stats = WriteStats::default();
         let mut tx = self.pool.begin().await?;
-        for (rel, dst) in &batch.replace_incoming {
-            sqlx::query("DELETE FROM edges WHERE rel = ? AND dst = ?")
-                .bind(rel)
-                .bind(dst)
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_replaced_edges(&mut tx, batch).await?;
         for n in &batch.nodes {
             let props = serde_json::to_string(&n.props)?;
             let created =
@@ -199,13 +193,7 @@ impl SqliteStore {
     pub async fn upsert(&self, batch: &WriteBatch) -> Result<()> {
         const ROWS: usize = 250;
         let mut tx = self.pool.begin().await?;
-        for (rel, dst) in &batch.replace_incoming {
-            sqlx::query("DELETE FROM edges WHERE rel = ? AND dst = ?")
-                .bind(rel)
-                .bind(dst)
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_replaced_edges(&mut tx, batch).await?;
         for chunk in batch.nodes.chunks(ROWS) {
             let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
@@ -306,6 +294,21 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Deletes the incoming edges a batch replaces (e.g. a prediction's USED_IN links).
+async fn delete_replaced_edges(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    batch: &WriteBatch,
+) -> Result<()> {
+    for (rel, dst) in &batch.replace_incoming {
+        sqlx::query("DELETE FROM edges WHERE rel = ? AND dst = ?")
+            .bind(rel)
+            .bind(dst)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -131,18 +131,6 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             }
         }
     }
-    let (graph, series, cache) = futures_util::join!(
-        state.graph.health(),
-        state.series.ping(),
-        state.cache.healthy()
-    );
-    for (dep, up) in [
-        ("graph", graph.is_ok()),
-        ("series", series.is_ok()),
-        ("cache", cache),
-    ] {
-        m.dependency_up.with_label_values(&[dep]).set(i64::from(up));
-    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())
