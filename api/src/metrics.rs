@@ -15,7 +15,7 @@ pub struct Metrics {
     pub cache_hits: IntCounter,
     pub cache_misses: IntCounter,
     pub games_in_model: IntGauge,
-    /// 1 when a dependency (graph, series, cache) answers, 0 when not; set at each scrape.
+    /// 1 when a dependency (graph, series, cache) answered the last probe, 0 when not.
     pub dependency_up: IntGaugeVec,
     pub consensus_ece: Gauge,
     pub consensus_brier: Gauge,
@@ -74,7 +74,7 @@ impl Metrics {
         let dependency_up = IntGaugeVec::new(
             Opts::new(
                 "dependency_up",
-                "Whether a dependency answered at the last scrape (1) or not (0)",
+                "Whether a dependency answered the last health probe (1) or not (0); probed every HEALTH_WATCH_SECONDS",
             ),
             &["dependency"],
         )?;
