@@ -221,6 +221,9 @@ pub struct Predictor {
     model: RwLock<(String, Params)>,
     latest: RwLock<Option<Arc<Snapshot>>>,
     historic: Mutex<Vec<(NaiveDate, Arc<Snapshot>)>>,
+    /// One rebuild (or model switch) at a time: each loads the games after the previous one finished, so a slow,
+    /// older replay can never replace a newer one (results recorded in quick succession).
+    rebuilding: tokio::sync::Mutex<()>,
 }
 
 impl Predictor {
@@ -230,6 +233,7 @@ impl Predictor {
             model: RwLock::new((version, params)),
             latest: RwLock::new(None),
             historic: Mutex::new(Vec::new()),
+            rebuilding: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -270,6 +274,7 @@ impl Predictor {
     /// Replays every final game; call after imports.
     #[tracing::instrument(name = "predictor.rebuild", skip(self))]
     pub async fn rebuild(&self) -> anyhow::Result<usize> {
+        let _one_at_a_time = self.rebuilding.lock().await;
         let snap = self.build(None, None).await?;
         let n = snap.games();
         *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
@@ -284,6 +289,7 @@ impl Predictor {
     /// atomically; requests already running finish on the old one.
     #[tracing::instrument(name = "predictor.switch", skip(self, params))]
     pub async fn switch(&self, version: String, params: Params) -> anyhow::Result<usize> {
+        let _one_at_a_time = self.rebuilding.lock().await;
         let snap = self
             .build(None, Some((version.clone(), params.clone())))
             .await?;

@@ -322,3 +322,45 @@ async fn bad_results_are_refused_and_change_nothing() {
         (Some(27), Some(42))
     );
 }
+
+#[tokio::test]
+async fn results_recorded_at_once_all_reach_the_model() {
+    let app = spawn_app().await;
+    let before = replayed_games(&app).await;
+    let pairs = [("NE", "PIT"), ("KC", "JAX"), ("DAL", "NYG")];
+    let mut ids = Vec::new();
+    for (home, away) in pairs {
+        let (status, game) = app
+            .post_json(
+                "/api/v1/games",
+                &serde_json::json!({"home_team": home, "away_team": away, "date": "2019-09-08", "week": 1}),
+            )
+            .await;
+        assert_eq!(status, 201, "{game}");
+        ids.push(game["id"].as_str().unwrap().to_string());
+    }
+    let score = serde_json::json!({"home_score": 20, "away_score": 17});
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/v1/games/{id}/result"))
+        .collect();
+    let puts = paths.iter().map(|p| app.put_json(p, &score));
+    for (status, body) in futures_util::future::join_all(puts).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    // Rebuilds run one at a time, so the last one to finish has seen every result.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while replayed_games(&app).await != before + 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every result reached the model"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        replayed_games(&app).await,
+        before + 3,
+        "an older replay replaced a newer one"
+    );
+}
