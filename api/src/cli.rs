@@ -409,7 +409,9 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
     if !cache.healthy().await {
         anyhow::bail!("the {} cache is not reachable", cache.name());
     }
-    cache.invalidate_prefix("v1:").await;
+    cache
+        .invalidate_prefix(crate::state::CACHE_KEY_VERSION)
+        .await;
     let total = graph.count_games().await.context("Failed to count games")?;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -437,7 +439,9 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("Failed to read predictions of {}: {e}", g.id))?;
             if body.total > 0 {
                 let key = crate::routes::predictions::predictions_cache_key(&g.id, None);
-                cache.put(&key, serde_json::to_vec(&body)?).await;
+                cache
+                    .put(&key, crate::state::cache_entry(serde_json::to_vec(&body)?))
+                    .await;
                 warmed += 1;
             }
             bar.inc(1);

@@ -44,6 +44,11 @@ pub struct Settings {
     pub cache_ttl_seconds: u64,
     /// Entries the in-memory cache holds at most.
     pub cache_capacity: usize,
+    /// Megabytes of responses the in-memory cache (or Redis's in-process near tier) holds at most.
+    pub cache_memory_mb: usize,
+    /// With Redis: also keep hot responses in process memory, kept coherent across instances
+    /// through Redis pub/sub invalidations.
+    pub cache_near_tier: bool,
     /// `pretty` or `json` (json is the default in production).
     pub log_format: Option<LogFormat>,
     /// tracing filter, e.g. `info` or `api=debug,info`.
@@ -147,6 +152,8 @@ impl Settings {
             .set_default("import_batch_size", 1000)?
             .set_default("cache_ttl_seconds", 1800)?
             .set_default("cache_capacity", 10_000)?
+            .set_default("cache_memory_mb", 64)?
+            .set_default("cache_near_tier", true)?
             .set_default("log_level", "info")?
             .set_default("http_workers", 0)?
             .set_default("graph_backend", "embedded")?

@@ -133,12 +133,22 @@ pub async fn open_keys(settings: &Settings) -> anyhow::Result<crate::auth::Keys>
 /// The cache: Redis when REDIS_URL is set, else in-process.
 pub fn open_cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
     let ttl = Duration::from_secs(settings.cache_ttl_seconds);
+    let bytes = settings.cache_memory_mb.saturating_mul(1024 * 1024);
     Ok(match &settings.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::new(url.expose_secret(), &settings.cache_namespace, ttl)
-                .context("Failed to configure the Redis cache")?,
-        ),
-        None => Arc::new(MemoryCache::new(ttl, settings.cache_capacity)),
+        Some(url) => {
+            let redis = RedisCache::new(url.expose_secret(), &settings.cache_namespace, ttl)
+                .context("Failed to configure the Redis cache")?;
+            Arc::new(if settings.cache_near_tier && !ttl.is_zero() {
+                redis.with_near_tier(settings.cache_capacity, bytes)
+            } else {
+                redis
+            })
+        }
+        None => Arc::new(MemoryCache::with_byte_limit(
+            ttl,
+            settings.cache_capacity,
+            bytes,
+        )),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Response cache: an in-memory TTL cache for the embedded default (Redis comes with the
-//! production backends). Keys are versioned so a bump invalidates everything at once.
+//! production backends). Keys are versioned so a bump invalidates everything at once. Values
+//! are [`Bytes`], so a hit hands out the stored body without copying it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+pub use bytes::Bytes;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
@@ -18,32 +20,136 @@ pub struct CacheStats {
 pub trait Cache: Send + Sync + 'static {
     /// Backend name for health reports.
     fn name(&self) -> &'static str;
-    async fn get(&self, key: &str) -> Option<Vec<u8>>;
-    async fn put(&self, key: &str, value: Vec<u8>);
+    async fn get(&self, key: &str) -> Option<Bytes>;
+    async fn put(&self, key: &str, value: Bytes);
     /// Drops every key starting with `prefix`.
     async fn invalidate_prefix(&self, prefix: &str);
     async fn healthy(&self) -> bool;
     fn stats(&self) -> CacheStats;
 }
 
-/// Bounded in-process cache with a time-to-live.
+/// Bounded in-process cache with a time-to-live, limited both in entries and in bytes.
 pub struct MemoryCache {
     ttl: Duration,
     capacity: usize,
-    entries: Mutex<HashMap<String, (Instant, Vec<u8>)>>,
+    max_bytes: usize,
+    entries: Mutex<Entries>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (Instant, Bytes)>,
+    bytes: usize,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((_, v)) = self.map.remove(key) {
+            self.bytes -= v.len();
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&str, &Instant) -> bool) {
+        let mut freed = 0;
+        self.map.retain(|k, (at, v)| {
+            let kept = keep(k, at);
+            if !kept {
+                freed += v.len();
+            }
+            kept
+        });
+        self.bytes -= freed;
+    }
+}
+
+/// The byte budget of a [`MemoryCache`] made with [`MemoryCache::new`].
+pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 impl MemoryCache {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self::with_byte_limit(ttl, capacity, DEFAULT_CACHE_BYTES)
+    }
+
+    /// At most `capacity` entries and `max_bytes` of values: a full cache first drops expired
+    /// entries, then as many others as it takes to get back under three quarters of each limit.
+    pub fn with_byte_limit(ttl: Duration, capacity: usize, max_bytes: usize) -> Self {
         Self {
             ttl,
             capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            max_bytes: max_bytes.max(1),
+            entries: Mutex::new(Entries::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
+    }
+
+    /// The entry under `key` if it is still fresh, without counting a hit or a miss.
+    pub fn peek(&self, key: &str) -> Option<Bytes> {
+        let mut e = self.entries.lock().expect("cache lock poisoned");
+        match e.map.get(key) {
+            Some((at, v)) if at.elapsed() < self.ttl => Some(v.clone()),
+            Some(_) => {
+                e.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Stores `value` (nothing if it alone exceeds the byte budget).
+    pub fn insert(&self, key: &str, value: Bytes) {
+        if value.len() > self.max_bytes {
+            return;
+        }
+        let mut e = self.entries.lock().expect("cache lock poisoned");
+        e.remove(key);
+        if e.map.len() >= self.capacity || e.bytes + value.len() > self.max_bytes {
+            let ttl = self.ttl;
+            e.retain(|_, at| at.elapsed() < ttl);
+            let (cap, budget) = (self.capacity * 3 / 4, self.max_bytes / 4 * 3);
+            let mut excess_n = e.map.len().saturating_sub(cap);
+            let mut excess_b = (e.bytes + value.len()).saturating_sub(budget);
+            if excess_n > 0 || excess_b > 0 {
+                // Arbitrary victims, chosen in one pass.
+                let mut victims = Vec::new();
+                for (k, (_, v)) in &e.map {
+                    if excess_n == 0 && excess_b == 0 {
+                        break;
+                    }
+                    excess_n = excess_n.saturating_sub(1);
+                    excess_b = excess_b.saturating_sub(v.len());
+                    victims.push(k.clone());
+                }
+                for k in victims {
+                    e.remove(&k);
+                }
+            }
+        }
+        e.bytes += value.len();
+        e.map.insert(key.to_string(), (Instant::now(), value));
+    }
+
+    /// Drops every entry whose key starts with `prefix`.
+    pub fn remove_prefix(&self, prefix: &str) {
+        self.entries
+            .lock()
+            .expect("cache lock poisoned")
+            .retain(|k, _| !k.starts_with(prefix));
+    }
+
+    /// Drops everything.
+    pub fn clear(&self) {
+        let mut e = self.entries.lock().expect("cache lock poisoned");
+        e.map.clear();
+        e.bytes = 0;
+    }
+
+    /// Entries and bytes held.
+    pub fn size(&self) -> (usize, usize) {
+        let e = self.entries.lock().expect("cache lock poisoned");
+        (e.map.len(), e.bytes)
     }
 }
 
@@ -53,16 +159,8 @@ impl Cache for MemoryCache {
         "memory"
     }
 
-    async fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut map = self.entries.lock().expect("cache lock poisoned");
-        let hit = match map.get(key) {
-            Some((at, v)) if at.elapsed() < self.ttl => Some(v.clone()),
-            Some(_) => {
-                map.remove(key);
-                None
-            }
-            None => None,
-        };
+    async fn get(&self, key: &str) -> Option<Bytes> {
+        let hit = self.peek(key);
         let counter = if hit.is_some() {
             &self.hits
         } else {
@@ -72,23 +170,12 @@ impl Cache for MemoryCache {
         hit
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>) {
-        let mut map = self.entries.lock().expect("cache lock poisoned");
-        if map.len() >= self.capacity && !map.contains_key(key) {
-            let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
-            if map.len() >= self.capacity {
-                map.clear();
-            }
-        }
-        map.insert(key.to_string(), (Instant::now(), value));
+    async fn put(&self, key: &str, value: Bytes) {
+        self.insert(key, value);
     }
 
     async fn invalidate_prefix(&self, prefix: &str) {
-        self.entries
-            .lock()
-            .expect("cache lock poisoned")
-            .retain(|k, _| !k.starts_with(prefix));
+        self.remove_prefix(prefix);
     }
 
     async fn healthy(&self) -> bool {
@@ -110,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn entries_expire_after_their_ttl_and_count_hits_and_misses() {
         let c = MemoryCache::new(Duration::from_millis(50), 10);
-        c.put("a", b"1".to_vec()).await;
+        c.put("a", Bytes::from_static(b"1")).await;
         assert_eq!(c.get("a").await.as_deref(), Some(&b"1"[..]));
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(c.get("a").await, None);
@@ -120,10 +207,43 @@ mod tests {
     #[tokio::test]
     async fn invalidating_a_prefix_leaves_other_keys() {
         let c = MemoryCache::new(Duration::from_secs(60), 10);
-        c.put("v1:game:KC", vec![1]).await;
-        c.put("v1:team:KC", vec![2]).await;
+        c.put("v1:game:KC", Bytes::from_static(&[1])).await;
+        c.put("v1:team:KC", Bytes::from_static(&[2])).await;
         c.invalidate_prefix("v1:game:").await;
         assert_eq!(c.get("v1:game:KC").await, None);
-        assert_eq!(c.get("v1:team:KC").await, Some(vec![2]));
+        assert_eq!(c.get("v1:team:KC").await, Some(Bytes::from_static(&[2])));
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_stays_within_its_byte_budget_and_keeps_the_newest_entry() {
+        let c = MemoryCache::with_byte_limit(Duration::from_secs(60), 1000, 10_000);
+        for i in 0..50 {
+            c.put(&format!("k{i}"), Bytes::from(vec![0u8; 1_000])).await;
+            let (_, bytes) = c.size();
+            assert!(bytes <= 10_000, "{bytes} bytes held after {i} puts");
+        }
+        assert_eq!(c.get("k49").await.map(|b| b.len()), Some(1_000));
+        let (n, bytes) = c.size();
+        assert_eq!(bytes, n * 1_000, "the byte count matches the entries");
+    }
+
+    #[tokio::test]
+    async fn a_full_cache_stays_within_its_entry_limit() {
+        let c = MemoryCache::with_byte_limit(Duration::from_secs(60), 8, 1 << 20);
+        for i in 0..100 {
+            c.put(&format!("k{i}"), Bytes::from_static(b"x")).await;
+            assert!(c.size().0 <= 8);
+        }
+        assert!(c.get("k99").await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_value_larger_than_the_budget_is_not_kept_and_replacing_a_key_counts_once() {
+        let c = MemoryCache::with_byte_limit(Duration::from_secs(60), 10, 100);
+        c.put("big", Bytes::from(vec![0u8; 101])).await;
+        assert_eq!(c.get("big").await, None);
+        c.put("a", Bytes::from(vec![0u8; 60])).await;
+        c.put("a", Bytes::from(vec![0u8; 60])).await;
+        assert_eq!(c.size(), (1, 60));
     }
 }

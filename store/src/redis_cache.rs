@@ -1,17 +1,51 @@
 //! Read-through cache on Redis (deadpool-redis): TTL, versioned key namespace, prefix
 //! invalidation, hit/miss counts. Any Redis failure degrades to a miss, never to an error.
+//!
+//! With [`RedisCache::with_near_tier`] each instance also keeps what it read from Redis in
+//! process memory, so a hot key costs no round trip. Every invalidation is published on a
+//! Redis channel and every instance drops the prefix from its near tier when it hears it; the
+//! near tier answers only while that subscription is live (it is emptied whenever the
+//! subscription is lost or re-made, since invalidations may have been missed meanwhile).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use deadpool_redis::redis::{self, AsyncCommands};
 use deadpool_redis::{Config, Pool, Runtime};
+use futures_util::StreamExt;
 
-use crate::cache::{Cache, CacheStats};
+use crate::cache::{Cache, CacheStats, MemoryCache};
+
+/// The in-process tier in front of Redis.
+struct Near {
+    cache: MemoryCache,
+    /// True while the invalidation subscription is live: only then may the near tier answer.
+    live: AtomicBool,
+    /// Bumped by every invalidation, so a value read from Redis before one is not kept after it.
+    generation: AtomicU64,
+    hits: AtomicU64,
+}
+
+impl Near {
+    fn invalidate(&self, prefix: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.cache.remove_prefix(prefix);
+    }
+
+    fn set_live(&self, live: bool) {
+        self.cache.clear();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.live.store(live, Ordering::SeqCst);
+    }
+}
 
 pub struct RedisCache {
     pool: Pool,
+    client: redis::Client,
+    near: Option<Arc<Near>>,
     /// Every key starts with this (e.g. `nflp:v1:`): bump the version to invalidate all.
     namespace: String,
     ttl: Duration,
@@ -27,8 +61,12 @@ impl RedisCache {
         let pool = Config::from_url(url)
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| crate::Error::Corrupt(format!("invalid REDIS_URL: {e}")))?;
+        let client = redis::Client::open(url)
+            .map_err(|e| crate::Error::Corrupt(format!("invalid REDIS_URL: {e}")))?;
         Ok(Self {
             pool,
+            client,
+            near: None,
             namespace: namespace.to_string(),
             ttl,
             timeout: Duration::from_millis(250),
@@ -36,6 +74,44 @@ impl RedisCache {
             misses: AtomicU64::new(0),
             up: AtomicBool::new(true),
         })
+    }
+
+    /// Adds the in-process tier (at most `capacity` entries and `max_bytes`) and starts the
+    /// task that keeps it coherent with other instances. Needs a Tokio runtime.
+    pub fn with_near_tier(mut self, capacity: usize, max_bytes: usize) -> Self {
+        let near = Arc::new(Near {
+            cache: MemoryCache::with_byte_limit(self.ttl, capacity, max_bytes),
+            live: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+        });
+        tokio::spawn(listen_for_invalidations(
+            Arc::downgrade(&near),
+            self.client.clone(),
+            self.channel(),
+            self.timeout,
+        ));
+        self.near = Some(near);
+        self
+    }
+
+    /// Whether the near tier is answering (its invalidation subscription is live).
+    pub fn near_tier_live(&self) -> bool {
+        self.near
+            .as_ref()
+            .is_some_and(|n| n.live.load(Ordering::SeqCst))
+    }
+
+    /// Hits answered from process memory (also counted in [`Cache::stats`]).
+    pub fn near_hits(&self) -> u64 {
+        self.near
+            .as_ref()
+            .map_or(0, |n| n.hits.load(Ordering::Relaxed))
+    }
+
+    /// The channel invalidations of this namespace are published on.
+    fn channel(&self) -> String {
+        format!("{}invalidate", self.namespace)
     }
 
     fn key(&self, k: &str) -> String {
@@ -104,13 +180,80 @@ async fn scan(
     }
 }
 
+/// Keeps `near` coherent: subscribes to `channel`, drops each published prefix, and keeps the
+/// tier switched off (and empty) whenever the subscription is down. Ends with the cache.
+async fn listen_for_invalidations(
+    near: Weak<Near>,
+    client: redis::Client,
+    channel: String,
+    timeout: Duration,
+) {
+    let mut logged_down = false;
+    loop {
+        let subscribed = async {
+            let mut ps = client.get_async_pubsub().await?;
+            ps.subscribe(&channel).await?;
+            redis::RedisResult::Ok(ps)
+        };
+        if let Ok(Ok(ps)) = tokio::time::timeout(timeout * 4, subscribed).await {
+            let Some(n) = near.upgrade() else { return };
+            n.set_live(true);
+            drop(n);
+            if logged_down {
+                tracing::info!("cache near tier back on");
+                logged_down = false;
+            }
+            let (mut sink, mut messages) = ps.split();
+            loop {
+                match tokio::time::timeout(Duration::from_secs(1), messages.next()).await {
+                    Ok(Some(msg)) => {
+                        let Some(n) = near.upgrade() else { return };
+                        match msg.get_payload::<String>() {
+                            Ok(prefix) => n.invalidate(&prefix),
+                            // Unreadable: drop everything rather than guess.
+                            Err(_) => n.set_live(true),
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) if near.strong_count() == 0 => return,
+                    // Quiet for a second: make sure the connection is still there (a peer
+                    // that vanished without closing would otherwise leave the tier on).
+                    Err(_) => {
+                        let pong = tokio::time::timeout(timeout, sink.ping::<redis::Value>());
+                        if !matches!(pong.await, Ok(Ok(_))) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let Some(n) = near.upgrade() else { return };
+        n.set_live(false);
+        drop(n);
+        if !logged_down {
+            tracing::warn!("cache near tier off: the invalidation subscription is down");
+            logged_down = true;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 #[async_trait]
 impl Cache for RedisCache {
     fn name(&self) -> &'static str {
         "redis"
     }
 
-    async fn get(&self, key: &str) -> Option<Vec<u8>> {
+    async fn get(&self, key: &str) -> Option<Bytes> {
+        let near = self.near.as_ref().filter(|n| n.live.load(Ordering::SeqCst));
+        if let Some(n) = near {
+            if let Some(v) = n.cache.peek(key) {
+                n.hits.fetch_add(1, Ordering::Relaxed);
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Some(v);
+            }
+        }
+        let generation = near.map(|n| n.generation.load(Ordering::SeqCst));
         let hit = match self.conn().await {
             Some(mut c) => {
                 match tokio::time::timeout(self.timeout, c.get::<_, Option<Vec<u8>>>(self.key(key)))
@@ -118,7 +261,7 @@ impl Cache for RedisCache {
                 {
                     Ok(Ok(v)) => {
                         self.mark(true);
-                        v
+                        v.map(Bytes::from)
                     }
                     _ => {
                         self.mark(false);
@@ -128,6 +271,16 @@ impl Cache for RedisCache {
             }
             None => None,
         };
+        if let (Some(n), Some(v)) = (near, &hit) {
+            // Kept only if no invalidation ran while Redis was answering; checked again after
+            // the insert, so an invalidation racing with it cannot leave the old value behind.
+            if generation == Some(n.generation.load(Ordering::SeqCst)) {
+                n.cache.insert(key, v.clone());
+                if generation != Some(n.generation.load(Ordering::SeqCst)) {
+                    n.cache.remove_prefix(key);
+                }
+            }
+        }
         let counter = if hit.is_some() {
             &self.hits
         } else {
@@ -137,12 +290,12 @@ impl Cache for RedisCache {
         hit
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>) {
+    async fn put(&self, key: &str, value: Bytes) {
         if let Some(mut c) = self.conn().await {
             let secs = self.ttl.as_secs().max(1);
             let r = tokio::time::timeout(
                 self.timeout,
-                c.set_ex::<_, _, ()>(self.key(key), value, secs),
+                c.set_ex::<_, _, ()>(self.key(key), value.as_ref(), secs),
             )
             .await;
             self.mark(matches!(r, Ok(Ok(()))));
@@ -150,11 +303,19 @@ impl Cache for RedisCache {
     }
 
     async fn invalidate_prefix(&self, prefix: &str) {
+        if let Some(n) = &self.near {
+            n.invalidate(prefix);
+        }
         if let Some(mut c) = self.conn().await {
             if let Ok(keys) = scan(&mut c, &format!("{}*", self.key(prefix))).await {
                 if !keys.is_empty() {
                     let _: redis::RedisResult<u64> = c.del(keys).await;
                 }
+            }
+            // Every instance's near tier (this one's was cleared above).
+            let published: redis::RedisResult<u64> = c.publish(self.channel(), prefix).await;
+            if let Err(e) = published {
+                tracing::warn!(error = %e, "failed to publish a cache invalidation");
             }
         }
     }

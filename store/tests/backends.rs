@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use chrono::{TimeZone, Utc};
 use sqlx::{Connection, Executor, PgConnection};
 use store::{
@@ -231,8 +233,10 @@ async fn redis_cache_reads_through_expires_and_invalidates_by_prefix() {
     let c = RedisCache::new(&url, &namespace(), Duration::from_secs(1)).unwrap();
     assert!(c.healthy().await);
     assert_eq!(c.get("game:KC:predictions").await, None);
-    c.put("game:KC:predictions", b"[1]".to_vec()).await;
-    c.put("game:BUF:predictions", b"[2]".to_vec()).await;
+    c.put("game:KC:predictions", Bytes::from_static(b"[1]"))
+        .await;
+    c.put("game:BUF:predictions", Bytes::from_static(b"[2]"))
+        .await;
     assert_eq!(
         c.get("game:KC:predictions").await.as_deref(),
         Some(&b"[1]"[..])
@@ -257,7 +261,7 @@ async fn redis_namespaces_and_database_numbers_keep_tenants_apart() {
     let b = RedisCache::new(&url, &namespace(), Duration::from_secs(60)).unwrap();
     let other_db =
         RedisCache::new(&format!("{url}/7"), &namespace(), Duration::from_secs(60)).unwrap();
-    a.put("k", b"a".to_vec()).await;
+    a.put("k", Bytes::from_static(b"a")).await;
     assert_eq!(b.get("k").await, None);
     assert_eq!(other_db.get("k").await, None);
     assert_eq!(a.clear().await.unwrap(), 1);
@@ -268,7 +272,91 @@ async fn an_unreachable_redis_degrades_to_misses_without_errors() {
     // Port 1 on loopback: nothing listens there.
     let c = RedisCache::new("redis://127.0.0.1:1", "x:", Duration::from_secs(60)).unwrap();
     assert!(!c.healthy().await);
-    c.put("k", b"v".to_vec()).await;
+    c.put("k", Bytes::from_static(b"v")).await;
     assert_eq!(c.get("k").await, None);
     assert_eq!(c.stats().misses, 1);
+}
+
+/// Waits until `c`'s near tier has subscribed to invalidations.
+async fn near_tier_up(c: &RedisCache) {
+    for _ in 0..100 {
+        if c.near_tier_live() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the near tier never subscribed");
+}
+
+/// A plain Redis connection, to change keys behind the caches' backs.
+async fn raw_redis(url: &str) -> deadpool_redis::redis::aio::MultiplexedConnection {
+    deadpool_redis::redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_near_tier_answers_hot_keys_from_memory_until_any_instance_invalidates_them() {
+    let Some(url) = redis_url() else { return };
+    let ns = namespace();
+    let a = RedisCache::new(&url, &ns, Duration::from_secs(60))
+        .unwrap()
+        .with_near_tier(100, 1 << 20);
+    let b = RedisCache::new(&url, &ns, Duration::from_secs(60))
+        .unwrap()
+        .with_near_tier(100, 1 << 20);
+    near_tier_up(&a).await;
+    near_tier_up(&b).await;
+    b.put("game:KC:predictions", Bytes::from_static(b"old"))
+        .await;
+    assert_eq!(
+        b.get("game:KC:predictions").await.as_deref(),
+        Some(&b"old"[..])
+    );
+    assert_eq!(b.near_hits(), 0, "the first read comes from Redis");
+    // Gone from Redis without an invalidation: b still answers from memory.
+    let mut raw = raw_redis(&url).await;
+    let _: () =
+        deadpool_redis::redis::AsyncCommands::del(&mut raw, format!("{ns}game:KC:predictions"))
+            .await
+            .unwrap();
+    assert_eq!(
+        b.get("game:KC:predictions").await.as_deref(),
+        Some(&b"old"[..])
+    );
+    assert_eq!(b.near_hits(), 1);
+    // Another instance writes and invalidates: b hears it and reads through again.
+    a.put("game:KC:predictions", Bytes::from_static(b"new"))
+        .await;
+    a.invalidate_prefix("game:KC:").await;
+    a.put("game:KC:predictions", Bytes::from_static(b"new"))
+        .await;
+    let mut seen = None;
+    for _ in 0..100 {
+        seen = b.get("game:KC:predictions").await;
+        if seen.as_deref() == Some(&b"new"[..]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some(&b"new"[..]),
+        "b still served the old value"
+    );
+    a.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_a_live_subscription_the_near_tier_never_answers() {
+    // Nothing listens on port 1: no subscription, so every read goes to (unreachable) Redis.
+    let c = RedisCache::new("redis://127.0.0.1:1", "x:", Duration::from_secs(60))
+        .unwrap()
+        .with_near_tier(100, 1 << 20);
+    c.put("k", Bytes::from_static(b"v")).await;
+    assert_eq!(c.get("k").await, None);
+    assert!(!c.near_tier_live());
+    assert_eq!(c.near_hits(), 0);
 }

@@ -1,6 +1,6 @@
 use std::time::Instant;
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use forecast::Category;
 use graph::{parse_node_id, Game, GameId, Prediction, Provenance};
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,7 @@ fn keep_category(p: &mut Prediction, c: Option<Category>) {
 }
 
 pub(crate) fn game_cache_prefix(game: &str) -> String {
-    format!("v1:game:{game}:")
+    format!("{}game:{game}:", crate::state::CACHE_KEY_VERSION)
 }
 
 #[utoipa::path(
@@ -187,8 +187,9 @@ pub async fn create_for_game(
     )
 )]
 #[get("/games/{id}/predictions")]
-#[tracing::instrument(name = "predictions.for_game", skip(state, q))]
+#[tracing::instrument(name = "predictions.for_game", skip(req, state, q))]
 pub async fn list_for_game(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     q: web::Query<CategoryQuery>,
@@ -197,7 +198,7 @@ pub async fn list_for_game(
     let category = q.parse()?;
     let key = predictions_cache_key(id.as_str(), category);
     state
-        .cached_json(&key, || {
+        .cached_json(&req, &key, || {
             game_predictions_body(state.graph.as_ref(), &id, category)
         })
         .await
@@ -266,8 +267,9 @@ pub async fn get(
     )
 )]
 #[get("/predictions/{id}/provenance")]
-#[tracing::instrument(name = "predictions.provenance", skip(state))]
+#[tracing::instrument(name = "predictions.provenance", skip(req, state))]
 pub async fn provenance(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -275,7 +277,9 @@ pub async fn provenance(
     let game = id.split('.').next().unwrap_or_default();
     let key = format!("{}provenance:{id}", game_cache_prefix(game));
     state
-        .cached_json(&key, || async { Ok(state.graph.provenance(&id).await?) })
+        .cached_json(&req, &key, || async {
+            Ok(state.graph.provenance(&id).await?)
+        })
         .await
 }
 

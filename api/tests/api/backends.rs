@@ -225,3 +225,49 @@ async fn cache_rebuild_warms_every_game_with_predictions() {
     assert_eq!(body["total"], 15);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_forecast_made_on_one_instance_is_never_served_stale_from_another_instances_memory() {
+    let _lock = NEO4J.lock().await;
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let ns = format!("nflp-near-{}:", uuid::Uuid::new_v4().simple());
+    let dir = tempfile::tempdir().unwrap();
+    let a = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        &servers.env(&ns),
+    )
+    .await;
+    // A second instance on the same servers (and the same key secret).
+    let b = spawn_app_with(dir.path(), "none", &servers.env(&ns)).await;
+    const GAME: &str = "/api/v1/games/NE_HOU_2017_W3/predictions";
+    let mut tags = Vec::new();
+    for round in 0..3 {
+        let (s, made) = a.post_empty(GAME).await;
+        assert_eq!(s, 201, "{made}");
+        // miss (computed, stored in Redis), hit from Redis (kept in memory), hit from memory.
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let r = b.get(GAME).await;
+            assert_eq!(r.status(), 200);
+            seen.push(r.headers()["x-cache"].to_str().unwrap().to_string());
+            let tag = r.headers()["etag"].to_str().unwrap().to_string();
+            let body: serde_json::Value = r.json().await.unwrap();
+            let consensus = &body["consensus"];
+            assert_eq!(
+                consensus["created_at"], made["consensus"]["created_at"],
+                "round {round}: instance b served a forecast older than a's latest"
+            );
+            tags.push(tag);
+        }
+        assert_eq!(seen, ["miss", "hit", "hit"], "round {round}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    tags.dedup();
+    assert_eq!(tags.len(), 3, "one representation per forecast: {tags:?}");
+    a.stop().await;
+    b.stop().await;
+    servers.drop_db().await;
+}

@@ -96,6 +96,15 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// GET with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut r = self.client.get(self.url(path));
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.send().await.expect("request is sent")
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let r = self.get(path).await;
         let status = r.status().as_u16();

@@ -1,4 +1,5 @@
 mod backends;
+mod caching;
 mod cli;
 mod dashboard;
 mod faults;
