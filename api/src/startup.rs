@@ -242,7 +242,7 @@ impl Application {
             series,
             registry,
             keys,
-            request_log: std::sync::Mutex::new(Vec::new()),
+            request_log: crate::state::RequestLog::default(),
             api_limiter: crate::auth::RateLimiter::new(
                 settings.rate_limit_per_second,
                 settings.rate_limit_burst,
@@ -357,7 +357,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::middleware::guard))
                 .wrap_fn(|req, srv| {
                     let started = Instant::now();
-                    let method = req.method().to_string();
+                    let method = req.method().clone();
                     let route = req
                         .match_pattern()
                         .unwrap_or_else(|| "unmatched".to_string());
@@ -365,26 +365,17 @@ impl Application {
                     srv.call(req).map(move |res| {
                         if let (Ok(r), Some(s)) = (&res, state) {
                             let elapsed = started.elapsed();
-                            if let Ok(mut log) = s.request_log.lock() {
-                                if log.len() < 100_000 {
-                                    log.push(store::RequestMetric {
-                                        time: chrono::Utc::now(),
-                                        route: route.clone(),
-                                        method: method.clone(),
-                                        status: r.status().as_u16() as i16,
-                                        latency_ms: elapsed.as_secs_f64() * 1000.0,
-                                    });
-                                }
-                            }
-                            let status = r.status().as_u16().to_string();
+                            let status = r.status();
                             s.metrics
                                 .http_requests
-                                .with_label_values(&[&method, &route, &status])
+                                .with_label_values(&[method.as_str(), &route, status.as_str()])
                                 .inc();
                             s.metrics
                                 .http_duration
-                                .with_label_values(&[&method, &route])
-                                .observe(started.elapsed().as_secs_f64());
+                                .with_label_values(&[method.as_str(), &route])
+                                .observe(elapsed.as_secs_f64());
+                            s.request_log
+                                .record(route, &method, status.as_u16(), elapsed);
                         }
                         res
                     })

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -28,8 +29,8 @@ pub struct AppState {
     pub keys: crate::auth::Keys,
     pub api_limiter: crate::auth::RateLimiter,
     pub auth_limiter: crate::auth::RateLimiter,
-    /// Served requests waiting to be flushed to the time-series store.
-    pub request_log: std::sync::Mutex<Vec<store::RequestMetric>>,
+    /// Served requests, rolled up per second, waiting to be flushed to the time-series store.
+    pub request_log: RequestLog,
     pub metrics: Arc<Metrics>,
     /// Live events for `/api/v1/stream`.
     pub events: crate::routes::stream::Events,
@@ -197,16 +198,139 @@ impl Entry {
     }
 }
 
+/// Served requests rolled up per second, route, method and status: a busy service writes a
+/// row per second and route to the time series, not a row per request.
+#[derive(Default)]
+pub struct RequestLog {
+    buckets: std::sync::Mutex<HashMap<RequestKey, RequestAgg>>,
+}
+
+#[derive(Hash, PartialEq, Eq)]
+struct RequestKey {
+    second: i64,
+    route: String,
+    method: actix_web::http::Method,
+    status: u16,
+}
+
+struct RequestAgg {
+    requests: i32,
+    total_ms: f64,
+    max_ms: f64,
+}
+
+/// Roll-ups held at most between two flushes (a flood of distinct routes cannot grow it).
+const MAX_REQUEST_BUCKETS: usize = 50_000;
+
+impl RequestLog {
+    pub fn record(
+        &self,
+        route: String,
+        method: &actix_web::http::Method,
+        status: u16,
+        latency: std::time::Duration,
+    ) {
+        let ms = latency.as_secs_f64() * 1000.0;
+        let key = RequestKey {
+            second: chrono::Utc::now().timestamp(),
+            route,
+            method: method.clone(),
+            status,
+        };
+        let Ok(mut b) = self.buckets.lock() else {
+            return;
+        };
+        if let Some(agg) = b.get_mut(&key) {
+            agg.requests = agg.requests.saturating_add(1);
+            agg.total_ms += ms;
+            agg.max_ms = agg.max_ms.max(ms);
+        } else if b.len() < MAX_REQUEST_BUCKETS {
+            b.insert(
+                key,
+                RequestAgg {
+                    requests: 1,
+                    total_ms: ms,
+                    max_ms: ms,
+                },
+            );
+        }
+    }
+
+    /// Everything recorded so far, oldest second first; the log is left empty.
+    pub fn take(&self) -> Vec<store::RequestMetric> {
+        let buckets = std::mem::take(&mut *self.buckets.lock().expect("request log lock poisoned"));
+        let mut rows: Vec<store::RequestMetric> = buckets
+            .into_iter()
+            .map(|(k, a)| store::RequestMetric {
+                time: chrono::DateTime::from_timestamp(k.second, 0).unwrap_or_default(),
+                route: k.route,
+                method: k.method.to_string(),
+                status: i16::try_from(k.status).unwrap_or(i16::MAX),
+                requests: a.requests,
+                latency_ms: a.total_ms / f64::from(a.requests.max(1)),
+                max_latency_ms: a.max_ms,
+            })
+            .collect();
+        rows.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.route.cmp(&b.route)));
+        rows
+    }
+}
+
 impl AppState {
     /// Writes buffered request metrics to the time-series store.
     pub async fn flush_request_log(&self) {
-        let batch =
-            std::mem::take(&mut *self.request_log.lock().expect("request log lock poisoned"));
+        let batch = self.request_log.take();
         if batch.is_empty() {
             return;
         }
         if let Err(e) = self.series.record_requests(&batch).await {
             tracing::warn!(error = ?e, dropped = batch.len(), "failed to record request metrics");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use actix_web::http::Method;
+
+    use super::RequestLog;
+
+    #[test]
+    fn requests_are_rolled_up_per_second_route_method_and_status() {
+        let log = RequestLog::default();
+        // (route, method, status, latency ms)
+        let served = [
+            ("/api/v1/games", Method::GET, 200, 2),
+            ("/api/v1/games", Method::GET, 200, 6),
+            ("/api/v1/games", Method::GET, 200, 4),
+            ("/api/v1/games", Method::GET, 404, 1),
+            ("/api/v1/games/{id}/predictions", Method::POST, 201, 9),
+        ];
+        for (route, method, status, ms) in &served {
+            log.record(
+                route.to_string(),
+                method,
+                *status,
+                Duration::from_millis(*ms),
+            );
+        }
+        let rows = log.take();
+        let total: i32 = rows.iter().map(|r| r.requests).sum();
+        assert_eq!(total, 5, "every request counted once");
+        // A flush may straddle a second boundary: fold the rows per key before checking.
+        let ok: Vec<_> = rows
+            .iter()
+            .filter(|r| r.route == "/api/v1/games" && r.status == 200)
+            .collect();
+        assert_eq!(ok.iter().map(|r| r.requests).sum::<i32>(), 3);
+        let max = ok.iter().map(|r| r.max_latency_ms).fold(0.0, f64::max);
+        assert!((max - 6.0).abs() < 0.5, "{max}");
+        if ok.len() == 1 {
+            assert!((ok[0].latency_ms - 4.0).abs() < 0.5, "mean of 2, 6, 4");
+        }
+        assert!(rows.iter().any(|r| r.method == "POST" && r.status == 201));
+        assert!(log.take().is_empty(), "taking empties the log");
     }
 }

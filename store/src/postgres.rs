@@ -233,24 +233,30 @@ impl Series for PgStore {
         let routes: Vec<_> = metrics.iter().map(|m| m.route.clone()).collect();
         let methods: Vec<_> = metrics.iter().map(|m| m.method.clone()).collect();
         let statuses: Vec<_> = metrics.iter().map(|m| m.status).collect();
+        let requests: Vec<_> = metrics.iter().map(|m| m.requests).collect();
         let latencies: Vec<_> = metrics.iter().map(|m| m.latency_ms).collect();
+        let slowest: Vec<_> = metrics.iter().map(|m| m.max_latency_ms).collect();
         sqlx::query(
-            "INSERT INTO request_metrics (time, route, method, status, latency_ms) \
-             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::int2[], $5::float8[])",
+            "INSERT INTO request_metrics (time, route, method, status, requests, latency_ms, max_latency_ms) \
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::int2[], $5::int4[], $6::float8[], $7::float8[])",
         )
         .bind(&times)
         .bind(&routes)
         .bind(&methods)
         .bind(&statuses)
+        .bind(&requests)
         .bind(&latencies)
+        .bind(&slowest)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn count_requests(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM request_metrics")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(SUM(requests), 0)::BIGINT FROM request_metrics")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }

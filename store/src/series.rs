@@ -32,11 +32,16 @@ pub struct RatingPoint {
 /// One served request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RequestMetric {
+    /// Start of the second the requests were served in.
     pub time: DateTime<Utc>,
     pub route: String,
     pub method: String,
     pub status: i16,
+    /// Requests served in that second (with this route, method and status).
+    pub requests: i32,
+    /// Their mean latency.
     pub latency_ms: f64,
+    pub max_latency_ms: f64,
 }
 
 #[async_trait]
@@ -167,12 +172,14 @@ impl Series for crate::SqliteStore {
     async fn record_requests(&self, metrics: &[RequestMetric]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for m in metrics {
-            sqlx::query("INSERT INTO request_metrics (time, route, method, status, latency_ms) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO request_metrics (time, route, method, status, requests, latency_ms, max_latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(m.time.to_rfc3339())
                 .bind(&m.route)
                 .bind(&m.method)
                 .bind(m.status)
+                .bind(m.requests)
                 .bind(m.latency_ms)
+                .bind(m.max_latency_ms)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -181,8 +188,10 @@ impl Series for crate::SqliteStore {
     }
 
     async fn count_requests(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM request_metrics")
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(SUM(requests), 0) FROM request_metrics")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 }

@@ -138,11 +138,17 @@ async fn history_round_trips(s: &dyn Series) {
             route: "/api/v1/games".into(),
             method: "GET".into(),
             status: 200,
+            requests: i + 1,
             latency_ms: f64::from(i),
+            max_latency_ms: f64::from(i) * 2.0,
         })
         .collect();
     s.record_requests(&reqs).await.unwrap();
-    assert_eq!(s.count_requests().await.unwrap(), 4);
+    assert_eq!(
+        s.count_requests().await.unwrap(),
+        10,
+        "1 + 2 + 3 + 4 requests"
+    );
 }
 
 #[tokio::test]
