@@ -26,7 +26,8 @@ def parse(path):
 
 def main(dir_, meta_path):
     meta = json.load(open(meta_path))
-    ops = [("cached read (Redis hit)", "ours_cached", "peer_cached"),
+    ops = [("cached read (identity)", "ours_cached", "peer_cached"),
+           ("cached read, `Accept-Encoding: gzip`", "ours_cached_gzip", "peer_cached_gzip"),
            ("cached read, headline only (`?category=winner`)", "ours_cached_winner", "peer_cached"),
            ("uncached read", "ours_uncached", "peer_uncached"),
            ("prediction write", "ours_write", "peer_write")]
@@ -42,17 +43,22 @@ def main(dir_, meta_path):
     st = parse(f"{dir_}/static.txt")
     lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | |")
     lines.append("")
-    try:
-        fo, fp = (json.load(open(f"{dir_}/fixed_{w}.json")) for w in ("ours", "peer"))
-        lines.append(f"Cached read at a fixed {fo['rate']:.0f} req/s for {fo['seconds']:.0f} s (open loop, `ops loadgen`, latency from each request's due time):")
+    fixed = []
+    for enc, suffix in (("identity", ""), ("gzip", "_gzip")):
+        for who in ("ours", "peer"):
+            try:
+                fixed.append((who, enc, json.load(open(f"{dir_}/fixed_{who}{suffix}.json"))))
+            except FileNotFoundError:
+                pass
+    if fixed:
+        f0 = fixed[0][2]
+        lines.append(f"Cached read at a fixed {f0['rate']:.0f} req/s for {f0['seconds']:.0f} s (open loop, `ops loadgen`, latency from each request's due time):")
         lines.append("")
-        lines.append("| service | sent | errors | p50 ms | p99 ms | max ms |")
-        lines.append("|---|---|---|---|---|---|")
-        for name, f in (("ours", fo), ("peer", fp)):
-            lines.append(f"| {name} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} |")
+        lines.append("| service | encoding | sent | errors | p50 ms | p99 ms | max ms |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for who, enc, f in fixed:
+            lines.append(f"| {who} | {enc} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} |")
         lines.append("")
-    except FileNotFoundError:
-        pass
     lines.append(f"Resident memory after the runs: ours {meta['ours_rss_mb']:.0f} MB (cached instance) + "
                  f"{meta['ours_nc_rss_mb']:.0f} MB (uncached instance); peer {meta['peer_rss_mb']:.0f} MB (4 workers, cached) + "
                  f"{meta['peer_nc_rss_mb']:.0f} MB (4 workers, uncached). Ratio ours/peer: "

@@ -2,7 +2,12 @@
 (asyncio), serving the same three operations as the Rust service against the same PostgreSQL
 and Redis. It exists to be measured against; it uses connection pools and async drivers.
 
-    PEER_DATABASE_URL=postgres://… PEER_REDIS_URL=redis://… uvicorn app:app --workers 4
+It has no forecasting models: its write stores the forecast in PEER_FORECAST (the Rust
+service's answer to the same POST, captured by scripts/bench) with fresh ids and times, so
+both services store, cache and serve the same representation (same fields, same size).
+
+    PEER_DATABASE_URL=postgres://… PEER_REDIS_URL=redis://… PEER_FORECAST=forecast.json \
+        uvicorn app:app --workers 4
 Set PEER_CACHE=off to measure the uncached read.
 """
 import json
@@ -16,16 +21,22 @@ from fastapi import FastAPI, HTTPException, Response
 DATABASE_URL = os.environ["PEER_DATABASE_URL"]
 REDIS_URL = os.environ["PEER_REDIS_URL"]
 CACHE = os.environ.get("PEER_CACHE", "on") != "off"
+FORECAST = json.load(open(os.environ["PEER_FORECAST"]))
 TTL = 1800
 
 app = FastAPI()
 state = {}
 
+COLUMNS = ("id, game_id, expert_id, category, winner, win_probability, home_win_probability, confidence, "
+           "reasoning, predicted_home_score, predicted_away_score, model_version, created_at, categories")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS peer_predictions (
-    id TEXT PRIMARY KEY, game_id TEXT NOT NULL, expert_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY, game_id TEXT NOT NULL, expert_id TEXT NOT NULL, category TEXT NOT NULL,
+    winner TEXT NOT NULL, win_probability DOUBLE PRECISION NOT NULL,
     home_win_probability DOUBLE PRECISION NOT NULL, confidence DOUBLE PRECISION NOT NULL,
-    reasoning TEXT NOT NULL, model_version TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+    reasoning TEXT NOT NULL, predicted_home_score DOUBLE PRECISION NOT NULL,
+    predicted_away_score DOUBLE PRECISION NOT NULL, model_version TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, categories JSONB NOT NULL);
 CREATE INDEX IF NOT EXISTS peer_predictions_game ON peer_predictions (game_id);
 CREATE TABLE IF NOT EXISTS peer_memory_links (
     prediction_id TEXT NOT NULL, memory_id TEXT NOT NULL,
@@ -34,14 +45,18 @@ CREATE TABLE IF NOT EXISTS peer_memory_links (
 """
 
 
+async def init_connection(c):
+    await c.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
 @app.on_event("startup")
 async def startup():
-    state["pg"] = await asyncpg.create_pool(DATABASE_URL, min_size=2, max_size=10)
+    state["pg"] = await asyncpg.create_pool(DATABASE_URL, min_size=2, max_size=10, init=init_connection)
     state["redis"] = aioredis.from_url(REDIS_URL, max_connections=20)
     async with state["pg"].acquire() as c:
         try:
             await c.execute(SCHEMA)
-        except asyncpg.UniqueViolationError:
+        except (asyncpg.UniqueViolationError, asyncpg.DuplicateTableError, asyncpg.DuplicateObjectError):
             pass  # another worker created it first
 
 
@@ -52,7 +67,7 @@ async def shutdown():
 
 
 def key(game_id):
-    return f"peer:v1:game:{game_id}:predictions"
+    return f"peer:v2:game:{game_id}:predictions"
 
 
 @app.get("/api/v1/games/{game_id}/predictions")
@@ -63,27 +78,37 @@ async def read(game_id: str):
             return Response(hit, media_type="application/json")
     async with state["pg"].acquire() as c:
         rows = await c.fetch(
-            "SELECT id, game_id, expert_id, home_win_probability, confidence, reasoning, model_version, created_at "
-            "FROM peer_predictions WHERE game_id = $1 ORDER BY created_at, id", game_id)
+            f"SELECT {COLUMNS} FROM peer_predictions WHERE game_id = $1 ORDER BY expert_id", game_id)
     if not rows:
         raise HTTPException(404, "no predictions")
     items = [dict(r) | {"created_at": r["created_at"].isoformat()} for r in rows]
-    body = json.dumps({"items": items, "total": len(items)}).encode()
+    consensus = next((p for p in items if p["expert_id"] == "consensus"), None)
+    items = [p for p in items if p["expert_id"] != "consensus"]
+    body = json.dumps({"items": items, "total": len(items), "consensus": consensus}).encode()
     if CACHE:
         await state["redis"].set(key(game_id), body, ex=TTL)
     return Response(body, media_type="application/json")
 
 
+def row(p, game_id, now):
+    return (f"{game_id}.{p['expert_id']}", game_id, p["expert_id"], p["category"], p["winner"],
+            p["win_probability"], p["home_win_probability"], p["confidence"], p["reasoning"],
+            p["predicted_home_score"], p["predicted_away_score"], p["model_version"], now, p["categories"])
+
+
 @app.post("/api/v1/games/{game_id}/predictions", status_code=201)
 async def write(game_id: str):
     now = datetime.now(timezone.utc)
-    preds = [(f"{game_id}.e{i}", game_id, f"e{i}", 0.5 + i / 100, 0.6, "peer", "peer-1", now) for i in range(15)]
-    links = [(p[0], f"mem:game:{j}", 0.01 * j, j + 1) for p in preds for j in range(10)]
+    experts = FORECAST["predictions"]
+    preds = [row(p, game_id, now) for p in experts] + [row(FORECAST["consensus"], game_id, now)]
+    links = [(f"{game_id}.{p['expert_id']}", m["memory_id"], m["influence_weight"], m["retrieval_rank"])
+             for p in experts for m in p["memories"]]
     async with state["pg"].acquire() as c:
         async with c.transaction():
             await c.executemany(
-                "INSERT INTO peer_predictions VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO UPDATE SET "
-                "home_win_probability = EXCLUDED.home_win_probability, created_at = EXCLUDED.created_at", preds)
+                f"INSERT INTO peer_predictions ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+                "ON CONFLICT (id) DO UPDATE SET home_win_probability = EXCLUDED.home_win_probability, "
+                "categories = EXCLUDED.categories, created_at = EXCLUDED.created_at", preds)
             await c.execute("DELETE FROM peer_memory_links WHERE prediction_id LIKE $1", f"{game_id}.%")
             await c.executemany("INSERT INTO peer_memory_links VALUES ($1,$2,$3,$4)", links)
     if CACHE:

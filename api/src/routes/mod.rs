@@ -20,7 +20,12 @@ use crate::error::ApiError;
 /// Every route. `public_metrics` is false when `/metrics` lives on its own internal listener.
 pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
     cfg.service(
+        // Dynamic routes are matched one by one in this order: the hot reads come first.
         web::scope("/api/v1")
+            .service(predictions::list_for_game)
+            .service(predictions::create_for_game)
+            .service(predictions::provenance)
+            .service(predictions::get)
             .service(experts::list)
             .service(experts::get)
             .service(experts::predictions)
@@ -31,11 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(games::create)
             .service(games::get)
             .service(games::record_result)
-            .service(predictions::create_for_game)
-            .service(predictions::list_for_game)
             .service(predictions::history)
-            .service(predictions::get)
-            .service(predictions::provenance)
             .service(quality::leaderboard)
             .service(quality::calibration)
             .service(stream::stream),
