@@ -49,6 +49,9 @@ pub enum AuthFailure {
     Unavailable,
 }
 
+/// The HMAC of a presented key.
+type KeyDigest = [u8; 32];
+
 /// How long a verified key is still accepted when the key store stops answering.
 const STALE_KEY_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -57,7 +60,7 @@ pub struct Keys {
     secret: Vec<u8>,
     /// Recently verified keys (by the key's own HMAC) so that a request does not pay a
     /// database round trip; entries live `cache_ttl`, so a revocation takes effect within it.
-    verified: Mutex<HashMap<String, (KeyRecord, Instant)>>,
+    verified: Mutex<HashMap<KeyDigest, (Arc<KeyRecord>, Instant)>>,
     cache_ttl: std::time::Duration,
 }
 
@@ -150,7 +153,7 @@ impl Keys {
         &self,
         presented: Option<&str>,
         required: Scope,
-    ) -> Result<KeyRecord, AuthFailure> {
+    ) -> Result<Arc<KeyRecord>, AuthFailure> {
         let key = presented
             .map(str::trim)
             .filter(|k| !k.is_empty())
@@ -163,7 +166,7 @@ impl Keys {
             .ok_or(AuthFailure::Invalid)?;
         let mut mac = self.mac();
         mac.update(key.as_bytes());
-        let digest = hex::encode(mac.clone().finalize().into_bytes());
+        let digest: KeyDigest = mac.finalize().into_bytes().into();
         if !self.cache_ttl.is_zero() {
             let cached = self
                 .verified
@@ -179,7 +182,7 @@ impl Keys {
             }
         }
         let record = match self.store.find_key(id).await {
-            Ok(Some(r)) => r,
+            Ok(Some(r)) => Arc::new(r),
             Ok(None) => return Err(AuthFailure::Invalid),
             Err(e) => {
                 tracing::error!(error = ?e, "key store unavailable");
@@ -257,11 +260,20 @@ impl Keys {
     }
 }
 
+/// Who a rate limit applies to.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum Client {
+    Ip(std::net::IpAddr),
+    /// An API key, by id.
+    Key(String),
+    Unknown,
+}
+
 /// Token buckets per client (a key id or an IP address). `per_second == 0` lifts the limit.
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<HashMap<Client, (f64, Instant)>>,
 }
 
 impl RateLimiter {
@@ -273,8 +285,13 @@ impl RateLimiter {
         }
     }
 
+    /// Whether a limit applies at all.
+    pub fn limits(&self) -> bool {
+        self.per_second > 0.0
+    }
+
     /// Takes a token for `client`, or says how many seconds until one is available.
-    pub fn check(&self, client: &str) -> Result<(), u64> {
+    pub fn check(&self, client: &Client) -> Result<(), u64> {
         if self.per_second <= 0.0 {
             return Ok(());
         }
@@ -285,7 +302,11 @@ impl RateLimiter {
             let (rate, burst) = (self.per_second, self.burst);
             map.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < burst);
         }
-        let (tokens, at) = map.entry(client.to_string()).or_insert((self.burst, now));
+        // Looked up before inserting, so a known client costs no allocation.
+        if !map.contains_key(client) {
+            map.insert(client.clone(), (self.burst, now));
+        }
+        let (tokens, at) = map.get_mut(client).expect("inserted above");
         *tokens =
             (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
         *at = now;
@@ -305,12 +326,17 @@ mod tests {
     #[test]
     fn a_bucket_allows_its_burst_then_refuses_with_a_retry_time() {
         let r = RateLimiter::new(2.0, 3.0);
+        let a = Client::Key("a".into());
         for _ in 0..3 {
-            assert!(r.check("a").is_ok());
+            assert!(r.check(&a).is_ok());
         }
-        assert_eq!(r.check("a"), Err(1));
-        assert!(r.check("b").is_ok(), "clients have their own buckets");
-        assert!(RateLimiter::new(0.0, 1.0).check("a").is_ok());
+        assert_eq!(r.check(&a), Err(1));
+        assert!(
+            r.check(&Client::Key("b".into())).is_ok(),
+            "clients have their own buckets"
+        );
+        assert!(r.check(&Client::Ip([127, 0, 0, 1].into())).is_ok());
+        assert!(RateLimiter::new(0.0, 1.0).check(&a).is_ok());
     }
 
     #[test]

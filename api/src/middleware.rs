@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
-use crate::auth::{AuthFailure, Scope};
+use crate::auth::{AuthFailure, Client, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,8 +57,8 @@ pub async fn guard<B: MessageBody>(
     };
     let ip = req
         .peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
-    if let Err(retry) = limiter.check(&format!("ip:{ip}")) {
+        .map_or(Client::Unknown, |a| Client::Ip(a.ip()));
+    if let Err(retry) = limiter.check(&ip) {
         return Ok(reject(req, ApiError::RateLimited(retry)));
     }
     let presented = req
@@ -95,8 +95,10 @@ pub async fn guard<B: MessageBody>(
             ))
         }
     };
-    if let Err(retry) = limiter.check(&format!("key:{}", key.id)) {
-        return Ok(reject(req, ApiError::RateLimited(retry)));
+    if limiter.limits() {
+        if let Err(retry) = limiter.check(&Client::Key(key.id.clone())) {
+            return Ok(reject(req, ApiError::RateLimited(retry)));
+        }
     }
     next.call(req)
         .await

@@ -84,7 +84,7 @@ async def read(game_id: str):
     items = [dict(r) | {"created_at": r["created_at"].isoformat()} for r in rows]
     consensus = next((p for p in items if p["expert_id"] == "consensus"), None)
     items = [p for p in items if p["expert_id"] != "consensus"]
-    body = json.dumps({"items": items, "total": len(items), "consensus": consensus}).encode()
+    body = json.dumps({"items": items, "total": len(items), "consensus": consensus}, separators=(",", ":")).encode()
     if CACHE:
         await state["redis"].set(key(game_id), body, ex=TTL)
     return Response(body, media_type="application/json")
