@@ -77,15 +77,20 @@ fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     Ok(serde_json::to_value(v)?)
 }
 
+/// The memory nodes and USED_IN edges of one prediction. Memories already stored unchanged
+/// (`known`) are not written again: they are shared by many predictions.
 fn memory_batch(
     b: &mut WriteBatch,
     prediction_id: &str,
     memories: &[(Memory, MemoryUsage)],
+    known: &HashMap<String, Memory>,
 ) -> Result<()> {
     b.replace_incoming
         .push((USED_IN, prediction_id.to_string()));
     for (m, u) in memories {
-        b.node(MEMORY, m.id.clone(), props(m)?);
+        if known.get(&m.id) != Some(m) {
+            b.node_json(MEMORY, m.id.clone(), m)?;
+        }
         b.edge(
             USED_IN,
             m.id.clone(),
@@ -377,7 +382,7 @@ impl Graph for EmbeddedGraph {
 
     #[tracing::instrument(name = "graph.record_predictions", skip_all, fields(count = records.len()))]
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
-        let _w = self.writer.lock().await;
+        // The predictions are serialised before taking the writer lock.
         let mut b = WriteBatch::default();
         {
             let s = self.read_state();
@@ -386,7 +391,7 @@ impl Graph for EmbeddedGraph {
                 if !s.games.contains_key(&p.game_id) {
                     return Err(Error::not_found("game", p.game_id.clone()));
                 }
-                b.node(PREDICTION, p.id.clone(), props(p)?);
+                b.node_json(PREDICTION, p.id.clone(), p)?;
                 if s.experts.contains_key(&p.expert_id) {
                     b.edge(
                         PREDICTED,
@@ -397,8 +402,13 @@ impl Graph for EmbeddedGraph {
                 }
             }
         }
-        for r in records {
-            memory_batch(&mut b, &r.prediction.id, &r.memories)?;
+        let _w = self.writer.lock().await;
+        {
+            // Under the lock: which memories are already stored cannot change meanwhile.
+            let s = self.read_state();
+            for r in records {
+                memory_batch(&mut b, &r.prediction.id, &r.memories, &s.memories)?;
+            }
         }
         self.store.upsert(&b).await?;
         let mut s = self.write_state();
@@ -425,7 +435,7 @@ impl Graph for EmbeddedGraph {
             return Err(Error::not_found("prediction", prediction_id));
         }
         let mut b = WriteBatch::default();
-        memory_batch(&mut b, prediction_id, memories)?;
+        memory_batch(&mut b, prediction_id, memories, &self.read_state().memories)?;
         self.store.upsert(&b).await?;
         let mut s = self.write_state();
         for (m, _) in memories {

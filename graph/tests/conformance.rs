@@ -431,3 +431,64 @@ async fn a_neo4j_that_accepts_but_never_answers_fails_as_unavailable_within_the_
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(silent);
 }
+
+#[tokio::test]
+async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("graph.db");
+    let target = "LAR_NE_2018_W21";
+    let shared = memory("KC_NE_2018_W20");
+    let usage = |p: &str, rank| MemoryUsage {
+        memory_id: shared.id.clone(),
+        prediction_id: p.into(),
+        influence_weight: -0.02,
+        retrieval_rank: rank,
+    };
+    {
+        let g = EmbeddedGraph::open(&path).await.unwrap();
+        g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+        // Three separate writes use the same memory (the later ones skip its node).
+        for (i, expert) in ["elo", "glicko", "logistic"].into_iter().enumerate() {
+            let id = format!("P{i}");
+            g.record_predictions(&[PredictionRecord {
+                prediction: prediction(&id, target, expert),
+                memories: vec![(shared.clone(), usage(&id, 1))],
+            }])
+            .await
+            .unwrap();
+        }
+        // A memory whose content changed is written again.
+        let mut changed = memory("LAR_NO_2018_W20");
+        g.record_predictions(&[PredictionRecord {
+            prediction: prediction("P3", target, "streak"),
+            memories: vec![(changed.clone(), usage("P3", 1))],
+        }])
+        .await
+        .unwrap();
+        changed.content = "rewritten".into();
+        g.record_predictions(&[PredictionRecord {
+            prediction: prediction("P3", target, "streak"),
+            memories: vec![(changed.clone(), usage("P3", 1))],
+        }])
+        .await
+        .unwrap();
+    }
+    let g = EmbeddedGraph::open(&path).await.unwrap();
+    for p in ["P0", "P1", "P2"] {
+        let prov = g.provenance(p).await.unwrap();
+        let m = prov
+            .nodes
+            .iter()
+            .find(|n| n.id == shared.id)
+            .unwrap_or_else(|| panic!("{p} lost its memory after a reopen"));
+        assert_eq!(m.label, "Memory");
+        assert_eq!(m.properties["content"], shared.content, "{p}");
+    }
+    let prov = g.provenance("P3").await.unwrap();
+    let m = prov
+        .nodes
+        .iter()
+        .find(|n| n.id == "mem:game:LAR_NO_2018_W20")
+        .expect("the changed memory");
+    assert_eq!(m.properties["content"], "rewritten");
+}

@@ -16,7 +16,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct NodeWrite {
     pub label: &'static str,
     pub id: String,
-    pub props: serde_json::Value,
+    /// The properties as JSON text.
+    pub props: String,
 }
 
 #[derive(Clone, Debug)]
@@ -24,7 +25,8 @@ pub struct EdgeWrite {
     pub rel: &'static str,
     pub src: String,
     pub dst: String,
-    pub props: serde_json::Value,
+    /// The properties as JSON text.
+    pub props: String,
 }
 
 /// Nodes and edges to write together in one transaction.
@@ -41,8 +43,23 @@ impl WriteBatch {
         self.nodes.push(NodeWrite {
             label,
             id: id.into(),
-            props,
+            props: props.to_string(),
         });
+    }
+
+    /// A node whose properties are `value` serialised straight to JSON text.
+    pub fn node_json<T: serde::Serialize>(
+        &mut self,
+        label: &'static str,
+        id: impl Into<String>,
+        value: &T,
+    ) -> Result<()> {
+        self.nodes.push(NodeWrite {
+            label,
+            id: id.into(),
+            props: serde_json::to_string(value)?,
+        });
+        Ok(())
     }
 
     pub fn edge(
@@ -56,7 +73,7 @@ impl WriteBatch {
             rel,
             src: src.into(),
             dst: dst.into(),
-            props,
+            props: props.to_string(),
         });
     }
 
@@ -132,12 +149,12 @@ impl SqliteStore {
         let mut tx = self.pool.begin().await?;
         delete_replaced_edges(&mut tx, batch).await?;
         for n in &batch.nodes {
-            let props = serde_json::to_string(&n.props)?;
+            let props = &n.props;
             let created =
                 sqlx::query("INSERT OR IGNORE INTO nodes (label, id, props) VALUES (?, ?, ?)")
                     .bind(n.label)
                     .bind(&n.id)
-                    .bind(&props)
+                    .bind(props)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -147,23 +164,23 @@ impl SqliteStore {
             }
             stats.nodes_updated +=
                 sqlx::query("UPDATE nodes SET props = ? WHERE label = ? AND id = ? AND props <> ?")
-                    .bind(&props)
+                    .bind(props)
                     .bind(n.label)
                     .bind(&n.id)
-                    .bind(&props)
+                    .bind(props)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
         }
         for e in &batch.edges {
-            let props = serde_json::to_string(&e.props)?;
+            let props = &e.props;
             let created = sqlx::query(
                 "INSERT OR IGNORE INTO edges (rel, src, dst, props) VALUES (?, ?, ?, ?)",
             )
             .bind(e.rel)
             .bind(&e.src)
             .bind(&e.dst)
-            .bind(&props)
+            .bind(props)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -174,11 +191,11 @@ impl SqliteStore {
             stats.edges_updated += sqlx::query(
                 "UPDATE edges SET props = ? WHERE rel = ? AND src = ? AND dst = ? AND props <> ?",
             )
-            .bind(&props)
+            .bind(props)
             .bind(e.rel)
             .bind(&e.src)
             .bind(&e.dst)
-            .bind(&props)
+            .bind(props)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -202,10 +219,7 @@ impl SqliteStore {
             );
             let mut q = sqlx::query(&sql);
             for n in chunk {
-                q = q
-                    .bind(n.label)
-                    .bind(&n.id)
-                    .bind(serde_json::to_string(&n.props)?);
+                q = q.bind(n.label).bind(&n.id).bind(&n.props);
             }
             q.execute(&mut *tx).await?;
         }
@@ -217,11 +231,7 @@ impl SqliteStore {
             );
             let mut q = sqlx::query(&sql);
             for e in chunk {
-                q = q
-                    .bind(e.rel)
-                    .bind(&e.src)
-                    .bind(&e.dst)
-                    .bind(serde_json::to_string(&e.props)?);
+                q = q.bind(e.rel).bind(&e.src).bind(&e.dst).bind(&e.props);
             }
             q.execute(&mut *tx).await?;
         }
@@ -328,7 +338,7 @@ mod tests {
         assert_eq!((first.nodes_created, first.edges_created), (2, 1));
         let second = store.write(&b).await.unwrap();
         assert_eq!(second, WriteStats::default());
-        b.nodes[0].props = json!({"name": "Chiefs"});
+        b.nodes[0].props = json!({"name": "Chiefs"}).to_string();
         let third = store.write(&b).await.unwrap();
         assert_eq!(third.nodes_updated, 1);
         assert_eq!(store.count_nodes("Team").await.unwrap(), 2);
