@@ -179,9 +179,14 @@ pub async fn create_for_game(
 
 #[utoipa::path(
     tag = "predictions",
-    params(("id" = String, Path, description = "Game id"), CategoryQuery),
+    params(
+        ("id" = String, Path, description = "Game id"),
+        CategoryQuery,
+        ("If-None-Match" = Option<String>, Header, description = "Entity tag of a copy the client holds: 304 if it is still current"),
+    ),
     responses(
-        (status = 200, body = GamePredictions),
+        (status = 200, body = GamePredictions, description = "The predictions (gzip-compressed when `Accept-Encoding` allows it; `ETag` names the representation)"),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -259,9 +264,13 @@ pub async fn get(
 
 #[utoipa::path(
     tag = "predictions",
-    params(("id" = String, Path, description = "Prediction id")),
+    params(
+        ("id" = String, Path, description = "Prediction id"),
+        ("If-None-Match" = Option<String>, Header, description = "Entity tag of a copy the client holds: 304 if it is still current"),
+    ),
     responses(
         (status = 200, description = "The prediction, its expert and game, the memories it used (with influence weight and rank) and the past games they stand for", body = Provenance),
+        (status = 304, description = "The client's copy (If-None-Match) is current"),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     )
