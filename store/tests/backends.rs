@@ -366,3 +366,79 @@ async fn without_a_live_subscription_the_near_tier_never_answers() {
     assert!(!c.near_tier_live());
     assert_eq!(c.near_hits(), 0);
 }
+
+fn start_own_redis(port: u16) -> std::process::Child {
+    let child = std::process::Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (scripts/install-deps)");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "redis did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+#[tokio::test]
+async fn the_near_tier_goes_off_when_redis_goes_away_and_comes_back_empty_with_it() {
+    if std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: redis-server is not installed; run scripts/install-deps");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = start_own_redis(port);
+    let c = RedisCache::new(
+        &format!("redis://127.0.0.1:{port}"),
+        "own:",
+        Duration::from_secs(60),
+    )
+    .unwrap()
+    .with_near_tier(100, 1 << 20);
+    near_tier_up(&c).await;
+    c.put("k", Bytes::from_static(b"v")).await;
+    assert!(c.get("k").await.is_some());
+    assert!(c.get("k").await.is_some());
+    assert_eq!(c.near_hits(), 1, "the second read came from memory");
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while c.near_tier_live() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the near tier stayed on without Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Invalidations could be missed now: nothing is answered from memory.
+    assert_eq!(c.get("k").await, None);
+    assert_eq!(c.near_hits(), 1);
+
+    let mut redis = start_own_redis(port);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !c.near_tier_live() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the near tier did not come back with Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(c.get("k").await, None, "emptied when it came back");
+    c.put("k", Bytes::from_static(b"w")).await;
+    assert_eq!(c.get("k").await.as_deref(), Some(&b"w"[..]));
+    assert_eq!(c.get("k").await.as_deref(), Some(&b"w"[..]));
+    assert_eq!(c.near_hits(), 2);
+    redis.kill().unwrap();
+    let _ = redis.wait();
+}
