@@ -137,7 +137,8 @@ pub fn open_cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
     Ok(match &settings.redis_url {
         Some(url) => {
             let redis = RedisCache::new(url.expose_secret(), &settings.cache_namespace, ttl)
-                .context("Failed to configure the Redis cache")?;
+                .context("Failed to configure the Redis cache")?
+                .with_key_groups(crate::state::CACHE_GROUP_DEPTH);
             Arc::new(if settings.cache_near_tier && !ttl.is_zero() {
                 redis.with_near_tier(settings.cache_capacity, bytes)
             } else {

@@ -19,6 +19,10 @@ use crate::predictor::Predictor;
 /// Version of every cache key: bump it when a cached representation changes shape.
 pub const CACHE_KEY_VERSION: &str = "v2:";
 
+/// Cache keys are `v2:game:{id}:…`: the first three segments group a game's keys, which are
+/// invalidated together when it gets new predictions.
+pub const CACHE_GROUP_DEPTH: usize = 3;
+
 /// What every handler can reach.
 pub struct AppState {
     pub graph: Arc<dyn Graph>,

@@ -50,6 +50,8 @@ pub struct RedisCache {
     namespace: String,
     ttl: Duration,
     timeout: Duration,
+    /// Keys are grouped by their first `group_depth` `:`-terminated segments (0: no groups).
+    group_depth: usize,
     hits: AtomicU64,
     misses: AtomicU64,
     up: AtomicBool,
@@ -67,6 +69,7 @@ impl RedisCache {
             pool,
             client,
             near: None,
+            group_depth: 0,
             namespace: namespace.to_string(),
             ttl,
             timeout: Duration::from_millis(250),
@@ -93,6 +96,30 @@ impl RedisCache {
         ));
         self.near = Some(near);
         self
+    }
+
+    /// Groups keys by their first `depth` `:`-terminated segments (`v2:game:KC_BUF_2024_W10:`
+    /// with 3): each group keeps a set of its keys, so invalidating a group deletes exactly
+    /// those keys, atomically, instead of scanning the namespace (a scan costs a round trip
+    /// per 500 keys cached: 13.6 ms per write with 20,000 keys here). Other prefixes still scan.
+    pub fn with_key_groups(mut self, depth: usize) -> Self {
+        self.group_depth = depth;
+        self
+    }
+
+    /// The group `key` (or a prefix) belongs to, if it has enough segments.
+    fn group_of<'k>(&self, key: &'k str) -> Option<&'k str> {
+        if self.group_depth == 0 {
+            return None;
+        }
+        key.match_indices(':')
+            .nth(self.group_depth - 1)
+            .map(|(i, _)| &key[..=i])
+    }
+
+    /// The Redis set holding a group's keys (outside the key space `get` reads).
+    fn group_set(&self, group: &str) -> String {
+        format!("{}@group:{group}", self.namespace)
     }
 
     /// Whether the near tier is answering (its invalidation subscription is live).
@@ -156,6 +183,16 @@ impl RedisCache {
         Ok(n)
     }
 }
+
+/// Deletes every key listed in the set KEYS[1], then the set; returns how many keys.
+const DELETE_GROUP: &str = r#"
+local keys = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #keys, 500 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('DEL', KEYS[1])
+return #keys
+"#;
 
 async fn scan(
     c: &mut deadpool_redis::Connection,
@@ -293,11 +330,18 @@ impl Cache for RedisCache {
     async fn put(&self, key: &str, value: Bytes) {
         if let Some(mut c) = self.conn().await {
             let secs = self.ttl.as_secs().max(1);
-            let r = tokio::time::timeout(
-                self.timeout,
-                c.set_ex::<_, _, ()>(self.key(key), value.as_ref(), secs),
-            )
-            .await;
+            let full = self.key(key);
+            let mut pipe = redis::pipe();
+            pipe.atomic().set_ex(&full, value.as_ref(), secs).ignore();
+            if let Some(group) = self.group_of(key) {
+                // The set lives as long as its newest key.
+                let set = self.group_set(group);
+                pipe.sadd(&set, &full)
+                    .ignore()
+                    .expire(&set, secs as i64)
+                    .ignore();
+            }
+            let r = tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut c)).await;
             self.mark(matches!(r, Ok(Ok(()))));
         }
     }
@@ -307,9 +351,25 @@ impl Cache for RedisCache {
             n.invalidate(prefix);
         }
         if let Some(mut c) = self.conn().await {
-            if let Ok(keys) = scan(&mut c, &format!("{}*", self.key(prefix))).await {
-                if !keys.is_empty() {
-                    let _: redis::RedisResult<u64> = c.del(keys).await;
+            match self.group_of(prefix).filter(|g| g.len() == prefix.len()) {
+                Some(group) => {
+                    // Atomic: a key put meanwhile is either deleted here or listed afterwards.
+                    let r: redis::RedisResult<u64> = redis::cmd("EVAL")
+                        .arg(DELETE_GROUP)
+                        .arg(1)
+                        .arg(self.group_set(group))
+                        .query_async(&mut c)
+                        .await;
+                    if let Err(e) = r {
+                        tracing::warn!(error = %e, "failed to invalidate a cache group");
+                    }
+                }
+                None => {
+                    if let Ok(keys) = scan(&mut c, &format!("{}*", self.key(prefix))).await {
+                        if !keys.is_empty() {
+                            let _: redis::RedisResult<u64> = c.del(keys).await;
+                        }
+                    }
                 }
             }
             // Every instance's near tier (this one's was cleared above).

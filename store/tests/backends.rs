@@ -442,3 +442,56 @@ async fn the_near_tier_goes_off_when_redis_goes_away_and_comes_back_empty_with_i
     redis.kill().unwrap();
     let _ = redis.wait();
 }
+
+#[tokio::test]
+async fn invalidating_a_key_group_deletes_exactly_its_keys_without_scanning_the_namespace() {
+    let Some(url) = redis_url() else { return };
+    let ns = namespace();
+    let c = RedisCache::new(&url, &ns, Duration::from_secs(60))
+        .unwrap()
+        .with_key_groups(3);
+    let mut raw = raw_redis(&url).await;
+    use deadpool_redis::redis::AsyncCommands;
+    // (key, group)
+    let keys = [
+        ("v2:game:KC_BUF:predictions:all", "v2:game:KC_BUF:"),
+        ("v2:game:KC_BUF:predictions:all|gzip", "v2:game:KC_BUF:"),
+        ("v2:game:KC_BUF:provenance:P1", "v2:game:KC_BUF:"),
+        ("v2:game:NE_HOU:predictions:all", "v2:game:NE_HOU:"),
+        ("v2:short", ""),
+    ];
+    for (k, _) in keys {
+        c.put(k, Bytes::from_static(b"x")).await;
+    }
+    let set = format!("{ns}@group:v2:game:KC_BUF:");
+    let members: Vec<String> = raw.smembers(&set).await.unwrap();
+    assert_eq!(members.len(), 3, "{members:?}");
+    let ttl: i64 = raw.ttl(&set).await.unwrap();
+    assert!(
+        (1..=60).contains(&ttl),
+        "the group set expires with its keys: {ttl}"
+    );
+
+    c.invalidate_prefix("v2:game:KC_BUF:").await;
+    for (k, group) in keys {
+        let gone = group == "v2:game:KC_BUF:";
+        assert_eq!(c.get(k).await.is_none(), gone, "{k}");
+    }
+    assert!(
+        !raw.exists::<_, bool>(&set).await.unwrap(),
+        "the set goes too"
+    );
+
+    // A key cached after the invalidation belongs to the group again.
+    c.put("v2:game:KC_BUF:predictions:all", Bytes::from_static(b"y"))
+        .await;
+    c.invalidate_prefix("v2:game:KC_BUF:").await;
+    assert_eq!(c.get("v2:game:KC_BUF:predictions:all").await, None);
+
+    // A prefix that is not a group still works (by scanning).
+    c.invalidate_prefix("v2:").await;
+    for (k, _) in keys {
+        assert_eq!(c.get(k).await, None, "{k}");
+    }
+    c.clear().await.unwrap();
+}
