@@ -43,21 +43,22 @@ def main(dir_, meta_path):
     st = parse(f"{dir_}/static.txt")
     lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | |")
     lines.append("")
-    fixed = []
-    for enc, suffix in (("identity", ""), ("gzip", "_gzip")):
+    fixed = [("cached read", "identity", "cached"), ("cached read", "gzip", "cached_gzip"),
+             ("uncached read", "identity", "uncached"), ("prediction write", "-", "write")]
+    rows = []
+    for name, enc, key in fixed:
         for who in ("ours", "peer"):
             try:
-                fixed.append((who, enc, json.load(open(f"{dir_}/fixed_{who}{suffix}.json"))))
+                rows.append((name, enc, who, json.load(open(f"{dir_}/fixed_{key}_{who}.json"))))
             except FileNotFoundError:
                 pass
-    if fixed:
-        f0 = fixed[0][2]
-        lines.append(f"Cached read at a fixed {f0['rate']:.0f} req/s for {f0['seconds']:.0f} s (open loop, `ops loadgen`, latency from each request's due time):")
+    if rows:
+        lines.append(f"At fixed rates, {rows[0][3]['seconds']:.0f} s each (open loop, `ops loadgen`, latency from each request's due time):")
         lines.append("")
-        lines.append("| service | encoding | sent | errors | p50 ms | p99 ms | max ms |")
-        lines.append("|---|---|---|---|---|---|---|")
-        for who, enc, f in fixed:
-            lines.append(f"| {who} | {enc} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} |")
+        lines.append("| operation | encoding | service | rate req/s | sent | errors | p50 ms | p99 ms | max ms |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for name, enc, who, f in rows:
+            lines.append(f"| {name} | {enc} | {who} | {f['rate']:.0f} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} |")
         lines.append("")
     lines.append(f"Resident memory after the runs: ours {meta['ours_rss_mb']:.0f} MB (cached instance) + "
                  f"{meta['ours_nc_rss_mb']:.0f} MB (uncached instance); peer {meta['peer_rss_mb']:.0f} MB (4 workers, cached) + "

@@ -8,8 +8,17 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+/// The request method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
+    pub method: Method,
     pub rate: f64,
     pub seconds: f64,
     pub sent: usize,
@@ -27,9 +36,10 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Sends GET `url` at `rate` requests per second for `seconds`.
+/// Sends `method` `url` at `rate` requests per second for `seconds`.
 pub fn run(
     url: &str,
+    method: Method,
     headers: &[(String, String)],
     rate: f64,
     seconds: f64,
@@ -73,7 +83,11 @@ pub fn run(
             let url = url.to_string();
             let due: Instant = due.into_std();
             tasks.push(tokio::spawn(async move {
-                let ok = match client.get(&url).send().await {
+                let request = match method {
+                    Method::Get => client.get(&url),
+                    Method::Post => client.post(&url),
+                };
+                let ok = match request.send().await {
                     Ok(r) => {
                         let good = r.status().is_success();
                         let _ = r.bytes().await;
@@ -94,6 +108,7 @@ pub fn run(
         }
         lat.sort_by(|a, b| a.total_cmp(b));
         Ok(Report {
+            method,
             rate,
             seconds,
             sent: n,

@@ -122,6 +122,9 @@ enum Command {
         /// Extra request header `Name: value` (repeatable).
         #[arg(long = "header", short = 'H')]
         headers: Vec<String>,
+        /// HTTP method (a POST is sent without a body).
+        #[arg(long, value_enum, default_value = "get")]
+        method: ops::loadgen::Method,
     },
     /// Stop every process of the local target (data stays in the state directory).
     Stop {
@@ -220,6 +223,7 @@ fn run() -> anyhow::Result<()> {
             rate,
             seconds,
             headers,
+            method,
         } => {
             let headers = headers
                 .iter()
@@ -229,7 +233,7 @@ fn run() -> anyhow::Result<()> {
                         .ok_or_else(|| anyhow::anyhow!("--header expects `Name: value`, got `{h}`"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let report = ops::loadgen::run(&url, &headers, rate, seconds)?;
+            let report = ops::loadgen::run(&url, method, &headers, rate, seconds)?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Command::Stop { local } => {

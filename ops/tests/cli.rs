@@ -272,3 +272,81 @@ fn bad_input_is_refused_with_a_message_and_a_non_zero_exit() {
         assert!(text(&out).contains(message), "{args:?}: {}", text(&out));
     }
 }
+
+/// A tiny HTTP/1.1 server on loopback that answers 200 to everything and counts requests per
+/// method (keep-alive, bodyless requests only).
+fn counting_server() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<BTreeMap<String, usize>>>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let counts = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let counts = counts.clone();
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().unwrap();
+                let mut lines = BufReader::new(stream);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let method = line.split(' ').next().unwrap_or_default().to_string();
+                    // Headers up to the blank line.
+                    loop {
+                        line.clear();
+                        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    *counts.lock().unwrap().entry(method).or_insert(0) += 1;
+                    if out
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn loadgen_sends_the_requested_method_at_the_requested_rate_and_reports_json() {
+    // (method flag, method on the wire)
+    for (flag, wire) in [("get", "GET"), ("post", "POST")] {
+        let (port, seen) = counting_server();
+        let url = format!("http://127.0.0.1:{port}/x");
+        let out = ops_in(
+            &root(),
+            &[
+                "loadgen",
+                &url,
+                "--rate",
+                "200",
+                "--seconds",
+                "0.5",
+                "--method",
+                flag,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        assert_eq!(report["sent"], 100, "{report}");
+        assert_eq!(report["errors"], 0, "{report}");
+        assert_eq!(report["method"], wire);
+        assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+        assert_eq!(seen.lock().unwrap().get(wire), Some(&100), "{flag}");
+        assert_eq!(seen.lock().unwrap().len(), 1, "only {wire} was sent");
+    }
+}
