@@ -14,6 +14,11 @@ pub struct Metrics {
     pub prediction_latency: HistogramVec,
     pub cache_hits: IntCounter,
     pub cache_misses: IntCounter,
+    /// Hits answered from process memory (the in-memory cache, or Redis's near tier).
+    pub cache_memory_hits: IntCounter,
+    /// 1 while Redis's near tier answers, 0 while it is off (its subscription is down);
+    /// registered only when the cache has a near tier (see [`Metrics::set_near_tier_up`]).
+    cache_near_tier_up: std::sync::OnceLock<IntGauge>,
     pub games_in_model: IntGauge,
     /// 1 when a dependency (graph, series, cache) answered the last probe, 0 when not.
     pub dependency_up: IntGaugeVec,
@@ -60,6 +65,11 @@ impl Metrics {
             IntCounter::with_opts(Opts::new("cache_hits_total", "Response cache hits"))?;
         let cache_misses =
             IntCounter::with_opts(Opts::new("cache_misses_total", "Response cache misses"))?;
+        let cache_memory_hits = IntCounter::with_opts(Opts::new(
+            "cache_memory_hits_total",
+            "Response cache hits answered from process memory (updated every HEALTH_WATCH_SECONDS)",
+        ))?;
+        registry.register(Box::new(cache_memory_hits.clone()))?;
         let games_in_model = IntGauge::with_opts(Opts::new(
             "model_history_games",
             "Final games in the forecasting model's history",
@@ -105,12 +115,30 @@ impl Metrics {
             prediction_latency,
             cache_hits,
             cache_misses,
+            cache_memory_hits,
+            cache_near_tier_up: std::sync::OnceLock::new(),
             games_in_model,
             dependency_up,
             consensus_ece,
             consensus_brier,
             expert_brier,
         })
+    }
+
+    /// Records whether the Redis near tier answers (the gauge appears on first use).
+    pub fn set_near_tier_up(&self, up: bool) {
+        let gauge = self.cache_near_tier_up.get_or_init(|| {
+            let g = IntGauge::with_opts(Opts::new(
+                "cache_near_tier_up",
+                "1 while the Redis cache's in-process near tier answers, 0 while its invalidation subscription is down",
+            ))
+            .expect("static metric options are valid");
+            if let Err(e) = self.registry.register(Box::new(g.clone())) {
+                tracing::warn!(error = %e, "failed to register cache_near_tier_up");
+            }
+            g
+        });
+        gauge.set(i64::from(up));
     }
 
     pub fn render(&self) -> String {

@@ -38,6 +38,13 @@ async fn probe_dependencies(state: &AppState) -> [bool; 3] {
             .with_label_values(&[dep])
             .set(i64::from(up));
     }
+    let stats = state.cache.stats();
+    let m = &state.metrics;
+    m.cache_memory_hits
+        .inc_by(stats.memory_hits.saturating_sub(m.cache_memory_hits.get()));
+    if let Some(up) = stats.near_tier_up {
+        m.set_near_tier_up(up);
+    }
     now
 }
 

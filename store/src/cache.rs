@@ -14,6 +14,10 @@ pub use bytes::Bytes;
 pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
+    /// Hits answered from process memory (all of them for the in-memory cache).
+    pub memory_hits: u64,
+    /// For a cache with a near tier: whether it is answering now.
+    pub near_tier_up: Option<bool>,
 }
 
 #[async_trait]
@@ -183,9 +187,12 @@ impl Cache for MemoryCache {
     }
 
     fn stats(&self) -> CacheStats {
+        let hits = self.hits.load(Ordering::Relaxed);
         CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
+            hits,
             misses: self.misses.load(Ordering::Relaxed),
+            memory_hits: hits,
+            near_tier_up: None,
         }
     }
 }
@@ -201,7 +208,15 @@ mod tests {
         assert_eq!(c.get("a").await.as_deref(), Some(&b"1"[..]));
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(c.get("a").await, None);
-        assert_eq!(c.stats(), CacheStats { hits: 1, misses: 1 });
+        assert_eq!(
+            c.stats(),
+            CacheStats {
+                hits: 1,
+                misses: 1,
+                memory_hits: 1,
+                near_tier_up: None
+            }
+        );
     }
 
     #[tokio::test]

@@ -400,6 +400,8 @@ impl Cache for RedisCache {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
+            memory_hits: self.near_hits(),
+            near_tier_up: self.near.as_ref().map(|_| self.near_tier_live()),
         }
     }
 }

@@ -234,14 +234,11 @@ async fn a_forecast_made_on_one_instance_is_never_served_stale_from_another_inst
     };
     let ns = format!("nflp-near-{}:", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().unwrap();
-    let a = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &servers.env(&ns),
-    )
-    .await;
+    let mut env = servers.env(&ns);
+    env.push(("HEALTH_WATCH_SECONDS", "1".into()));
+    let a = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &env).await;
     // A second instance on the same servers (and the same key secret).
-    let b = spawn_app_with(dir.path(), "none", &servers.env(&ns)).await;
+    let b = spawn_app_with(dir.path(), "none", &env).await;
     const GAME: &str = "/api/v1/games/NE_HOU_2017_W3/predictions";
     let mut tags = Vec::new();
     for round in 0..3 {
@@ -267,6 +264,23 @@ async fn a_forecast_made_on_one_instance_is_never_served_stale_from_another_inst
     }
     tags.dedup();
     assert_eq!(tags.len(), 3, "one representation per forecast: {tags:?}");
+    // One read per round came from b's memory; the metrics say so (updated every second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = b.get("/metrics").await.text().await.unwrap();
+        if text.contains("cache_memory_hits_total 3") && text.contains("cache_near_tier_up 1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "near-tier metrics: {}",
+            text.lines()
+                .filter(|l| l.starts_with("cache_"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     a.stop().await;
     b.stop().await;
     servers.drop_db().await;

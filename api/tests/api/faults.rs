@@ -92,6 +92,7 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
         .await
         .expect("a health event within 10 s of the outage");
     assert_eq!(event["components"]["cache"], "down", "{event}");
+    wait_for_metric(&app, "cache_near_tier_up 0").await;
     let (ok, failed) = load.await.unwrap();
     assert_eq!(
         failed, 0,
@@ -115,6 +116,7 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
         .await
         .expect("a health event within 10 s of the recovery");
     assert_eq!(event["components"]["cache"], "up", "{event}");
+    wait_for_metric(&app, "cache_near_tier_up 1").await;
     // The cache is used again.
     app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
     let r = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
@@ -122,6 +124,19 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     app.stop().await;
     redis.kill().unwrap();
     let _ = redis.wait();
+}
+
+/// Waits (up to 10 s) for a line of `/metrics`.
+async fn wait_for_metric(app: &crate::helpers::TestApp, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = app.get("/metrics").await.text().await.unwrap();
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no `{line}` in /metrics");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The next `health` event on a live stream.
