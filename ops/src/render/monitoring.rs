@@ -94,6 +94,13 @@ fn rules(t: &Topology) -> Vec<Rule> {
             summary: "The API cannot reach one of its dependencies",
         },
         Rule {
+            alert: "CacheNearTierOff",
+            expr: "cache_near_tier_up == 0".into(),
+            for_: "5m",
+            severity: "warning",
+            summary: "The API's in-process cache tier is off (its Redis invalidation subscription is down): every cached read goes to Redis",
+        },
+        Rule {
             alert: "ScrapeTargetDown",
             expr: "up == 0".into(),
             for_: "2m",
