@@ -91,7 +91,8 @@ fn gzip_key(key: &str) -> String {
     format!("{key}|gzip")
 }
 
-/// Whether the request's `Accept-Encoding` allows gzip (a `q=0` refuses it).
+/// Whether the request's `Accept-Encoding` allows gzip: listed with a non-zero quality, or not
+/// listed and covered by `*` (an explicit `gzip;q=0` refuses it even beside `*`).
 pub fn accepts_gzip(req: &HttpRequest) -> bool {
     let Some(v) = req
         .headers()
@@ -100,7 +101,8 @@ pub fn accepts_gzip(req: &HttpRequest) -> bool {
     else {
         return false;
     };
-    v.split(',').any(|part| {
+    let (mut gzip, mut any) = (None, None);
+    for part in v.split(',') {
         let mut it = part.split(';');
         let coding = it.next().unwrap_or_default().trim();
         let refused = it.any(|p| {
@@ -109,8 +111,13 @@ pub fn accepts_gzip(req: &HttpRequest) -> bool {
                 .and_then(|q| q.trim().parse::<f32>().ok())
                 .is_some_and(|q| q <= 0.0)
         });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(!refused);
+        } else if coding == "*" {
+            any = Some(!refused);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// What the cache stores for a JSON `body` (see [`AppState::cached_json`]).

@@ -35,6 +35,9 @@ async fn a_cached_answer_is_sent_gzip_compressed_exactly_to_clients_that_accept_
         (Some("gzip; q=0.0, identity"), false),
         (Some("identity"), false),
         (Some("deflate, br"), false),
+        (Some("gzip;q=0, *"), false),
+        (Some("*;q=0"), false),
+        (Some("identity, *;q=0.1"), true),
     ];
     for (accept, gzip) in cases {
         // Twice: the first may compute the compressed variant, the second is served from cache.
