@@ -6,9 +6,14 @@
 //! Redis channel and every instance drops the prefix from its near tier when it hears it; the
 //! near tier answers only while that subscription is live (it is emptied whenever the
 //! subscription is lost or re-made, since invalidations may have been missed meanwhile).
+//!
+//! An invalidation returns only once every subscribed instance has acknowledged dropping the
+//! prefix (or after a bounded wait, logged), so a write that returned is not followed by a read
+//! of the old value from another instance's memory.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,6 +32,61 @@ struct Near {
     /// Bumped by every invalidation, so a value read from Redis before one is not kept after it.
     generation: AtomicU64,
     hits: AtomicU64,
+    /// Acknowledgements of this instance's invalidations, by sequence number.
+    acks: Acks,
+}
+
+/// Where other instances acknowledge this instance's invalidations, and who is waiting.
+struct Acks {
+    /// This instance's reply channel (`{namespace}ack:{uuid}`).
+    channel: String,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, Arc<AckWait>>>,
+}
+
+#[derive(Default)]
+struct AckWait {
+    received: AtomicUsize,
+    notify: tokio::sync::Notify,
+}
+
+impl Acks {
+    fn register(&self) -> (u64, Arc<AckWait>) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        let wait = Arc::new(AckWait::default());
+        self.lock().insert(seq, wait.clone());
+        (seq, wait)
+    }
+
+    fn received(&self, seq: u64) {
+        if let Some(w) = self.lock().get(&seq) {
+            w.received.fetch_add(1, Ordering::SeqCst);
+            w.notify.notify_one();
+        }
+    }
+
+    fn forget(&self, seq: u64) {
+        self.lock().remove(&seq);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<AckWait>>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An invalidation as published: `{reply channel} {sequence} {prefix}`.
+fn invalidation_message(reply: &str, seq: u64, prefix: &str) -> String {
+    format!("{reply} {seq} {prefix}")
+}
+
+/// Reads an invalidation: the reply channel and sequence (absent from a bare prefix, the
+/// format of earlier versions, which is still honoured) and the prefix.
+fn parse_invalidation(payload: &str) -> (Option<(&str, u64)>, &str) {
+    let mut parts = payload.splitn(3, ' ');
+    match (parts.next(), parts.next().map(str::parse), parts.next()) {
+        (Some(reply), Some(Ok(seq)), Some(prefix)) => (Some((reply, seq)), prefix),
+        _ => (None, payload),
+    }
 }
 
 impl Near {
@@ -87,10 +147,16 @@ impl RedisCache {
             live: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             hits: AtomicU64::new(0),
+            acks: Acks {
+                channel: format!("{}ack:{}", self.namespace, uuid::Uuid::new_v4().simple()),
+                next: AtomicU64::new(0),
+                waiting: Mutex::new(HashMap::new()),
+            },
         });
         tokio::spawn(listen_for_invalidations(
             Arc::downgrade(&near),
             self.client.clone(),
+            self.pool.clone(),
             self.channel(),
             self.timeout,
         ));
@@ -165,6 +231,41 @@ impl RedisCache {
         }
     }
 
+    /// Publishes an invalidation and waits (bounded) until every instance subscribed when it
+    /// went out has acknowledged it, this one included.
+    async fn publish_and_wait(
+        &self,
+        c: &mut deadpool_redis::Connection,
+        near: &Near,
+        prefix: &str,
+    ) {
+        let (seq, wait) = near.acks.register();
+        let message = invalidation_message(&near.acks.channel, seq, prefix);
+        let published: redis::RedisResult<u64> = c.publish(self.channel(), message).await;
+        match published {
+            Ok(receivers) => {
+                let receivers = receivers as usize;
+                let deadline = tokio::time::Instant::now() + self.timeout * 4;
+                while wait.received.load(Ordering::SeqCst) < receivers {
+                    if tokio::time::timeout_at(deadline, wait.notify.notified())
+                        .await
+                        .is_err()
+                    {
+                        tracing::warn!(
+                            prefix,
+                            receivers,
+                            acknowledged = wait.received.load(Ordering::SeqCst),
+                            "cache invalidation not acknowledged by every instance in time"
+                        );
+                        break;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "failed to publish a cache invalidation"),
+        }
+        near.acks.forget(seq);
+    }
+
     /// Deletes every key of this namespace; returns how many.
     pub async fn clear(&self) -> crate::Result<u64> {
         let Some(mut c) = self.conn().await else {
@@ -217,19 +318,25 @@ async fn scan(
     }
 }
 
-/// Keeps `near` coherent: subscribes to `channel`, drops each published prefix, and keeps the
-/// tier switched off (and empty) whenever the subscription is down. Ends with the cache.
+/// Keeps `near` coherent: subscribes to `channel`, drops each published prefix and
+/// acknowledges it to its publisher, collects the acknowledgements of this instance's own
+/// invalidations, and keeps the tier switched off (and empty) whenever the subscription is
+/// down. Ends with the cache.
 async fn listen_for_invalidations(
     near: Weak<Near>,
     client: redis::Client,
+    pool: Pool,
     channel: String,
     timeout: Duration,
 ) {
+    let Some(reply) = near.upgrade().map(|n| n.acks.channel.clone()) else {
+        return;
+    };
     let mut logged_down = false;
     loop {
         let subscribed = async {
             let mut ps = client.get_async_pubsub().await?;
-            ps.subscribe(&channel).await?;
+            ps.subscribe(&[&channel, &reply]).await?;
             redis::RedisResult::Ok(ps)
         };
         if let Ok(Ok(ps)) = tokio::time::timeout(timeout * 4, subscribed).await {
@@ -245,8 +352,22 @@ async fn listen_for_invalidations(
                 match tokio::time::timeout(Duration::from_secs(1), messages.next()).await {
                     Ok(Some(msg)) => {
                         let Some(n) = near.upgrade() else { return };
-                        match msg.get_payload::<String>() {
-                            Ok(prefix) => n.invalidate(&prefix),
+                        let payload = msg.get_payload::<String>();
+                        if msg.get_channel_name() == reply {
+                            if let Some(seq) = payload.ok().and_then(|p| p.parse().ok()) {
+                                n.acks.received(seq);
+                            }
+                            continue;
+                        }
+                        match payload {
+                            Ok(payload) => {
+                                let (ack, prefix) = parse_invalidation(&payload);
+                                n.invalidate(prefix);
+                                drop(n);
+                                if let Some((to, seq)) = ack {
+                                    acknowledge(&pool, to, seq, timeout).await;
+                                }
+                            }
                             // Unreadable: drop everything rather than guess.
                             Err(_) => n.set_live(true),
                         }
@@ -272,6 +393,18 @@ async fn listen_for_invalidations(
             logged_down = true;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Tells the publisher of invalidation `seq` that this instance has dropped it.
+async fn acknowledge(pool: &Pool, to: &str, seq: u64, timeout: Duration) {
+    let sent = tokio::time::timeout(timeout, async {
+        let mut c = pool.get().await.ok()?;
+        c.publish::<_, _, u64>(to, seq).await.ok()
+    })
+    .await;
+    if !matches!(sent, Ok(Some(_))) {
+        tracing::warn!(seq, "failed to acknowledge a cache invalidation");
     }
 }
 
@@ -373,9 +506,15 @@ impl Cache for RedisCache {
                 }
             }
             // Every instance's near tier (this one's was cleared above).
-            let published: redis::RedisResult<u64> = c.publish(self.channel(), prefix).await;
-            if let Err(e) = published {
-                tracing::warn!(error = %e, "failed to publish a cache invalidation");
+            match &self.near {
+                Some(n) => self.publish_and_wait(&mut c, n, prefix).await,
+                None => {
+                    let published: redis::RedisResult<u64> =
+                        c.publish(self.channel(), prefix).await;
+                    if let Err(e) = published {
+                        tracing::warn!(error = %e, "failed to publish a cache invalidation");
+                    }
+                }
             }
         }
     }

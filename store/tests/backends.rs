@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 
 use chrono::{TimeZone, Utc};
 use sqlx::{Connection, Executor, PgConnection};
@@ -333,26 +334,83 @@ async fn the_near_tier_answers_hot_keys_from_memory_until_any_instance_invalidat
         Some(&b"old"[..])
     );
     assert_eq!(b.near_hits(), 1);
-    // Another instance writes and invalidates: b hears it and reads through again.
+    // Another instance writes and invalidates: by the time the invalidation returns, b has
+    // dropped the prefix (it acknowledged), so its very next read goes through to Redis.
     a.put("game:KC:predictions", Bytes::from_static(b"new"))
         .await;
     a.invalidate_prefix("game:KC:").await;
+    assert_eq!(
+        b.get("game:KC:predictions").await,
+        None,
+        "b kept the old value"
+    );
     a.put("game:KC:predictions", Bytes::from_static(b"new"))
         .await;
-    let mut seen = None;
-    for _ in 0..100 {
-        seen = b.get("game:KC:predictions").await;
-        if seen.as_deref() == Some(&b"new"[..]) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     assert_eq!(
-        seen.as_deref(),
+        b.get("game:KC:predictions").await.as_deref(),
         Some(&b"new"[..]),
-        "b still served the old value"
+    );
+    assert_eq!(
+        b.near_hits(),
+        1,
+        "both reads after the invalidation went to Redis"
     );
     a.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_invalidation_returns_only_after_every_subscribed_instance_acknowledged_it() {
+    let Some(url) = redis_url() else { return };
+    let ns = namespace();
+    let a = RedisCache::new(&url, &ns, Duration::from_secs(60))
+        .unwrap()
+        .with_near_tier(100, 1 << 20);
+    near_tier_up(&a).await;
+    // A second "instance" we drive by hand: it hears the invalidation and acknowledges late.
+    let client = deadpool_redis::redis::Client::open(url.as_str()).unwrap();
+    let mut other = client.get_async_pubsub().await.unwrap();
+    other.subscribe(format!("{ns}invalidate")).await.unwrap();
+    let started = std::time::Instant::now();
+    let invalidating = tokio::spawn(async move {
+        a.invalidate_prefix("game:KC:").await;
+        a
+    });
+    let msg = tokio::time::timeout(Duration::from_secs(5), other.on_message().next())
+        .await
+        .expect("the invalidation was published")
+        .unwrap();
+    let payload: String = msg.get_payload().unwrap();
+    let mut parts = payload.splitn(3, ' ');
+    let (reply, seq, prefix) = (
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().to_string(),
+    );
+    assert_eq!(prefix, "game:KC:");
+    assert!(reply.starts_with(&format!("{ns}ack:")), "{payload}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !invalidating.is_finished(),
+        "the invalidation returned before the other instance acknowledged it"
+    );
+    let mut raw = raw_redis(&url).await;
+    let _: u64 = deadpool_redis::redis::AsyncCommands::publish(&mut raw, &reply, &seq)
+        .await
+        .unwrap();
+    let a = invalidating.await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_millis(900),
+        "returned on the deadline ({waited:?}), not on the acknowledgement"
+    );
+    // An instance that never acknowledges holds an invalidation up only for a bounded time.
+    let started = std::time::Instant::now();
+    a.invalidate_prefix("game:KC:").await;
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
+        "an unacknowledged invalidation waited {waited:?}"
+    );
 }
 
 #[tokio::test]
