@@ -71,6 +71,63 @@ pub struct EmbeddedGraph {
     state: RwLock<State>,
     /// Serialises writers so the database and memory change in the same order.
     writer: Mutex<()>,
+    /// Prediction writes waiting for the writer lock: whoever takes the lock commits all of
+    /// them in one transaction (group commit), in arrival order.
+    pending: std::sync::Mutex<Vec<PendingWrite>>,
+    /// Transactions that committed prediction writes (fewer than the writes when grouped).
+    prediction_transactions: std::sync::atomic::AtomicU64,
+}
+
+/// One `record_predictions` call waiting to be committed.
+struct PendingWrite {
+    records: Vec<PredictionRecord>,
+    /// Per record: its prediction node and PREDICTED edge, serialised before any lock.
+    parts: Vec<WriteBatch>,
+    done: tokio::sync::oneshot::Sender<Result<()>>,
+}
+
+/// The writes of `group`, in order, as one batch with the same end state as committing them
+/// one after another: a prediction written again later in the group is written only by its
+/// last writer (its memory links replaced by that writer's), and memories are written once.
+fn merge_writes(group: &[PendingWrite], known: &HashMap<String, Memory>) -> Result<WriteBatch> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in group.iter().enumerate() {
+        for r in &p.records {
+            last.insert(&r.prediction.id, i);
+        }
+    }
+    let mut b = WriteBatch::default();
+    let mut written: HashMap<&str, &Memory> = HashMap::new();
+    for (i, p) in group.iter().enumerate() {
+        for (r, part) in p.records.iter().zip(&p.parts) {
+            let id = r.prediction.id.as_str();
+            let owns = last.get(id) == Some(&i);
+            if owns {
+                b.nodes.extend(part.nodes.iter().cloned());
+                b.edges.extend(part.edges.iter().cloned());
+                b.replace_incoming.push((USED_IN, id.to_string()));
+            }
+            for (m, u) in &r.memories {
+                let stored = written
+                    .get(m.id.as_str())
+                    .copied()
+                    .or_else(|| known.get(&m.id));
+                if stored != Some(m) {
+                    b.node_json(MEMORY, m.id.clone(), m)?;
+                    written.insert(&m.id, m);
+                }
+                if owns {
+                    b.edge(
+                        USED_IN,
+                        m.id.clone(),
+                        id,
+                        json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
+                    );
+                }
+            }
+        }
+    }
+    Ok(b)
 }
 
 fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
@@ -149,6 +206,8 @@ impl EmbeddedGraph {
             store,
             state: RwLock::new(s),
             writer: Mutex::new(()),
+            pending: std::sync::Mutex::new(Vec::new()),
+            prediction_transactions: std::sync::atomic::AtomicU64::new(0),
         };
         graph.seed_catalogue().await?;
         Ok(graph)
@@ -174,6 +233,74 @@ impl EmbeddedGraph {
             s.teams.insert(t.id.clone(), t);
         }
         Ok(())
+    }
+
+    /// How many transactions have committed prediction writes since the graph was opened.
+    pub fn prediction_write_transactions(&self) -> u64 {
+        self.prediction_transactions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Writes one batch of prediction writes, counted.
+    async fn commit_batch(&self, b: Result<WriteBatch>) -> Result<()> {
+        self.prediction_transactions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.store.upsert(&b?).await?)
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Commits waiting prediction writes (the writer lock held): all in one transaction, or,
+    /// if that fails, each on its own so one bad write fails alone. Every writer is told its
+    /// result; memory changes only for what was committed.
+    #[tracing::instrument(name = "graph.group_commit", skip_all, fields(writes = group.len()))]
+    async fn commit_group(&self, group: Vec<PendingWrite>) {
+        if group.len() > 1 {
+            let merged = merge_writes(&group, &self.read_state().memories);
+            let committed = self.commit_batch(merged).await;
+            match committed {
+                Ok(()) => {
+                    self.apply_writes(&group);
+                    for p in group {
+                        let _ = p.done.send(Ok(()));
+                    }
+                    return;
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    writes = group.len(),
+                    "group commit failed; committing each write on its own"
+                ),
+            }
+        }
+        for p in group {
+            let one = std::slice::from_ref(&p);
+            let merged = merge_writes(one, &self.read_state().memories);
+            let committed = self.commit_batch(merged).await;
+            if committed.is_ok() {
+                self.apply_writes(one);
+            }
+            let _ = p.done.send(committed);
+        }
+    }
+
+    /// Makes committed prediction writes visible in memory, in order.
+    fn apply_writes(&self, group: &[PendingWrite]) {
+        let mut s = self.write_state();
+        for p in group {
+            for r in &p.records {
+                s.put_prediction(r.prediction.clone());
+                for (m, _) in &r.memories {
+                    s.memories.insert(m.id.clone(), m.clone());
+                }
+                s.used_in.insert(
+                    r.prediction.id.clone(),
+                    r.memories.iter().map(|(_, u)| u.clone()).collect(),
+                );
+            }
+        }
     }
 
     fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -383,7 +510,7 @@ impl Graph for EmbeddedGraph {
     #[tracing::instrument(name = "graph.record_predictions", skip_all, fields(count = records.len()))]
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
         // The predictions are serialised before taking the writer lock.
-        let mut b = WriteBatch::default();
+        let mut parts = Vec::with_capacity(records.len());
         {
             let s = self.read_state();
             for r in records {
@@ -391,6 +518,7 @@ impl Graph for EmbeddedGraph {
                 if !s.games.contains_key(&p.game_id) {
                     return Err(Error::not_found("game", p.game_id.clone()));
                 }
+                let mut b = WriteBatch::default();
                 b.node_json(PREDICTION, p.id.clone(), p)?;
                 if s.experts.contains_key(&p.expert_id) {
                     b.edge(
@@ -400,29 +528,33 @@ impl Graph for EmbeddedGraph {
                         json!({"prediction_id": p.id}),
                     );
                 }
+                parts.push(b);
             }
         }
+        let (done, mut result) = tokio::sync::oneshot::channel();
+        self.lock_pending().push(PendingWrite {
+            records: records.to_vec(),
+            parts,
+            done,
+        });
         let _w = self.writer.lock().await;
-        {
-            // Under the lock: which memories are already stored cannot change meanwhile.
-            let s = self.read_state();
-            for r in records {
-                memory_batch(&mut b, &r.prediction.id, &r.memories, &s.memories)?;
+        // Committed (or failed) meanwhile by the writer that held the lock before us?
+        match result.try_recv() {
+            Ok(r) => return r,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(Error::Unavailable(
+                    "the write was interrupted before it was committed; nothing was stored".into(),
+                ))
             }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
         }
-        self.store.upsert(&b).await?;
-        let mut s = self.write_state();
-        for r in records {
-            s.put_prediction(r.prediction.clone());
-            for (m, _) in &r.memories {
-                s.memories.insert(m.id.clone(), m.clone());
-            }
-            s.used_in.insert(
-                r.prediction.id.clone(),
-                r.memories.iter().map(|(_, u)| u.clone()).collect(),
-            );
-        }
-        Ok(())
+        let group = std::mem::take(&mut *self.lock_pending());
+        self.commit_group(group).await;
+        result.try_recv().unwrap_or_else(|_| {
+            Err(Error::Unavailable(
+                "the write was not committed; nothing was stored".into(),
+            ))
+        })
     }
 
     async fn record_memory_usage(

@@ -492,3 +492,100 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         .expect("the changed memory");
     assert_eq!(m.properties["content"], "rewritten");
 }
+
+#[tokio::test]
+async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("graph.db");
+    let target = "LAR_NE_2018_W21";
+    let shared = memory("KC_NE_2018_W20");
+    const WRITES: usize = 40;
+    const PREDICTIONS: usize = 5;
+    // Writer i re-predicts P{i % 5}: its win probability and its own memory identify it.
+    let record = |i: usize| {
+        let id = format!("P{}", i % PREDICTIONS);
+        let mut p = prediction(&id, target, "elo");
+        p.win_probability = 0.5 + i as f64 / 1000.0;
+        let own = memory(&format!("W{i}"));
+        let usage = |m: &Memory, rank| MemoryUsage {
+            memory_id: m.id.clone(),
+            prediction_id: id.clone(),
+            influence_weight: 0.01,
+            retrieval_rank: rank,
+        };
+        PredictionRecord {
+            prediction: p,
+            memories: vec![
+                (own.clone(), usage(&own, 1)),
+                (shared.clone(), usage(&shared, 2)),
+            ],
+        }
+    };
+    {
+        let g = Arc::new(EmbeddedGraph::open(&path).await.unwrap());
+        g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+        let before = g.prediction_write_transactions();
+        let tasks: Vec<_> = (0..WRITES)
+            .map(|i| {
+                let g = g.clone();
+                let r = record(i);
+                tokio::spawn(async move { g.record_predictions(&[r]).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let transactions = g.prediction_write_transactions() - before;
+        assert!(
+            transactions < WRITES as u64,
+            "{WRITES} concurrent writes took {transactions} transactions: none were grouped"
+        );
+        check_last_writers(&g, "in memory", PREDICTIONS, &shared.id).await;
+    }
+    // What was committed is what memory showed, and every writer's memory node was stored.
+    let g = EmbeddedGraph::open(&path).await.unwrap();
+    check_last_writers(&g, "after a reopen", PREDICTIONS, &shared.id).await;
+    let store = store::SqliteStore::open(&path).await.unwrap();
+    let stored: std::collections::HashSet<String> = store
+        .load_nodes("Memory")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    for i in 0..WRITES {
+        assert!(
+            stored.contains(&format!("mem:game:W{i}")),
+            "writer {i}'s memory was not stored"
+        );
+    }
+}
+
+/// Each prediction P{k} holds one writer's write (writer i wrote P{i % n} with win probability
+/// 0.5 + i/1000) and exactly that writer's memory links: its own memory and the shared one.
+async fn check_last_writers(g: &EmbeddedGraph, when: &str, n: usize, shared: &str) {
+    for k in 0..n {
+        let id = format!("P{k}");
+        let p = g.get_prediction(&id).await.unwrap();
+        let writer = ((p.win_probability - 0.5) * 1000.0).round() as usize;
+        assert_eq!(
+            writer % n,
+            k,
+            "{when}: {id} holds another prediction's write"
+        );
+        let prov = g.provenance(&id).await.unwrap();
+        let mut used: Vec<_> = prov
+            .edges
+            .iter()
+            .filter(|e| e.relation == "USED_IN")
+            .map(|e| e.source.clone())
+            .collect();
+        used.sort();
+        let mut expected = vec![format!("mem:game:W{writer}"), shared.to_string()];
+        expected.sort();
+        assert_eq!(
+            used, expected,
+            "{when}: {id}'s links are not exactly its last writer's"
+        );
+    }
+}
