@@ -24,6 +24,27 @@ def parse(path):
             "p50": lat(50), "p99": lat(99), "errors": errors, "bytes": size}
 
 
+def rounds(dir_, name, ext, load):
+    """Every round of one measurement (`name.r1.ext`, `name.r2.ext`, ...), in order."""
+    out, k = [], 1
+    while True:
+        try:
+            out.append(load(f"{dir_}/{name}.r{k}.{ext}"))
+        except FileNotFoundError:
+            return out
+        k += 1
+
+
+def median_index(values):
+    """Index of the median value (the lower middle for an even count)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    return order[(len(order) - 1) // 2]
+
+
+def spread(values, fmt):
+    return ", ".join(fmt(v) for v in values) if len(values) > 1 else "-"
+
+
 def main(dir_, meta_path):
     meta = json.load(open(meta_path))
     ops = [("cached read (identity)", "ours_cached", "peer_cached"),
@@ -33,32 +54,38 @@ def main(dir_, meta_path):
            ("prediction write", "ours_write", "peer_write")]
     fmt = lambda v: "-" if v is None else f"{v:.2f}"
     kb = lambda r: "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.1f}"
-    lines = ["| operation | service | req/s | p50 ms | p99 ms | errors | KB/response | ratio ours/peer (req/s) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| operation | service | req/s | p50 ms | p99 ms | errors | KB/response | ratio ours/peer (req/s) | ratio in every round |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, o, p in ops:
-        ro, rp = parse(f"{dir_}/{o}.txt"), parse(f"{dir_}/{p}.txt")
-        ratio = ro["rps"] / rp["rps"] if rp["rps"] else float("nan")
-        lines.append(f"| {name} | ours | {ro['rps']:.0f} | {fmt(ro['p50'])} | {fmt(ro['p99'])} | {ro['errors']} | {kb(ro)} | **{ratio:.1f}×** |")
-        lines.append(f"| {name} | peer | {rp['rps']:.0f} | {fmt(rp['p50'])} | {fmt(rp['p99'])} | {rp['errors']} | {kb(rp)} | |")
-    st = parse(f"{dir_}/static.txt")
-    lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | |")
+        ours, peer = rounds(dir_, o, "txt", parse), rounds(dir_, p, "txt", parse)
+        ratios = [a["rps"] / b["rps"] if b["rps"] else float("nan") for a, b in zip(ours, peer)]
+        m = median_index(ratios)
+        ro, rp, ratio = ours[m], peer[m], ratios[m]
+        every = spread(ratios, lambda r: f"{r:.1f}×")
+        lines.append(f"| {name} | ours | {ro['rps']:.0f} | {fmt(ro['p50'])} | {fmt(ro['p99'])} | {ro['errors']} | {kb(ro)} | **{ratio:.1f}×** | {every} |")
+        lines.append(f"| {name} | peer | {rp['rps']:.0f} | {fmt(rp['p50'])} | {fmt(rp['p99'])} | {rp['errors']} | {kb(rp)} | | |")
+    statics = rounds(dir_, "static", "txt", parse)
+    st = statics[median_index([r["rps"] for r in statics])]
+    lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | | |")
     lines.append("")
     fixed = [("cached read", "identity", "cached"), ("cached read", "gzip", "cached_gzip"),
              ("uncached read", "identity", "uncached"), ("prediction write", "-", "write")]
     rows = []
     for name, enc, key in fixed:
         for who in ("ours", "peer"):
-            try:
-                rows.append((name, enc, who, json.load(open(f"{dir_}/fixed_{key}_{who}.json"))))
-            except FileNotFoundError:
-                pass
+            runs = rounds(dir_, f"fixed_{key}_{who}", "json", lambda f: json.load(open(f)))
+            if runs:
+                rows.append((name, enc, who, runs))
     if rows:
-        lines.append(f"At fixed rates, {rows[0][3]['seconds']:.0f} s each (open loop, `ops loadgen`, latency from each request's due time):")
+        lines.append(f"At fixed rates, {rows[0][3][0]['seconds']:.0f} s each (open loop, `ops loadgen`, latency from each request's due time; the round with the median p99 shown):")
         lines.append("")
-        lines.append("| operation | encoding | service | rate req/s | sent | errors | p50 ms | p99 ms | max ms |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
-        for name, enc, who, f in rows:
-            lines.append(f"| {name} | {enc} | {who} | {f['rate']:.0f} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} |")
+        lines.append("| operation | encoding | service | rate req/s | sent | errors | p50 ms | p99 ms | max ms | p99 ms in every round |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+        for name, enc, who, runs in rows:
+            p99s = [r["p99_ms"] for r in runs]
+            f = runs[median_index(p99s)]
+            every = spread(p99s, lambda v: f"{v:.2f}")
+            lines.append(f"| {name} | {enc} | {who} | {f['rate']:.0f} | {f['sent']} | {f['errors']} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['max_ms']:.2f} | {every} |")
         lines.append("")
     lines.append(f"Resident memory after the runs: ours {meta['ours_rss_mb']:.0f} MB (cached instance) + "
                  f"{meta['ours_nc_rss_mb']:.0f} MB (uncached instance); peer {meta['peer_rss_mb']:.0f} MB (4 workers, cached) + "

@@ -156,7 +156,6 @@ impl RedisCache {
         tokio::spawn(listen_for_invalidations(
             Arc::downgrade(&near),
             self.client.clone(),
-            self.pool.clone(),
             self.channel(),
             self.timeout,
         ));
@@ -325,10 +324,10 @@ async fn scan(
 async fn listen_for_invalidations(
     near: Weak<Near>,
     client: redis::Client,
-    pool: Pool,
     channel: String,
     timeout: Duration,
 ) {
+    let mut acker = None;
     let Some(reply) = near.upgrade().map(|n| n.acks.channel.clone()) else {
         return;
     };
@@ -363,9 +362,14 @@ async fn listen_for_invalidations(
                             Ok(payload) => {
                                 let (ack, prefix) = parse_invalidation(&payload);
                                 n.invalidate(prefix);
-                                drop(n);
-                                if let Some((to, seq)) = ack {
-                                    acknowledge(&pool, to, seq, timeout).await;
+                                match ack {
+                                    // Our own invalidation: acknowledged here, no round trip.
+                                    Some((to, seq)) if to == reply => n.acks.received(seq),
+                                    Some((to, seq)) => {
+                                        drop(n);
+                                        acknowledge(&client, &mut acker, to, seq, timeout).await;
+                                    }
+                                    None => {}
                                 }
                             }
                             // Unreadable: drop everything rather than guess.
@@ -396,14 +400,26 @@ async fn listen_for_invalidations(
     }
 }
 
-/// Tells the publisher of invalidation `seq` that this instance has dropped it.
-async fn acknowledge(pool: &Pool, to: &str, seq: u64, timeout: Duration) {
+/// Tells the publisher of invalidation `seq` that this instance has dropped it, on a
+/// connection of its own (kept in `conn`, re-made after an error) so that acknowledgements
+/// never wait behind requests for a pooled connection.
+async fn acknowledge(
+    client: &redis::Client,
+    conn: &mut Option<redis::aio::MultiplexedConnection>,
+    to: &str,
+    seq: u64,
+    timeout: Duration,
+) {
     let sent = tokio::time::timeout(timeout, async {
-        let mut c = pool.get().await.ok()?;
+        if conn.is_none() {
+            *conn = Some(client.get_multiplexed_async_connection().await.ok()?);
+        }
+        let c = conn.as_mut()?;
         c.publish::<_, _, u64>(to, seq).await.ok()
     })
     .await;
     if !matches!(sent, Ok(Some(_))) {
+        *conn = None;
         tracing::warn!(seq, "failed to acknowledge a cache invalidation");
     }
 }
