@@ -117,12 +117,7 @@ fn merge_writes(group: &[PendingWrite], known: &HashMap<String, Memory>) -> Resu
                     written.insert(&m.id, m);
                 }
                 if owns {
-                    b.edge(
-                        USED_IN,
-                        m.id.clone(),
-                        id,
-                        json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
-                    );
+                    b.edge(USED_IN, m.id.clone(), id, used_in_props(u));
                 }
             }
         }
@@ -136,6 +131,11 @@ fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
 
 /// The memory nodes and USED_IN edges of one prediction. Memories already stored unchanged
 /// (`known`) are not written again: they are shared by many predictions.
+/// The properties a USED_IN link stores.
+fn used_in_props(u: &MemoryUsage) -> serde_json::Value {
+    json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank})
+}
+
 fn memory_batch(
     b: &mut WriteBatch,
     prediction_id: &str,
@@ -148,12 +148,7 @@ fn memory_batch(
         if known.get(&m.id) != Some(m) {
             b.node_json(MEMORY, m.id.clone(), m)?;
         }
-        b.edge(
-            USED_IN,
-            m.id.clone(),
-            prediction_id,
-            json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
-        );
+        b.edge(USED_IN, m.id.clone(), prediction_id, used_in_props(u));
     }
     Ok(())
 }
