@@ -232,15 +232,12 @@ impl RedisCache {
 
     /// Publishes an invalidation and waits (bounded) until every instance subscribed when it
     /// went out has acknowledged it, this one included.
-    async fn publish_and_wait(
-        &self,
-        c: &mut deadpool_redis::Connection,
-        near: &Near,
-        prefix: &str,
-    ) {
+    async fn publish_and_wait(&self, mut c: deadpool_redis::Connection, near: &Near, prefix: &str) {
         let (seq, wait) = near.acks.register();
         let message = invalidation_message(&near.acks.channel, seq, prefix);
         let published: redis::RedisResult<u64> = c.publish(self.channel(), message).await;
+        // Back to the pool before waiting: requests need it more than this write does.
+        drop(c);
         match published {
             Ok(receivers) => {
                 let receivers = receivers as usize;
@@ -523,7 +520,7 @@ impl Cache for RedisCache {
             }
             // Every instance's near tier (this one's was cleared above).
             match &self.near {
-                Some(n) => self.publish_and_wait(&mut c, n, prefix).await,
+                Some(n) => self.publish_and_wait(c, n, prefix).await,
                 None => {
                     let published: redis::RedisResult<u64> =
                         c.publish(self.channel(), prefix).await;
