@@ -129,13 +129,13 @@ fn props<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     Ok(serde_json::to_value(v)?)
 }
 
-/// The memory nodes and USED_IN edges of one prediction. Memories already stored unchanged
-/// (`known`) are not written again: they are shared by many predictions.
 /// The properties a USED_IN link stores.
 fn used_in_props(u: &MemoryUsage) -> serde_json::Value {
     json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank})
 }
 
+/// The memory nodes and USED_IN edges of one prediction. Memories already stored unchanged
+/// (`known`) are not written again: they are shared by many predictions.
 fn memory_batch(
     b: &mut WriteBatch,
     prediction_id: &str,
