@@ -64,6 +64,13 @@ def main(dir_, meta_path):
         every = spread(ratios, lambda r: f"{r:.1f}×")
         lines.append(f"| {name} | ours | {ro['rps']:.0f} | {fmt(ro['p50'])} | {fmt(ro['p99'])} | {ro['errors']} | {kb(ro)} | **{ratio:.1f}×** | {every} |")
         lines.append(f"| {name} | peer | {rp['rps']:.0f} | {fmt(rp['p50'])} | {fmt(rp['p99'])} | {rp['errors']} | {kb(rp)} | | |")
+    floor, gzpeer = rounds(dir_, "floor_gzip", "txt", parse), rounds(dir_, "peer_cached_gzip", "txt", parse)
+    if floor:
+        ratios = [a["rps"] / b["rps"] if b["rps"] else float("nan") for a, b in zip(floor, gzpeer)]
+        m = median_index(ratios)
+        fl = floor[m]
+        every = spread(ratios, lambda r: f"{r:.1f}×")
+        lines.append(f"| upstream floor: the gzip read's bytes as a fixed reply, no work (`ops floor-server`) | floor | {fl['rps']:.0f} | {fmt(fl['p50'])} | {fmt(fl['p99'])} | {fl['errors']} | {kb(fl)} | {ratios[m]:.1f}× (floor/peer gzip) | {every} |")
     statics = rounds(dir_, "static", "txt", parse)
     st = statics[median_index([r["rps"] for r in statics])]
     lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | | |")

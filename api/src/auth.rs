@@ -57,7 +57,9 @@ const STALE_KEY_GRACE: std::time::Duration = std::time::Duration::from_secs(3600
 
 pub struct Keys {
     store: Arc<dyn KeyStore>,
-    secret: Vec<u8>,
+    /// The HMAC keyed once by the secret (its inner and outer pads already hashed): each
+    /// verification clones it instead of re-keying.
+    keyed: Hmac<Sha256>,
     /// Recently verified keys (by the key's own HMAC) so that a request does not pay a
     /// database round trip; entries live `cache_ttl`, so a revocation takes effect within it.
     verified: Mutex<HashMap<KeyDigest, (Arc<KeyRecord>, Instant)>>,
@@ -109,7 +111,8 @@ impl Keys {
     pub fn new(store: Arc<dyn KeyStore>, secret: Vec<u8>, cache_ttl: std::time::Duration) -> Self {
         Self {
             store,
-            secret,
+            keyed: Hmac::<Sha256>::new_from_slice(&secret)
+                .expect("HMAC accepts keys of any length"),
             verified: Mutex::new(HashMap::new()),
             cache_ttl,
         }
@@ -124,7 +127,7 @@ impl Keys {
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC accepts keys of any length")
+        self.keyed.clone()
     }
 
     /// Creates a key; returns its record and the key itself (shown once, never stored).

@@ -366,14 +366,17 @@ impl Application {
                 .wrap_fn(|req, srv| {
                     let started = Instant::now();
                     let method = req.method().clone();
-                    let route = req
-                        .match_pattern()
-                        .unwrap_or_else(|| "unmatched".to_string());
                     let state = req.app_data::<web::Data<AppState>>().cloned();
                     srv.call(req).map(move |res| {
                         if let (Ok(r), Some(s)) = (&res, state) {
                             let elapsed = started.elapsed();
                             let status = r.status();
+                            // After routing the template is looked up by the matched resource;
+                            // before it, actix would match the path against every route again.
+                            let route = r
+                                .request()
+                                .match_pattern()
+                                .unwrap_or_else(|| "unmatched".to_string());
                             s.metrics
                                 .http_requests
                                 .with_label_values(&[method.as_str(), &route, status.as_str()])
@@ -389,7 +392,9 @@ impl Application {
                     })
                 })
                 .wrap(cors)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::telemetry::RequestSpan,
+                >::new())
                 .configure(|cfg| crate::routes::configure(cfg, public_metrics))
                 .default_service(web::to(|req: actix_web::HttpRequest| async move {
                     // A known path with another method is 405; anything else 404.

@@ -88,7 +88,10 @@ impl AppState {
 
 /// Cache key of the gzip-compressed variant (same prefix, so invalidations drop both).
 fn gzip_key(key: &str) -> String {
-    format!("{key}|gzip")
+    let mut k = String::with_capacity(key.len() + 5);
+    k.push_str(key);
+    k.push_str("|gzip");
+    k
 }
 
 /// Whether the request's `Accept-Encoding` allows gzip: listed with a non-zero quality, or not
@@ -124,6 +127,9 @@ pub fn accepts_gzip(req: &HttpRequest) -> bool {
 pub fn cache_entry(body: Vec<u8>) -> Bytes {
     Entry::new(body).encode()
 }
+
+/// Says whether a cached body was a `hit` or a `miss`.
+const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 
 /// Length of the entity tag at the start of a cache entry.
 const TAG_LEN: usize = 16;
@@ -174,36 +180,54 @@ impl Entry {
             .map_err(|e| ApiError::Internal(anyhow::Error::from(e)))
     }
 
-    fn etag(&self) -> String {
-        // Weak: the JSON and its gzip share one tag.
-        format!("W/\"{}\"", String::from_utf8_lossy(&self.tag))
+    /// The weak entity tag `W/"<tag>"` (the JSON and its gzip share one tag), built without
+    /// formatting: a cache hit pays for no string machinery.
+    fn etag(&self) -> header::HeaderValue {
+        let mut v = Vec::with_capacity(TAG_LEN + 4);
+        v.extend_from_slice(b"W/\"");
+        v.extend_from_slice(&self.tag);
+        v.push(b'"');
+        // The tag is hex digits (checked by `decode`), so the value is always valid.
+        header::HeaderValue::from_maybe_shared(Bytes::from(v))
+            .expect("an entity tag of hex digits is a valid header value")
     }
 
     fn respond(self, req: &HttpRequest, cache: &'static str, gzip: bool) -> HttpResponse {
         let etag = self.etag();
-        let fresh = req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim() == etag || t.trim() == "*" || t.trim() == &etag[2..])
-            });
+        let strong = &etag.as_bytes()[2..];
+        let fresh = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| {
+            v.as_bytes().split(|&b| b == b',').any(|t| {
+                let t = t.trim_ascii();
+                t == etag.as_bytes() || t == b"*" || t == strong
+            })
+        });
         let mut r = if fresh {
             HttpResponse::NotModified()
         } else {
             HttpResponse::Ok()
         };
         r.insert_header((header::ETAG, etag))
-            .insert_header((header::VARY, "Accept-Encoding"))
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .insert_header(("X-Cache", cache));
+            .insert_header((
+                header::VARY,
+                header::HeaderValue::from_static("Accept-Encoding"),
+            ))
+            .insert_header((
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("private, no-cache"),
+            ))
+            .insert_header((X_CACHE, header::HeaderValue::from_static(cache)));
         if fresh {
             return r.finish();
         }
-        r.content_type("application/json");
+        r.insert_header((
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        ));
         if gzip {
-            r.insert_header((header::CONTENT_ENCODING, "gzip"));
+            r.insert_header((
+                header::CONTENT_ENCODING,
+                header::HeaderValue::from_static("gzip"),
+            ));
         }
         r.body(self.body)
     }

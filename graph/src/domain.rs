@@ -99,6 +99,24 @@ impl Probability {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct GameId(String);
 
+/// A team code exactly as [`TeamId::parse`] would write it (2-4 upper-case letters or digits,
+/// a letter first).
+fn canonical_team(t: &str) -> bool {
+    (2..=4).contains(&t.len())
+        && t.as_bytes()[0].is_ascii_uppercase()
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// A non-negative decimal number written without sign or leading zeros.
+fn canonical_number(t: &str) -> Option<i64> {
+    let ok = !t.is_empty()
+        && t.len() <= 10
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && (t == "0" || !t.starts_with('0'));
+    ok.then(|| t.parse().ok()).flatten()
+}
+
 impl GameId {
     pub fn new(home: &TeamId, away: &TeamId, season: Season, week: Week, meeting: u8) -> Self {
         let mut s = format!("{}_{}_{}_W{}", home.0, away.0, season.0, week.0);
@@ -108,6 +126,9 @@ impl GameId {
         Self(s)
     }
 
+    /// Parses a game id in its canonical form only (the form [`GameId::new`] writes): any
+    /// other spelling of the same game (lower case, `W01`, `_G1`) is an error. Handlers call
+    /// this on every request, so it checks the text in place and allocates only the result.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || {
             Error::invalid(
@@ -118,38 +139,30 @@ impl GameId {
         if s.len() > 32 {
             return Err(bad());
         }
-        let parts: Vec<&str> = s.split('_').collect();
-        if !(4..=5).contains(&parts.len()) {
+        let mut parts = s.split('_');
+        let (Some(home), Some(away), Some(season), Some(week)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let meeting = parts.next();
+        if parts.next().is_some() || !canonical_team(home) || !canonical_team(away) {
             return Err(bad());
         }
-        let home = TeamId::parse(parts[0]).map_err(|_| bad())?;
-        let away = TeamId::parse(parts[1]).map_err(|_| bad())?;
-        if home.0 != parts[0] || away.0 != parts[1] {
-            return Err(bad());
-        }
-        let season = parts[2]
-            .parse::<i64>()
-            .ok()
+        canonical_number(season)
             .and_then(|v| Season::parse(v).ok())
             .ok_or_else(bad)?;
-        let week = parts[3]
-            .strip_prefix('W')
-            .and_then(|w| w.parse::<i64>().ok())
+        week.strip_prefix('W')
+            .and_then(canonical_number)
             .and_then(|v| Week::parse(v).ok())
             .ok_or_else(bad)?;
-        let meeting = match parts.get(4) {
-            None => 1,
-            Some(g) => g
-                .strip_prefix('G')
-                .and_then(|n| n.parse::<u8>().ok())
+        if let Some(g) = meeting {
+            g.strip_prefix('G')
+                .and_then(canonical_number)
                 .filter(|n| (2..=9).contains(n))
-                .ok_or_else(bad)?,
-        };
-        let id = Self::new(&home, &away, season, week, meeting);
-        if id.0 != s {
-            return Err(bad());
+                .ok_or_else(bad)?;
         }
-        Ok(id)
+        Ok(Self(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -571,6 +584,67 @@ pub struct ImportStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The definition of a canonical id: it parses part by part and writes back unchanged.
+    fn canonical_by_rebuilding(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('_').collect();
+        if s.len() > 32 || !(4..=5).contains(&parts.len()) {
+            return false;
+        }
+        let (Ok(home), Ok(away)) = (TeamId::parse(parts[0]), TeamId::parse(parts[1])) else {
+            return false;
+        };
+        let season = parts[2]
+            .parse::<i64>()
+            .ok()
+            .and_then(|v| Season::parse(v).ok());
+        let week = parts[3]
+            .strip_prefix('W')
+            .and_then(|w| w.parse::<i64>().ok())
+            .and_then(|v| Week::parse(v).ok());
+        let meeting = match parts.get(4) {
+            None => Some(1),
+            Some(g) => g
+                .strip_prefix('G')
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (2..=9).contains(n)),
+        };
+        match (season, week, meeting) {
+            (Some(season), Some(week), Some(meeting)) => {
+                GameId::new(&home, &away, season, week, meeting).0 == s
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn game_id_parsing_accepts_exactly_the_ids_that_write_back_unchanged() {
+        let teams = ["KC", "kc", "BUF", "NG1", "1KC", "K", "ABCDE", " KC", "Kc"];
+        let seasons = ["2024", "02024", "+2024", "1800", "1920", "", "20x4"];
+        let weeks = ["W10", "W1", "W01", "W0", "W+1", "10", "W", "W22", "W99"];
+        let tails = [
+            "", "_G2", "_G1", "_G9", "_G10", "_G02", "_X2", "_G2_G3", "_",
+        ];
+        let mut checked = 0;
+        for home in teams {
+            for away in ["BUF", "chi", "NE"] {
+                for season in seasons {
+                    for week in weeks {
+                        for tail in tails {
+                            let s = format!("{home}_{away}_{season}_{week}{tail}");
+                            assert_eq!(
+                                GameId::parse(&s).is_ok(),
+                                canonical_by_rebuilding(&s),
+                                "{s:?}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
+    }
 
     #[test]
     fn game_ids_parse_only_in_canonical_form() {

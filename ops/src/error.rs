@@ -22,6 +22,11 @@ pub enum Error {
     Phase { phase: String, reason: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("Failed to {what}: {source}")]
+    Net {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("HTTP request failed: {0}")]
     Http(#[from] reqwest::Error),
 }

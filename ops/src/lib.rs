@@ -4,6 +4,7 @@
 
 pub mod deploy;
 pub mod error;
+pub mod floor;
 pub mod loadgen;
 pub mod render;
 pub mod topology;

@@ -126,6 +126,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "get")]
         method: ops::loadgen::Method,
     },
+    /// Serve one fixed response to every request: the benchmark's upstream floor (the least
+    /// any service behind the same Nginx can cost). GET-style requests only; runs until stopped.
+    FloorServer {
+        /// Address to listen on (port 0 picks one; the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: std::net::SocketAddr,
+        /// File whose bytes are the response body.
+        #[arg(long)]
+        body: PathBuf,
+        /// Extra response header `Name: value` (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+        /// Runtime threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// Stop every process of the local target (data stays in the state directory).
     Stop {
         #[command(flatten)]
@@ -225,16 +241,27 @@ fn run() -> anyhow::Result<()> {
             headers,
             method,
         } => {
-            let headers = headers
-                .iter()
-                .map(|h| {
-                    h.split_once(':')
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .ok_or_else(|| anyhow::anyhow!("--header expects `Name: value`, got `{h}`"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let headers = parse_headers(&headers)?;
             let report = ops::loadgen::run(&url, method, &headers, rate, seconds)?;
             println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::FloorServer {
+            bind,
+            body,
+            headers,
+            threads,
+        } => {
+            let headers = parse_headers(&headers)?;
+            let body = std::fs::read(&body)
+                .with_context(|| format!("Failed to read the body file {}", body.display()))?;
+            ops::floor::serve(
+                bind,
+                ops::floor::response(&body, &headers),
+                threads,
+                |addr| {
+                    println!("floor server listening on {addr}");
+                },
+            )?;
         }
         Command::Stop { local } => {
             deploy::stop(&absolute(&local.state_dir)?)?;
@@ -262,6 +289,18 @@ fn parse_env(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                 .filter(|(k, _)| !k.is_empty())
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .ok_or_else(|| anyhow::anyhow!("--env expects KEY=VALUE, got `{p}`"))
+        })
+        .collect()
+}
+
+/// `Name: value` header arguments.
+fn parse_headers(headers: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| anyhow::anyhow!("--header expects `Name: value`, got `{h}`"))
         })
         .collect()
 }

@@ -265,6 +265,14 @@ fn bad_input_is_refused_with_a_message_and_a_non_zero_exit() {
             &["loadgen", "http://127.0.0.1:9", "-H", "no-colon"],
             "--header expects",
         ),
+        (
+            &["floor-server", "--body", "/nonexistent/body.bin"],
+            "Failed to read the body file",
+        ),
+        (
+            &["floor-server", "--body", "Cargo.toml", "-H", "no-colon"],
+            "--header expects",
+        ),
     ];
     for (args, message) in cases {
         let out = ops_in(&root(), args);
@@ -349,4 +357,72 @@ fn loadgen_sends_the_requested_method_at_the_requested_rate_and_reports_json() {
         assert_eq!(seen.lock().unwrap().get(wire), Some(&100), "{flag}");
         assert_eq!(seen.lock().unwrap().len(), 1, "only {wire} was sent");
     }
+}
+
+/// Reads one HTTP response (head and a `content-length` body) from `r`.
+fn read_response(r: &mut impl std::io::BufRead) -> (String, Vec<u8>) {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            r.read_line(&mut line).unwrap() > 0,
+            "connection closed early"
+        );
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+#[test]
+fn the_floor_server_answers_every_request_on_a_connection_with_the_fixed_body() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let body_file = dir.path().join("body.bin");
+    let body: Vec<u8> = (0..6000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&body_file, &body).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ops"))
+        .args(["floor-server", "--body", body_file.to_str().unwrap()])
+        .args(["-H", "content-encoding: gzip", "--threads", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first.trim().rsplit(' ').next().unwrap().to_string();
+    let stream = std::net::TcpStream::connect(&addr).unwrap();
+    let mut out = stream.try_clone().unwrap();
+    let mut r = BufReader::new(stream);
+    // Three requests on one connection, the last two pipelined in one write.
+    out.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (head, got) = read_response(&mut r);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("content-encoding: gzip\r\n"), "{head}");
+    assert_eq!(got, body);
+    out.write_all(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(read_response(&mut r).1, body);
+    }
+    // A request with a body is refused, and the connection closed.
+    out.write_all(b"POST /d HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+        .unwrap();
+    let (head, _) = read_response(&mut r);
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut r, &mut rest).unwrap();
+    assert!(rest.is_empty());
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -211,11 +211,15 @@ pub async fn list_for_game(
 
 /// Cache key of a game's predictions (per category filter).
 pub fn predictions_cache_key(game: &str, category: Option<Category>) -> String {
-    format!(
-        "{}predictions:{}",
-        game_cache_prefix(game),
-        category.map_or("all", |c| c.id())
-    )
+    // Read on every request: appended in place (the text is `game_cache_prefix` + the rest).
+    let category = category.map_or("all", |c| c.id());
+    let mut key = String::with_capacity(32 + game.len() + category.len());
+    key.push_str(crate::state::CACHE_KEY_VERSION);
+    key.push_str("game:");
+    key.push_str(game);
+    key.push_str(":predictions:");
+    key.push_str(category);
+    key
 }
 
 /// The body of `GET /games/{id}/predictions`: the experts' predictions and the consensus.
@@ -350,4 +354,29 @@ pub async fn history(
         total: items.len() as u64,
         items,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_predictions_cache_key_lies_under_its_games_invalidation_prefix() {
+        let cats = std::iter::once(None).chain(Category::ALL.into_iter().map(Some));
+        for category in cats {
+            let key = predictions_cache_key("KC_BUF_2024_W10", category);
+            let rest = key
+                .strip_prefix(&game_cache_prefix("KC_BUF_2024_W10"))
+                .unwrap_or_else(|| panic!("{key} is outside the game's prefix"));
+            assert_eq!(
+                rest,
+                format!("predictions:{}", category.map_or("all", |c| c.id()))
+            );
+            // Week 1's invalidation must not drop week 10's keys.
+            assert!(
+                !key.starts_with(&game_cache_prefix("KC_BUF_2024_W1")),
+                "{key}"
+            );
+        }
+    }
 }
