@@ -142,6 +142,8 @@ mod tests {
                 b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n",
                 true,
             ),
+            (b"POST / HTTP/1.1\r\nCONTENT-LENGTH:5\r\n\r\n", true),
+            (b"GET / HTTP/1.1\r\nX-Content-Length: 5\r\n\r\n", false),
         ];
         for (head, want) in cases {
             assert_eq!(has_body(head), *want, "{}", String::from_utf8_lossy(head));
