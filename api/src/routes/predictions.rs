@@ -75,7 +75,14 @@ fn keep_category(p: &mut Prediction, c: Option<Category>) {
 }
 
 pub(crate) fn game_cache_prefix(game: &str) -> String {
-    format!("{}game:{game}:", crate::state::CACHE_KEY_VERSION)
+    // Room for the longest key built on it (`predictions_cache_key`), so appending to it does
+    // not reallocate.
+    let mut key = String::with_capacity(48 + game.len());
+    key.push_str(crate::state::CACHE_KEY_VERSION);
+    key.push_str("game:");
+    key.push_str(game);
+    key.push(':');
+    key
 }
 
 #[utoipa::path(
@@ -211,14 +218,10 @@ pub async fn list_for_game(
 
 /// Cache key of a game's predictions (per category filter).
 pub fn predictions_cache_key(game: &str, category: Option<Category>) -> String {
-    // Read on every request: appended in place (the text is `game_cache_prefix` + the rest).
-    let category = category.map_or("all", |c| c.id());
-    let mut key = String::with_capacity(32 + game.len() + category.len());
-    key.push_str(crate::state::CACHE_KEY_VERSION);
-    key.push_str("game:");
-    key.push_str(game);
-    key.push_str(":predictions:");
-    key.push_str(category);
+    // Read on every request: appended to the game's prefix in place.
+    let mut key = game_cache_prefix(game);
+    key.push_str("predictions:");
+    key.push_str(category.map_or("all", |c| c.id()));
     key
 }
 
