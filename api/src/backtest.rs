@@ -90,7 +90,7 @@ pub fn run(
         in_range.iter().map(|(r, _)| (f(r), r.result)).collect()
     };
     let experts = (0..EXPERTS.len())
-        .map(|e| ModelScore::new(EXPERTS[e].id, score(&pairs(&|r| r.experts[e]))))
+        .map(|e| ModelScore::new(EXPERTS[e].spec().id, score(&pairs(&|r| r.experts[e]))))
         .collect();
     let consensus_pairs = pairs(&|r| r.consensus);
     let anchor_pairs: Vec<(f64, f64)> = in_range

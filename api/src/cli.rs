@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::services::{cache_keys, forecasts, games};
 use crate::settings::Settings;
 
 #[derive(Parser, Debug)]
@@ -63,6 +64,15 @@ pub enum Command {
     /// Apply the store's migrations and the graph's constraints, then exit (deploys run this
     /// before starting a release).
     Migrate,
+    /// Games: add an upcoming game, record a final score (the same use cases as the API).
+    #[command(subcommand)]
+    Games(GamesCommand),
+    /// Forecast a game with every expert and the consensus, and record the forecast (the same
+    /// use case as `POST /api/v1/games/{id}/predictions`).
+    Predict {
+        /// Game id, e.g. LAR_NE_2018_W21.
+        game: String,
+    },
     /// Import a games file (nfl_games.csv format, any season) into the store.
     Import {
         /// Path of the CSV file.
@@ -87,6 +97,39 @@ pub enum KeysCommand {
     List,
     /// Revoke a key by id.
     Revoke { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GamesCommand {
+    /// Add an upcoming game (historical codes such as OAK resolve to their franchise).
+    Add {
+        #[arg(long)]
+        home: String,
+        #[arg(long)]
+        away: String,
+        /// Kick-off date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Defaults to the date's year (January and February belong to the previous season).
+        #[arg(long)]
+        season: Option<i64>,
+        /// Defaults to the week implied by the season's first stored game.
+        #[arg(long)]
+        week: Option<i64>,
+        #[arg(long)]
+        neutral: bool,
+        #[arg(long)]
+        playoff: bool,
+    },
+    /// Record a played game's final score.
+    Result {
+        /// Game id, e.g. KC_BUF_2024_W10.
+        game: String,
+        #[arg(long)]
+        home_score: i64,
+        #[arg(long)]
+        away_score: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,7 +197,7 @@ pub async fn import(
         }
         Err(e) => return Err(e).with_context(|| format!("Failed to parse {}", file.display())),
     };
-    let graph = crate::startup::open_graph(settings).await?;
+    let services = crate::startup::open_services(settings).await?;
     let bar = ProgressBar::new(batch.games.len() as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -166,10 +209,11 @@ pub async fn import(
     let size = batch_size
         .unwrap_or(crate::startup::import_batch_size(settings))
         .max(1);
-    let stats = graph
-        .import(&batch, size, &|done| bar.set_position(done))
-        .await
-        .context("Failed to import games")?;
+    let stats = crate::services::imports::import_games(&services, &batch, size, &|done| {
+        bar.set_position(done)
+    })
+    .await
+    .context("Failed to import games")?;
     bar.finish_and_clear();
     println!(
         "Imported {} in {:.1}s",
@@ -409,9 +453,7 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
     if !cache.healthy().await {
         anyhow::bail!("the {} cache is not reachable", cache.name());
     }
-    cache
-        .invalidate_prefix(crate::state::CACHE_KEY_VERSION)
-        .await;
+    cache.invalidate_prefix(cache_keys::CACHE_KEY_VERSION).await;
     let total = graph.count_games().await.context("Failed to count games")?;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -434,11 +476,11 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
         }
         for g in &games.items {
             let id = graph::GameId::parse(&g.id)?;
-            let body = crate::routes::predictions::game_predictions_body(graph.as_ref(), &id, None)
+            let body = forecasts::game_predictions(graph.as_ref(), &id, None)
                 .await
-                .map_err(|e| anyhow::anyhow!("Failed to read predictions of {}: {e}", g.id))?;
+                .with_context(|| format!("Failed to read predictions of {}", g.id))?;
             if body.total > 0 {
-                let key = crate::routes::predictions::predictions_cache_key(&g.id, None);
+                let key = cache_keys::predictions(&g.id, None);
                 cache
                     .put(&key, crate::state::cache_entry(serde_json::to_vec(&body)?))
                     .await;
@@ -499,5 +541,92 @@ pub async fn keys(settings: &Settings, cmd: &KeysCommand) -> anyhow::Result<()> 
             println!("revoked {id}");
         }
     }
+    Ok(())
+}
+
+/// `api games …`: the same use cases as `POST /api/v1/games` and `PUT …/result`.
+pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()> {
+    match cmd {
+        GamesCommand::Add {
+            home,
+            away,
+            date,
+            season,
+            week,
+            neutral,
+            playoff,
+        } => {
+            let draft = games::GameDraft::parse(&games::GameInput {
+                home_team: home,
+                away_team: away,
+                date,
+                season: *season,
+                week: *week,
+                neutral: *neutral,
+                playoff: *playoff,
+            })?;
+            let services = crate::startup::open_services(settings).await?;
+            let g = games::add_game(&services, draft)
+                .await
+                .context("Failed to add the game")?;
+            println!(
+                "added {} ({} at {}, {}, season {} week {})",
+                g.id, g.away_team, g.home_team, g.date, g.season, g.week
+            );
+        }
+        GamesCommand::Result {
+            game,
+            home_score,
+            away_score,
+        } => {
+            let id = graph::GameId::parse(game)?;
+            let score = games::FinalScore::parse(*home_score, *away_score)?;
+            let services = crate::startup::open_services(settings).await?;
+            let g = games::record_result(&services, &id, score)
+                .await
+                .context("Failed to record the result")?;
+            println!(
+                "recorded {}: {} {} - {} {}",
+                g.id,
+                g.home_team,
+                score.home(),
+                score.away(),
+                g.away_team
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `api predict GAME`: forecasts and records a game, then prints the experts and the consensus.
+pub async fn predict(settings: &Settings, game: &str) -> anyhow::Result<()> {
+    let id = graph::GameId::parse(game)?;
+    let services = crate::startup::open_services(settings).await?;
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!("replaying the history before {id} and forecasting"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let f = forecasts::record_forecast(&services, &id).await;
+    spinner.finish_and_clear();
+    let f = f.with_context(|| format!("Failed to forecast {id}"))?;
+    println!(
+        "{} ({} at {}, {}), model {}",
+        f.game.id, f.game.away_team, f.game.home_team, f.game.date, f.model_version
+    );
+    println!(
+        "  {:<20} {:>6} {:>9} {:>10}",
+        "expert", "winner", "win prob", "confidence"
+    );
+    for p in f
+        .experts
+        .iter()
+        .map(|r| &r.prediction)
+        .chain([&f.consensus.prediction])
+    {
+        println!(
+            "  {:<20} {:>6} {:>9.3} {:>10.3}",
+            p.expert_id, p.winner, p.win_probability, p.confidence
+        );
+    }
+    println!("recorded as {}", f.consensus.prediction.id);
     Ok(())
 }

@@ -8,10 +8,17 @@ use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A use case failed (the application layer's error).
+    #[error(transparent)]
+    Service(#[from] crate::services::Error),
+    /// A read of the graph failed.
     #[error("{0}")]
     Graph(#[from] graph::Error),
     #[error("{0}")]
     Forecast(#[from] forecast::Error),
+    /// A read of the time-series store failed; the cause is logged, never sent.
+    #[error("the time-series store is unavailable")]
+    Store(#[from] store::Error),
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -24,12 +31,63 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("an X-API-Key header is required")]
     Unauthenticated,
-    #[error("{0}")]
-    Forbidden(&'static str),
+    #[error("the API key is not valid or has been revoked")]
+    InvalidKey,
+    #[error("the API key's scope does not allow this operation")]
+    InsufficientScope,
     #[error("too many requests; retry in {0} s")]
     RateLimited(u64),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+type Parts = (StatusCode, &'static str, Option<String>);
+
+const INTERNAL: Parts = (StatusCode::INTERNAL_SERVER_ERROR, "internal", None);
+const STORE_DOWN: Parts = (
+    StatusCode::SERVICE_UNAVAILABLE,
+    "dependency_unavailable",
+    None,
+);
+
+fn graph_parts(e: &graph::Error) -> Parts {
+    use graph::Error as G;
+    match e {
+        G::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", None),
+        G::Conflict { .. } => (StatusCode::CONFLICT, "conflict", None),
+        G::Invalid { field, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            Some(field.to_string()),
+        ),
+        G::Malformed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "malformed_csv", None),
+        G::Unavailable(_) => STORE_DOWN,
+        G::Csv(_) | G::Store(_) | G::Neo4j(_) | G::Decode(_) => INTERNAL,
+    }
+}
+
+fn forecast_parts(e: &forecast::Error) -> Parts {
+    match e {
+        forecast::Error::OutOfOrder { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "not_forecastable", None)
+        }
+        forecast::Error::UnknownTeam(..) => INTERNAL,
+    }
+}
+
+fn service_parts(e: &crate::services::Error) -> Parts {
+    use crate::services::Error as S;
+    match e {
+        S::Graph(g) => graph_parts(g),
+        S::Forecast(f) => forecast_parts(f),
+        S::Store(_) => STORE_DOWN,
+        S::Invalid { field, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            Some(field.to_string()),
+        ),
+        S::Internal(_) => INTERNAL,
+    }
 }
 
 /// RFC 9457 problem details.
@@ -58,27 +116,15 @@ impl ApiError {
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
-        use graph::Error as G;
+    /// Status, stable code and the field at fault. Exhaustive: a new variant is a compile
+    /// error here, not a silent 500.
+    fn parts(&self) -> Parts {
         match self {
-            ApiError::Graph(G::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found", None),
-            ApiError::Graph(G::Conflict { .. }) => (StatusCode::CONFLICT, "conflict", None),
-            ApiError::Graph(G::Invalid { field, .. }) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_parameter",
-                Some(field.to_string()),
-            ),
-            ApiError::Graph(G::Malformed(_)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "malformed_csv", None)
-            }
-            ApiError::Graph(G::Unavailable(_)) | ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "dependency_unavailable",
-                None,
-            ),
-            ApiError::Forecast(forecast::Error::OutOfOrder { .. }) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "not_forecastable", None)
-            }
+            ApiError::Service(e) => service_parts(e),
+            ApiError::Graph(e) => graph_parts(e),
+            ApiError::Forecast(e) => forecast_parts(e),
+            ApiError::Store(_) => STORE_DOWN,
+            ApiError::Unavailable(_) => STORE_DOWN,
             ApiError::Invalid { field, .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_parameter",
@@ -92,12 +138,21 @@ impl ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None)
             }
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing_api_key", None),
-            ApiError::Forbidden(m) if m.contains("scope") => {
-                (StatusCode::FORBIDDEN, "insufficient_scope", None)
-            }
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "invalid_api_key", None),
+            ApiError::InvalidKey => (StatusCode::FORBIDDEN, "invalid_api_key", None),
+            ApiError::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope", None),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
+            ApiError::Internal(_) => INTERNAL,
+        }
+    }
+
+    /// Row-level errors of a malformed games file, wherever in the chain they are.
+    fn row_errors(&self) -> Option<Vec<graph::RowError>> {
+        match self {
+            ApiError::Graph(graph::Error::Malformed(rows))
+            | ApiError::Service(crate::services::Error::Graph(graph::Error::Malformed(rows))) => {
+                Some(rows.clone())
+            }
+            _ => None,
         }
     }
 }
@@ -113,12 +168,12 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?self, "request failed");
             "an internal error occurred; it has been logged".to_string()
         } else {
+            if status.is_server_error() {
+                tracing::warn!(error = ?self, "request failed: a dependency is unavailable");
+            }
             self.to_string()
         };
-        let errors = match self {
-            ApiError::Graph(graph::Error::Malformed(rows)) => Some(rows.clone()),
-            _ => None,
-        };
+        let errors = self.row_errors();
         let mut builder = HttpResponse::build(status);
         if let ApiError::RateLimited(secs) = self {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));

@@ -10,6 +10,7 @@ pub mod models;
 pub mod openapi;
 pub mod predictor;
 pub mod routes;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;

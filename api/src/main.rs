@@ -19,6 +19,8 @@ async fn main() -> anyhow::Result<()> {
                 .context("Failed to run the HTTP server")?;
         }
         Some(Command::Migrate) => api::cli::migrate(&settings).await?,
+        Some(Command::Games(cmd)) => api::cli::games(&settings, &cmd).await?,
+        Some(Command::Predict { game }) => api::cli::predict(&settings, &game).await?,
         Some(Command::Import { file, batch_size }) => {
             api::cli::import(&settings, &file, batch_size).await?;
         }

@@ -76,18 +76,8 @@ pub async fn guard<B: MessageBody>(
     let key = match state.keys.verify(presented.as_deref(), required).await {
         Ok(k) => k,
         Err(AuthFailure::Missing) => return Ok(reject(req, ApiError::Unauthenticated)),
-        Err(AuthFailure::Invalid) => {
-            return Ok(reject(
-                req,
-                ApiError::Forbidden("the API key is not valid or has been revoked"),
-            ))
-        }
-        Err(AuthFailure::Insufficient) => {
-            return Ok(reject(
-                req,
-                ApiError::Forbidden("the API key's scope does not allow this operation"),
-            ))
-        }
+        Err(AuthFailure::Invalid) => return Ok(reject(req, ApiError::InvalidKey)),
+        Err(AuthFailure::Insufficient) => return Ok(reject(req, ApiError::InsufficientScope)),
         Err(AuthFailure::Unavailable) => {
             return Ok(reject(
                 req,

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Params, Played, EXPERTS};
-use graph::{CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionRecord};
+use graph::{
+    CategoryPrediction, Game, GameId, Graph, Memory, MemoryUsage, Prediction, PredictionId,
+    PredictionRecord,
+};
 
 /// Version id of the built-in parameters, used until a fitted version is activated.
 pub const DEFAULT_VERSION: &str = "wf-2026.11.1";
@@ -49,6 +52,7 @@ fn quality(records: &[forecast::engine::Record]) -> Option<Quality> {
     let pairs: Vec<(f64, f64)> = records.iter().map(|r| (r.consensus, r.result)).collect();
     let experts = forecast::EXPERTS
         .iter()
+        .map(|e| e.spec())
         .enumerate()
         .map(|(e, spec)| {
             let pairs: Vec<(f64, f64)> = records.iter().map(|r| (r.experts[e], r.result)).collect();
@@ -303,6 +307,17 @@ impl Predictor {
         Ok(n)
     }
 
+    /// Replays every final game on a background task (after a result is recorded): requests
+    /// keep the current engine until the new one is swapped in.
+    pub fn rebuild_in_background(self: &Arc<Self>) {
+        let predictor = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = predictor.rebuild().await {
+                tracing::error!(error = ?e, "failed to replay the history");
+            }
+        });
+    }
+
     pub fn version(&self) -> String {
         self.model.read().expect("model lock poisoned").0.clone()
     }
@@ -340,7 +355,7 @@ impl Predictor {
 
     /// Forecasts `game` with every expert and the consensus, using only games before its date.
     #[tracing::instrument(name = "predictor.forecast", skip(self, game), fields(game = %game.id))]
-    pub async fn forecast(&self, game: &Game) -> Result<GameForecast, crate::error::ApiError> {
+    pub async fn forecast(&self, game: &Game) -> Result<GameForecast, crate::services::Error> {
         let snap = self.snapshot_for(game.date).await?;
         let m = matchup(&snap.team_ix, game).ok_or_else(|| {
             anyhow::anyhow!(
@@ -348,11 +363,12 @@ impl Predictor {
                 game.id
             )
         })?;
+        let id = GameId::parse(&game.id)?;
         let game = game.clone();
         let out =
-            tokio::task::spawn_blocking(move || -> Result<GameForecast, crate::error::ApiError> {
+            tokio::task::spawn_blocking(move || -> Result<GameForecast, crate::services::Error> {
                 let f = snap.engine.forecast(&m)?;
-                Ok(shape(&snap, &game, &f))
+                Ok(shape(&snap, &id, &game, &f))
             })
             .await
             .context("Failed to join the forecast task")??;
@@ -374,7 +390,9 @@ fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<Cate
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn prediction(
+    id: &PredictionId,
     expert: &str,
     game: &Game,
     p_home: f64,
@@ -385,7 +403,7 @@ fn prediction(
 ) -> Prediction {
     let home_wins = p_home >= 0.5;
     Prediction {
-        id: prediction_id(&game.id, expert, version),
+        id: id.as_str().to_string(),
         expert_id: expert.to_string(),
         game_id: game.id.clone(),
         category: Category::Winner.id().to_string(),
@@ -407,10 +425,6 @@ fn prediction(
     }
 }
 
-pub fn prediction_id(game: &str, expert: &str, version: &str) -> String {
-    format!("{game}.{expert}.{version}")
-}
-
 fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -423,15 +437,15 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
-fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
+fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) -> GameForecast {
     let game_memory =
         |idx: u32| Memory::of_game(&snap.games[idx as usize]).expect("replayed games are final");
     let records = f
         .experts
         .iter()
         .map(|ef| {
-            let spec = &EXPERTS[ef.expert];
-            let id = prediction_id(&game.id, spec.id, &snap.version);
+            let spec = EXPERTS[ef.expert].spec();
+            let id = PredictionId::new(game_id, spec.id, &snap.version);
             let memories = ef
                 .memories
                 .iter()
@@ -455,7 +469,7 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
                     };
                     let usage = MemoryUsage {
                         memory_id: memory.id.clone(),
-                        prediction_id: id.clone(),
+                        prediction_id: id.as_str().to_string(),
                         influence_weight: u.influence,
                         retrieval_rank: u.rank,
                     };
@@ -464,6 +478,7 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
                 .collect();
             PredictionRecord {
                 prediction: prediction(
+                    &id,
                     spec.id,
                     game,
                     ef.home_win_probability,
@@ -485,6 +500,7 @@ fn shape(snap: &Snapshot, game: &Game, f: &ConsensusForecast) -> GameForecast {
         .sum::<f64>();
     let consensus = PredictionRecord {
         prediction: prediction(
+            &PredictionId::new(game_id, CONSENSUS, &snap.version),
             CONSENSUS,
             game,
             f.home_win_probability,

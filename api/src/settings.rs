@@ -98,52 +98,21 @@ pub struct Settings {
     pub health_watch_seconds: u64,
 }
 
-pub const ENV_KEYS: [&str; 35] = [
-    "REQUEST_METRICS_FLUSH_SECONDS",
-    "METRICS_BIND_ADDR",
-    "HEALTH_WATCH_SECONDS",
-    "AUTH_CACHE_SECONDS",
-    "RATE_LIMIT_PER_SECOND",
-    "RATE_LIMIT_BURST",
-    "AUTH_RATE_LIMIT_PER_SECOND",
-    "GRAPH_BACKEND",
-    "NEO4J_URI",
-    "NEO4J_USER",
-    "NEO4J_PASSWORD",
-    "NEO4J_BATCH_SIZE",
-    "NEO4J_MAX_CONNECTIONS",
-    "NEO4J_QUERY_TIMEOUT_SECONDS",
-    "DATABASE_URL",
-    "DB_POOL_MIN",
-    "DB_POOL_MAX",
-    "DB_STATEMENT_TIMEOUT_SECONDS",
-    "REDIS_URL",
-    "CACHE_NAMESPACE",
-    "PUBLIC_BASE_URL",
-    "CORS_ORIGINS",
-    "API_SECRET",
-    "CACHE_BATCH_SIZE",
-    "APP_PROFILE",
-    "BIND_ADDR",
-    "DATA_DIR",
-    "SEED_FILE",
-    "IMPORT_BATCH_SIZE",
-    "CACHE_TTL_SECONDS",
-    "CACHE_CAPACITY",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "HTTP_WORKERS",
-    "CONFIG_FILE",
-];
+/// Variables read from the environment that are not settings themselves.
+pub const CONFIG_FILE: &str = "CONFIG_FILE";
 
 impl Settings {
     /// Loads settings: built-in defaults, then the TOML file named by `CONFIG_FILE` (if any),
-    /// then the environment variables in [`ENV_KEYS`].
+    /// then the process environment.
     pub fn load() -> anyhow::Result<Self> {
-        Self::load_from(|k| std::env::var(k).ok())
+        Self::load_from(std::env::vars())
     }
 
-    pub fn load_from(env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+    /// Loads settings from defaults, the `CONFIG_FILE` (if `env` names one) and `env`. Every
+    /// variable whose lower-cased name is a field sets that field (the `config` crate's
+    /// environment source): there is no hand-kept list of keys that a new field could miss.
+    pub fn load_from(env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
         let mut b = config::Config::builder()
             .set_default("app_profile", "development")?
             .set_default("bind_addr", "0.0.0.0:8000")?
@@ -175,15 +144,11 @@ impl Settings {
             .set_default("auth_cache_seconds", 5)?
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?;
-        if let Some(file) = env("CONFIG_FILE") {
-            b = b.add_source(config::File::with_name(&file).required(true));
-        }
-        for key in ENV_KEYS.iter().filter(|k| **k != "CONFIG_FILE") {
-            if let Some(v) = env(key) {
-                b = b.set_override(key.to_ascii_lowercase(), v)?;
-            }
+        if let Some(file) = env.get(CONFIG_FILE) {
+            b = b.add_source(config::File::with_name(file).required(true));
         }
         let s: Settings = b
+            .add_source(config::Environment::default().source(Some(env.into_iter().collect())))
             .build()
             .context("Failed to read configuration")?
             .try_deserialize()
@@ -284,11 +249,154 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
-        let map: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+        Settings::load_from(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    /// Everything a settings value holds, secrets included (its `Debug` hides them).
+    fn fingerprint(s: &Settings) -> String {
+        let secret = |v: &Option<SecretString>| v.as_ref().map(|s| s.expose_secret().to_string());
+        format!(
+            "{s:?} {:?} {:?} {:?} {:?}",
+            secret(&s.neo4j_password),
+            secret(&s.database_url),
+            secret(&s.redis_url),
+            secret(&s.api_secret)
+        )
+    }
+
+    /// The variables of the README's configuration table.
+    fn documented() -> Vec<String> {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .expect("the README has a Configuration section");
+        let mut vars = Vec::new();
+        for line in table.lines().filter(|l| l.starts_with("| `")) {
+            let first = line.split('|').nth(1).unwrap_or_default();
+            for name in first.split('`').skip(1).step_by(2) {
+                vars.push(name.to_string());
+            }
+        }
+        vars
+    }
+
+    /// A complete production configuration in development: every other value is valid with it.
+    const BASE: [(&str, &str); 8] = [
+        ("PUBLIC_BASE_URL", "https://nfl.example.com"),
+        ("CORS_ORIGINS", "https://nfl.example.com"),
+        ("API_SECRET", "0123456789abcdef0123"),
+        ("REDIS_URL", "redis://:pw@redis:6379/0"),
+        ("GRAPH_BACKEND", "neo4j"),
+        ("NEO4J_PASSWORD", "secret"),
+        ("DATABASE_URL", "postgres://u:p@db/nfl"),
+        ("METRICS_BIND_ADDR", "0.0.0.0:9102"),
+    ];
+
+    /// A value for every documented variable that differs from what [`BASE`] and the
+    /// defaults give it.
+    const CHANGED: [(&str, &str); 36] = [
+        ("APP_PROFILE", "production"),
+        ("BIND_ADDR", "127.0.0.1:9000"),
+        ("DATA_DIR", "/srv/nflp"),
+        ("SEED_FILE", "none"),
+        ("IMPORT_BATCH_SIZE", "250"),
+        ("CACHE_TTL_SECONDS", "60"),
+        ("CACHE_CAPACITY", "77"),
+        ("CACHE_MEMORY_MB", "8"),
+        ("CACHE_NEAR_TIER", "false"),
+        ("LOG_FORMAT", "json"),
+        ("LOG_LEVEL", "debug"),
+        ("HTTP_WORKERS", "3"),
+        ("GRAPH_BACKEND", "embedded"),
+        ("NEO4J_URI", "bolt://neo4j:7687"),
+        ("NEO4J_USER", "nflp"),
+        ("NEO4J_PASSWORD", "another"),
+        ("NEO4J_BATCH_SIZE", "500"),
+        ("NEO4J_MAX_CONNECTIONS", "4"),
+        ("NEO4J_QUERY_TIMEOUT_SECONDS", "9"),
+        ("HEALTH_WATCH_SECONDS", "2"),
+        ("METRICS_BIND_ADDR", "127.0.0.1:9999"),
+        ("DATABASE_URL", "postgres://u:p@other/nfl"),
+        ("DB_POOL_MIN", "2"),
+        ("DB_POOL_MAX", "70"),
+        ("DB_STATEMENT_TIMEOUT_SECONDS", "11"),
+        ("REDIS_URL", "redis://:pw@other:6379/1"),
+        ("CACHE_NAMESPACE", "nflp:v9:"),
+        ("CACHE_BATCH_SIZE", "100"),
+        ("PUBLIC_BASE_URL", "https://other.example.com"),
+        (
+            "CORS_ORIGINS",
+            "https://a.example.com,https://b.example.com",
+        ),
+        ("API_SECRET", "fedcba9876543210fedcba"),
+        ("RATE_LIMIT_PER_SECOND", "3.5"),
+        ("RATE_LIMIT_BURST", "7"),
+        ("AUTH_RATE_LIMIT_PER_SECOND", "1"),
+        ("AUTH_CACHE_SECONDS", "0"),
+        ("REQUEST_METRICS_FLUSH_SECONDS", "30"),
+    ];
+
+    #[test]
+    fn every_documented_setting_takes_effect_from_the_environment() {
+        let documented = documented();
+        assert!(documented.len() >= 30, "{documented:?}");
+        let base = load(&BASE).expect("the base configuration loads");
+        for var in &documented {
+            let value = CHANGED
+                .iter()
+                .find(|(k, _)| k == var)
+                .unwrap_or_else(|| panic!("{var} is documented but this test has no value for it"))
+                .1;
+            let mut pairs = BASE.to_vec();
+            pairs.push((var.as_str(), value));
+            let changed = load(&pairs).unwrap_or_else(|e| panic!("{var}={value}: {e:#}"));
+            assert_ne!(
+                fingerprint(&changed),
+                fingerprint(&base),
+                "{var}={value} changed nothing: documented but ignored"
+            );
+        }
+        for (var, _) in CHANGED {
+            assert!(
+                documented.iter().any(|d| d == var),
+                "{var} is not in the README"
+            );
+        }
+    }
+
+    #[test]
+    fn every_setting_is_documented_in_the_readme() {
+        let documented = documented();
+        let shown = format!("{:#?}", load(&[]).unwrap());
+        let fields: Vec<&str> = shown
+            .lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .filter(|l| !l.starts_with(' '))
+            .filter_map(|l| l.split(':').next())
             .collect();
-        Settings::load_from(|k| map.get(k).cloned())
+        assert!(fields.len() >= 30, "{fields:?}");
+        for f in fields {
+            let var = f.to_ascii_uppercase();
+            assert!(
+                documented.contains(&var),
+                "setting {f} is not documented as {var}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_environment_overrides_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nflp.toml");
+        std::fs::write(&file, "cache_capacity = 123\nhttp_workers = 5\n").unwrap();
+        let path = file.display().to_string();
+        let s = load(&[("CONFIG_FILE", &path), ("HTTP_WORKERS", "7")]).unwrap();
+        assert_eq!(s.cache_capacity, 123, "from the file");
+        assert_eq!(s.http_workers, 7, "the environment wins");
+        let missing = load(&[("CONFIG_FILE", "/nonexistent/nflp.toml")]).unwrap_err();
+        assert!(format!("{missing:#}").contains("nflp"), "{missing:#}");
     }
 
     #[test]

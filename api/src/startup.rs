@@ -20,26 +20,25 @@ use store::{Cache, KeyStore, MemoryCache, PgSettings, PgStore, RedisCache, Serie
 use crate::error;
 use crate::metrics::Metrics;
 use crate::predictor::Predictor;
+use crate::services::events::Components;
+use crate::services::{Event, Events, Services};
 use crate::settings::{GraphBackend, Settings};
 use crate::state::AppState;
 
 /// Probes graph, series and cache and records them in the `dependency_up` gauges.
 async fn probe_dependencies(state: &AppState) -> [bool; 3] {
-    let (graph, series, cache) = futures_util::join!(
-        state.graph.health(),
-        state.series.ping(),
-        state.cache.healthy()
-    );
+    let svc = &state.services;
+    let (graph, series, cache) =
+        futures_util::join!(svc.graph.health(), svc.series.ping(), svc.cache.healthy());
     let now = [graph.is_ok(), series.is_ok(), cache];
     for (dep, up) in ["graph", "series", "cache"].into_iter().zip(now) {
-        state
-            .metrics
+        svc.metrics
             .dependency_up
             .with_label_values(&[dep])
             .set(i64::from(up));
     }
-    let stats = state.cache.stats();
-    let m = &state.metrics;
+    let stats = svc.cache.stats();
+    let m = &svc.metrics;
     m.cache_memory_hits
         .inc_by(stats.memory_hits.saturating_sub(m.cache_memory_hits.get()));
     if let Some(up) = stats.near_tier_up {
@@ -145,7 +144,7 @@ pub fn open_cache(settings: &Settings) -> anyhow::Result<Arc<dyn Cache>> {
         Some(url) => {
             let redis = RedisCache::new(url.expose_secret(), &settings.cache_namespace, ttl)
                 .context("Failed to configure the Redis cache")?
-                .with_key_groups(crate::state::CACHE_GROUP_DEPTH);
+                .with_key_groups(crate::services::cache_keys::CACHE_GROUP_DEPTH);
             Arc::new(if settings.cache_near_tier && !ttl.is_zero() {
                 redis.with_near_tier(settings.cache_capacity, bytes)
             } else {
@@ -196,6 +195,40 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
     Ok(())
 }
 
+/// The model version the registry's `current` points at, or the built-in one.
+fn current_model(registry: &crate::models::Registry) -> anyhow::Result<(String, forecast::Params)> {
+    Ok(
+        match registry
+            .current()
+            .context("Failed to read the current model version")?
+        {
+            Some(v) => (v.id, v.params),
+            None => (
+                crate::predictor::DEFAULT_VERSION.to_string(),
+                forecast::Params::default(),
+            ),
+        },
+    )
+}
+
+/// The application's services over the configured backends, for the CLI: the model is not
+/// replayed until a use case needs it.
+pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
+    let graph = open_graph(settings).await?;
+    let (series, _) = open_store(settings).await?;
+    let registry = crate::models::Registry::new(&settings.data_dir);
+    let (version, params) = current_model(&registry)?;
+    Ok(Services {
+        predictor: Arc::new(Predictor::new(graph.clone(), version, params)),
+        graph,
+        series,
+        cache: open_cache(settings)?,
+        registry,
+        metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+        events: Events::new(),
+    })
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let graph = open_graph(&settings).await?;
@@ -218,16 +251,7 @@ impl Application {
             );
         }
         let registry = crate::models::Registry::new(&settings.data_dir);
-        let (version, params) = match registry
-            .current()
-            .context("Failed to read the current model version")?
-        {
-            Some(v) => (v.id, v.params),
-            None => (
-                crate::predictor::DEFAULT_VERSION.to_string(),
-                forecast::Params::default(),
-            ),
-        };
+        let (version, params) = current_model(&registry)?;
         let predictor = Arc::new(Predictor::new(graph.clone(), version, params));
         let started = Instant::now();
         let games = predictor.rebuild().await?;
@@ -244,11 +268,15 @@ impl Application {
                 .context("Failed to record rating history")?;
         }
         let state = web::Data::new(AppState {
-            graph,
-            predictor,
-            cache,
-            series,
-            registry,
+            services: Services {
+                graph,
+                predictor,
+                cache,
+                series,
+                registry,
+                metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+                events: Events::new(),
+            },
             keys,
             request_log: crate::state::RequestLog::default(),
             api_limiter: crate::auth::RateLimiter::new(
@@ -259,8 +287,6 @@ impl Application {
                 settings.auth_rate_limit_per_second,
                 settings.rate_limit_burst,
             ),
-            metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
-            events: crate::routes::stream::Events::new(),
         });
         // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
         // announces changes on the live stream. The first probe runs before the server opens.
@@ -273,15 +299,13 @@ impl Application {
                 tick.tick().await;
                 let now = probe_dependencies(&watcher).await;
                 if now != last {
-                    let up = |b: bool| if b { "up" } else { "down" };
-                    watcher.events.publish(serde_json::json!({
-                        "type": "health",
-                        "components": {
-                            "graph": up(now[0]),
-                            "series": up(now[1]),
-                            "cache": up(now[2]),
+                    watcher.services.events.publish(&Event::Health {
+                        components: Components {
+                            graph: now[0].into(),
+                            series: now[1].into(),
+                            cache: now[2].into(),
                         },
-                    }));
+                    });
                 }
                 last = now;
             }
@@ -377,11 +401,13 @@ impl Application {
                                 .request()
                                 .match_pattern()
                                 .unwrap_or_else(|| "unmatched".to_string());
-                            s.metrics
+                            s.services
+                                .metrics
                                 .http_requests
                                 .with_label_values(&[method.as_str(), &route, status.as_str()])
                                 .inc();
-                            s.metrics
+                            s.services
+                                .metrics
                                 .http_duration
                                 .with_label_values(&[method.as_str(), &route])
                                 .observe(elapsed.as_secs_f64());

@@ -1,43 +1,26 @@
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 
 use std::io::Write;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
-use graph::Graph;
 use serde::Serialize;
 use sha2::Digest;
-use store::{Cache, Series};
 
 use crate::error::ApiError;
-use crate::metrics::Metrics;
-use crate::predictor::Predictor;
+use crate::services::Services;
 
-/// Version of every cache key: bump it when a cached representation changes shape.
-pub const CACHE_KEY_VERSION: &str = "v2:";
-
-/// Cache keys are `v2:game:{id}:…`: the first three segments group a game's keys, which are
-/// invalidated together when it gets new predictions.
-pub const CACHE_GROUP_DEPTH: usize = 3;
-
-/// What every handler can reach.
+/// What every handler can reach: the application's services, and what only HTTP needs
+/// (API keys, rate limits, the request log).
 pub struct AppState {
-    pub graph: Arc<dyn Graph>,
-    pub predictor: Arc<Predictor>,
-    pub cache: Arc<dyn Cache>,
-    pub series: Arc<dyn Series>,
-    pub registry: crate::models::Registry,
+    pub services: Services,
     pub keys: crate::auth::Keys,
     pub api_limiter: crate::auth::RateLimiter,
     pub auth_limiter: crate::auth::RateLimiter,
     /// Served requests, rolled up per second, waiting to be flushed to the time-series store.
     pub request_log: RequestLog,
-    pub metrics: Arc<Metrics>,
-    /// Live events for `/api/v1/stream`.
-    pub events: crate::routes::stream::Events,
 }
 
 impl AppState {
@@ -59,27 +42,39 @@ impl AppState {
     {
         let gzip = accepts_gzip(req);
         if gzip {
-            if let Some(entry) = self.cache.get(&gzip_key(key)).await.and_then(Entry::decode) {
-                self.metrics.cache_hits.inc();
+            if let Some(entry) = self
+                .services
+                .cache
+                .get(&gzip_key(key))
+                .await
+                .and_then(Entry::decode)
+            {
+                self.services.metrics.cache_hits.inc();
                 return Ok(entry.respond(req, "hit", true));
             }
         }
-        if let Some(entry) = self.cache.get(key).await.and_then(Entry::decode) {
-            self.metrics.cache_hits.inc();
+        if let Some(entry) = self.services.cache.get(key).await.and_then(Entry::decode) {
+            self.services.metrics.cache_hits.inc();
             if gzip {
                 let packed = entry.gzipped()?;
-                self.cache.put(&gzip_key(key), packed.encode()).await;
+                self.services
+                    .cache
+                    .put(&gzip_key(key), packed.encode())
+                    .await;
                 return Ok(packed.respond(req, "hit", true));
             }
             return Ok(entry.respond(req, "hit", false));
         }
-        self.metrics.cache_misses.inc();
+        self.services.metrics.cache_misses.inc();
         let value = compute().await?;
         let entry = Entry::new(serde_json::to_vec(&value).map_err(anyhow::Error::from)?);
-        self.cache.put(key, entry.encode()).await;
+        self.services.cache.put(key, entry.encode()).await;
         if gzip {
             let packed = entry.gzipped()?;
-            self.cache.put(&gzip_key(key), packed.encode()).await;
+            self.services
+                .cache
+                .put(&gzip_key(key), packed.encode())
+                .await;
             return Ok(packed.respond(req, "miss", true));
         }
         Ok(entry.respond(req, "miss", false))
@@ -318,7 +313,7 @@ impl AppState {
         if batch.is_empty() {
             return;
         }
-        if let Err(e) = self.series.record_requests(&batch).await {
+        if let Err(e) = self.services.series.record_requests(&batch).await {
             tracing::warn!(error = ?e, dropped = batch.len(), "failed to record request metrics");
         }
     }

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 
 use crate::categories::ScoreDist;
 use crate::error::{Error, Result};
+pub use crate::experts::MemoryRef;
 use crate::experts::{
-    self, assess, league_points, lr_features, Ctx, Mem, Ratings, Skip, EXPERTS, LR_FEATURES,
+    self, assess, league_points, lr_features, Ctx, Ratings, Skip, EXPERTS, LR_FEATURES,
 };
 use crate::history::{History, Matchup, Played};
 use crate::params::Params;
@@ -16,19 +17,6 @@ use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
 pub const N_EXPERTS: usize = EXPERTS.len();
 /// Memories kept per expert forecast (the most influential ones).
 pub const MAX_MEMORIES: usize = 10;
-
-/// Something an expert retrieved.
-#[derive(Clone, Debug, PartialEq)]
-pub enum MemoryRef {
-    /// A past game, by index into the engine's history.
-    Game(u32),
-    Pattern {
-        kind: &'static str,
-        key: String,
-        content: String,
-        games: Vec<u32>,
-    },
-}
 
 /// A memory with its measured influence on the forecast.
 #[derive(Clone, Debug)]
@@ -262,11 +250,7 @@ impl Engine {
         memory: &MemoryRef,
     ) -> f64 {
         let c = self.ctx(false);
-        let skip = match memory {
-            MemoryRef::Game(i) => Skip::Game(*i),
-            MemoryRef::Pattern { key, .. } => Skip::Pattern(key),
-        };
-        sigmoid(assess(expert, &c, m, skip).logit)
+        sigmoid(assess(expert, &c, m, Skip::memory(memory)).logit)
     }
 
     /// Forecasts a game after the last replayed day, with reasoning and attributed memories.
@@ -287,40 +271,15 @@ impl Engine {
             let p = sigmoid(a.logit);
             let mut seen = std::collections::HashSet::new();
             let mut uses: Vec<MemoryUse> = Vec::new();
-            for mem in a.memories {
-                let (skip_key, memory) = match mem {
-                    Mem::Game(i) => {
-                        if !seen.insert(format!("g{i}")) {
-                            continue;
-                        }
-                        (None, MemoryRef::Game(i))
-                    }
-                    Mem::Pattern {
-                        kind,
-                        key,
-                        content,
-                        games,
-                    } => {
-                        if !seen.insert(format!("p{key}")) {
-                            continue;
-                        }
-                        (
-                            Some(key.clone()),
-                            MemoryRef::Pattern {
-                                kind,
-                                key,
-                                content,
-                                games,
-                            },
-                        )
-                    }
+            for memory in a.memories {
+                let first = match &memory {
+                    MemoryRef::Game(i) => seen.insert(format!("g{i}")),
+                    MemoryRef::Pattern { key, .. } => seen.insert(format!("p{key}")),
                 };
-                let skip = match (&skip_key, &memory) {
-                    (Some(k), _) => Skip::Pattern(k),
-                    (None, MemoryRef::Game(i)) => Skip::Game(*i),
-                    _ => Skip::None,
-                };
-                let without = sigmoid(assess(e, &c, m, skip).logit);
+                if !first {
+                    continue;
+                }
+                let without = sigmoid(assess(e, &c, m, Skip::memory(&memory)).logit);
                 uses.push(MemoryUse {
                     memory,
                     influence: p - without,
@@ -350,11 +309,11 @@ impl Engine {
         top.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
         let reasoning = format!(
             "weighted by recent accuracy (top: {} {:.0}%, {} {:.0}%, {} {:.0}%), calibrated: {:.1}% home",
-            EXPERTS[top[0]].id,
+            EXPERTS[top[0]].spec().id,
             weights[top[0]] * 100.0,
-            EXPERTS[top[1]].id,
+            EXPERTS[top[1]].spec().id,
             weights[top[1]] * 100.0,
-            EXPERTS[top[2]].id,
+            EXPERTS[top[2]].spec().id,
             weights[top[2]] * 100.0,
             p * 100.0
         );

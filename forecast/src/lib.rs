@@ -19,6 +19,6 @@ pub mod prob;
 pub use categories::{Category, CategoryOutcome};
 pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse};
 pub use error::{Error, Result};
-pub use experts::{ExpertSpec, EXPERTS};
+pub use experts::{Expert, ExpertSpec, EXPERTS};
 pub use history::{History, Matchup, Played, TeamIx};
 pub use params::Params;

@@ -80,7 +80,7 @@ fn withholding_the_top_memory_moves_every_expert_more_than_withholding_the_lowes
             assert!(
                 mems.len() >= 2,
                 "{} retrieved {} memories",
-                EXPERTS[ef.expert].id,
+                EXPERTS[ef.expert].spec().id,
                 mems.len()
             );
             let (top, low) = (&mems[0], &mems[mems.len() - 1]);
@@ -90,7 +90,7 @@ fn withholding_the_top_memory_moves_every_expert_more_than_withholding_the_lowes
             assert!(
                 d_top >= d_low,
                 "{}: top moves {d_top}, lowest {d_low}",
-                EXPERTS[ef.expert].id
+                EXPERTS[ef.expert].spec().id
             );
             assert!(
                 (d_top - top.influence.abs()).abs() < 1e-12,
@@ -99,7 +99,7 @@ fn withholding_the_top_memory_moves_every_expert_more_than_withholding_the_lowes
             assert!(
                 d_top > 0.0,
                 "{}: the top memory changes nothing",
-                EXPERTS[ef.expert].id
+                EXPERTS[ef.expert].spec().id
             );
         }
     }
@@ -125,7 +125,7 @@ fn erasing_the_top_memory_game_from_history_moves_the_forecast_more_than_erasing
         for ef in f
             .experts
             .iter()
-            .filter(|ef| experts.contains(&EXPERTS[ef.expert].id))
+            .filter(|ef| experts.contains(&EXPERTS[ef.expert].spec().id))
         {
             let game_mems: Vec<_> = ef
                 .memories
@@ -155,7 +155,7 @@ fn erasing_the_top_memory_game_from_history_moves_the_forecast_more_than_erasing
             assert!(
                 d_top > d_low,
                 "{}: erasing top moves {d_top}, lowest {d_low}",
-                EXPERTS[ef.expert].id
+                EXPERTS[ef.expert].spec().id
             );
             checked += 1;
         }

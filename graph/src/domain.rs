@@ -176,6 +176,86 @@ impl std::fmt::Display for GameId {
     }
 }
 
+/// A prediction id: `{game}.{expert}.{model version}` (the version may hold dots). Built by
+/// [`PredictionId::new`] and taken apart by its methods, never by formatting and splitting
+/// strings at call sites.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PredictionId {
+    text: String,
+    /// Byte offsets of the two separating dots.
+    game_end: usize,
+    expert_end: usize,
+}
+
+impl PredictionId {
+    pub fn new(game: &GameId, expert: &str, version: &str) -> Self {
+        let mut text = String::with_capacity(game.0.len() + expert.len() + version.len() + 2);
+        text.push_str(&game.0);
+        text.push('.');
+        text.push_str(expert);
+        text.push('.');
+        text.push_str(version);
+        Self {
+            game_end: game.0.len(),
+            expert_end: game.0.len() + 1 + expert.len(),
+            text,
+        }
+    }
+
+    /// Parses an id taken from a request. Characters no id may hold are `invalid_parameter`;
+    /// a well-formed node id that cannot name a prediction (no game, expert and version) is
+    /// `not_found`, as it was before ids were typed.
+    pub fn parse(s: &str) -> Result<Self> {
+        parse_node_id("id", s)?;
+        let missing = || Error::not_found("prediction", s);
+        let game_end = s.find('.').ok_or_else(missing)?;
+        let expert_end = s[game_end + 1..]
+            .find('.')
+            .map(|i| game_end + 1 + i)
+            .ok_or_else(missing)?;
+        let game = GameId::parse(&s[..game_end]).map_err(|_| missing())?;
+        if expert_end == game_end + 1 || expert_end + 1 == s.len() {
+            return Err(missing());
+        }
+        Ok(Self {
+            text: s.to_string(),
+            game_end: game.0.len(),
+            expert_end,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The game the prediction is about.
+    pub fn game(&self) -> GameId {
+        GameId(self.text[..self.game_end].to_string())
+    }
+
+    /// The expert's id (or `consensus`).
+    pub fn expert(&self) -> &str {
+        &self.text[self.game_end + 1..self.expert_end]
+    }
+
+    /// The model version that made it.
+    pub fn version(&self) -> &str {
+        &self.text[self.expert_end + 1..]
+    }
+}
+
+impl std::fmt::Display for PredictionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for PredictionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 /// Any other node id taken from a request (experts, predictions, memories).
 pub fn parse_node_id(field: &'static str, s: &str) -> Result<String> {
     let ok = !s.is_empty()
@@ -666,6 +746,49 @@ mod tests {
         ];
         for s in bad {
             assert!(GameId::parse(s).is_err(), "{s} should be rejected");
+        }
+    }
+
+    #[test]
+    fn prediction_ids_are_built_and_taken_apart_by_their_parts() {
+        let game = GameId::parse("KC_BUF_2024_W10").unwrap();
+        // (expert, version): versions may hold dots, experts hold none.
+        for (expert, version) in [
+            ("elo", "wf-2026.11.1"),
+            ("consensus", "v0"),
+            ("point_differential", "wf-20261201-101010123"),
+        ] {
+            let id = PredictionId::new(&game, expert, version);
+            assert_eq!(id.as_str(), format!("KC_BUF_2024_W10.{expert}.{version}"));
+            let back = PredictionId::parse(id.as_str()).unwrap();
+            assert_eq!(back, id);
+            assert_eq!(back.game(), game);
+            assert_eq!(back.expert(), expert);
+            assert_eq!(back.version(), version);
+        }
+    }
+
+    #[test]
+    fn a_prediction_id_without_its_parts_is_not_found_and_bad_characters_are_invalid() {
+        // (id, expected: None = parses, Some(true) = not found, Some(false) = invalid)
+        let cases = [
+            ("KC_BUF_2024_W10.elo.v1", None),
+            ("KC_BUF_2024_W10.elo.wf-2026.11.1", None),
+            ("KC_BUF_2024_W10.elo", Some(true)),
+            ("KC_BUF_2024_W10", Some(true)),
+            ("KC_BUF_2024_W10..v1", Some(true)),
+            ("KC_BUF_2024_W10.elo.", Some(true)),
+            ("nope.elo.v1", Some(true)),
+            ("KC_BUF_2024_W10.elo.v1' OR 1=1", Some(false)),
+            ("", Some(false)),
+        ];
+        for (s, expected) in cases {
+            match (PredictionId::parse(s), expected) {
+                (Ok(id), None) => assert_eq!(id.as_str(), s),
+                (Err(Error::NotFound { .. }), Some(true)) => {}
+                (Err(Error::Invalid { .. }), Some(false)) => {}
+                (other, _) => panic!("{s:?}: {other:?}"),
+            }
         }
     }
 

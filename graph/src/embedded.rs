@@ -323,6 +323,7 @@ impl Graph for EmbeddedGraph {
         // Roster order, not alphabetical.
         Ok(forecast::EXPERTS
             .iter()
+            .map(|e| e.spec())
             .filter_map(|e| s.experts.get(e.id).cloned())
             .collect())
     }

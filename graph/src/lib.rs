@@ -69,6 +69,7 @@ pub trait Graph: Send + Sync + 'static {
 pub fn expert_nodes() -> Vec<Expert> {
     forecast::EXPERTS
         .iter()
+        .map(|e| e.spec())
         .map(|e| Expert {
             id: e.id.into(),
             name: e.name.into(),

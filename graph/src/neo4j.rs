@@ -277,6 +277,7 @@ impl Graph for Neo4jGraph {
         let by_id: HashMap<&str, &Expert> = all.iter().map(|e| (e.id.as_str(), e)).collect();
         Ok(forecast::EXPERTS
             .iter()
+            .map(|e| e.spec())
             .filter_map(|e| by_id.get(e.id).map(|x| (*x).clone()))
             .collect())
     }

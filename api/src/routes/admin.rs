@@ -1,17 +1,8 @@
-use actix_web::{post, web, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
+use actix_web::{post, web};
 
 use crate::error::ApiError;
+use crate::services::models::{self, Reloaded};
 use crate::state::AppState;
-
-#[derive(Serialize, ToSchema)]
-pub struct Reloaded {
-    pub previous: String,
-    pub current: String,
-    /// Final games replayed by the new engine.
-    pub games: usize,
-}
 
 #[utoipa::path(
     tag = "admin",
@@ -22,30 +13,6 @@ pub struct Reloaded {
 )]
 #[post("/admin/reload-model")]
 #[tracing::instrument(name = "admin.reload_model", skip_all)]
-pub async fn reload_model(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let previous = state.predictor.version();
-    let (version, params) = match state.registry.current()? {
-        Some(v) => (v.id, v.params),
-        None => (
-            crate::predictor::DEFAULT_VERSION.to_string(),
-            forecast::Params::default(),
-        ),
-    };
-    let games = state.predictor.switch(version.clone(), params).await?;
-    if let Some(snap) = state.predictor.latest() {
-        state
-            .series
-            .record_ratings(&snap.season_ratings)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = ?e, "failed to record rating history");
-                ApiError::Unavailable("the time-series store is unavailable".into())
-            })?;
-    }
-    tracing::info!(%previous, current = %version, games, "model reloaded");
-    Ok(HttpResponse::Ok().json(Reloaded {
-        previous,
-        current: version,
-        games,
-    }))
+pub async fn reload_model(state: web::Data<AppState>) -> Result<web::Json<Reloaded>, ApiError> {
+    Ok(web::Json(models::switch_model(&state.services).await?))
 }

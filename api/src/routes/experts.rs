@@ -1,4 +1,4 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use graph::{parse_node_id, Expert, PageRequest, Prediction};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,9 +13,9 @@ use crate::state::AppState;
 )]
 #[get("/experts")]
 #[tracing::instrument(name = "experts.list", skip_all)]
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = state.graph.list_experts().await?;
-    Ok(HttpResponse::Ok().json(List {
+pub async fn list(state: web::Data<AppState>) -> Result<web::Json<List<Expert>>, ApiError> {
+    let items = state.services.graph.list_experts().await?;
+    Ok(web::Json(List {
         total: items.len() as u64,
         items,
     }))
@@ -35,9 +35,9 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Expert>, ApiError> {
     let id = parse_node_id("id", &id)?;
-    Ok(HttpResponse::Ok().json(state.graph.get_expert(&id).await?))
+    Ok(web::Json(state.services.graph.get_expert(&id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -72,9 +72,9 @@ pub async fn predictions(
     state: web::Data<AppState>,
     id: web::Path<String>,
     q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Paged<Prediction>>, ApiError> {
     let id = parse_node_id("id", &id)?;
     let page = q.parse()?;
-    let p = state.graph.expert_predictions(&id, page).await?;
-    Ok(HttpResponse::Ok().json(Paged::from(p)))
+    let p = state.services.graph.expert_predictions(&id, page).await?;
+    Ok(web::Json(Paged::from(p)))
 }

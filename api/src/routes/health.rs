@@ -40,12 +40,12 @@ pub struct Health {
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let mut components = BTreeMap::new();
     let t = Instant::now();
-    let graph = state.graph.health().await;
+    let graph = state.services.graph.health().await;
     components.insert(
         "graph".to_string(),
         Component {
             status: if graph.is_ok() { "up" } else { "down" }.into(),
-            backend: state.graph.backend().into(),
+            backend: state.services.graph.backend().into(),
             required: true,
             latency_ms: t.elapsed().as_secs_f64() * 1000.0,
             detail: graph
@@ -54,12 +54,12 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         },
     );
     let t = Instant::now();
-    let series = state.series.ping().await;
+    let series = state.services.series.ping().await;
     components.insert(
         "series".to_string(),
         Component {
             status: if series.is_ok() { "up" } else { "down" }.into(),
-            backend: state.series.backend().into(),
+            backend: state.services.series.backend().into(),
             required: true,
             latency_ms: t.elapsed().as_secs_f64() * 1000.0,
             detail: series
@@ -68,18 +68,18 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         },
     );
     let t = Instant::now();
-    let cache_up = state.cache.healthy().await;
+    let cache_up = state.services.cache.healthy().await;
     components.insert(
         "cache".to_string(),
         Component {
             status: if cache_up { "up" } else { "down" }.into(),
-            backend: state.cache.name().into(),
+            backend: state.services.cache.name().into(),
             required: false,
             latency_ms: t.elapsed().as_secs_f64() * 1000.0,
             detail: None,
         },
     );
-    let model = state.predictor.latest();
+    let model = state.services.predictor.latest();
     components.insert(
         "model".to_string(),
         Component {
@@ -104,7 +104,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         }
         .into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        model_version: state.predictor.version(),
+        model_version: state.services.predictor.version(),
         components,
     };
     if required_down {
@@ -120,8 +120,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metrics;
-    if let Some(snap) = state.predictor.latest() {
+    let m = &state.services.metrics;
+    if let Some(snap) = state.services.predictor.latest() {
         m.games_in_model.set(snap.games() as i64);
         if let Some(q) = &snap.quality {
             m.consensus_ece.set(q.consensus.ece);
@@ -133,5 +133,5 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.services.metrics.render())
 }

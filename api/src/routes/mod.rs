@@ -77,6 +77,40 @@ pub(crate) fn bool_param(field: &'static str, v: &Option<String>) -> Result<bool
     }
 }
 
+/// `201 Created` with a typed JSON body, and a `Location` when the new resource has its own URL.
+pub struct Created<T> {
+    body: T,
+    location: Option<String>,
+}
+
+impl<T> Created<T> {
+    pub fn new(body: T) -> Self {
+        Self {
+            body,
+            location: None,
+        }
+    }
+
+    pub fn at(location: String, body: T) -> Self {
+        Self {
+            body,
+            location: Some(location),
+        }
+    }
+}
+
+impl<T: Serialize> actix_web::Responder for Created<T> {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        let mut r = actix_web::HttpResponse::Created();
+        if let Some(l) = self.location {
+            r.insert_header((actix_web::http::header::LOCATION, l));
+        }
+        r.json(self.body)
+    }
+}
+
 /// A complete collection.
 #[derive(Serialize, ToSchema)]
 pub struct List<T> {

@@ -1,12 +1,13 @@
-use std::time::Instant;
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use forecast::Category;
-use graph::{parse_node_id, Game, GameId, Prediction, Provenance};
+use graph::{Game, GameId, Prediction, PredictionId, PredictionRecord, Provenance};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::Created;
 use crate::error::ApiError;
+use crate::services::cache_keys;
+use crate::services::forecasts::{self, keep_category, GamePredictions};
 use crate::state::AppState;
 
 /// A memory as used by one prediction.
@@ -37,14 +38,6 @@ pub struct GameForecastResponse {
     pub consensus: Prediction,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct GamePredictions {
-    /// The experts' predictions.
-    pub items: Vec<Prediction>,
-    pub total: u64,
-    pub consensus: Option<Prediction>,
-}
-
 #[derive(Deserialize, IntoParams)]
 pub struct CategoryQuery {
     /// Keep only this category in each prediction's `categories` (e.g. `total_points`).
@@ -68,21 +61,24 @@ impl CategoryQuery {
     }
 }
 
-fn keep_category(p: &mut Prediction, c: Option<Category>) {
-    if let Some(c) = c {
-        p.categories.retain(|x| x.category == c.id());
+impl From<PredictionRecord> for PredictionWithMemories {
+    fn from(r: PredictionRecord) -> Self {
+        Self {
+            memories: r
+                .memories
+                .into_iter()
+                .map(|(m, u)| UsedMemory {
+                    memory_id: m.id,
+                    kind: m.kind,
+                    content: m.content,
+                    games: m.games,
+                    influence_weight: u.influence_weight,
+                    retrieval_rank: u.retrieval_rank,
+                })
+                .collect(),
+            prediction: r.prediction,
+        }
     }
-}
-
-pub(crate) fn game_cache_prefix(game: &str) -> String {
-    // Room for the longest key built on it (`predictions_cache_key`), so appending to it does
-    // not reallocate.
-    let mut key = String::with_capacity(48 + game.len());
-    key.push_str(crate::state::CACHE_KEY_VERSION);
-    key.push_str("game:");
-    key.push_str(game);
-    key.push(':');
-    key
 }
 
 #[utoipa::path(
@@ -99,87 +95,13 @@ pub(crate) fn game_cache_prefix(game: &str) -> String {
 pub async fn create_for_game(
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let started = Instant::now();
-    state.metrics.prediction_requests.inc();
+) -> Result<Created<GameForecastResponse>, ApiError> {
     let id = GameId::parse(&id)?;
-    let game = state.graph.get_game(&id).await?;
-    let f = state.predictor.forecast(&game).await?;
-    let version = f.version.clone();
-    let mut all = f.records.clone();
-    all.push(f.consensus.clone());
-    let points: Vec<store::PredictionPoint> = all
-        .iter()
-        .map(|r| store::PredictionPoint {
-            time: r.prediction.created_at,
-            prediction_id: r.prediction.id.clone(),
-            game_id: r.prediction.game_id.clone(),
-            expert_id: r.prediction.expert_id.clone(),
-            model_version: r.prediction.model_version.clone(),
-            home_win_probability: r.prediction.home_win_probability,
-            confidence: r.prediction.confidence,
-        })
-        .collect();
-    // The time series first: if it is down nothing is written anywhere (503). If the graph
-    // then fails, the points just written are taken back, so no half-written forecast stays.
-    state
-        .series
-        .record_predictions(&points)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = ?e, "failed to record prediction history");
-            ApiError::Unavailable("the time-series store is unavailable".into())
-        })?;
-    if let Err(e) = state.graph.record_predictions(&all).await {
-        if let Err(undo) = state.series.forget_predictions(&points).await {
-            tracing::error!(error = ?undo, "failed to take back prediction history after a graph failure");
-        }
-        return Err(e.into());
-    }
-    state
-        .cache
-        .invalidate_prefix(&game_cache_prefix(&game.id))
-        .await;
-    state
-        .metrics
-        .prediction_latency
-        .with_label_values(&["create"])
-        .observe(started.elapsed().as_secs_f64());
-    state.events.publish(serde_json::json!({
-        "type": "prediction",
-        "game_id": game.id,
-        "model_version": version,
-        "predictions": all.len(),
-        "consensus": {
-            "id": f.consensus.prediction.id,
-            "home_win_probability": f.consensus.prediction.home_win_probability,
-            "winner": f.consensus.prediction.winner,
-            "win_probability": f.consensus.prediction.win_probability,
-        },
-    }));
-    let predictions = f
-        .records
-        .into_iter()
-        .map(|r| PredictionWithMemories {
-            memories: r
-                .memories
-                .into_iter()
-                .map(|(m, u)| UsedMemory {
-                    memory_id: m.id,
-                    kind: m.kind,
-                    content: m.content,
-                    games: m.games,
-                    influence_weight: u.influence_weight,
-                    retrieval_rank: u.retrieval_rank,
-                })
-                .collect(),
-            prediction: r.prediction,
-        })
-        .collect();
-    Ok(HttpResponse::Created().json(GameForecastResponse {
-        game,
-        model_version: version,
-        predictions,
+    let f = forecasts::record_forecast(&state.services, &id).await?;
+    Ok(Created::new(GameForecastResponse {
+        game: f.game,
+        model_version: f.model_version,
+        predictions: f.experts.into_iter().map(Into::into).collect(),
         consensus: f.consensus.prediction,
     }))
 }
@@ -208,42 +130,12 @@ pub async fn list_for_game(
 ) -> Result<HttpResponse, ApiError> {
     let id = GameId::parse(&id)?;
     let category = q.parse()?;
-    let key = predictions_cache_key(id.as_str(), category);
+    let key = cache_keys::predictions(id.as_str(), category);
     state
-        .cached_json(&req, &key, || {
-            game_predictions_body(state.graph.as_ref(), &id, category)
+        .cached_json(&req, &key, || async {
+            Ok(forecasts::game_predictions(state.services.graph.as_ref(), &id, category).await?)
         })
         .await
-}
-
-/// Cache key of a game's predictions (per category filter).
-pub fn predictions_cache_key(game: &str, category: Option<Category>) -> String {
-    // Read on every request: appended to the game's prefix in place.
-    let mut key = game_cache_prefix(game);
-    key.push_str("predictions:");
-    key.push_str(category.map_or("all", |c| c.id()));
-    key
-}
-
-/// The body of `GET /games/{id}/predictions`: the experts' predictions and the consensus.
-pub async fn game_predictions_body(
-    graph: &dyn graph::Graph,
-    id: &GameId,
-    category: Option<Category>,
-) -> Result<GamePredictions, ApiError> {
-    let mut items = graph.game_predictions(id).await?;
-    for p in &mut items {
-        keep_category(p, category);
-    }
-    let consensus = items
-        .iter()
-        .position(|p| p.expert_id == crate::predictor::CONSENSUS)
-        .map(|i| items.remove(i));
-    Ok(GamePredictions {
-        total: items.len() as u64,
-        items,
-        consensus,
-    })
 }
 
 #[utoipa::path(
@@ -261,12 +153,12 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
     q: web::Query<CategoryQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_node_id("id", &id)?;
+) -> Result<web::Json<Prediction>, ApiError> {
+    let id = PredictionId::parse(&id)?;
     let category = q.parse()?;
-    let mut p = state.graph.get_prediction(&id).await?;
+    let mut p = state.services.graph.get_prediction(id.as_str()).await?;
     keep_category(&mut p, category);
-    Ok(HttpResponse::Ok().json(p))
+    Ok(web::Json(p))
 }
 
 #[utoipa::path(
@@ -289,12 +181,10 @@ pub async fn provenance(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_node_id("id", &id)?;
-    let game = id.split('.').next().unwrap_or_default();
-    let key = format!("{}provenance:{id}", game_cache_prefix(game));
+    let id = PredictionId::parse(&id)?;
     state
-        .cached_json(&req, &key, || async {
-            Ok(state.graph.provenance(&id).await?)
+        .cached_json(&req, &cache_keys::provenance(&id), || async {
+            Ok(state.services.graph.provenance(id.as_str()).await?)
         })
         .await
 }
@@ -331,17 +221,14 @@ pub struct History {
 pub async fn history(
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<History>, ApiError> {
     let id = GameId::parse(&id)?;
-    state.graph.get_game(&id).await?;
+    state.services.graph.get_game(&id).await?;
     let points = state
+        .services
         .series
         .prediction_history(id.as_str(), 1000)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = ?e, "failed to read prediction history");
-            ApiError::Unavailable("the time-series store is unavailable".into())
-        })?;
+        .await?;
     let items: Vec<HistoryPoint> = points
         .into_iter()
         .map(|p| HistoryPoint {
@@ -353,33 +240,8 @@ pub async fn history(
             confidence: p.confidence,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(History {
+    Ok(web::Json(History {
         total: items.len() as u64,
         items,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_predictions_cache_key_lies_under_its_games_invalidation_prefix() {
-        let cats = std::iter::once(None).chain(Category::ALL.into_iter().map(Some));
-        for category in cats {
-            let key = predictions_cache_key("KC_BUF_2024_W10", category);
-            let rest = key
-                .strip_prefix(&game_cache_prefix("KC_BUF_2024_W10"))
-                .unwrap_or_else(|| panic!("{key} is outside the game's prefix"));
-            assert_eq!(
-                rest,
-                format!("predictions:{}", category.map_or("all", |c| c.id()))
-            );
-            // Week 1's invalidation must not drop week 10's keys.
-            assert!(
-                !key.starts_with(&game_cache_prefix("KC_BUF_2024_W1")),
-                "{key}"
-            );
-        }
-    }
 }

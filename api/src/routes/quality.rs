@@ -1,6 +1,6 @@
 //! Model quality for the dashboard: the walk-forward leaderboard and reliability diagrams.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -77,6 +77,7 @@ pub struct Calibration {
 
 fn snapshot(state: &AppState) -> Result<std::sync::Arc<Snapshot>, ApiError> {
     state
+        .services
         .predictor
         .latest()
         .ok_or_else(|| ApiError::Unavailable("the model has not been replayed yet".into()))
@@ -174,6 +175,7 @@ fn pairs(
     }
     let e = forecast::EXPERTS
         .iter()
+        .map(|e| e.spec())
         .position(|s| s.id == who)
         .ok_or_else(|| {
             ApiError::invalid(
@@ -201,12 +203,13 @@ fn pairs(
 pub async fn leaderboard(
     state: web::Data<AppState>,
     q: web::Query<RangeQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Leaderboard>, ApiError> {
     let snap = snapshot(&state)?;
     let (from, to) = range(&snap, &q.from, &q.to)?;
     let scored = snap.scored(from, to);
     let mut rows: Vec<LeaderboardRow> = forecast::EXPERTS
         .iter()
+        .map(|e| e.spec())
         .map(|spec| Ok(row(spec.id, spec.name, "expert", &pairs(&scored, spec.id)?)))
         .collect::<Result<_, ApiError>>()?;
     rows.push(row(
@@ -221,7 +224,7 @@ pub async fn leaderboard(
         "anchor",
         &pairs(&scored, ANCHOR)?,
     ));
-    Ok(HttpResponse::Ok().json(Leaderboard {
+    Ok(web::Json(Leaderboard {
         from,
         to,
         model_version: snap.version.clone(),
@@ -244,7 +247,7 @@ pub async fn leaderboard(
 pub async fn calibration(
     state: web::Data<AppState>,
     q: web::Query<CalibrationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Calibration>, ApiError> {
     let snap = snapshot(&state)?;
     let (from, to) = range(&snap, &q.from, &q.to)?;
     let who = q.expert.clone().unwrap_or_else(|| CONSENSUS.to_string());
@@ -261,7 +264,7 @@ pub async fn calibration(
             count: b.count as u64,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Calibration {
+    Ok(web::Json(Calibration {
         expert: who,
         from,
         to,

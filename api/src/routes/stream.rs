@@ -6,54 +6,19 @@
 //! Each connection reads from a bounded broadcast channel: a client too slow to keep up loses
 //! the oldest events (it is told how many) instead of growing the server's memory.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use actix_ws::Message;
-use serde_json::json;
 use tokio::sync::broadcast;
 
+pub use crate::services::events::BUFFER;
+use crate::services::Event;
 use crate::state::AppState;
 
 /// The subprotocol the dashboard speaks.
 pub const PROTOCOL: &str = "nflp-stream";
-/// Events kept for slow connections before they start losing the oldest.
-pub const BUFFER: usize = 256;
-
-/// The event bus every handler publishes to.
-#[derive(Clone)]
-pub struct Events {
-    tx: broadcast::Sender<Arc<str>>,
-}
-
-impl Default for Events {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Events {
-    pub fn new() -> Self {
-        Self {
-            tx: broadcast::channel(BUFFER).0,
-        }
-    }
-
-    /// Sends an event to every open stream (none open is fine).
-    pub fn publish(&self, event: serde_json::Value) {
-        let _ = self.tx.send(Arc::from(event.to_string()));
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
-        self.tx.subscribe()
-    }
-
-    pub fn listeners(&self) -> usize {
-        self.tx.receiver_count()
-    }
-}
 
 /// The API key offered as a WebSocket subprotocol, if any.
 pub fn key_from_protocols(req: &actix_web::dev::ServiceRequest) -> Option<String> {
@@ -86,14 +51,13 @@ pub async fn stream(
             .headers_mut()
             .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(PROTOCOL));
     }
-    let mut rx = state.events.subscribe();
-    let hello = json!({
-        "type": "hello",
-        "model_version": state.predictor.version(),
-        "buffer": BUFFER,
-    });
+    let mut rx = state.services.events.subscribe();
+    let hello = Event::Hello {
+        model_version: state.services.predictor.version(),
+        buffer: BUFFER,
+    };
     actix_web::rt::spawn(async move {
-        if session.text(hello.to_string()).await.is_err() {
+        if session.text(hello.to_json()).await.is_err() {
             return;
         }
         let mut ping = tokio::time::interval(Duration::from_secs(20));
@@ -106,7 +70,7 @@ pub async fn stream(
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let msg = json!({"type": "lagged", "missed": missed}).to_string();
+                        let msg = Event::Lagged { missed }.to_json();
                         if session.text(msg).await.is_err() {
                             break;
                         }
@@ -132,27 +96,4 @@ pub async fn stream(
         let _ = session.close(None).await;
     });
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Events, BUFFER};
-    use tokio::sync::broadcast::error::RecvError;
-
-    #[tokio::test]
-    async fn a_slow_listener_loses_the_oldest_events_not_the_servers_memory() {
-        let events = Events::new();
-        let mut slow = events.subscribe();
-        for i in 0..BUFFER + 44 {
-            events.publish(serde_json::json!({ "n": i }));
-        }
-        match slow.recv().await {
-            Err(RecvError::Lagged(missed)) => assert_eq!(missed, 44),
-            other => panic!("expected a lag, got {other:?}"),
-        }
-        // What is left is the newest BUFFER events, in order.
-        let first: serde_json::Value = serde_json::from_str(&slow.recv().await.unwrap()).unwrap();
-        assert_eq!(first["n"], 44);
-        assert_eq!(slow.len(), BUFFER - 1);
-    }
 }

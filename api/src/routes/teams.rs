@@ -1,4 +1,4 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web};
 use graph::{Team, TeamId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,10 +26,10 @@ pub struct TeamQuery {
 pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<TeamQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<List<Team>>, ApiError> {
     let all = bool_param("include_inactive", &q.include_inactive)?;
-    let items = state.graph.list_teams(all).await?;
-    Ok(HttpResponse::Ok().json(List {
+    let items = state.services.graph.list_teams(all).await?;
+    Ok(web::Json(List {
         total: items.len() as u64,
         items,
     }))
@@ -49,10 +49,10 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Team>, ApiError> {
     let id = TeamId::parse(&id)
         .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
-    Ok(HttpResponse::Ok().json(state.graph.get_team(&id).await?))
+    Ok(web::Json(state.services.graph.get_team(&id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -92,23 +92,16 @@ pub async fn ratings(
     state: web::Data<AppState>,
     id: web::Path<String>,
     q: web::Query<RatingQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<web::Json<Ratings>, ApiError> {
     let id = TeamId::parse(&id)
         .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
-    let team = state.graph.get_team(&id).await?;
+    let team = state.services.graph.get_team(&id).await?;
     let kind = match q.kind.as_deref() {
         None | Some("elo") => "elo",
         Some("points") => "points",
         Some(_) => return Err(ApiError::invalid("kind", "must be elo or points")),
     };
-    let points = state
-        .series
-        .rating_history(&team.id, kind)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = ?e, "failed to read rating history");
-            ApiError::Unavailable("the time-series store is unavailable".into())
-        })?;
+    let points = state.services.series.rating_history(&team.id, kind).await?;
     let items: Vec<RatingPoint> = points
         .into_iter()
         .map(|p| RatingPoint {
@@ -116,7 +109,7 @@ pub async fn ratings(
             rating: p.rating,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Ratings {
+    Ok(web::Json(Ratings {
         team: team.id,
         kind: kind.to_string(),
         total: items.len() as u64,

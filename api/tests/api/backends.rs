@@ -4,7 +4,9 @@
 
 use sqlx::{Connection, Executor, PgConnection};
 
-use crate::helpers::{small_games_file, spawn_app_with, TestApp};
+use api::settings::{GraphBackend, Settings};
+
+use crate::helpers::{secret, small_games_file, spawn_app_with, TestApp};
 
 static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -41,19 +43,18 @@ impl Servers {
         })
     }
 
-    fn env(&self, namespace: &str) -> Vec<(&'static str, String)> {
+    /// Points `s` at these servers, with cache keys under `namespace`.
+    fn configure(&self, s: &mut Settings, namespace: &str) {
         let base = self.pg_admin.rsplit_once('/').unwrap().0;
-        vec![
-            ("GRAPH_BACKEND", "neo4j".into()),
-            ("NEO4J_URI", self.neo4j.clone()),
-            ("NEO4J_PASSWORD", "unused-auth-disabled".into()),
-            ("NEO4J_BATCH_SIZE", "500".into()),
-            ("DATABASE_URL", format!("{base}/{}", self.pg_db)),
-            ("DB_POOL_MIN", "1".into()),
-            ("DB_POOL_MAX", "5".into()),
-            ("REDIS_URL", self.redis.clone()),
-            ("CACHE_NAMESPACE", namespace.into()),
-        ]
+        s.graph_backend = GraphBackend::Neo4j;
+        s.neo4j_uri = self.neo4j.clone();
+        s.neo4j_password = secret("unused-auth-disabled");
+        s.neo4j_batch_size = 500;
+        s.database_url = secret(format!("{base}/{}", self.pg_db));
+        s.db_pool_min = 1;
+        s.db_pool_max = 5;
+        s.redis_url = secret(self.redis.clone());
+        s.cache_namespace = namespace.into();
     }
 
     async fn drop_db(&self) {
@@ -72,11 +73,9 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
     };
     let ns = format!("nflp-api-{}:", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &servers.env(&ns),
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        servers.configure(s, &ns)
+    })
     .await;
 
     let (s, health) = app.get_json("/health").await;
@@ -129,7 +128,7 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
     assert_eq!(again.headers()["x-cache"], "miss");
     app.stop().await;
 
-    let restarted = spawn_app_with(dir.path(), "none", &servers.env(&ns)).await;
+    let restarted = spawn_app_with(dir.path(), "none", |s| servers.configure(s, &ns)).await;
     let (s, p) = restarted
         .get_json(&format!("/api/v1/predictions/{id}"))
         .await;
@@ -145,12 +144,9 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
 #[tokio::test]
 async fn with_redis_down_reads_keep_working_and_health_reports_the_cache_degraded() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = [("REDIS_URL", "redis://127.0.0.1:1".to_string())];
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &extra,
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        s.redis_url = secret("redis://127.0.0.1:1")
+    })
     .await;
     let (s, health) = app.get_json("/health").await;
     assert_eq!(s, 200);
@@ -176,7 +172,12 @@ async fn cache_rebuild_warms_every_game_with_predictions() {
     };
     let ns = format!("nflp-rebuild-{}:", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &[]).await;
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        |_| {},
+    )
+    .await;
     for g in ["NE_HOU_2017_W3", "LAR_NE_2018_W21"] {
         assert_eq!(
             app.post_empty(&format!("/api/v1/games/{g}/predictions"))
@@ -210,14 +211,10 @@ async fn cache_rebuild_warms_every_game_with_predictions() {
         "{text}"
     );
     // The first read after a rebuild is already a hit.
-    let app = spawn_app_with(
-        dir.path(),
-        "none",
-        &[
-            ("REDIS_URL", redis.clone()),
-            ("CACHE_NAMESPACE", ns.clone()),
-        ],
-    )
+    let app = spawn_app_with(dir.path(), "none", |s| {
+        s.redis_url = secret(redis.clone());
+        s.cache_namespace = ns.clone();
+    })
     .await;
     let r = app.get("/api/v1/games/LAR_NE_2018_W21/predictions").await;
     assert_eq!(r.headers()["x-cache"], "hit");
@@ -234,11 +231,18 @@ async fn a_forecast_made_on_one_instance_is_never_served_stale_from_another_inst
     };
     let ns = format!("nflp-near-{}:", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().unwrap();
-    let mut env = servers.env(&ns);
-    env.push(("HEALTH_WATCH_SECONDS", "1".into()));
-    let a = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &env).await;
+    let configure = |s: &mut Settings| {
+        servers.configure(s, &ns);
+        s.health_watch_seconds = 1;
+    };
+    let a = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        configure,
+    )
+    .await;
     // A second instance on the same servers (and the same key secret).
-    let b = spawn_app_with(dir.path(), "none", &env).await;
+    let b = spawn_app_with(dir.path(), "none", configure).await;
     // Both instances listen for invalidations before the first write.
     for app in [&a, &b] {
         near_tier_metrics(app, |up, _| up).await;

@@ -107,3 +107,153 @@ async fn the_service_serves_games_imported_by_the_cli() {
     assert_eq!(s, 200);
     app.stop().await;
 }
+
+fn api(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", &data_dir.display().to_string()])
+        .args(args)
+        .env("LOG_LEVEL", "warn")
+        .env("SEED_FILE", "none")
+        .output()
+        .expect("the api binary runs")
+}
+
+#[tokio::test]
+async fn games_added_scored_and_forecast_by_the_cli_are_what_the_api_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(import(dir.path(), &small_games_file()).status.success());
+    let added = api(
+        dir.path(),
+        &[
+            "games",
+            "add",
+            "--home",
+            "oak",
+            "--away",
+            "KC",
+            "--date",
+            "2019-09-08",
+            "--week",
+            "1",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(
+        stdout(&added).contains("added LV_KC_2019_W1"),
+        "{}",
+        stdout(&added)
+    );
+    let scored = api(
+        dir.path(),
+        &[
+            "games",
+            "result",
+            "LV_KC_2019_W1",
+            "--home-score",
+            "10",
+            "--away-score",
+            "40",
+        ],
+    );
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    let predicted = api(dir.path(), &["predict", "LAR_NE_2018_W21"]);
+    assert!(
+        predicted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&predicted.stderr)
+    );
+    let printed = stdout(&predicted);
+    assert!(printed.contains("consensus"), "{printed}");
+    assert!(
+        printed.contains("recorded as LAR_NE_2018_W21.consensus."),
+        "{printed}"
+    );
+
+    let app = spawn_app_in(dir.path(), "none").await;
+    let (s, g) = app.get_json("/api/v1/games/LV_KC_2019_W1").await;
+    assert_eq!(s, 200, "{g}");
+    assert_eq!(
+        (g["home_score"].as_u64(), g["away_score"].as_u64()),
+        (Some(10), Some(40))
+    );
+    let (s, p) = app
+        .get_json("/api/v1/games/LAR_NE_2018_W21/predictions")
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["total"], 15, "the CLI's forecast was recorded");
+    assert!(p["consensus"]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("LAR_NE_2018_W21.consensus."));
+    app.stop().await;
+}
+
+#[test]
+fn cli_use_cases_refuse_bad_input_with_the_field_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(import(dir.path(), &small_games_file()).status.success());
+    // (arguments, text the error must contain)
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "games",
+                "add",
+                "--home",
+                "KC",
+                "--away",
+                "KC",
+                "--date",
+                "2019-09-08",
+            ],
+            "a team cannot play itself",
+        ),
+        (
+            &[
+                "games", "add", "--home", "KC", "--away", "BUF", "--date", "8/9/2019",
+            ],
+            "invalid date",
+        ),
+        (
+            &[
+                "games",
+                "result",
+                "NE_HOU_2017_W3",
+                "--home-score",
+                "201",
+                "--away-score",
+                "3",
+            ],
+            "invalid home_score",
+        ),
+        (
+            &[
+                "games",
+                "result",
+                "NOPE",
+                "--home-score",
+                "1",
+                "--away-score",
+                "3",
+            ],
+            "is not a game id",
+        ),
+        (&["predict", "KC_BUF_2030_W1"], "was not found"),
+    ];
+    for (args, expected) in cases {
+        let out = api(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // Nothing was changed by the refused commands.
+    let again = import(dir.path(), &small_games_file());
+    assert_eq!(count(&stdout(&again), "games unchanged"), 801);
+}

@@ -3,7 +3,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{small_games_file, spawn_app_with};
+use crate::helpers::{secret, small_games_file, spawn_app_with};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,16 +49,11 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
     let port = free_port();
     let mut redis = start_redis(port);
     let dir = tempfile::tempdir().unwrap();
-    let extra = [
-        ("REDIS_URL", format!("redis://127.0.0.1:{port}")),
-        ("CACHE_NAMESPACE", "fault:".to_string()),
-        ("HEALTH_WATCH_SECONDS", "1".to_string()),
-    ];
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &extra,
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        s.redis_url = secret(format!("redis://127.0.0.1:{port}"));
+        s.cache_namespace = "fault:".into();
+        s.health_watch_seconds = 1;
+    })
     .await;
     app.post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
         .await;
@@ -385,11 +380,9 @@ async fn when_postgres_stops_writes_get_503_nothing_is_half_written_and_acknowle
     }
     let pg = OwnPostgres::init();
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &[("DATABASE_URL", pg.url())],
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        s.database_url = secret(pg.url())
+    })
     .await;
     let (_, games) = app
         .get_json("/api/v1/games?season=2018&week=2&per_page=16")

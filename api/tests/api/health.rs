@@ -98,7 +98,7 @@ async fn with_a_metrics_address_metrics_leave_the_public_port_for_the_internal_o
     let app = crate::helpers::spawn_app_with(
         dir.path(),
         &crate::helpers::small_games_file().display().to_string(),
-        &[("METRICS_BIND_ADDR", "127.0.0.1:0".to_string())],
+        |s| s.metrics_bind_addr = Some("127.0.0.1:0".into()),
     )
     .await;
     let public = app.get("/metrics").await;

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use api::settings::Settings;
@@ -28,25 +27,32 @@ pub fn small_games_file() -> PathBuf {
     fixture("games_2016_2018.csv")
 }
 
+/// A secret setting from test text.
+pub fn secret(v: impl Into<String>) -> Option<secrecy::SecretString> {
+    Some(secrecy::SecretString::from(v.into()))
+}
+
+/// The settings every test app starts from: the built-in defaults (not this process's
+/// environment), a random port, the given data directory and seed, two workers, no limits.
+pub fn test_settings(data_dir: &Path, seed: &str) -> Settings {
+    let mut s = Settings::load_from(std::iter::empty()).expect("the defaults are valid");
+    s.bind_addr = "127.0.0.1:0".into();
+    s.data_dir = data_dir.to_path_buf();
+    s.seed_file = seed.into();
+    s.http_workers = 2;
+    s.log_level = "warn".into();
+    s.rate_limit_per_second = 0.0;
+    s.auth_rate_limit_per_second = 0.0;
+    s
+}
+
 async fn start(
     data_dir: &Path,
     seed: &str,
-    extra: &[(&str, String)],
+    configure: impl FnOnce(&mut Settings),
 ) -> (String, actix_web::dev::ServerHandle, Option<u16>) {
-    let mut env: HashMap<&str, String> = HashMap::new();
-    for (k, v) in extra {
-        env.insert(k, v.clone());
-    }
-    env.insert("BIND_ADDR", "127.0.0.1:0".into());
-    env.insert("DATA_DIR", data_dir.display().to_string());
-    env.insert("SEED_FILE", seed.into());
-    env.entry("HTTP_WORKERS").or_insert_with(|| "2".into());
-    env.entry("LOG_LEVEL").or_insert_with(|| "warn".into());
-    env.entry("RATE_LIMIT_PER_SECOND")
-        .or_insert_with(|| "0".into());
-    env.entry("AUTH_RATE_LIMIT_PER_SECOND")
-        .or_insert_with(|| "0".into());
-    let settings = Settings::load_from(|k| env.get(k).cloned()).expect("test settings are valid");
+    let mut settings = test_settings(data_dir, seed);
+    configure(&mut settings);
     api::telemetry::init(settings.log_format(), &settings.log_level);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -66,12 +72,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on an existing data directory (for restart tests).
 pub async fn spawn_app_in(data_dir: &Path, seed: &str) -> TestApp {
-    spawn_app_with(data_dir, seed, &[]).await
+    spawn_app_with(data_dir, seed, |_| {}).await
 }
 
-/// Starts the app with extra configuration (backends, limits).
-pub async fn spawn_app_with(data_dir: &Path, seed: &str, extra: &[(&str, String)]) -> TestApp {
-    let (address, handle, metrics_port) = start(data_dir, seed, extra).await;
+/// Starts the app with its settings changed by `configure` (backends, limits).
+pub async fn spawn_app_with(
+    data_dir: &Path,
+    seed: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let (address, handle, metrics_port) = start(data_dir, seed, configure).await;
     let key = admin_key(data_dir);
     TestApp {
         metrics_port,

@@ -120,11 +120,10 @@ async fn season_end_ratings_are_recorded_per_team_and_kind() {
 #[tokio::test]
 async fn served_requests_are_written_to_the_time_series_store() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = [("REQUEST_METRICS_FLUSH_SECONDS", "1".to_string())];
     let app = crate::helpers::spawn_app_with(
         dir.path(),
         &crate::helpers::small_games_file().display().to_string(),
-        &extra,
+        |s| s.request_metrics_flush_seconds = 1,
     )
     .await;
     for _ in 0..5 {

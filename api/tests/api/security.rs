@@ -34,7 +34,12 @@ fn create_key(data_dir: &std::path::Path, scope: &str) -> String {
 #[tokio::test]
 async fn api_routes_need_a_valid_key_with_the_right_scope() {
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), &[]).await;
+    let app = spawn_app_with(
+        dir.path(),
+        &small_games_file().display().to_string(),
+        |_| {},
+    )
+    .await;
     let read = client_with_key(&create_key(dir.path(), "read"));
     let write = client_with_key(&create_key(dir.path(), "write"));
     let admin = client_with_key(&admin_key(dir.path()));
@@ -96,12 +101,9 @@ async fn api_routes_need_a_valid_key_with_the_right_scope() {
 async fn revoked_keys_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     // Verified keys are trusted for AUTH_CACHE_SECONDS; 0 makes revocation immediate.
-    let extra = [("AUTH_CACHE_SECONDS", "0".to_string())];
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &extra,
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        s.auth_cache_seconds = 0
+    })
     .await;
     let key = create_key(dir.path(), "read");
     let c = client_with_key(&key);
@@ -149,7 +151,7 @@ async fn revoked_keys_are_refused() {
 async fn the_first_admin_key_is_private_and_keys_are_stored_only_as_hashes() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let app2 = spawn_app_with(dir.path(), "none", &[]).await;
+    let app2 = spawn_app_with(dir.path(), "none", |_| {}).await;
     let key = admin_key(dir.path());
     let mode = std::fs::metadata(dir.path().join("admin.key"))
         .unwrap()
@@ -193,15 +195,10 @@ async fn the_first_admin_key_is_private_and_keys_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn bursts_beyond_the_rate_limit_get_429_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
-    let limits = [
-        ("RATE_LIMIT_PER_SECOND", "1".to_string()),
-        ("RATE_LIMIT_BURST", "3".to_string()),
-    ];
-    let app = spawn_app_with(
-        dir.path(),
-        &small_games_file().display().to_string(),
-        &limits,
-    )
+    let app = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        s.rate_limit_per_second = 1.0;
+        s.rate_limit_burst = 3.0;
+    })
     .await;
     let mut statuses = Vec::new();
     for _ in 0..6 {

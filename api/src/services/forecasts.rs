@@ -1,0 +1,119 @@
+//! Forecasting a game and reading the forecasts back.
+
+use std::time::Instant;
+
+use forecast::Category;
+use graph::{Game, GameId, Graph, Prediction, PredictionRecord};
+
+use super::events::{ConsensusSummary, Event};
+use super::{cache_keys, Result, Services};
+
+/// A forecast that was recorded: every expert's prediction with its memories, and the consensus.
+pub struct RecordedForecast {
+    pub game: Game,
+    pub model_version: String,
+    /// One record per expert (15), in the engine's order.
+    pub experts: Vec<PredictionRecord>,
+    pub consensus: PredictionRecord,
+}
+
+/// Forecasts `id` with every expert and the consensus (from the games before its date) and
+/// records the predictions, their memories and their time-series points.
+///
+/// The time series is written first: if it is down nothing is written anywhere. If the graph
+/// then fails, the points just written are taken back, so no half-written forecast stays.
+/// Then the game's cached responses are dropped and a `prediction` event is announced.
+#[tracing::instrument(name = "services.record_forecast", skip(svc), fields(game = %id))]
+pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedForecast> {
+    let started = Instant::now();
+    svc.metrics.prediction_requests.inc();
+    let game = svc.graph.get_game(id).await?;
+    let f = svc.predictor.forecast(&game).await?;
+    let mut all = f.records;
+    all.push(f.consensus);
+    let points: Vec<store::PredictionPoint> = all
+        .iter()
+        .map(|r| store::PredictionPoint {
+            time: r.prediction.created_at,
+            prediction_id: r.prediction.id.clone(),
+            game_id: r.prediction.game_id.clone(),
+            expert_id: r.prediction.expert_id.clone(),
+            model_version: r.prediction.model_version.clone(),
+            home_win_probability: r.prediction.home_win_probability,
+            confidence: r.prediction.confidence,
+        })
+        .collect();
+    svc.series
+        .record_predictions(&points)
+        .await
+        .inspect_err(|e| tracing::error!(error = ?e, "failed to record prediction history"))?;
+    if let Err(e) = svc.graph.record_predictions(&all).await {
+        if let Err(undo) = svc.series.forget_predictions(&points).await {
+            tracing::error!(error = ?undo, "failed to take back prediction history after a graph failure");
+        }
+        return Err(e.into());
+    }
+    svc.cache
+        .invalidate_prefix(&cache_keys::game_prefix(&game.id))
+        .await;
+    svc.metrics
+        .prediction_latency
+        .with_label_values(&["create"])
+        .observe(started.elapsed().as_secs_f64());
+    let consensus = all.pop().expect("the consensus was pushed last");
+    let c = &consensus.prediction;
+    svc.events.publish(&Event::Prediction {
+        game_id: game.id.clone(),
+        model_version: f.version.clone(),
+        predictions: all.len() + 1,
+        consensus: ConsensusSummary {
+            id: c.id.clone(),
+            home_win_probability: c.home_win_probability,
+            winner: c.winner.clone(),
+            win_probability: c.win_probability,
+        },
+    });
+    Ok(RecordedForecast {
+        game,
+        model_version: f.version,
+        experts: all,
+        consensus,
+    })
+}
+
+/// A game's stored forecast: the experts' predictions and the consensus.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct GamePredictions {
+    /// The experts' predictions.
+    pub items: Vec<Prediction>,
+    pub total: u64,
+    pub consensus: Option<Prediction>,
+}
+
+/// The stored predictions of game `id`, each keeping only `category` when one is given.
+pub async fn game_predictions(
+    graph: &dyn Graph,
+    id: &GameId,
+    category: Option<Category>,
+) -> Result<GamePredictions> {
+    let mut items = graph.game_predictions(id).await?;
+    for p in &mut items {
+        keep_category(p, category);
+    }
+    let consensus = items
+        .iter()
+        .position(|p| p.expert_id == crate::predictor::CONSENSUS)
+        .map(|i| items.remove(i));
+    Ok(GamePredictions {
+        total: items.len() as u64,
+        items,
+        consensus,
+    })
+}
+
+/// Keeps only `category` (when given) in a prediction's `categories`.
+pub fn keep_category(p: &mut Prediction, category: Option<Category>) {
+    if let Some(c) = category {
+        p.categories.retain(|x| x.category == c.id());
+    }
+}

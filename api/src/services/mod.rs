@@ -1,0 +1,41 @@
+//! The application layer: one function per use case. The HTTP handlers, the CLI and (as it
+//! lands) the scheduler call these, so each state change has one path, and its cache
+//! invalidation, metrics and events are written once, here. No HTTP here.
+//!
+//! | use case | function |
+//! |---|---|
+//! | forecast a game and record it | [`forecasts::record_forecast`] |
+//! | record a final score | [`games::record_result`] |
+//! | add an upcoming game | [`games::add_game`] |
+//! | switch the running model version | [`models::switch_model`] |
+//! | import a games file | [`imports::import_games`] |
+
+pub mod cache_keys;
+mod error;
+pub mod events;
+pub mod forecasts;
+pub mod games;
+pub mod imports;
+pub mod models;
+
+use std::sync::Arc;
+
+use graph::Graph;
+use store::{Cache, Series};
+
+pub use error::{Error, Result};
+pub use events::{Event, Events};
+
+use crate::metrics::Metrics;
+use crate::predictor::Predictor;
+
+/// What the use cases work with: the stores, the model, metrics and the event bus.
+pub struct Services {
+    pub graph: Arc<dyn Graph>,
+    pub series: Arc<dyn Series>,
+    pub cache: Arc<dyn Cache>,
+    pub predictor: Arc<Predictor>,
+    pub registry: crate::models::Registry,
+    pub metrics: Arc<Metrics>,
+    pub events: Events,
+}
