@@ -84,7 +84,7 @@ pub fn run(
         .records()
         .iter()
         .map(|r| (r, finals[r.game as usize]))
-        .filter(|(_, g)| (from..=to).contains(&g.season))
+        .filter(|(_, g)| (from..=to).contains(&g.season.get()))
         .collect();
     let pairs = |f: &dyn Fn(&forecast::engine::Record) -> f64| -> Vec<(f64, f64)> {
         in_range.iter().map(|(r, _)| (f(r), r.result)).collect()

@@ -475,12 +475,11 @@ pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
             break;
         }
         for g in &games.items {
-            let id = graph::GameId::parse(&g.id)?;
-            let body = forecasts::game_predictions(graph.as_ref(), &id, None)
+            let body = forecasts::game_predictions(graph.as_ref(), &g.id, None)
                 .await
                 .with_context(|| format!("Failed to read predictions of {}", g.id))?;
             if body.total > 0 {
-                let key = cache_keys::predictions(&g.id, None);
+                let key = cache_keys::predictions(g.id.as_str(), None);
                 cache
                     .put(&key, crate::state::cache_entry(serde_json::to_vec(&body)?))
                     .await;

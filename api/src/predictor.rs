@@ -9,8 +9,8 @@ use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Params, Played, EXPERTS};
 use graph::{
-    CategoryPrediction, Game, GameId, Graph, Memory, MemoryUsage, Prediction, PredictionId,
-    PredictionRecord,
+    CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionId,
+    PredictionRecord, Probability,
 };
 
 /// Version id of the built-in parameters, used until a fitted version is activated.
@@ -181,25 +181,28 @@ impl Snapshot {
         self.games
             .iter()
             .zip(records)
-            .filter(|(g, _)| g.season >= from && g.season <= to)
+            .filter(|(g, _)| (from..=to).contains(&g.season.get()))
             .collect()
     }
 
     /// First and last season replayed.
     pub fn seasons(&self) -> Option<(i32, i32)> {
-        Some((self.games.first()?.season, self.games.last()?.season))
+        Some((
+            self.games.first()?.season.get(),
+            self.games.last()?.season.get(),
+        ))
     }
 }
 
 fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
     Some(Matchup {
         date: g.date,
-        season: g.season,
-        home: *team_ix.get(&g.home_team)?,
-        away: *team_ix.get(&g.away_team)?,
+        season: g.season.get(),
+        home: *team_ix.get(g.home_team.as_str())?,
+        away: *team_ix.get(g.away_team.as_str())?,
         neutral: g.neutral,
         playoff: g.playoff,
-        same_division: graph::teams::same_division(&g.home_team, &g.away_team),
+        same_division: graph::teams::same_division(g.home_team.as_str(), g.away_team.as_str()),
     })
 }
 
@@ -363,12 +366,11 @@ impl Predictor {
                 game.id
             )
         })?;
-        let id = GameId::parse(&game.id)?;
         let game = game.clone();
         let out =
             tokio::task::spawn_blocking(move || -> Result<GameForecast, crate::services::Error> {
                 let f = snap.engine.forecast(&m)?;
-                Ok(shape(&snap, &id, &game, &f))
+                shape(&snap, &game, &f)
             })
             .await
             .context("Failed to join the forecast task")??;
@@ -380,7 +382,7 @@ fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<Cate
     Category::ALL
         .iter()
         .map(|c| {
-            let o = c.outcome(scores, &game.home_team, &game.away_team);
+            let o = c.outcome(scores, game.home_team.as_str(), game.away_team.as_str());
             CategoryPrediction {
                 category: c.id().to_string(),
                 value: o.value,
@@ -392,18 +394,18 @@ fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<Cate
 
 #[allow(clippy::too_many_arguments)]
 fn prediction(
-    id: &PredictionId,
+    id: PredictionId,
     expert: &str,
     game: &Game,
-    p_home: f64,
+    p_home: Probability,
     confidence: f64,
     reasoning: String,
     scores: &forecast::categories::ScoreDist,
     version: &str,
 ) -> Prediction {
-    let home_wins = p_home >= 0.5;
+    let home_wins = p_home.get() >= 0.5;
     Prediction {
-        id: id.as_str().to_string(),
+        id,
         expert_id: expert.to_string(),
         game_id: game.id.clone(),
         category: Category::Winner.id().to_string(),
@@ -412,8 +414,12 @@ fn prediction(
         } else {
             &game.away_team
         }
-        .clone(),
-        win_probability: if home_wins { p_home } else { 1.0 - p_home },
+        .to_string(),
+        win_probability: if home_wins {
+            p_home
+        } else {
+            p_home.complement()
+        },
         home_win_probability: p_home,
         confidence,
         reasoning,
@@ -437,7 +443,17 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
-fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) -> GameForecast {
+/// An engine probability as a domain [`Probability`]; the engine only makes finite ones in
+/// [0, 1], so anything else is an internal error.
+fn probability(p: f64) -> Result<Probability, crate::services::Error> {
+    Probability::parse(p).map_err(|e| anyhow::anyhow!("the engine produced {p}: {e}").into())
+}
+
+fn shape(
+    snap: &Snapshot,
+    game: &Game,
+    f: &ConsensusForecast,
+) -> Result<GameForecast, crate::services::Error> {
     let game_memory =
         |idx: u32| Memory::of_game(&snap.games[idx as usize]).expect("replayed games are final");
     let records = f
@@ -445,7 +461,7 @@ fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) 
         .iter()
         .map(|ef| {
             let spec = EXPERTS[ef.expert].spec();
-            let id = PredictionId::new(game_id, spec.id, &snap.version);
+            let id = PredictionId::new(&game.id, spec.id, &snap.version);
             let memories = ef
                 .memories
                 .iter()
@@ -463,34 +479,34 @@ fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) 
                             content: content.clone(),
                             games: games
                                 .iter()
-                                .map(|&i| snap.games[i as usize].id.clone())
+                                .map(|&i| snap.games[i as usize].id.to_string())
                                 .collect(),
                         },
                     };
                     let usage = MemoryUsage {
                         memory_id: memory.id.clone(),
-                        prediction_id: id.as_str().to_string(),
+                        prediction_id: id.to_string(),
                         influence_weight: u.influence,
                         retrieval_rank: u.rank,
                     };
                     (memory, usage)
                 })
                 .collect();
-            PredictionRecord {
+            Ok(PredictionRecord {
                 prediction: prediction(
-                    &id,
+                    id,
                     spec.id,
                     game,
-                    ef.home_win_probability,
+                    probability(ef.home_win_probability)?,
                     ef.confidence,
                     format!("{}: {}", spec.name, ef.reasoning),
                     &ef.scores,
                     &snap.version,
                 ),
                 memories,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, crate::services::Error>>()?;
     let agreement = f
         .experts
         .iter()
@@ -500,10 +516,10 @@ fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) 
         .sum::<f64>();
     let consensus = PredictionRecord {
         prediction: prediction(
-            &PredictionId::new(game_id, CONSENSUS, &snap.version),
+            PredictionId::new(&game.id, CONSENSUS, &snap.version),
             CONSENSUS,
             game,
-            f.home_win_probability,
+            probability(f.home_win_probability)?,
             agreement,
             format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
             &f.scores,
@@ -511,9 +527,9 @@ fn shape(snap: &Snapshot, game_id: &GameId, game: &Game, f: &ConsensusForecast) 
         ),
         memories: Vec::new(),
     };
-    GameForecast {
+    Ok(GameForecast {
         version: snap.version.clone(),
         records,
         consensus,
-    }
+    })
 }

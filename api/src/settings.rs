@@ -29,10 +29,19 @@ pub enum GraphBackend {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
+    // ── The HTTP server ──
     /// `development` (embedded default) or `production`.
     pub app_profile: Profile,
     /// Address the HTTP server listens on.
     pub bind_addr: String,
+    /// HTTP worker threads (0 = one per core).
+    pub http_workers: usize,
+    /// Public base URL of the service (production requires https).
+    pub public_base_url: String,
+    /// Comma-separated CORS origins (production requires an explicit list).
+    pub cors_origins: String,
+
+    // ── The embedded store and the games it starts with ──
     /// Where the embedded store keeps its files.
     pub data_dir: PathBuf,
     /// Games file imported on first start when the store is empty: `bundled` (the file built
@@ -40,23 +49,8 @@ pub struct Settings {
     pub seed_file: String,
     /// Games per import transaction.
     pub import_batch_size: usize,
-    /// Time-to-live of cached responses.
-    pub cache_ttl_seconds: u64,
-    /// Entries the in-memory cache holds at most.
-    pub cache_capacity: usize,
-    /// Megabytes of responses the in-memory cache (or Redis's in-process near tier) holds at most.
-    pub cache_memory_mb: usize,
-    /// With Redis: also keep hot responses in process memory, kept coherent across instances
-    /// through Redis pub/sub invalidations.
-    pub cache_near_tier: bool,
-    /// `pretty` or `json` (json is the default in production).
-    pub log_format: Option<LogFormat>,
-    /// tracing filter, e.g. `info` or `api=debug,info`.
-    pub log_level: String,
-    /// HTTP worker threads (0 = one per core).
-    pub http_workers: usize,
-    /// Games per batch of `cache rebuild`.
-    pub cache_batch_size: usize,
+
+    // ── The graph ──
     /// `embedded` (in-process, persisted in SQLite) or `neo4j`.
     pub graph_backend: GraphBackend,
     pub neo4j_uri: String,
@@ -66,19 +60,32 @@ pub struct Settings {
     pub neo4j_max_connections: usize,
     /// Bound on every Neo4j query or write transaction (0 means the 60 s default).
     pub neo4j_query_timeout_seconds: u64,
+
+    // ── The time series (PostgreSQL / TimescaleDB) ──
     /// PostgreSQL / TimescaleDB for the time series; unset = the embedded SQLite store.
     pub database_url: Option<SecretString>,
     pub db_pool_min: u32,
     pub db_pool_max: u32,
     pub db_statement_timeout_seconds: u64,
+
+    // ── The response cache ──
     /// Redis for the cache; unset = in-process cache.
     pub redis_url: Option<SecretString>,
     /// Prefix of every cache key; bump its version to invalidate everything.
     pub cache_namespace: String,
-    /// Public base URL of the service (production requires https).
-    pub public_base_url: String,
-    /// Comma-separated CORS origins (production requires an explicit list).
-    pub cors_origins: String,
+    /// Time-to-live of cached responses.
+    pub cache_ttl_seconds: u64,
+    /// Entries the in-memory cache holds at most.
+    pub cache_capacity: usize,
+    /// Megabytes of responses the in-memory cache (or Redis's in-process near tier) holds at most.
+    pub cache_memory_mb: usize,
+    /// With Redis: also keep hot responses in process memory, kept coherent across instances
+    /// through Redis pub/sub invalidations.
+    pub cache_near_tier: bool,
+    /// Games per batch of `cache rebuild`.
+    pub cache_batch_size: usize,
+
+    // ── API keys and rate limits ──
     /// Secret for API keys (production requires it).
     pub api_secret: Option<SecretString>,
     /// Requests per second per key and per IP on the API (0 lifts the limit).
@@ -89,11 +96,17 @@ pub struct Settings {
     /// How long a verified API key is trusted before the store is asked again (revocations
     /// take effect within this time; 0 = ask every time).
     pub auth_cache_seconds: u64,
-    /// How often served-request metrics are written to the time-series store.
-    pub request_metrics_flush_seconds: u64,
+
+    // ── Telemetry ──
+    /// `pretty` or `json` (json is the default in production).
+    pub log_format: Option<LogFormat>,
+    /// tracing filter, e.g. `info` or `api=debug,info`.
+    pub log_level: String,
     /// When set, `/metrics` is served only on this address (for Prometheus on the internal
     /// network), not on the public one. Required in production.
     pub metrics_bind_addr: Option<String>,
+    /// How often served-request metrics are written to the time-series store.
+    pub request_metrics_flush_seconds: u64,
     /// How often dependency health is checked for the live stream's `health` events.
     pub health_watch_seconds: u64,
 }

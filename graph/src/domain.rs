@@ -35,6 +35,62 @@ impl TeamId {
     }
 }
 
+/// Equality with text, serialisation as the text itself and deserialisation through `parse`
+/// (a stored id that is not canonical is an error, not a silently different id).
+macro_rules! text_id {
+    ($t:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        /// Maps keyed by the id are looked up by its text.
+        impl std::borrow::Borrow<str> for $t {
+            fn borrow(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(id: $t) -> String {
+                id.as_str().to_string()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+text_id!(TeamId);
+text_id!(GameId);
+text_id!(PredictionId);
+
 /// A season year (a January playoff game belongs to the previous year's season).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Season(i32);
@@ -58,6 +114,12 @@ impl Season {
     }
 }
 
+impl std::fmt::Display for Season {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A week of a season: 1 is the first regular-season week, playoff weeks continue after the last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Week(u8);
@@ -75,9 +137,31 @@ impl Week {
     }
 }
 
+impl std::fmt::Display for Week {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Formats like the `f64` it holds (so `{:.3}` works).
+impl std::fmt::Display for Probability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A probability in [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64")]
 pub struct Probability(f64);
+
+impl TryFrom<f64> for Probability {
+    type Error = Error;
+
+    fn try_from(v: f64) -> Result<Self> {
+        Self::parse(v)
+    }
+}
 
 impl Probability {
     pub fn parse(v: f64) -> Result<Self> {
@@ -92,6 +176,11 @@ impl Probability {
     }
     pub fn get(self) -> f64 {
         self.0
+    }
+
+    /// The probability of the other outcome.
+    pub fn complement(self) -> Self {
+        Self(1.0 - self.0)
     }
 }
 
@@ -170,16 +259,10 @@ impl GameId {
     }
 }
 
-impl std::fmt::Display for GameId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A prediction id: `{game}.{expert}.{model version}` (the version may hold dots). Built by
 /// [`PredictionId::new`] and taken apart by its methods, never by formatting and splitting
 /// strings at call sites.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PredictionId {
     text: String,
     /// Byte offsets of the two separating dots.
@@ -244,9 +327,22 @@ impl PredictionId {
     }
 }
 
-impl std::fmt::Display for PredictionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
+/// Hashes as its text (so that `Borrow<str>` lookups find it).
+impl std::hash::Hash for PredictionId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state)
+    }
+}
+
+impl PartialOrd for PredictionId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PredictionId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
     }
 }
 
@@ -303,12 +399,16 @@ pub struct Team {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Game {
-    #[schema(example = "KC_BUF_2024_W10")]
-    pub id: String,
-    pub home_team: String,
-    pub away_team: String,
-    pub season: i32,
-    pub week: u8,
+    #[schema(value_type = String, example = "KC_BUF_2024_W10")]
+    pub id: GameId,
+    #[schema(value_type = String)]
+    pub home_team: TeamId,
+    #[schema(value_type = String)]
+    pub away_team: TeamId,
+    #[schema(value_type = i32)]
+    pub season: Season,
+    #[schema(value_type = u8)]
+    pub week: Week,
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     pub neutral: bool,
@@ -359,7 +459,7 @@ impl Memory {
                 hs,
                 if hs == as_ { " (tie)" } else { "" }
             ),
-            games: vec![g.id.clone()],
+            games: vec![g.id.to_string()],
         })
     }
 }
@@ -376,16 +476,20 @@ pub struct CategoryPrediction {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Prediction {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: PredictionId,
     /// An expert id, or `consensus`.
     pub expert_id: String,
-    pub game_id: String,
+    #[schema(value_type = String)]
+    pub game_id: GameId,
     /// The headline category (`winner`); every category is under `categories`.
     pub category: String,
     pub winner: String,
     /// Probability that `winner` wins.
-    pub win_probability: f64,
-    pub home_win_probability: f64,
+    #[schema(value_type = f64)]
+    pub win_probability: Probability,
+    #[schema(value_type = f64)]
+    pub home_win_probability: Probability,
     pub confidence: f64,
     pub reasoning: String,
     pub predicted_home_score: f64,
@@ -430,10 +534,10 @@ pub fn compute_matchups<'a>(games: impl IntoIterator<Item = &'a Game>) -> Vec<Ma
             (&g.away_team, &g.home_team, as_, hs)
         };
         let m = map
-            .entry((a.clone(), b.clone()))
+            .entry((a.to_string(), b.to_string()))
             .or_insert_with(|| Matchup {
-                team_a: a.clone(),
-                team_b: b.clone(),
+                team_a: a.to_string(),
+                team_b: b.to_string(),
                 games: 0,
                 team_a_wins: 0,
                 team_b_wins: 0,
@@ -465,12 +569,12 @@ pub struct GameFilter {
 
 impl GameFilter {
     pub fn matches(&self, g: &Game) -> bool {
-        self.season.is_none_or(|s| s.get() == g.season)
-            && self.week.is_none_or(|w| w.get() == g.week)
+        self.season.is_none_or(|s| s == g.season)
+            && self.week.is_none_or(|w| w == g.week)
             && self
                 .team
                 .as_ref()
-                .is_none_or(|t| t.as_str() == g.home_team || t.as_str() == g.away_team)
+                .is_none_or(|t| *t == g.home_team || *t == g.away_team)
     }
 }
 
@@ -568,11 +672,11 @@ pub fn assemble_provenance(
     p: &Prediction,
     expert: Option<&Expert>,
     used: &[(Memory, MemoryUsage)],
-    games: &std::collections::HashMap<String, Game>,
+    games: &std::collections::HashMap<GameId, Game>,
 ) -> Result<Provenance> {
     use serde_json::json;
     let mut nodes = vec![ProvenanceNode {
-        id: p.id.clone(),
+        id: p.id.to_string(),
         label: "Prediction".into(),
         properties: props(p)?,
     }];
@@ -585,24 +689,24 @@ pub fn assemble_provenance(
         });
         edges.push(ProvenanceEdge {
             source: e.id.clone(),
-            target: p.game_id.clone(),
+            target: p.game_id.to_string(),
             relation: "PREDICTED".into(),
             properties: json!({"prediction_id": p.id}),
         });
         edges.push(ProvenanceEdge {
             source: e.id.clone(),
-            target: p.id.clone(),
+            target: p.id.to_string(),
             relation: "MADE".into(),
             properties: json!({}),
         });
     }
     edges.push(ProvenanceEdge {
-        source: p.id.clone(),
-        target: p.game_id.clone(),
+        source: p.id.to_string(),
+        target: p.game_id.to_string(),
         relation: "FOR_GAME".into(),
         properties: json!({}),
     });
-    let mut game_ids: Vec<&String> = vec![&p.game_id];
+    let mut game_ids: Vec<&str> = vec![p.game_id.as_str()];
     for (m, u) in used {
         nodes.push(ProvenanceNode {
             id: m.id.clone(),
@@ -611,7 +715,7 @@ pub fn assemble_provenance(
         });
         edges.push(ProvenanceEdge {
             source: m.id.clone(),
-            target: p.id.clone(),
+            target: p.id.to_string(),
             relation: "USED_IN".into(),
             properties: json!({"influence_weight": u.influence_weight, "retrieval_rank": u.retrieval_rank}),
         });
@@ -622,7 +726,7 @@ pub fn assemble_provenance(
                 relation: "REFERS_TO".into(),
                 properties: json!({}),
             });
-            if !game_ids.contains(&g) {
+            if !game_ids.contains(&g.as_str()) {
                 game_ids.push(g);
             }
         }
@@ -630,14 +734,14 @@ pub fn assemble_provenance(
     for g in game_ids {
         if let Some(game) = games.get(g) {
             nodes.push(ProvenanceNode {
-                id: game.id.clone(),
+                id: game.id.to_string(),
                 label: "Game".into(),
                 properties: props(game)?,
             });
         }
     }
     Ok(Provenance {
-        prediction_id: p.id.clone(),
+        prediction_id: p.id.to_string(),
         nodes,
         edges,
     })
@@ -808,12 +912,14 @@ mod tests {
 
     #[test]
     fn matchups_count_wins_from_both_sides() {
+        let team = |t: &str| TeamId::parse(t).unwrap();
+        let (season, week) = (Season::parse(2018).unwrap(), Week::parse(1).unwrap());
         let g = |h: &str, a: &str, hs, as_| Game {
-            id: format!("{h}_{a}"),
-            home_team: h.into(),
-            away_team: a.into(),
-            season: 2018,
-            week: 1,
+            id: GameId::new(&team(h), &team(a), season, week, 1),
+            home_team: team(h),
+            away_team: team(a),
+            season,
+            week,
             date: NaiveDate::from_ymd_opt(2018, 9, 9).unwrap(),
             neutral: false,
             playoff: false,

@@ -29,13 +29,13 @@ const TEAM_MATCHUP: &str = "TEAM_MATCHUP";
 struct State {
     experts: BTreeMap<String, Expert>,
     teams: BTreeMap<String, Team>,
-    games: HashMap<String, Game>,
+    games: HashMap<GameId, Game>,
     /// Game ids ordered by (date, id).
-    game_order: BTreeSet<(NaiveDate, String)>,
+    game_order: BTreeSet<(NaiveDate, GameId)>,
     memories: HashMap<String, Memory>,
-    predictions: HashMap<String, Prediction>,
-    by_game: HashMap<String, Vec<String>>,
-    by_expert: HashMap<String, Vec<String>>,
+    predictions: HashMap<PredictionId, Prediction>,
+    by_game: HashMap<GameId, Vec<PredictionId>>,
+    by_expert: HashMap<String, Vec<PredictionId>>,
     /// prediction id → usages
     used_in: HashMap<String, Vec<MemoryUsage>>,
     matchups: BTreeMap<(String, String), Matchup>,
@@ -93,7 +93,7 @@ fn merge_writes(group: &[PendingWrite], known: &HashMap<String, Memory>) -> Resu
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, p) in group.iter().enumerate() {
         for r in &p.records {
-            last.insert(&r.prediction.id, i);
+            last.insert(r.prediction.id.as_str(), i);
         }
     }
     let mut b = WriteBatch::default();
@@ -291,7 +291,7 @@ impl EmbeddedGraph {
                     s.memories.insert(m.id.clone(), m.clone());
                 }
                 s.used_in.insert(
-                    r.prediction.id.clone(),
+                    r.prediction.id.to_string(),
                     r.memories.iter().map(|(_, u)| u.clone()).collect(),
                 );
             }
@@ -363,11 +363,11 @@ impl Graph for EmbeddedGraph {
             if s.games.contains_key(&game.id) {
                 return Err(Error::Conflict {
                     kind: "game",
-                    id: game.id,
+                    id: game.id.to_string(),
                 });
             }
             for t in [&game.home_team, &game.away_team] {
-                if !s.teams.contains_key(t) {
+                if !s.teams.contains_key(t.as_str()) {
                     return Err(Error::invalid("team", format!("'{t}' is not a known team")));
                 }
             }
@@ -624,16 +624,19 @@ impl Graph for EmbeddedGraph {
             .ok_or_else(|| Error::not_found("prediction", prediction_id))?;
         let used: Vec<(Memory, MemoryUsage)> = s
             .used_in
-            .get(&p.id)
+            .get(p.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
             .filter_map(|u| s.memories.get(&u.memory_id).map(|m| (m.clone(), u.clone())))
             .collect();
         let mut games = HashMap::new();
-        for id in std::iter::once(&p.game_id).chain(used.iter().flat_map(|(m, _)| &m.games)) {
+        let referred = used
+            .iter()
+            .flat_map(|(m, _)| m.games.iter().map(String::as_str));
+        for id in std::iter::once(p.game_id.as_str()).chain(referred) {
             if let Some(g) = s.games.get(id) {
-                games.insert(id.clone(), g.clone());
+                games.insert(g.id.clone(), g.clone());
             }
         }
         assemble_provenance(p, s.experts.get(&p.expert_id), &used, &games)

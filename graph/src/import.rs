@@ -394,11 +394,11 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
             *n += 1;
             let id = GameId::new(&r.home, &r.away, r.season, week, *n);
             games.push(Game {
-                id: id.as_str().to_string(),
-                home_team: r.home.as_str().into(),
-                away_team: r.away.as_str().into(),
-                season: r.season.get(),
-                week: week.get(),
+                id,
+                home_team: r.home.clone(),
+                away_team: r.away.clone(),
+                season: r.season,
+                week,
                 date: r.date,
                 neutral: r.neutral,
                 playoff: r.playoff,

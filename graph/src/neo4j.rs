@@ -335,13 +335,13 @@ impl Graph for Neo4jGraph {
             Ok(Some(r)) if Self::get_i64(&r, "n")? == 1 => Ok(game),
             Ok(_) => Err(Error::Conflict {
                 kind: "game",
-                id: game.id,
+                id: game.id.to_string(),
             }),
             // A concurrent create of the same id hits the uniqueness constraint.
             Err(Error::Neo4j(e)) if format!("{e:?}").contains("ConstraintValidationFailed") => {
                 Err(Error::Conflict {
                     kind: "game",
-                    id: game.id,
+                    id: game.id.to_string(),
                 })
             }
             Err(e) => Err(e),
@@ -517,10 +517,15 @@ impl Graph for Neo4jGraph {
              FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (e)-[:PREDICTED {prediction_id: r.id}]->(g))",
         )
         .param("rows", bolt(Value::Array(preds))?)];
-        statements.extend(self.memory_statements(
-            records.iter().map(|r| r.prediction.id.clone()).collect(),
-            &memories,
-        )?);
+        statements.extend(
+            self.memory_statements(
+                records
+                    .iter()
+                    .map(|r| r.prediction.id.to_string())
+                    .collect(),
+                &memories,
+            )?,
+        );
         self.write(statements).await?;
         Ok(())
     }
@@ -621,14 +626,14 @@ impl Graph for Neo4jGraph {
                 Ok(used)
             })
             .await?;
-        let mut ids: Vec<String> = vec![p.game_id.clone()];
+        let mut ids: Vec<String> = vec![p.game_id.to_string()];
         ids.extend(used.iter().flat_map(|(m, _)| m.games.iter().cloned()));
         let games: Vec<Game> = self
             .docs(
                 query("MATCH (g:Game) WHERE g.id IN $ids RETURN g.json AS json").param("ids", ids),
             )
             .await?;
-        let games: HashMap<String, Game> = games.into_iter().map(|g| (g.id.clone(), g)).collect();
+        let games: HashMap<GameId, Game> = games.into_iter().map(|g| (g.id.clone(), g)).collect();
         assemble_provenance(&p, expert.as_ref(), &used, &games)
     }
 

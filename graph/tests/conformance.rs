@@ -69,13 +69,13 @@ fn season_2018() -> ImportBatch {
 
 fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
     Prediction {
-        id: id.into(),
+        id: PredictionId::parse(id).unwrap(),
         expert_id: expert.into(),
-        game_id: game.into(),
+        game_id: GameId::parse(game).unwrap(),
         category: "winner".into(),
         winner: "KC".into(),
-        win_probability: 0.61,
-        home_win_probability: 0.61,
+        win_probability: Probability::parse(0.61).unwrap(),
+        home_win_probability: Probability::parse(0.61).unwrap(),
         confidence: 0.7,
         reasoning: "test".into(),
         predicted_home_score: 27.5,
@@ -206,11 +206,11 @@ async fn games_are_filtered_paginated_and_ordered(g: Arc<dyn Graph>) {
 
 async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dyn Graph>) {
     let game = Game {
-        id: "KC_BUF_2030_W1".into(),
-        home_team: "KC".into(),
-        away_team: "BUF".into(),
-        season: 2030,
-        week: 1,
+        id: GameId::parse("KC_BUF_2030_W1").unwrap(),
+        home_team: TeamId::parse("KC").unwrap(),
+        away_team: TeamId::parse("BUF").unwrap(),
+        season: Season::parse(2030).unwrap(),
+        week: Week::parse(1).unwrap(),
         date: NaiveDate::from_ymd_opt(2030, 9, 8).unwrap(),
         neutral: false,
         playoff: false,
@@ -224,8 +224,8 @@ async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dy
         Err(Error::Conflict { .. })
     ));
     let mut bad = game.clone();
-    bad.id = "KC_XYZ_2030_W1".into();
-    bad.away_team = "XYZ".into();
+    bad.id = GameId::parse("KC_XYZ_2030_W1").unwrap();
+    bad.away_team = TeamId::parse("XYZ").unwrap();
     assert!(matches!(
         g.create_game(bad).await,
         Err(Error::Invalid { .. })
@@ -249,13 +249,13 @@ async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dy
 async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
     g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
     let target = "LAR_NE_2018_W21";
-    let p = prediction("P1", target, "elo");
+    let p = prediction("LAR_NE_2018_W21.elo.P1", target, "elo");
     let used = vec![
         (
             memory("KC_NE_2018_W20"),
             MemoryUsage {
                 memory_id: "mem:game:KC_NE_2018_W20".into(),
-                prediction_id: "P1".into(),
+                prediction_id: "LAR_NE_2018_W21.elo.P1".into(),
                 influence_weight: -0.04,
                 retrieval_rank: 1,
             },
@@ -264,13 +264,13 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
             memory("LAR_NO_2018_W20"),
             MemoryUsage {
                 memory_id: "mem:game:LAR_NO_2018_W20".into(),
-                prediction_id: "P1".into(),
+                prediction_id: "LAR_NE_2018_W21.elo.P1".into(),
                 influence_weight: 0.01,
                 retrieval_rank: 2,
             },
         ),
     ];
-    let consensus = prediction("P2", target, "consensus");
+    let consensus = prediction("LAR_NE_2018_W21.elo.P2", target, "consensus");
     g.record_predictions(&[
         PredictionRecord {
             prediction: p.clone(),
@@ -283,7 +283,7 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
     ])
     .await
     .unwrap();
-    assert_eq!(g.get_prediction("P1").await.unwrap(), p);
+    assert_eq!(g.get_prediction("LAR_NE_2018_W21.elo.P1").await.unwrap(), p);
     let for_game = g
         .game_predictions(&GameId::parse(target).unwrap())
         .await
@@ -295,14 +295,14 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
         .unwrap();
     assert_eq!(by_expert.total, 1);
 
-    let prov = g.provenance("P1").await.unwrap();
+    let prov = g.provenance("LAR_NE_2018_W21.elo.P1").await.unwrap();
     let label = |id: &str| {
         prov.nodes
             .iter()
             .find(|n| n.id == id)
             .map(|n| n.label.as_str())
     };
-    assert_eq!(label("P1"), Some("Prediction"));
+    assert_eq!(label("LAR_NE_2018_W21.elo.P1"), Some("Prediction"));
     assert_eq!(label("elo"), Some("Expert"));
     assert_eq!(label(target), Some("Game"));
     assert_eq!(label("mem:game:KC_NE_2018_W20"), Some("Memory"));
@@ -327,7 +327,7 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
     }])
     .await
     .unwrap();
-    let prov = g.provenance("P1").await.unwrap();
+    let prov = g.provenance("LAR_NE_2018_W21.elo.P1").await.unwrap();
     assert_eq!(
         prov.edges
             .iter()
@@ -335,9 +335,11 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
             .count(),
         1
     );
-    g.record_memory_usage("P1", &used).await.unwrap();
+    g.record_memory_usage("LAR_NE_2018_W21.elo.P1", &used)
+        .await
+        .unwrap();
     assert_eq!(
-        g.provenance("P1")
+        g.provenance("LAR_NE_2018_W21.elo.P1")
             .await
             .unwrap()
             .edges
@@ -359,11 +361,11 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
 async fn a_prediction_for_an_unknown_game_writes_nothing(g: Arc<dyn Graph>) {
     g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
     let good = PredictionRecord {
-        prediction: prediction("G1", "LAR_NE_2018_W21", "elo"),
+        prediction: prediction("LAR_NE_2018_W21.elo.G1", "LAR_NE_2018_W21", "elo"),
         memories: vec![],
     };
     let bad = PredictionRecord {
-        prediction: prediction("B1", "KC_BUF_2030_W9", "elo"),
+        prediction: prediction("KC_BUF_2030_W9.elo.B1", "KC_BUF_2030_W9", "elo"),
         memories: vec![],
     };
     assert!(matches!(
@@ -371,7 +373,10 @@ async fn a_prediction_for_an_unknown_game_writes_nothing(g: Arc<dyn Graph>) {
         Err(Error::NotFound { .. })
     ));
     assert!(
-        matches!(g.get_prediction("G1").await, Err(Error::NotFound { .. })),
+        matches!(
+            g.get_prediction("LAR_NE_2018_W21.elo.G1").await,
+            Err(Error::NotFound { .. })
+        ),
         "all or nothing"
     );
     assert!(g.health().await.is_ok());
@@ -449,7 +454,7 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
         // Three separate writes use the same memory (the later ones skip its node).
         for (i, expert) in ["elo", "glicko", "logistic"].into_iter().enumerate() {
-            let id = format!("P{i}");
+            let id = format!("LAR_NE_2018_W21.elo.P{i}");
             g.record_predictions(&[PredictionRecord {
                 prediction: prediction(&id, target, expert),
                 memories: vec![(shared.clone(), usage(&id, 1))],
@@ -460,21 +465,25 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         // A memory whose content changed is written again.
         let mut changed = memory("LAR_NO_2018_W20");
         g.record_predictions(&[PredictionRecord {
-            prediction: prediction("P3", target, "streak"),
-            memories: vec![(changed.clone(), usage("P3", 1))],
+            prediction: prediction("LAR_NE_2018_W21.elo.P3", target, "streak"),
+            memories: vec![(changed.clone(), usage("LAR_NE_2018_W21.elo.P3", 1))],
         }])
         .await
         .unwrap();
         changed.content = "rewritten".into();
         g.record_predictions(&[PredictionRecord {
-            prediction: prediction("P3", target, "streak"),
-            memories: vec![(changed.clone(), usage("P3", 1))],
+            prediction: prediction("LAR_NE_2018_W21.elo.P3", target, "streak"),
+            memories: vec![(changed.clone(), usage("LAR_NE_2018_W21.elo.P3", 1))],
         }])
         .await
         .unwrap();
     }
     let g = EmbeddedGraph::open(&path).await.unwrap();
-    for p in ["P0", "P1", "P2"] {
+    for p in [
+        "LAR_NE_2018_W21.elo.P0",
+        "LAR_NE_2018_W21.elo.P1",
+        "LAR_NE_2018_W21.elo.P2",
+    ] {
         let prov = g.provenance(p).await.unwrap();
         let m = prov
             .nodes
@@ -484,7 +493,7 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         assert_eq!(m.label, "Memory");
         assert_eq!(m.properties["content"], shared.content, "{p}");
     }
-    let prov = g.provenance("P3").await.unwrap();
+    let prov = g.provenance("LAR_NE_2018_W21.elo.P3").await.unwrap();
     let m = prov
         .nodes
         .iter()
@@ -503,9 +512,9 @@ async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_aft
     const PREDICTIONS: usize = 5;
     // Writer i re-predicts P{i % 5}: its win probability and its own memory identify it.
     let record = |i: usize| {
-        let id = format!("P{}", i % PREDICTIONS);
+        let id = format!("LAR_NE_2018_W21.elo.P{}", i % PREDICTIONS);
         let mut p = prediction(&id, target, "elo");
-        p.win_probability = 0.5 + i as f64 / 1000.0;
+        p.win_probability = Probability::parse(0.5 + i as f64 / 1000.0).unwrap();
         let own = memory(&format!("W{i}"));
         let usage = |m: &Memory, rank| MemoryUsage {
             memory_id: m.id.clone(),
@@ -565,9 +574,9 @@ async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_aft
 /// 0.5 + i/1000) and exactly that writer's memory links: its own memory and the shared one.
 async fn check_last_writers(g: &EmbeddedGraph, when: &str, n: usize, shared: &str) {
     for k in 0..n {
-        let id = format!("P{k}");
+        let id = format!("LAR_NE_2018_W21.elo.P{k}");
         let p = g.get_prediction(&id).await.unwrap();
-        let writer = ((p.win_probability - 0.5) * 1000.0).round() as usize;
+        let writer = ((p.win_probability.get() - 0.5) * 1000.0).round() as usize;
         assert_eq!(
             writer % n,
             k,

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use graph::{GameId, PredictionId, Probability, Season, TeamId, Week};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -23,7 +24,7 @@ pub enum Event {
     },
     /// A game was forecast: the experts' predictions and the consensus were recorded.
     Prediction {
-        game_id: String,
+        game_id: GameId,
         model_version: String,
         /// Predictions recorded (the experts' and the consensus).
         predictions: usize,
@@ -31,19 +32,19 @@ pub enum Event {
     },
     /// A game was added.
     Game {
-        game_id: String,
-        season: i32,
-        week: u8,
-        home_team: String,
-        away_team: String,
+        game_id: GameId,
+        season: Season,
+        week: Week,
+        home_team: TeamId,
+        away_team: TeamId,
         #[serde(rename = "final")]
         is_final: bool,
     },
     /// A final score was recorded.
     Result {
-        game_id: String,
-        home_team: String,
-        away_team: String,
+        game_id: GameId,
+        home_team: TeamId,
+        away_team: TeamId,
         home_score: u16,
         away_score: u16,
     },
@@ -56,10 +57,10 @@ pub enum Event {
 /// The consensus of a recorded forecast, as the `prediction` event carries it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConsensusSummary {
-    pub id: String,
-    pub home_win_probability: f64,
+    pub id: PredictionId,
+    pub home_win_probability: Probability,
     pub winner: String,
-    pub win_probability: f64,
+    pub win_probability: Probability,
 }
 
 /// Each dependency's state in a `health` event.
@@ -162,11 +163,11 @@ mod tests {
             ),
             (
                 Event::Game {
-                    game_id: "KC_BUF_2024_W10".into(),
-                    season: 2024,
-                    week: 10,
-                    home_team: "KC".into(),
-                    away_team: "BUF".into(),
+                    game_id: GameId::parse("KC_BUF_2024_W10").unwrap(),
+                    season: Season::parse(2024).unwrap(),
+                    week: Week::parse(10).unwrap(),
+                    home_team: TeamId::parse("KC").unwrap(),
+                    away_team: TeamId::parse("BUF").unwrap(),
                     is_final: false,
                 },
                 "game",
@@ -174,9 +175,9 @@ mod tests {
             ),
             (
                 Event::Result {
-                    game_id: "KC_BUF_2024_W10".into(),
-                    home_team: "KC".into(),
-                    away_team: "BUF".into(),
+                    game_id: GameId::parse("KC_BUF_2024_W10").unwrap(),
+                    home_team: TeamId::parse("KC").unwrap(),
+                    away_team: TeamId::parse("BUF").unwrap(),
                     home_score: 27,
                     away_score: 24,
                 },

@@ -35,11 +35,11 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
         .iter()
         .map(|r| store::PredictionPoint {
             time: r.prediction.created_at,
-            prediction_id: r.prediction.id.clone(),
-            game_id: r.prediction.game_id.clone(),
+            prediction_id: r.prediction.id.to_string(),
+            game_id: r.prediction.game_id.to_string(),
             expert_id: r.prediction.expert_id.clone(),
             model_version: r.prediction.model_version.clone(),
-            home_win_probability: r.prediction.home_win_probability,
+            home_win_probability: r.prediction.home_win_probability.get(),
             confidence: r.prediction.confidence,
         })
         .collect();
@@ -54,7 +54,7 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
         return Err(e.into());
     }
     svc.cache
-        .invalidate_prefix(&cache_keys::game_prefix(&game.id))
+        .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
         .await;
     svc.metrics
         .prediction_latency

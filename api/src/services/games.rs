@@ -90,13 +90,12 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         Some(w) => w,
         None => week_of(svc, draft.season, draft.date).await?,
     };
-    let id = GameId::new(&draft.home, &draft.away, draft.season, week, 1);
     let game = Game {
-        id: id.as_str().to_string(),
-        home_team: draft.home.as_str().to_string(),
-        away_team: draft.away.as_str().to_string(),
-        season: draft.season.get(),
-        week: week.get(),
+        id: GameId::new(&draft.home, &draft.away, draft.season, week, 1),
+        home_team: draft.home,
+        away_team: draft.away,
+        season: draft.season,
+        week,
         date: draft.date,
         neutral: draft.neutral,
         playoff: draft.playoff,
@@ -202,7 +201,7 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
     };
     svc.graph.import(&batch, 1, &|_| {}).await?;
     svc.cache
-        .invalidate_prefix(&cache_keys::game_prefix(&game.id))
+        .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
         .await;
     svc.predictor.rebuild_in_background();
     svc.events.publish(&Event::Result {
