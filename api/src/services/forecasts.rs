@@ -81,7 +81,8 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
     })
 }
 
-/// A game's stored forecast: the experts' predictions and the consensus.
+// A game's stored forecast: the experts' predictions and the consensus (no doc comment: it
+// would become the OpenAPI schema's description).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct GamePredictions {
     /// The experts' predictions.

@@ -2,7 +2,7 @@
 
 use super::{Result, Services};
 
-/// The outcome of [`switch_model`].
+// The outcome of `switch_model` (its OpenAPI schema is `Reloaded`, described by its fields).
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Reloaded {
     pub previous: String,
