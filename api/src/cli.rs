@@ -197,6 +197,7 @@ pub async fn import(
         }
         Err(e) => return Err(e).with_context(|| format!("Failed to parse {}", file.display())),
     };
+    let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
     let bar = ProgressBar::new(batch.games.len() as u64);
     bar.set_style(
@@ -434,6 +435,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         .ping()
         .await
         .context("Failed to reach the store after migrating")?;
+    let _lock = crate::startup::lock_data_dir(settings)?;
     let graph = crate::startup::open_graph(settings).await?;
     graph
         .health()
@@ -448,6 +450,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub async fn cache_rebuild(settings: &Settings) -> anyhow::Result<()> {
+    let _lock = crate::startup::lock_data_dir(settings)?;
     let graph = crate::startup::open_graph(settings).await?;
     let cache = crate::startup::open_cache(settings)?;
     if !cache.healthy().await {
@@ -564,6 +567,7 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
                 neutral: *neutral,
                 playoff: *playoff,
             })?;
+            let _lock = crate::startup::lock_data_dir(settings)?;
             let services = crate::startup::open_services(settings).await?;
             let g = games::add_game(&services, draft)
                 .await
@@ -580,6 +584,7 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
         } => {
             let id = graph::GameId::parse(game)?;
             let score = games::FinalScore::parse(*home_score, *away_score)?;
+            let _lock = crate::startup::lock_data_dir(settings)?;
             let services = crate::startup::open_services(settings).await?;
             let g = games::record_result(&services, &id, score)
                 .await
@@ -600,6 +605,7 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
 /// `api predict GAME`: forecasts and records a game, then prints the experts and the consensus.
 pub async fn predict(settings: &Settings, game: &str) -> anyhow::Result<()> {
     let id = graph::GameId::parse(game)?;
+    let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("replaying the history before {id} and forecasting"));

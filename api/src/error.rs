@@ -55,6 +55,7 @@ fn graph_parts(e: &graph::Error) -> Parts {
     match e {
         G::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", None),
         G::Conflict { .. } => (StatusCode::CONFLICT, "conflict", None),
+        G::Stale { .. } => (StatusCode::CONFLICT, "stale_forecast", None),
         G::Invalid { field, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_parameter",

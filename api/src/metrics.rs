@@ -2,8 +2,8 @@
 //! cache hits and misses.
 
 use prometheus::{
-    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -20,6 +20,15 @@ pub struct Metrics {
     /// registered only when the cache has a near tier (see [`Metrics::set_near_tier_up`]).
     cache_near_tier_up: std::sync::OnceLock<IntGauge>,
     pub games_in_model: IntGauge,
+    /// The history generation the running model holds (see `Graph::history_generation`).
+    pub history_generation: IntGauge,
+    /// Model rebuilds by reason: `start`, `result`, `import`, `watch` (another instance
+    /// changed the history), `request` (a forecast found the model stale), `switch`.
+    pub rebuilds: IntCounterVec,
+    pub rebuild_duration: Histogram,
+    /// Generations the model lagged behind the shared history when a forecast asked for it
+    /// (0 = current; anything else was rebuilt before answering).
+    pub request_staleness: Histogram,
     /// 1 when a dependency (graph, series, cache) answered the last probe, 0 when not.
     pub dependency_up: IntGaugeVec,
     pub consensus_ece: Gauge,
@@ -103,6 +112,35 @@ impl Metrics {
             ),
             &["expert"],
         )?;
+        let history_generation = IntGauge::with_opts(Opts::new(
+            "model_history_generation",
+            "History generation of the running model (grows with every committed result, import or game edit)",
+        ))?;
+        let rebuilds = IntCounterVec::new(
+            Opts::new(
+                "model_rebuilds_total",
+                "Model rebuilds (history replays) by reason",
+            ),
+            &["reason"],
+        )?;
+        let rebuild_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "model_rebuild_duration_seconds",
+                "Time to replay the history",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+        )?;
+        let request_staleness = Histogram::with_opts(
+            HistogramOpts::new(
+                "model_request_staleness_generations",
+                "Generations the model lagged behind the shared history when a forecast was requested",
+            )
+            .buckets(vec![0.0, 1.0, 2.0, 5.0, 10.0, 100.0]),
+        )?;
+        registry.register(Box::new(history_generation.clone()))?;
+        registry.register(Box::new(rebuilds.clone()))?;
+        registry.register(Box::new(rebuild_duration.clone()))?;
+        registry.register(Box::new(request_staleness.clone()))?;
         registry.register(Box::new(dependency_up.clone()))?;
         registry.register(Box::new(consensus_ece.clone()))?;
         registry.register(Box::new(consensus_brier.clone()))?;
@@ -118,6 +156,10 @@ impl Metrics {
             cache_memory_hits,
             cache_near_tier_up: std::sync::OnceLock::new(),
             games_in_model,
+            history_generation,
+            rebuilds,
+            rebuild_duration,
+            request_staleness,
             dependency_up,
             consensus_ece,
             consensus_brier,

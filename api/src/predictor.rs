@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Params, Played, EXPERTS};
+
+use crate::metrics::Metrics;
 use graph::{
     CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionId,
     PredictionRecord, Probability,
@@ -23,6 +25,8 @@ const HISTORIC_SNAPSHOTS: usize = 8;
 pub struct Snapshot {
     /// The model version whose parameters the engine runs with.
     pub version: String,
+    /// The history generation the snapshot holds every change up to (read before the games).
+    pub generation: u64,
     engine: Engine,
     team_ix: HashMap<String, u16>,
     /// The final games replayed, by engine history index.
@@ -70,6 +74,7 @@ impl Snapshot {
     /// Replays `games` (final games, oldest first) with every known team.
     pub fn build(
         version: &str,
+        generation: u64,
         params: &Params,
         teams: &[String],
         games: &[Game],
@@ -153,6 +158,7 @@ impl Snapshot {
             quality,
             season_ratings,
             version: version.to_string(),
+            generation,
             engine,
             team_ix,
             games: kept,
@@ -218,25 +224,64 @@ pub fn played(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Played> {
 /// The result of forecasting one game.
 pub struct GameForecast {
     pub version: String,
+    /// The history generation the forecast was made from.
+    pub generation: u64,
     pub records: Vec<PredictionRecord>,
     pub consensus: PredictionRecord,
 }
 
+/// Why the model replays the history (the `reason` of `model_rebuilds_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rebuild {
+    /// The service started.
+    Start,
+    /// This instance recorded a result.
+    Result,
+    /// This instance imported games.
+    Import,
+    /// The shared history moved (another instance changed it), seen by the watcher.
+    Watch,
+    /// A forecast found the model older than the shared history.
+    Request,
+}
+
+impl Rebuild {
+    pub fn label(self) -> &'static str {
+        match self {
+            Rebuild::Start => "start",
+            Rebuild::Result => "result",
+            Rebuild::Import => "import",
+            Rebuild::Watch => "watch",
+            Rebuild::Request => "request",
+        }
+    }
+}
+
+/// The forecasting model of one instance. The games it learns from live in the shared graph;
+/// the graph's history generation says whether the model is current, so an instance never
+/// answers from a model older than the history a request finds (a fleet acts as one service).
 pub struct Predictor {
     graph: Arc<dyn Graph>,
+    metrics: Arc<Metrics>,
     /// The active model version and its parameters.
     model: RwLock<(String, Params)>,
     latest: RwLock<Option<Arc<Snapshot>>>,
     historic: Mutex<Vec<(NaiveDate, Arc<Snapshot>)>>,
-    /// One rebuild (or model switch) at a time: each loads the games after the previous one finished, so a slow,
-    /// older replay can never replace a newer one (results recorded in quick succession).
+    /// One rebuild (or model switch) at a time: each loads the games after the previous one
+    /// finished, so a slow, older replay can never replace a newer one.
     rebuilding: tokio::sync::Mutex<()>,
 }
 
 impl Predictor {
-    pub fn new(graph: Arc<dyn Graph>, version: String, params: Params) -> Self {
+    pub fn new(
+        graph: Arc<dyn Graph>,
+        metrics: Arc<Metrics>,
+        version: String,
+        params: Params,
+    ) -> Self {
         Self {
             graph,
+            metrics,
             model: RwLock::new((version, params)),
             latest: RwLock::new(None),
             historic: Mutex::new(Vec::new()),
@@ -256,12 +301,18 @@ impl Predictor {
     }
 
     /// Replays the final games before `before` (all when `None`) with the active model, or
-    /// with `model` when given.
+    /// with `model` when given. The generation is read first: the games loaded after it hold
+    /// at least every change it counts.
     async fn build(
         &self,
         before: Option<NaiveDate>,
         model: Option<(String, Params)>,
     ) -> anyhow::Result<Arc<Snapshot>> {
+        let generation = self
+            .graph
+            .history_generation()
+            .await
+            .context("Failed to read the history generation")?;
         let teams = self.team_ids().await?;
         let games = self
             .graph
@@ -270,26 +321,70 @@ impl Predictor {
             .context("Failed to load games")?;
         let (version, params) =
             model.unwrap_or_else(|| self.model.read().expect("model lock poisoned").clone());
-        let snap =
-            tokio::task::spawn_blocking(move || Snapshot::build(&version, &params, &teams, &games))
-                .await
-                .context("Failed to join the replay task")?
-                .context("Failed to replay the game history")?;
+        let snap = tokio::task::spawn_blocking(move || {
+            Snapshot::build(&version, generation, &params, &teams, &games)
+        })
+        .await
+        .context("Failed to join the replay task")?
+        .context("Failed to replay the game history")?;
         Ok(Arc::new(snap))
     }
 
-    /// Replays every final game; call after imports.
-    #[tracing::instrument(name = "predictor.rebuild", skip(self))]
-    pub async fn rebuild(&self) -> anyhow::Result<usize> {
-        let _one_at_a_time = self.rebuilding.lock().await;
-        let snap = self.build(None, None).await?;
-        let n = snap.games();
+    /// Swaps in `snap` as the latest model; older snapshots of past dates are dropped.
+    fn install(&self, snap: Arc<Snapshot>) {
+        self.metrics
+            .history_generation
+            .set(i64::try_from(snap.generation).unwrap_or(i64::MAX));
         *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
         self.historic
             .lock()
             .expect("snapshot lock poisoned")
             .clear();
-        Ok(n)
+    }
+
+    /// Replays every final game; the caller holds `rebuilding`.
+    async fn rebuild_locked(&self, reason: Rebuild) -> anyhow::Result<Arc<Snapshot>> {
+        let started = std::time::Instant::now();
+        let snap = self.build(None, None).await?;
+        self.metrics
+            .rebuilds
+            .with_label_values(&[reason.label()])
+            .inc();
+        self.metrics
+            .rebuild_duration
+            .observe(started.elapsed().as_secs_f64());
+        tracing::info!(
+            reason = reason.label(),
+            generation = snap.generation,
+            games = snap.games(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "model replayed"
+        );
+        self.install(snap.clone());
+        Ok(snap)
+    }
+
+    /// Replays every final game.
+    #[tracing::instrument(name = "predictor.rebuild", skip(self))]
+    pub async fn rebuild(&self, reason: Rebuild) -> anyhow::Result<usize> {
+        let _one_at_a_time = self.rebuilding.lock().await;
+        Ok(self.rebuild_locked(reason).await?.games())
+    }
+
+    /// The latest model, replayed first unless it already holds generation `at_least`
+    /// (concurrent callers share one replay).
+    #[tracing::instrument(name = "predictor.catch_up", skip(self))]
+    pub async fn catch_up(&self, at_least: u64, reason: Rebuild) -> anyhow::Result<Arc<Snapshot>> {
+        let current =
+            |s: &Option<Arc<Snapshot>>| s.as_ref().filter(|s| s.generation >= at_least).cloned();
+        if let Some(s) = current(&self.latest()) {
+            return Ok(s);
+        }
+        let _one_at_a_time = self.rebuilding.lock().await;
+        if let Some(s) = current(&self.latest()) {
+            return Ok(s);
+        }
+        self.rebuild_locked(reason).await
     }
 
     /// Switches to another model version: the new engine is replayed first, then swapped in
@@ -302,21 +397,39 @@ impl Predictor {
             .await?;
         let n = snap.games();
         *self.model.write().expect("model lock poisoned") = (version, params);
-        *self.latest.write().expect("snapshot lock poisoned") = Some(snap);
-        self.historic
-            .lock()
-            .expect("snapshot lock poisoned")
-            .clear();
+        self.install(snap);
         Ok(n)
     }
 
     /// Replays every final game on a background task (after a result is recorded): requests
-    /// keep the current engine until the new one is swapped in.
-    pub fn rebuild_in_background(self: &Arc<Self>) {
+    /// keep the current engine until the new one is swapped in, or catch up themselves.
+    pub fn rebuild_in_background(self: &Arc<Self>, reason: Rebuild) {
         let predictor = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = predictor.rebuild().await {
+            if let Err(e) = predictor.rebuild(reason).await {
                 tracing::error!(error = ?e, "failed to replay the history");
+            }
+        });
+    }
+
+    /// Keeps the model current with the shared history: every `every`, reads the generation
+    /// and replays when another instance moved it, so the next forecast finds a current model.
+    /// Runs until the process ends.
+    pub fn watch(self: &Arc<Self>, every: std::time::Duration) {
+        let predictor = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match predictor.graph.history_generation().await {
+                    Ok(g) => {
+                        if let Err(e) = predictor.catch_up(g, Rebuild::Watch).await {
+                            tracing::warn!(error = ?e, "failed to catch up with the shared history");
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = ?e, "failed to read the history generation"),
+                }
             }
         });
     }
@@ -329,11 +442,22 @@ impl Predictor {
         self.latest.read().expect("snapshot lock poisoned").clone()
     }
 
-    /// A snapshot holding exactly the final games dated before `date`.
+    /// A snapshot holding exactly the final games dated before `date`, as of the shared
+    /// history now: the generation is read first (one read), and a model older than it is
+    /// replayed before it answers.
     async fn snapshot_for(&self, date: NaiveDate) -> anyhow::Result<Arc<Snapshot>> {
+        let now = self
+            .graph
+            .history_generation()
+            .await
+            .context("Failed to read the history generation")?;
         if let Some(s) = self.latest() {
-            // Final games only arrive through imports, which rebuild the latest snapshot, so it
-            // holds every final game: it is exactly right for any later date.
+            self.metrics
+                .request_staleness
+                .observe(now.saturating_sub(s.generation) as f64);
+            // The latest snapshot holds every final game: it is exactly right for any date
+            // after its last game, once it is current.
+            let s = self.catch_up(now, Rebuild::Request).await?;
             if s.last_date().is_none_or(|d| d < date) && s.version == self.version() {
                 return Ok(s);
             }
@@ -343,12 +467,13 @@ impl Predictor {
             .lock()
             .expect("snapshot lock poisoned")
             .iter()
-            .find(|(d, _)| *d == date)
+            .find(|(d, s)| *d == date && s.generation >= now)
         {
             return Ok(s.clone());
         }
         let snap = self.build(Some(date), None).await?;
         let mut h = self.historic.lock().expect("snapshot lock poisoned");
+        h.retain(|(d, _)| *d != date);
         if h.len() >= HISTORIC_SNAPSHOTS {
             h.remove(0);
         }
@@ -402,6 +527,7 @@ fn prediction(
     reasoning: String,
     scores: &forecast::categories::ScoreDist,
     version: &str,
+    generation: u64,
 ) -> Prediction {
     let home_wins = p_home.get() >= 0.5;
     Prediction {
@@ -426,6 +552,7 @@ fn prediction(
         predicted_home_score: scores.home_points(),
         predicted_away_score: scores.away_points(),
         model_version: version.to_string(),
+        generation,
         created_at: Utc::now(),
         categories: categories(scores, game),
     }
@@ -502,6 +629,7 @@ fn shape(
                     format!("{}: {}", spec.name, ef.reasoning),
                     &ef.scores,
                     &snap.version,
+                    snap.generation,
                 ),
                 memories,
             })
@@ -524,11 +652,13 @@ fn shape(
             format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
             &f.scores,
             &snap.version,
+            snap.generation,
         ),
         memories: Vec::new(),
     };
     Ok(GameForecast {
         version: snap.version.clone(),
+        generation: snap.generation,
         records,
         consensus,
     })

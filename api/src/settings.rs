@@ -107,6 +107,9 @@ pub struct Settings {
     pub metrics_bind_addr: Option<String>,
     /// How often served-request metrics are written to the time-series store.
     pub request_metrics_flush_seconds: u64,
+    /// How often the model checks the shared history generation and replays when another
+    /// instance changed it (0 = only when a forecast finds it stale).
+    pub history_poll_milliseconds: u64,
     /// How often dependency health is checked for the live stream's `health` events.
     pub health_watch_seconds: u64,
 }
@@ -156,7 +159,8 @@ impl Settings {
             .set_default("auth_rate_limit_per_second", 5.0)?
             .set_default("auth_cache_seconds", 5)?
             .set_default("request_metrics_flush_seconds", 10)?
-            .set_default("health_watch_seconds", 5)?;
+            .set_default("health_watch_seconds", 5)?
+            .set_default("history_poll_milliseconds", 250)?;
         if let Some(file) = env.get(CONFIG_FILE) {
             b = b.add_source(config::File::with_name(file).required(true));
         }
@@ -309,7 +313,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 36] = [
+    const CHANGED: [(&str, &str); 37] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -349,6 +353,7 @@ mod tests {
         ("AUTH_RATE_LIMIT_PER_SECOND", "1"),
         ("AUTH_CACHE_SECONDS", "0"),
         ("REQUEST_METRICS_FLUSH_SECONDS", "30"),
+        ("HISTORY_POLL_MILLISECONDS", "1000"),
     ];
 
     #[test]

@@ -19,7 +19,7 @@ use store::{Cache, KeyStore, MemoryCache, PgSettings, PgStore, RedisCache, Serie
 
 use crate::error;
 use crate::metrics::Metrics;
-use crate::predictor::Predictor;
+use crate::predictor::{Predictor, Rebuild};
 use crate::services::events::Components;
 use crate::services::{Event, Events, Services};
 use crate::settings::{GraphBackend, Settings};
@@ -47,11 +47,55 @@ async fn probe_dependencies(state: &AppState) -> [bool; 3] {
     now
 }
 
+/// Held while a process uses a data directory's embedded graph: the embedded default keeps
+/// the graph in process memory, so a second process on the same directory would silently
+/// diverge from the first. Released when dropped (the file stays).
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+/// Name of the lock file in the data directory.
+pub const LOCK_FILE: &str = "instance.lock";
+
+/// Takes the data directory's lock when the configured graph is the embedded one (other
+/// backends are shared by design: any number of instances may use them).
+pub fn lock_data_dir(settings: &Settings) -> anyhow::Result<Option<DataDirLock>> {
+    if settings.graph_backend != GraphBackend::Embedded {
+        return Ok(None);
+    }
+    let dir = &settings.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("Failed to create data directory {}", dir.display()))?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("Failed to open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(DataDirLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another process holds the lock {} of the embedded store: the embedded default \
+             serves one instance per data directory (stop the other one, or choose another \
+             DATA_DIR; to run several instances use Neo4j, PostgreSQL and Redis, see the \
+             README's \"Running more than one instance\")",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("Failed to lock {}", path.display()))
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
     /// The internal `/metrics` listener, when METRICS_BIND_ADDR is set.
     metrics: Option<(u16, Server)>,
+    /// The data directory's lock on the embedded default, released when serving ends.
+    lock: Option<DataDirLock>,
 }
 
 /// Opens the configured graph backend: the embedded graph under the data directory, or Neo4j.
@@ -218,19 +262,26 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
     let (series, _) = open_store(settings).await?;
     let registry = crate::models::Registry::new(&settings.data_dir);
     let (version, params) = current_model(&registry)?;
+    let metrics = Arc::new(Metrics::new().context("Failed to register metrics")?);
     Ok(Services {
-        predictor: Arc::new(Predictor::new(graph.clone(), version, params)),
+        predictor: Arc::new(Predictor::new(
+            graph.clone(),
+            metrics.clone(),
+            version,
+            params,
+        )),
         graph,
         series,
         cache: open_cache(settings)?,
         registry,
-        metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+        metrics,
         events: Events::new(),
     })
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let lock = lock_data_dir(&settings)?;
         let graph = open_graph(&settings).await?;
         seed_if_empty(graph.as_ref(), &settings).await?;
         let (series, key_store) = open_store(&settings).await?;
@@ -252,14 +303,17 @@ impl Application {
         }
         let registry = crate::models::Registry::new(&settings.data_dir);
         let (version, params) = current_model(&registry)?;
-        let predictor = Arc::new(Predictor::new(graph.clone(), version, params));
-        let started = Instant::now();
-        let games = predictor.rebuild().await?;
-        tracing::info!(
-            games,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "model replayed"
-        );
+        let metrics = Arc::new(Metrics::new().context("Failed to register metrics")?);
+        let predictor = Arc::new(Predictor::new(
+            graph.clone(),
+            metrics.clone(),
+            version,
+            params,
+        ));
+        predictor.rebuild(Rebuild::Start).await?;
+        if settings.history_poll_milliseconds > 0 {
+            predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));
+        }
         let cache = open_cache(&settings)?;
         if let Some(snap) = predictor.latest() {
             series
@@ -274,7 +328,7 @@ impl Application {
                 cache,
                 series,
                 registry,
-                metrics: Arc::new(Metrics::new().context("Failed to register metrics")?),
+                metrics,
                 events: Events::new(),
             },
             keys,
@@ -443,6 +497,7 @@ impl Application {
             port,
             server,
             metrics,
+            lock,
         })
     }
 
@@ -462,6 +517,7 @@ impl Application {
 
     /// Serves until the main server stops; the metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _lock = self.lock;
         match self.metrics {
             None => self.server.await,
             Some((_, metrics)) => {

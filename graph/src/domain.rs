@@ -495,6 +495,10 @@ pub struct Prediction {
     pub predicted_home_score: f64,
     pub predicted_away_score: f64,
     pub model_version: String,
+    /// The history generation the forecast was made from (see `Graph::history_generation`):
+    /// a stored prediction is never replaced by one made from an older history.
+    #[serde(default)]
+    pub generation: u64,
     pub created_at: DateTime<Utc>,
     pub categories: Vec<CategoryPrediction>,
 }

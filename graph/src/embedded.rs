@@ -24,6 +24,9 @@ const PREDICTION: &str = "Prediction";
 const PREDICTED: &str = "PREDICTED";
 const USED_IN: &str = "USED_IN";
 const TEAM_MATCHUP: &str = "TEAM_MATCHUP";
+/// The node that holds the history generation (id [`HISTORY`]).
+const META: &str = "Meta";
+const HISTORY: &str = "history";
 
 #[derive(Default)]
 struct State {
@@ -39,6 +42,8 @@ struct State {
     /// prediction id → usages
     used_in: HashMap<String, Vec<MemoryUsage>>,
     matchups: BTreeMap<(String, String), Matchup>,
+    /// See [`Graph::history_generation`].
+    generation: u64,
 }
 
 impl State {
@@ -156,6 +161,14 @@ fn memory_batch(
 impl EmbeddedGraph {
     /// Opens the graph stored at `path` (creating it), loading everything into memory, and
     /// makes sure the 15 experts and 32 franchises exist.
+    /// Adds the next history generation to `b` (written in the same transaction as the
+    /// change it counts) and returns it; the caller holds the writer lock.
+    fn next_generation(&self, b: &mut WriteBatch) -> u64 {
+        let next = self.read_state().generation + 1;
+        b.node(META, HISTORY, json!({ "generation": next }));
+        next
+    }
+
     #[tracing::instrument(name = "graph.open")]
     pub async fn open(path: &Path) -> Result<Self> {
         let store = SqliteStore::open(path).await?;
@@ -192,6 +205,11 @@ impl EmbeddedGraph {
         }
         for list in s.used_in.values_mut() {
             list.sort_by_key(|u| u.retrieval_rank);
+        }
+        for (id, v) in store.load_nodes(META).await? {
+            if id == HISTORY {
+                s.generation = v["generation"].as_u64().unwrap_or(0);
+            }
         }
         for (a, b, v) in store.load_edges(TEAM_MATCHUP).await? {
             let m: Matchup = serde_json::from_value(v)?;
@@ -252,6 +270,10 @@ impl EmbeddedGraph {
     /// result; memory changes only for what was committed.
     #[tracing::instrument(name = "graph.group_commit", skip_all, fields(writes = group.len()))]
     async fn commit_group(&self, group: Vec<PendingWrite>) {
+        let group = self.refuse_stale(group);
+        if group.is_empty() {
+            return;
+        }
         if group.len() > 1 {
             let merged = merge_writes(&group, &self.read_state().memories);
             let committed = self.commit_batch(merged).await;
@@ -279,6 +301,41 @@ impl EmbeddedGraph {
             }
             let _ = p.done.send(committed);
         }
+    }
+
+    /// Compare-and-set on history generations (the writer lock held): a write any of whose
+    /// predictions is older than the one stored, or than one an earlier write of the group
+    /// offers, is refused with `Stale` and left out; the others go on in order.
+    fn refuse_stale(&self, group: Vec<PendingWrite>) -> Vec<PendingWrite> {
+        let s = self.read_state();
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        let mut accepted = Vec::with_capacity(group.len());
+        for p in group {
+            let stale = p.records.iter().find_map(|r| {
+                let id = r.prediction.id.as_str();
+                let stored = newest
+                    .get(id)
+                    .copied()
+                    .or_else(|| s.predictions.get(id).map(|old| old.generation))?;
+                (stored > r.prediction.generation).then(|| Error::Stale {
+                    id: id.to_string(),
+                    stored,
+                    offered: r.prediction.generation,
+                })
+            });
+            match stale {
+                Some(e) => {
+                    let _ = p.done.send(Err(e));
+                }
+                None => {
+                    for r in &p.records {
+                        newest.insert(r.prediction.id.to_string(), r.prediction.generation);
+                    }
+                    accepted.push(p);
+                }
+            }
+        }
+        accepted
     }
 
     /// Makes committed prediction writes visible in memory, in order.
@@ -374,8 +431,11 @@ impl Graph for EmbeddedGraph {
         }
         let mut b = WriteBatch::default();
         b.node(GAME, game.id.clone(), props(&game)?);
+        let generation = self.next_generation(&mut b);
         self.store.write(&b).await?;
-        self.write_state().put_game(game.clone());
+        let mut s = self.write_state();
+        s.put_game(game.clone());
+        s.generation = generation;
         Ok(game)
     }
 
@@ -418,6 +478,10 @@ impl Graph for EmbeddedGraph {
 
     async fn count_games(&self) -> Result<u64> {
         Ok(self.read_state().games.len() as u64)
+    }
+
+    async fn history_generation(&self) -> Result<u64> {
+        Ok(self.read_state().generation)
     }
 
     #[tracing::instrument(name = "graph.import", skip_all, fields(rows = batch.games.len()))]
@@ -466,6 +530,7 @@ impl Graph for EmbeddedGraph {
                     }
                 }
             }
+            let generation = (!b.is_empty()).then(|| self.next_generation(&mut b));
             if !b.is_empty() {
                 self.store.write(&b).await?;
             }
@@ -480,6 +545,9 @@ impl Graph for EmbeddedGraph {
                 }
                 for m in mems {
                     s.memories.insert(m.id.clone(), m);
+                }
+                if let Some(g) = generation {
+                    s.generation = g;
                 }
             }
             done += chunk.len() as u64;

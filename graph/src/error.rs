@@ -6,6 +6,13 @@ pub enum Error {
     NotFound { kind: &'static str, id: String },
     #[error("{kind} '{id}' already exists")]
     Conflict { kind: &'static str, id: String },
+    /// A prediction made from an older history than the one stored under its id.
+    #[error("prediction '{id}' is stored from history generation {stored}; this forecast was made from generation {offered}, an older history")]
+    Stale {
+        id: String,
+        stored: u64,
+        offered: u64,
+    },
     #[error("invalid {field}: {message}")]
     Invalid {
         field: &'static str,

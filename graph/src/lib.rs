@@ -37,6 +37,11 @@ pub trait Graph: Send + Sync + 'static {
     /// Final games dated strictly before `before` (all of them when `None`), oldest first.
     async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>>;
     async fn count_games(&self) -> Result<u64>;
+    /// The history generation: it grows with every committed change to the games (a game
+    /// added, moved or given a result, an import that changed anything), in the same
+    /// transaction as the change, so a model built after reading generation `g` holds every
+    /// change up to `g`. Prediction writes leave it alone.
+    async fn history_generation(&self) -> Result<u64>;
 
     /// Writes an import batch in transactions of `batch_size` games; idempotent.
     async fn import(
@@ -47,7 +52,9 @@ pub trait Graph: Send + Sync + 'static {
     ) -> Result<ImportStats>;
 
     /// Records predictions and the memories each used, all or nothing. A prediction with an
-    /// existing id is replaced together with its USED_IN links.
+    /// existing id is replaced together with its USED_IN links, unless the stored one was made
+    /// from a newer history generation: then nothing is written and the error is `Stale`
+    /// (compare-and-set, so a stale instance never overwrites a fresher forecast).
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()>;
     /// Links memories to an existing prediction (replacing its previous links).
     async fn record_memory_usage(

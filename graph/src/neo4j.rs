@@ -52,12 +52,13 @@ fn doc<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-const SCHEMA: [&str; 12] = [
+const SCHEMA: [&str; 13] = [
     "CREATE CONSTRAINT expert_id IF NOT EXISTS FOR (n:Expert) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT game_id IF NOT EXISTS FOR (n:Game) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT memory_id IF NOT EXISTS FOR (n:Memory) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT prediction_id IF NOT EXISTS FOR (n:Prediction) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (n:History) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX game_season_week IF NOT EXISTS FOR (g:Game) ON (g.season, g.week)",
     "CREATE INDEX game_date IF NOT EXISTS FOR (g:Game) ON (g.date)",
     "CREATE INDEX game_home IF NOT EXISTS FOR (g:Game) ON (g.home)",
@@ -218,6 +219,34 @@ impl Neo4jGraph {
         Ok(last)
     }
 
+    /// Runs `lock`, then `check` in one transaction: a row from `check` (id, stored,
+    /// offered) rolls the transaction back as `Stale`; otherwise `statements` run and commit.
+    async fn write_unless_stale(
+        &self,
+        lock: Query,
+        check: Query,
+        statements: Vec<Query>,
+    ) -> Result<()> {
+        let mut txn = self.graph.start_txn().await.map_err(db)?;
+        txn.run(lock).await.map_err(db)?;
+        let mut rows = txn.execute(check).await.map_err(db)?;
+        let stale = rows.next(txn.handle()).await.map_err(db)?;
+        while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
+        if let Some(r) = stale {
+            txn.rollback().await.map_err(db)?;
+            return Err(Error::Stale {
+                id: r.get::<String>("id").unwrap_or_default(),
+                stored: Self::get_i64(&r, "stored")?,
+                offered: Self::get_i64(&r, "offered")?,
+            });
+        }
+        for q in statements {
+            txn.run(q).await.map_err(db)?;
+        }
+        txn.commit().await.map_err(db)?;
+        Ok(())
+    }
+
     fn get_i64(row: &neo4rs::Row, col: &str) -> Result<u64> {
         row.get::<i64>(col)
             .map(|v| v.max(0) as u64)
@@ -327,6 +356,7 @@ impl Graph for Neo4jGraph {
             .write(vec![query(
                 "OPTIONAL MATCH (x:Game {id: $r.id}) WITH x WHERE x IS NULL \
                  CREATE (g:Game {id: $r.id, season: $r.season, week: $r.week, date: $r.date, home: $r.home, away: $r.away, final: $r.final, json: $r.json}) \
+                 WITH g MERGE (h:History {id: 'history'}) SET h.generation = coalesce(h.generation, 0) + 1 \
                  RETURN count(g) AS n",
             )
             .param("r", bolt(row)?)])
@@ -400,6 +430,17 @@ impl Graph for Neo4jGraph {
             .await? as u64)
     }
 
+    async fn history_generation(&self) -> Result<u64> {
+        Ok(self
+            .scalar_i64(
+                query(
+                    "OPTIONAL MATCH (h:History {id: 'history'}) RETURN coalesce(h.generation, 0) AS n",
+                ),
+                "n",
+            )
+            .await? as u64)
+    }
+
     #[tracing::instrument(name = "neo4j.import", skip_all, fields(rows = batch.games.len()))]
     async fn import(
         &self,
@@ -443,10 +484,13 @@ impl Graph for Neo4jGraph {
                          g.final = r.final, g.json = r.json \
                      FOREACH (_ IN CASE WHEN r.memory IS NULL THEN [] ELSE [1] END | \
                          MERGE (m:Memory {id: r.memory.id}) SET m.kind = r.memory.kind, m.json = r.memory.json) \
-                     RETURN sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS created, \
-                            sum(CASE WHEN status = 1 THEN 1 ELSE 0 END) AS updated, \
-                            sum(CASE WHEN status = 2 THEN 1 ELSE 0 END) AS unchanged, \
-                            sum(CASE WHEN new_memory THEN 1 ELSE 0 END) AS memories",
+                     WITH sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS created, \
+                          sum(CASE WHEN status = 1 THEN 1 ELSE 0 END) AS updated, \
+                          sum(CASE WHEN status = 2 THEN 1 ELSE 0 END) AS unchanged, \
+                          sum(CASE WHEN new_memory THEN 1 ELSE 0 END) AS memories \
+                     FOREACH (_ IN CASE WHEN created + updated > 0 THEN [1] ELSE [] END | \
+                         MERGE (h:History {id: 'history'}) SET h.generation = coalesce(h.generation, 0) + 1) \
+                     RETURN created, updated, unchanged, memories",
                 )
                 .param("rows", bolt(Value::Array(rows))?)])
                 .await?
@@ -502,7 +546,7 @@ impl Graph for Neo4jGraph {
             .map(|r| {
                 let p = &r.prediction;
                 Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
-                          "created_at": p.created_at.to_rfc3339(), "json": doc(p)?}))
+                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?}))
             })
             .collect::<Result<_>>()?;
         let memories: Vec<(Memory, MemoryUsage)> = records
@@ -512,11 +556,12 @@ impl Graph for Neo4jGraph {
         let mut statements = vec![query(
             "UNWIND $rows AS r \
              MERGE (p:Prediction {id: r.id}) \
-             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, p.json = r.json \
+             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
+                 p.generation = r.generation, p.json = r.json \
              WITH r MATCH (g:Game {id: r.game_id}) OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
              FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (e)-[:PREDICTED {prediction_id: r.id}]->(g))",
         )
-        .param("rows", bolt(Value::Array(preds))?)];
+        .param("rows", bolt(Value::Array(preds.clone()))?)];
         statements.extend(
             self.memory_statements(
                 records
@@ -526,8 +571,24 @@ impl Graph for Neo4jGraph {
                 &memories,
             )?,
         );
-        self.write(statements).await?;
-        Ok(())
+        // Compare-and-set: the stored predictions are locked first (a write lock held to the
+        // end of the transaction), then their generations read, so no concurrent writer can
+        // slip a newer forecast in between the check and the write.
+        let lock = query(
+            "UNWIND $rows AS r MATCH (p:Prediction {id: r.id}) SET p.cas = coalesce(p.cas, 0) + 1",
+        )
+        .param("rows", bolt(Value::Array(preds.clone()))?);
+        let check = query(
+            "UNWIND $rows AS r MATCH (p:Prediction {id: r.id}) \
+             WITH r, coalesce(p.generation, 0) AS stored WHERE stored > r.generation \
+             RETURN r.id AS id, stored, r.generation AS offered LIMIT 1",
+        )
+        .param("rows", bolt(Value::Array(preds))?);
+        self.timed(
+            "write transaction",
+            self.write_unless_stale(lock, check, statements),
+        )
+        .await
     }
 
     async fn record_memory_usage(

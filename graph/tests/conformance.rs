@@ -81,6 +81,7 @@ fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
         predicted_home_score: 27.5,
         predicted_away_score: 23.25,
         model_version: "t1".into(),
+        generation: 0,
         created_at: Utc::now(),
         categories: vec![CategoryPrediction {
             category: "winner".into(),
@@ -382,6 +383,135 @@ async fn a_prediction_for_an_unknown_game_writes_nothing(g: Arc<dyn Graph>) {
     assert!(g.health().await.is_ok());
 }
 
+async fn the_history_generation_moves_with_every_change_to_the_games_and_only_then(
+    g: Arc<dyn Graph>,
+) {
+    let start = g.history_generation().await.unwrap();
+    let b = season_2018();
+    // (step, does the generation move?)
+    g.import(&b, 100, &|_| {}).await.unwrap();
+    let imported = g.history_generation().await.unwrap();
+    assert!(imported > start, "an import that adds games moves it");
+    g.import(&b, 100, &|_| {}).await.unwrap();
+    assert_eq!(
+        g.history_generation().await.unwrap(),
+        imported,
+        "an import that changes nothing leaves it"
+    );
+    let game = Game {
+        id: GameId::parse("KC_BUF_2030_W1").unwrap(),
+        home_team: TeamId::parse("KC").unwrap(),
+        away_team: TeamId::parse("BUF").unwrap(),
+        season: Season::parse(2030).unwrap(),
+        week: Week::parse(1).unwrap(),
+        date: NaiveDate::from_ymd_opt(2030, 9, 8).unwrap(),
+        neutral: false,
+        playoff: false,
+        home_score: None,
+        away_score: None,
+        anchor_home_win_probability: None,
+    };
+    g.create_game(game.clone()).await.unwrap();
+    let created = g.history_generation().await.unwrap();
+    assert!(created > imported, "a new game moves it");
+    assert!(g.create_game(game.clone()).await.is_err());
+    assert_eq!(
+        g.history_generation().await.unwrap(),
+        created,
+        "a refused game leaves it"
+    );
+    g.record_predictions(&[PredictionRecord {
+        prediction: prediction("LAR_NE_2018_W21.elo.GEN", "LAR_NE_2018_W21", "elo"),
+        memories: Vec::new(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        g.history_generation().await.unwrap(),
+        created,
+        "a forecast leaves it"
+    );
+    let mut played = game.clone();
+    played.home_score = Some(27);
+    played.away_score = Some(20);
+    let one = ImportBatch {
+        teams: Vec::new(),
+        games: vec![played],
+        rows: 1,
+        rows_with_unrecognised_teams: 0,
+        unrecognised_codes: Vec::new(),
+    };
+    g.import(&one, 1, &|_| {}).await.unwrap();
+    assert!(
+        g.history_generation().await.unwrap() > created,
+        "a result moves it"
+    );
+}
+
+async fn a_forecast_from_an_older_history_never_replaces_a_newer_one(g: Arc<dyn Graph>) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let id = "LAR_NE_2018_W21.elo.CAS";
+    let record = |generation: u64, p: f64| {
+        let mut pred = prediction(id, "LAR_NE_2018_W21", "elo");
+        pred.generation = generation;
+        pred.home_win_probability = Probability::parse(p).unwrap();
+        PredictionRecord {
+            prediction: pred,
+            memories: vec![(
+                memory("KC_NE_2018_W20"),
+                MemoryUsage {
+                    memory_id: memory("KC_NE_2018_W20").id,
+                    prediction_id: id.into(),
+                    influence_weight: 0.01,
+                    retrieval_rank: 1,
+                },
+            )],
+        }
+    };
+    g.record_predictions(&[record(5, 0.55)]).await.unwrap();
+    // (generation offered, accepted?)
+    for (generation, accepted) in [(4, false), (0, false), (5, true), (7, true), (6, false)] {
+        let p = 0.5 + generation as f64 / 100.0;
+        let r = g.record_predictions(&[record(generation, p)]).await;
+        match (r, accepted) {
+            (Ok(()), true) => {}
+            (
+                Err(Error::Stale {
+                    stored, offered, ..
+                }),
+                false,
+            ) => {
+                assert_eq!(offered, generation);
+                assert!(stored > offered);
+            }
+            (other, _) => panic!("generation {generation}: {other:?}"),
+        }
+        let stored = g.get_prediction(id).await.unwrap();
+        let newest = if generation == 6 {
+            7
+        } else {
+            generation.max(5)
+        };
+        assert_eq!(stored.generation, newest, "after offering {generation}");
+    }
+    let stored = g.get_prediction(id).await.unwrap();
+    assert!(
+        (stored.home_win_probability.get() - 0.57).abs() < 1e-12,
+        "generation 7's forecast stays"
+    );
+    assert_eq!(
+        g.provenance(id)
+            .await
+            .unwrap()
+            .edges
+            .iter()
+            .filter(|e| e.relation == "USED_IN")
+            .count(),
+        1,
+        "its memory links too"
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded_backend {
@@ -412,6 +542,8 @@ conformance!(
     creating_a_game_twice_conflicts_and_unknown_teams_are_refused,
     predictions_with_memories_round_trip_to_provenance,
     a_prediction_for_an_unknown_game_writes_nothing,
+    the_history_generation_moves_with_every_change_to_the_games_and_only_then,
+    a_forecast_from_an_older_history_never_replaces_a_newer_one,
 );
 
 #[tokio::test]
@@ -597,4 +729,18 @@ async fn check_last_writers(g: &EmbeddedGraph, when: &str, n: usize, shared: &st
             "{when}: {id}'s links are not exactly its last writer's"
         );
     }
+}
+
+#[tokio::test]
+async fn the_embedded_history_generation_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("graph.db");
+    let before = {
+        let g = EmbeddedGraph::open(&path).await.unwrap();
+        g.import(&season_2018(), 100, &|_| {}).await.unwrap();
+        g.history_generation().await.unwrap()
+    };
+    assert!(before > 0);
+    let g = EmbeddedGraph::open(&path).await.unwrap();
+    assert_eq!(g.history_generation().await.unwrap(), before);
 }

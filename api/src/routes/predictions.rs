@@ -87,6 +87,7 @@ impl From<PredictionRecord> for PredictionWithMemories {
     responses(
         (status = 201, description = "Every expert's forecast and the consensus, with the memories each used", body = GameForecastResponse),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Twice in a row, another instance stored a forecast of this game from a newer history (`stale_forecast`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -25,6 +25,8 @@ pub enum Event {
     /// A game was forecast: the experts' predictions and the consensus were recorded.
     Prediction {
         game_id: GameId,
+        /// The history generation the forecast was made from.
+        generation: u64,
         model_version: String,
         /// Predictions recorded (the experts' and the consensus).
         predictions: usize,

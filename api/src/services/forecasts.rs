@@ -28,9 +28,56 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
     let started = Instant::now();
     svc.metrics.prediction_requests.inc();
     let game = svc.graph.get_game(id).await?;
-    let f = svc.predictor.forecast(&game).await?;
-    let mut all = f.records;
-    all.push(f.consensus);
+    // A forecast reads the shared history generation first, so it is never older than the
+    // request. Another instance may still store a forecast from a newer history between our
+    // read and our write: the graph then refuses ours (compare-and-set) and we forecast again
+    // from the newer history, once.
+    let mut attempt = 0;
+    let (version, generation, mut all) = loop {
+        attempt += 1;
+        let f = svc.predictor.forecast(&game).await?;
+        let mut all = f.records;
+        all.push(f.consensus);
+        match write(svc, &all).await {
+            Ok(()) => break (f.version, f.generation, all),
+            Err(super::Error::Graph(graph::Error::Stale { .. })) if attempt == 1 => {
+                tracing::info!(game = %game.id, "a newer forecast was stored meanwhile; forecasting again");
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    svc.cache
+        .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
+        .await;
+    svc.metrics
+        .prediction_latency
+        .with_label_values(&["create"])
+        .observe(started.elapsed().as_secs_f64());
+    let consensus = all.pop().expect("the consensus was pushed last");
+    let c = &consensus.prediction;
+    svc.events.publish(&Event::Prediction {
+        game_id: game.id.clone(),
+        generation,
+        model_version: version.clone(),
+        predictions: all.len() + 1,
+        consensus: ConsensusSummary {
+            id: c.id.clone(),
+            home_win_probability: c.home_win_probability,
+            winner: c.winner.clone(),
+            win_probability: c.win_probability,
+        },
+    });
+    Ok(RecordedForecast {
+        game,
+        model_version: version,
+        experts: all,
+        consensus,
+    })
+}
+
+/// Writes a forecast's time-series points, then the graph; takes the points back if the graph
+/// refuses or fails, so no half-written forecast stays.
+async fn write(svc: &Services, all: &[PredictionRecord]) -> Result<()> {
     let points: Vec<store::PredictionPoint> = all
         .iter()
         .map(|r| store::PredictionPoint {
@@ -47,38 +94,13 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
         .record_predictions(&points)
         .await
         .inspect_err(|e| tracing::error!(error = ?e, "failed to record prediction history"))?;
-    if let Err(e) = svc.graph.record_predictions(&all).await {
+    if let Err(e) = svc.graph.record_predictions(all).await {
         if let Err(undo) = svc.series.forget_predictions(&points).await {
             tracing::error!(error = ?undo, "failed to take back prediction history after a graph failure");
         }
         return Err(e.into());
     }
-    svc.cache
-        .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
-        .await;
-    svc.metrics
-        .prediction_latency
-        .with_label_values(&["create"])
-        .observe(started.elapsed().as_secs_f64());
-    let consensus = all.pop().expect("the consensus was pushed last");
-    let c = &consensus.prediction;
-    svc.events.publish(&Event::Prediction {
-        game_id: game.id.clone(),
-        model_version: f.version.clone(),
-        predictions: all.len() + 1,
-        consensus: ConsensusSummary {
-            id: c.id.clone(),
-            home_win_probability: c.home_win_probability,
-            winner: c.winner.clone(),
-            win_probability: c.win_probability,
-        },
-    });
-    Ok(RecordedForecast {
-        game,
-        model_version: f.version,
-        experts: all,
-        consensus,
-    })
+    Ok(())
 }
 
 // A game's stored forecast: the experts' predictions and the consensus (no doc comment: it

@@ -5,6 +5,7 @@ use graph::{Game, GameFilter, GameId, PageRequest, Season, TeamId, Week};
 
 use super::events::Event;
 use super::{cache_keys, Error, Result, Services};
+use crate::predictor::Rebuild;
 
 /// A new game whose every field was checked on its own; what needs the store (do the teams
 /// exist, which week is it) is checked by [`add_game`].
@@ -203,7 +204,7 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
     svc.cache
         .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
         .await;
-    svc.predictor.rebuild_in_background();
+    svc.predictor.rebuild_in_background(Rebuild::Result);
     svc.events.publish(&Event::Result {
         game_id: game.id.clone(),
         home_team: game.home_team.clone(),

@@ -3,6 +3,7 @@
 use graph::{ImportBatch, ImportStats};
 
 use super::{cache_keys, Result, Services};
+use crate::predictor::Rebuild;
 
 /// Writes a parsed games file in transactions of `batch_size` games (`progress` gets the games
 /// written so far), drops every cached response (any game may have changed) and, when this
@@ -19,7 +20,7 @@ pub async fn import_games(
         .invalidate_prefix(cache_keys::CACHE_KEY_VERSION)
         .await;
     if svc.predictor.latest().is_some() {
-        svc.predictor.rebuild_in_background();
+        svc.predictor.rebuild_in_background(Rebuild::Import);
     }
     Ok(stats)
 }

@@ -8,7 +8,7 @@ use api::settings::{GraphBackend, Settings};
 
 use crate::helpers::{secret, small_games_file, spawn_app_with, TestApp};
 
-static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Servers {
     neo4j: String,

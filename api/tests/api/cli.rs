@@ -257,3 +257,33 @@ fn cli_use_cases_refuse_bad_input_with_the_field_and_a_non_zero_exit() {
     let again = import(dir.path(), &small_games_file());
     assert_eq!(count(&stdout(&again), "games unchanged"), 801);
 }
+
+#[tokio::test]
+async fn a_second_process_on_a_running_embedded_data_directory_is_refused_naming_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_in(dir.path(), &small_games_file().display().to_string()).await;
+    // Another server, and a command that writes the graph, on the same directory.
+    let serve = Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", &dir.path().display().to_string()])
+        .args(["--bind", "127.0.0.1:0"])
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    let importing = import(dir.path(), &small_games_file());
+    for (what, out) in [("serve", &serve), ("import", &importing)] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what} ran beside the server");
+        assert!(err.contains("instance.lock"), "{what}: {err}");
+    }
+    // The running instance is untouched, and the directory is free again once it stops.
+    let (s, _) = app.get_json("/api/v1/games/NE_HOU_2017_W3").await;
+    assert_eq!(s, 200);
+    app.stop().await;
+    let again = import(dir.path(), &small_games_file());
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(count(&stdout(&again), "games unchanged"), 801);
+}

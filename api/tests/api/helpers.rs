@@ -8,6 +8,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
+    /// The serving task: done once the server stopped and released the data directory.
+    served: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     /// The admin key the app created on first start.
     pub key: String,
     /// The internal metrics listener's port, when METRICS_BIND_ADDR is set.
@@ -46,11 +48,14 @@ pub fn test_settings(data_dir: &Path, seed: &str) -> Settings {
     s
 }
 
-async fn start(
-    data_dir: &Path,
-    seed: &str,
-    configure: impl FnOnce(&mut Settings),
-) -> (String, actix_web::dev::ServerHandle, Option<u16>) {
+type Started = (
+    String,
+    actix_web::dev::ServerHandle,
+    Option<u16>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+async fn start(data_dir: &Path, seed: &str, configure: impl FnOnce(&mut Settings)) -> Started {
     let mut settings = test_settings(data_dir, seed);
     configure(&mut settings);
     api::telemetry::init(settings.log_format(), &settings.log_level);
@@ -58,8 +63,8 @@ async fn start(
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let metrics = app.metrics_port();
-    tokio::spawn(app.run_until_stopped());
-    (address, handle, metrics)
+    let served = tokio::spawn(app.run_until_stopped());
+    (address, handle, metrics, served)
 }
 
 /// Starts the real app on a random port with a fresh data directory seeded from the small file.
@@ -81,7 +86,7 @@ pub async fn spawn_app_with(
     seed: &str,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    let (address, handle, metrics_port) = start(data_dir, seed, configure).await;
+    let (address, handle, metrics_port, served) = start(data_dir, seed, configure).await;
     let key = admin_key(data_dir);
     TestApp {
         metrics_port,
@@ -89,6 +94,7 @@ pub async fn spawn_app_with(
         client: client_with_key(&key),
         key,
         handle,
+        served: std::sync::Mutex::new(Some(served)),
         _dir: None,
     }
 }
@@ -152,8 +158,13 @@ impl TestApp {
         (status, r.json().await.expect("body is JSON"))
     }
 
+    /// Stops the server gracefully and waits until it has released the data directory.
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+        let served = self.served.lock().unwrap().take();
+        if let Some(served) = served {
+            let _ = served.await;
+        }
     }
 }
 

@@ -3,6 +3,7 @@ mod caching;
 mod cli;
 mod dashboard;
 mod faults;
+mod fleet;
 mod games;
 mod health;
 mod helpers;
