@@ -323,9 +323,23 @@ pub fn backtest(
     Ok(())
 }
 
-/// `api model …`.
-pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
-    let registry = crate::models::Registry::new(&settings.data_dir);
+/// `api model …`: on the production backends the registry is the shared graph's, so an
+/// activation or rollback switches every running instance.
+pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
+    let registry = match settings.graph_backend {
+        crate::settings::GraphBackend::Embedded => {
+            crate::models::Registry::files(&settings.data_dir)
+        }
+        crate::settings::GraphBackend::Neo4j => {
+            let graph = crate::startup::open_graph(settings).await?;
+            crate::startup::open_registry(settings, &graph)
+        }
+    };
+    let reload_hint = if registry.is_shared() {
+        "every instance switches to it within HISTORY_POLL_MILLISECONDS, or at its next forecast"
+    } else {
+        "POST /admin/reload-model to load it without a restart"
+    };
     match cmd {
         ModelCommand::Fit {
             data,
@@ -376,21 +390,19 @@ pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
             let best = best.expect("at least one candidate");
             let id = format!("wf-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S%3f"));
             let v = crate::models::ModelVersion::from_report(id.clone(), &best);
-            registry.save(&v)?;
+            registry.save(&v).await?;
             println!(
                 "saved model version {id}: consensus Brier {:.4}, ECE {:.4} on {} games ({}-{})",
                 v.metrics.brier, v.metrics.ece, v.metrics.games, from, to
             );
             if *activate {
-                registry.activate(&id)?;
-                println!(
-                    "{id} is now current (POST /admin/reload-model to load it without a restart)"
-                );
+                registry.activate(&id).await?;
+                println!("{id} is now current ({reload_hint})");
             }
         }
         ModelCommand::List => {
-            let current = registry.current()?.map(|v| v.id);
-            let versions = registry.list()?;
+            let current = registry.current().await?.map(|v| v.id);
+            let versions = registry.list().await?;
             if versions.is_empty() {
                 println!(
                     "no saved model versions; the service runs the built-in {}",
@@ -416,12 +428,12 @@ pub fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
             }
         }
         ModelCommand::Activate { id } => {
-            registry.activate(id)?;
-            println!("{id} is now current");
+            registry.activate(id).await?;
+            println!("{id} is now current ({reload_hint})");
         }
         ModelCommand::Rollback => {
-            let id = registry.rollback()?;
-            println!("rolled back: {id} is now current");
+            let id = registry.rollback().await?;
+            println!("rolled back: {id} is now current ({reload_hint})");
         }
     }
     Ok(())

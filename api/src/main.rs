@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
         }) => {
             api::cli::backtest(&data, from, to, &json, &plot, &params)?;
         }
-        Some(Command::Model(cmd)) => api::cli::model(&settings, &cmd)?,
+        Some(Command::Model(cmd)) => api::cli::model(&settings, &cmd).await?,
         Some(Command::Keys(cmd)) => api::cli::keys(&settings, &cmd).await?,
         Some(Command::Cache(api::cli::CacheCommand::Rebuild)) => {
             api::cli::cache_rebuild(&settings).await?

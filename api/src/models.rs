@@ -1,11 +1,16 @@
-//! Model versions: fitted parameters saved with their back-test metrics under
-//! `$DATA_DIR/models`, a `current` pointer, and the activation history that rollback walks back.
+//! Model versions: fitted parameters saved with their back-test metrics, a `current` pointer,
+//! and the activation history that rollback walks back. On the production backends they live
+//! in the shared graph, so activating or rolling back anywhere switches every instance (the
+//! pointer moves the history generation, which every instance checks); on the embedded default
+//! they are files under `$DATA_DIR/models`, and `POST /admin/reload-model` loads a change.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use forecast::Params;
+use graph::{Graph, ModelPointer};
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::Report;
@@ -50,8 +55,15 @@ impl ModelVersion {
     }
 }
 
+/// The model registry: shared in the graph on the production backends, files otherwise.
+#[derive(Clone)]
+pub enum Registry {
+    Files(FileRegistry),
+    Shared(Arc<dyn Graph>),
+}
+
 #[derive(Clone, Debug)]
-pub struct Registry {
+pub struct FileRegistry {
     dir: PathBuf,
 }
 
@@ -63,7 +75,7 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-impl Registry {
+impl FileRegistry {
     pub fn new(data_dir: &Path) -> Self {
         Self {
             dir: data_dir.join("models"),
@@ -168,5 +180,167 @@ impl Registry {
         self.write_atomic("history", history.join("\n").as_bytes())?;
         self.write_atomic("current", prev.as_bytes())?;
         Ok(prev)
+    }
+}
+
+impl Registry {
+    /// Files under `data_dir` (the embedded default).
+    pub fn files(data_dir: &Path) -> Self {
+        Registry::Files(FileRegistry::new(data_dir))
+    }
+
+    /// Whether the registry is shared by every instance (then a rebuild reads `current`).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Registry::Shared(_))
+    }
+
+    pub async fn save(&self, v: &ModelVersion) -> anyhow::Result<()> {
+        match self {
+            Registry::Files(f) => f.save(v),
+            Registry::Shared(g) => {
+                if !valid_id(&v.id) {
+                    bail!("'{}' is not a valid model version id", v.id);
+                }
+                let doc = serde_json::to_string(v).context("Failed to serialise the version")?;
+                g.save_model_version(&v.id, &doc)
+                    .await
+                    .with_context(|| format!("Failed to save model version {}", v.id))
+            }
+        }
+    }
+
+    pub async fn get(&self, id: &str) -> anyhow::Result<ModelVersion> {
+        match self {
+            Registry::Files(f) => f.get(id),
+            Registry::Shared(g) => {
+                if !valid_id(id) {
+                    bail!("'{id}' is not a valid model version id");
+                }
+                let doc = match g.model_version(id).await {
+                    Err(graph::Error::NotFound { .. }) => bail!("no model version {id}"),
+                    other => other.with_context(|| format!("Failed to read model version {id}"))?,
+                };
+                serde_json::from_str(&doc)
+                    .with_context(|| format!("Failed to parse model version {id}"))
+            }
+        }
+    }
+
+    pub async fn list(&self) -> anyhow::Result<Vec<ModelVersion>> {
+        match self {
+            Registry::Files(f) => f.list(),
+            Registry::Shared(g) => {
+                let mut out: Vec<ModelVersion> = g
+                    .model_versions()
+                    .await
+                    .context("Failed to list model versions")?
+                    .iter()
+                    .map(|d| serde_json::from_str(d).context("Failed to parse a model version"))
+                    .collect::<anyhow::Result<_>>()?;
+                out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+                Ok(out)
+            }
+        }
+    }
+
+    /// The version `current` points at, if any.
+    pub async fn current(&self) -> anyhow::Result<Option<ModelVersion>> {
+        match self {
+            Registry::Files(f) => f.current(),
+            Registry::Shared(g) => {
+                let p = g
+                    .model_pointer()
+                    .await
+                    .context("Failed to read the model pointer")?;
+                match p.current {
+                    Some(id) => Ok(Some(self.get(&id).await?)),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// The current version's id and parameters, or the built-in ones.
+    pub async fn current_model(&self) -> anyhow::Result<(String, Params)> {
+        Ok(match self.current().await? {
+            Some(v) => (v.id, v.params),
+            None => (
+                crate::predictor::DEFAULT_VERSION.to_string(),
+                Params::default(),
+            ),
+        })
+    }
+
+    /// Points `current` at `id`, remembering the previous one for rollback.
+    pub async fn activate(&self, id: &str) -> anyhow::Result<()> {
+        match self {
+            Registry::Files(f) => f.activate(id),
+            Registry::Shared(g) => {
+                self.get(id).await?;
+                self.move_pointer(g.as_ref(), |p| {
+                    if p.current.as_deref() == Some(id) {
+                        return Ok(None);
+                    }
+                    let mut history = p.history.clone();
+                    history.extend(p.current.clone());
+                    Ok(Some(ModelPointer {
+                        current: Some(id.to_string()),
+                        history,
+                    }))
+                })
+                .await
+                .map(|_| ())
+            }
+        }
+    }
+
+    /// Points `current` back at the previously active version; returns its id.
+    pub async fn rollback(&self) -> anyhow::Result<String> {
+        match self {
+            Registry::Files(f) => f.rollback(),
+            Registry::Shared(g) => {
+                let p = g.model_pointer().await?;
+                if let Some(prev) = p.history.last() {
+                    self.get(prev).await?;
+                }
+                self.move_pointer(g.as_ref(), |p| {
+                    let mut history = p.history.clone();
+                    let Some(prev) = history.pop() else {
+                        bail!("there is no previous model version to roll back to");
+                    };
+                    Ok(Some(ModelPointer {
+                        current: Some(prev),
+                        history,
+                    }))
+                })
+                .await?
+                .and_then(|p| p.current)
+                .context("the rollback left no current version")
+            }
+        }
+    }
+
+    /// Compare-and-set of the shared pointer: `change` computes the next pointer from the
+    /// current one (None = nothing to do); retried when another instance moved it meanwhile.
+    async fn move_pointer(
+        &self,
+        g: &dyn Graph,
+        change: impl Fn(&ModelPointer) -> anyhow::Result<Option<ModelPointer>>,
+    ) -> anyhow::Result<Option<ModelPointer>> {
+        for _ in 0..5 {
+            let p = g
+                .model_pointer()
+                .await
+                .context("Failed to read the model pointer")?;
+            let Some(next) = change(&p)? else {
+                return Ok(None);
+            };
+            match g.set_model_pointer(&p, &next).await {
+                Ok(()) => return Ok(Some(next)),
+                Err(graph::Error::Conflict { .. }) => continue,
+                Err(e) => return Err(e).context("Failed to move the model pointer"),
+            }
+        }
+        bail!("the model pointer kept changing under concurrent activations; try again")
     }
 }

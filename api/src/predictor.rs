@@ -270,6 +270,9 @@ pub struct Predictor {
     /// One rebuild (or model switch) at a time: each loads the games after the previous one
     /// finished, so a slow, older replay can never replace a newer one.
     rebuilding: tokio::sync::Mutex<()>,
+    /// The fleet's registry when it is shared: every replay then runs the version its
+    /// `current` points at (an activation anywhere moves the history generation).
+    shared_registry: Option<crate::models::Registry>,
 }
 
 impl Predictor {
@@ -286,7 +289,14 @@ impl Predictor {
             latest: RwLock::new(None),
             historic: Mutex::new(Vec::new()),
             rebuilding: tokio::sync::Mutex::new(()),
+            shared_registry: None,
         }
+    }
+
+    /// Follows `registry`'s `current` version on every replay when the registry is shared.
+    pub fn with_registry(mut self, registry: &crate::models::Registry) -> Self {
+        self.shared_registry = registry.is_shared().then(|| registry.clone());
+        self
     }
 
     async fn team_ids(&self) -> anyhow::Result<Vec<String>> {
@@ -313,6 +323,16 @@ impl Predictor {
             .history_generation()
             .await
             .context("Failed to read the history generation")?;
+        let model = match (model, &self.shared_registry) {
+            (Some(m), _) => Some(m),
+            (None, Some(r)) => {
+                // Read after the generation: at least as new as the pointer it counts.
+                let m = r.current_model().await?;
+                *self.model.write().expect("model lock poisoned") = m.clone();
+                Some(m)
+            }
+            (None, None) => None,
+        };
         let teams = self.team_ids().await?;
         let games = self
             .graph

@@ -157,7 +157,7 @@ impl Settings {
             .set_default("rate_limit_per_second", 10.0)?
             .set_default("rate_limit_burst", 20.0)?
             .set_default("auth_rate_limit_per_second", 5.0)?
-            .set_default("auth_cache_seconds", 5)?
+            .set_default("auth_cache_seconds", 1)?
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?
             .set_default("history_poll_milliseconds", 250)?;

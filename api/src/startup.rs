@@ -239,20 +239,13 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
     Ok(())
 }
 
-/// The model version the registry's `current` points at, or the built-in one.
-fn current_model(registry: &crate::models::Registry) -> anyhow::Result<(String, forecast::Params)> {
-    Ok(
-        match registry
-            .current()
-            .context("Failed to read the current model version")?
-        {
-            Some(v) => (v.id, v.params),
-            None => (
-                crate::predictor::DEFAULT_VERSION.to_string(),
-                forecast::Params::default(),
-            ),
-        },
-    )
+/// The model registry for the configured backends: shared in the graph on Neo4j (every
+/// instance sees an activation), files in the data directory on the embedded default.
+pub fn open_registry(settings: &Settings, graph: &Arc<dyn Graph>) -> crate::models::Registry {
+    match settings.graph_backend {
+        GraphBackend::Neo4j => crate::models::Registry::Shared(graph.clone()),
+        GraphBackend::Embedded => crate::models::Registry::files(&settings.data_dir),
+    }
 }
 
 /// The application's services over the configured backends, for the CLI: the model is not
@@ -260,16 +253,14 @@ fn current_model(registry: &crate::models::Registry) -> anyhow::Result<(String, 
 pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
     let graph = open_graph(settings).await?;
     let (series, _) = open_store(settings).await?;
-    let registry = crate::models::Registry::new(&settings.data_dir);
-    let (version, params) = current_model(&registry)?;
+    let registry = open_registry(settings, &graph);
+    let (version, params) = registry.current_model().await?;
     let metrics = Arc::new(Metrics::new().context("Failed to register metrics")?);
     Ok(Services {
-        predictor: Arc::new(Predictor::new(
-            graph.clone(),
-            metrics.clone(),
-            version,
-            params,
-        )),
+        predictor: Arc::new(
+            Predictor::new(graph.clone(), metrics.clone(), version, params)
+                .with_registry(&registry),
+        ),
         graph,
         series,
         cache: open_cache(settings)?,
@@ -301,15 +292,13 @@ impl Application {
                 settings.data_dir.join("admin.key").display()
             );
         }
-        let registry = crate::models::Registry::new(&settings.data_dir);
-        let (version, params) = current_model(&registry)?;
+        let registry = open_registry(&settings, &graph);
+        let (version, params) = registry.current_model().await?;
         let metrics = Arc::new(Metrics::new().context("Failed to register metrics")?);
-        let predictor = Arc::new(Predictor::new(
-            graph.clone(),
-            metrics.clone(),
-            version,
-            params,
-        ));
+        let predictor = Arc::new(
+            Predictor::new(graph.clone(), metrics.clone(), version, params)
+                .with_registry(&registry),
+        );
         predictor.rebuild(Rebuild::Start).await?;
         if settings.history_poll_milliseconds > 0 {
             predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));

@@ -503,6 +503,15 @@ pub struct Prediction {
     pub categories: Vec<CategoryPrediction>,
 }
 
+/// The fleet's model pointer: the version every instance forecasts with (none = the built-in
+/// parameters), and the versions it replaced, oldest first, that rollback walks back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelPointer {
+    pub current: Option<String>,
+    #[serde(default)]
+    pub history: Vec<String>,
+}
+
 /// (Memory)-[:USED_IN]->(Prediction)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MemoryUsage {

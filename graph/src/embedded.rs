@@ -27,6 +27,8 @@ const TEAM_MATCHUP: &str = "TEAM_MATCHUP";
 /// The node that holds the history generation (id [`HISTORY`]).
 const META: &str = "Meta";
 const HISTORY: &str = "history";
+const MODEL_POINTER: &str = "model_pointer";
+const MODEL_VERSION: &str = "ModelVersion";
 
 #[derive(Default)]
 struct State {
@@ -44,6 +46,9 @@ struct State {
     matchups: BTreeMap<(String, String), Matchup>,
     /// See [`Graph::history_generation`].
     generation: u64,
+    /// Model versions' documents by id, and the pointer.
+    model_versions: BTreeMap<String, String>,
+    model_pointer: ModelPointer,
 }
 
 impl State {
@@ -209,7 +214,13 @@ impl EmbeddedGraph {
         for (id, v) in store.load_nodes(META).await? {
             if id == HISTORY {
                 s.generation = v["generation"].as_u64().unwrap_or(0);
+            } else if id == MODEL_POINTER {
+                s.model_pointer = serde_json::from_value(v)?;
             }
+        }
+        for (id, v) in store.load_nodes(MODEL_VERSION).await? {
+            s.model_versions
+                .insert(id, v["doc"].as_str().unwrap_or_default().to_string());
         }
         for (a, b, v) in store.load_edges(TEAM_MATCHUP).await? {
             let m: Matchup = serde_json::from_value(v)?;
@@ -482,6 +493,57 @@ impl Graph for EmbeddedGraph {
 
     async fn history_generation(&self) -> Result<u64> {
         Ok(self.read_state().generation)
+    }
+
+    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()> {
+        let _w = self.writer.lock().await;
+        if self.read_state().model_versions.contains_key(id) {
+            return Err(Error::Conflict {
+                kind: "model version",
+                id: id.to_string(),
+            });
+        }
+        let mut b = WriteBatch::default();
+        b.node(MODEL_VERSION, id, json!({ "doc": doc }));
+        self.store.write(&b).await?;
+        self.write_state()
+            .model_versions
+            .insert(id.to_string(), doc.to_string());
+        Ok(())
+    }
+
+    async fn model_version(&self, id: &str) -> Result<String> {
+        self.read_state()
+            .model_versions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("model version", id))
+    }
+
+    async fn model_versions(&self) -> Result<Vec<String>> {
+        Ok(self.read_state().model_versions.values().cloned().collect())
+    }
+
+    async fn model_pointer(&self) -> Result<ModelPointer> {
+        Ok(self.read_state().model_pointer.clone())
+    }
+
+    async fn set_model_pointer(&self, expected: &ModelPointer, next: &ModelPointer) -> Result<()> {
+        let _w = self.writer.lock().await;
+        if self.read_state().model_pointer != *expected {
+            return Err(Error::Conflict {
+                kind: "model pointer",
+                id: "current".into(),
+            });
+        }
+        let mut b = WriteBatch::default();
+        b.node(META, MODEL_POINTER, serde_json::to_value(next)?);
+        let generation = self.next_generation(&mut b);
+        self.store.write(&b).await?;
+        let mut s = self.write_state();
+        s.model_pointer = next.clone();
+        s.generation = generation;
+        Ok(())
     }
 
     #[tracing::instrument(name = "graph.import", skip_all, fields(rows = batch.games.len()))]

@@ -68,6 +68,19 @@ pub trait Graph: Send + Sync + 'static {
         -> Result<Page<Prediction>>;
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance>;
 
+    /// Saves a model version's document (its parameters and metrics, as JSON text) under
+    /// `id`; `Conflict` if the id is taken.
+    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()>;
+    /// A saved model version's document; `NotFound` if there is none.
+    async fn model_version(&self, id: &str) -> Result<String>;
+    /// Every saved model version's document.
+    async fn model_versions(&self) -> Result<Vec<String>>;
+    async fn model_pointer(&self) -> Result<ModelPointer>;
+    /// Replaces the model pointer with `next` if it still is `expected` (compare-and-set;
+    /// `Conflict` otherwise), moving the history generation in the same transaction so that
+    /// every instance replays with the new version.
+    async fn set_model_pointer(&self, expected: &ModelPointer, next: &ModelPointer) -> Result<()>;
+
     /// Checks that the backend answers.
     async fn health(&self) -> Result<()>;
 }

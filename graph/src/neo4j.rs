@@ -52,13 +52,14 @@ fn doc<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-const SCHEMA: [&str; 13] = [
+const SCHEMA: [&str; 14] = [
     "CREATE CONSTRAINT expert_id IF NOT EXISTS FOR (n:Expert) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT game_id IF NOT EXISTS FOR (n:Game) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT memory_id IF NOT EXISTS FOR (n:Memory) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT prediction_id IF NOT EXISTS FOR (n:Prediction) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (n:History) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT model_version_id IF NOT EXISTS FOR (n:ModelVersion) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX game_season_week IF NOT EXISTS FOR (g:Game) ON (g.season, g.week)",
     "CREATE INDEX game_date IF NOT EXISTS FOR (g:Game) ON (g.date)",
     "CREATE INDEX game_home IF NOT EXISTS FOR (g:Game) ON (g.home)",
@@ -428,6 +429,107 @@ impl Graph for Neo4jGraph {
         Ok(self
             .scalar_i64(query("MATCH (g:Game) RETURN count(g) AS n"), "n")
             .await? as u64)
+    }
+
+    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()> {
+        let created = self
+            .write(vec![query(
+                "OPTIONAL MATCH (x:ModelVersion {id: $id}) WITH x WHERE x IS NULL \
+                 CREATE (v:ModelVersion {id: $id, json: $doc}) RETURN count(v) AS n",
+            )
+            .param("id", id)
+            .param("doc", doc)])
+            .await;
+        match created {
+            Ok(Some(r)) if Self::get_i64(&r, "n")? == 1 => Ok(()),
+            Ok(_) => Err(Error::Conflict {
+                kind: "model version",
+                id: id.to_string(),
+            }),
+            Err(Error::Neo4j(e)) if format!("{e:?}").contains("ConstraintValidationFailed") => {
+                Err(Error::Conflict {
+                    kind: "model version",
+                    id: id.to_string(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn model_version(&self, id: &str) -> Result<String> {
+        let mut rows = self
+            .graph
+            .execute(
+                query("MATCH (v:ModelVersion {id: $id}) RETURN v.json AS json").param("id", id),
+            )
+            .await
+            .map_err(db)?;
+        match rows.next().await.map_err(db)? {
+            Some(r) => r
+                .get::<String>("json")
+                .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e))),
+            None => Err(Error::not_found("model version", id)),
+        }
+    }
+
+    async fn model_versions(&self) -> Result<Vec<String>> {
+        let mut rows = self
+            .graph
+            .execute(query(
+                "MATCH (v:ModelVersion) RETURN v.json AS json ORDER BY v.id",
+            ))
+            .await
+            .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().await.map_err(db)? {
+            out.push(
+                r.get::<String>("json")
+                    .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn model_pointer(&self) -> Result<ModelPointer> {
+        let mut rows = self
+            .graph
+            .execute(query(
+                "OPTIONAL MATCH (h:History {id: 'history'}) RETURN h.model_pointer AS p",
+            ))
+            .await
+            .map_err(db)?;
+        let text = match rows.next().await.map_err(db)? {
+            Some(r) => r.get::<Option<String>>("p").unwrap_or(None),
+            None => None,
+        };
+        Ok(match text {
+            Some(t) => serde_json::from_str(&t)?,
+            None => ModelPointer::default(),
+        })
+    }
+
+    async fn set_model_pointer(&self, expected: &ModelPointer, next: &ModelPointer) -> Result<()> {
+        // The History node is locked first (SET), then the pointer compared: a concurrent
+        // activation waits for the lock and then sees this one's pointer.
+        let empty = serde_json::to_string(&ModelPointer::default())?;
+        let r = self
+            .write(vec![query(
+                "MERGE (h:History {id: 'history'}) SET h.cas = coalesce(h.cas, 0) + 1 \
+                 WITH h WHERE coalesce(h.model_pointer, $empty) = $expected \
+                 SET h.model_pointer = $next, h.generation = coalesce(h.generation, 0) + 1 \
+                 RETURN count(h) AS n",
+            )
+            .param("empty", empty)
+            .param("expected", serde_json::to_string(expected)?)
+            .param("next", serde_json::to_string(next)?)])
+            .await?;
+        match r {
+            Some(r) if Self::get_i64(&r, "n")? == 1 => Ok(()),
+            _ => Err(Error::Conflict {
+                kind: "model pointer",
+                id: "current".into(),
+            }),
+        }
     }
 
     async fn history_generation(&self) -> Result<u64> {

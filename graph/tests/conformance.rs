@@ -512,6 +512,49 @@ async fn a_forecast_from_an_older_history_never_replaces_a_newer_one(g: Arc<dyn 
     );
 }
 
+async fn the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set(g: Arc<dyn Graph>) {
+    assert_eq!(g.model_pointer().await.unwrap(), ModelPointer::default());
+    g.save_model_version("v1", r#"{"id":"v1"}"#).await.unwrap();
+    g.save_model_version("v2", r#"{"id":"v2"}"#).await.unwrap();
+    assert!(matches!(
+        g.save_model_version("v1", "{}").await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(g.model_version("v1").await.unwrap(), r#"{"id":"v1"}"#);
+    assert!(matches!(
+        g.model_version("v3").await,
+        Err(Error::NotFound { .. })
+    ));
+    let mut docs = g.model_versions().await.unwrap();
+    docs.sort();
+    assert_eq!(docs, vec![r#"{"id":"v1"}"#, r#"{"id":"v2"}"#]);
+    let before = g.history_generation().await.unwrap();
+    let first = ModelPointer {
+        current: Some("v1".into()),
+        history: vec![],
+    };
+    g.set_model_pointer(&ModelPointer::default(), &first)
+        .await
+        .unwrap();
+    assert_eq!(g.model_pointer().await.unwrap(), first);
+    assert!(
+        g.history_generation().await.unwrap() > before,
+        "an activation moves the generation: every instance replays"
+    );
+    // A writer that read the pointer before this change loses.
+    let second = ModelPointer {
+        current: Some("v2".into()),
+        history: vec!["v1".into()],
+    };
+    assert!(matches!(
+        g.set_model_pointer(&ModelPointer::default(), &second).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(g.model_pointer().await.unwrap(), first);
+    g.set_model_pointer(&first, &second).await.unwrap();
+    assert_eq!(g.model_pointer().await.unwrap(), second);
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded_backend {
@@ -544,6 +587,7 @@ conformance!(
     a_prediction_for_an_unknown_game_writes_nothing,
     the_history_generation_moves_with_every_change_to_the_games_and_only_then,
     a_forecast_from_an_older_history_never_replaces_a_newer_one,
+    the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set,
 );
 
 #[tokio::test]

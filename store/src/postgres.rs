@@ -107,8 +107,8 @@ impl Series for PgStore {
         }
         // One statement: the columns travel as arrays and are unnested server-side.
         sqlx::query(
-            "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence) \
-             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[])",
+            "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence, generation) \
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::int8[])",
         )
         .bind(points.iter().map(|p| p.time).collect::<Vec<_>>())
         .bind(points.iter().map(|p| p.prediction_id.clone()).collect::<Vec<_>>())
@@ -117,6 +117,12 @@ impl Series for PgStore {
         .bind(points.iter().map(|p| p.model_version.clone()).collect::<Vec<_>>())
         .bind(points.iter().map(|p| p.home_win_probability).collect::<Vec<_>>())
         .bind(points.iter().map(|p| p.confidence).collect::<Vec<_>>())
+        .bind(
+            points
+                .iter()
+                .map(|p| i64::try_from(p.generation).unwrap_or(i64::MAX))
+                .collect::<Vec<_>>(),
+        )
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -148,7 +154,7 @@ impl Series for PgStore {
         let mut attempt = 0;
         loop {
             let res = sqlx::query(
-                "SELECT time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence \
+                "SELECT time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence, generation \
                  FROM prediction_history WHERE game_id = $1 ORDER BY time, prediction_id LIMIT $2",
             )
             .bind(game_id)
@@ -167,6 +173,7 @@ impl Series for PgStore {
                             model_version: r.get("model_version"),
                             home_win_probability: r.get("home_win_probability"),
                             confidence: r.get("confidence"),
+                            generation: r.get::<i64, _>("generation").max(0) as u64,
                         })
                         .collect())
                 }

@@ -17,6 +17,8 @@ pub struct PredictionPoint {
     pub model_version: String,
     pub home_win_probability: f64,
     pub confidence: f64,
+    /// The history generation the forecast was made from.
+    pub generation: u64,
 }
 
 /// A team's rating at a point in time (e.g. the end of a season).
@@ -72,8 +74,8 @@ impl Series for crate::SqliteStore {
         let mut tx = self.pool().begin().await?;
         for p in points {
             sqlx::query(
-                "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO prediction_history (time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence, generation) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(p.time.to_rfc3339())
             .bind(&p.prediction_id)
@@ -82,6 +84,7 @@ impl Series for crate::SqliteStore {
             .bind(&p.model_version)
             .bind(p.home_win_probability)
             .bind(p.confidence)
+            .bind(i64::try_from(p.generation).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
         }
@@ -104,7 +107,7 @@ impl Series for crate::SqliteStore {
 
     async fn prediction_history(&self, game_id: &str, limit: i64) -> Result<Vec<PredictionPoint>> {
         let rows = sqlx::query(
-            "SELECT time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence \
+            "SELECT time, prediction_id, game_id, expert_id, model_version, home_win_probability, confidence, generation \
              FROM prediction_history WHERE game_id = ? ORDER BY time, rowid LIMIT ?",
         )
         .bind(game_id)
@@ -124,6 +127,7 @@ impl Series for crate::SqliteStore {
                     model_version: r.get("model_version"),
                     home_win_probability: r.get("home_win_probability"),
                     confidence: r.get("confidence"),
+                    generation: r.get::<i64, _>("generation").max(0) as u64,
                 })
             })
             .collect()

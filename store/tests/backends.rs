@@ -68,6 +68,8 @@ fn points(game: &str) -> Vec<PredictionPoint> {
             model_version: "v1".into(),
             home_win_probability: 0.4 + f64::from(i) / 10.0,
             confidence: 0.5,
+            // Each point keeps the history generation it was made from.
+            generation: u64::from(i) + 7,
         })
         .collect()
 }

@@ -199,6 +199,8 @@ pub struct HistoryPoint {
     pub model_version: String,
     pub home_win_probability: f64,
     pub confidence: f64,
+    /// The history generation the forecast was made from.
+    pub generation: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -239,6 +241,7 @@ pub async fn history(
             model_version: p.model_version,
             home_win_probability: p.home_win_probability,
             confidence: p.confidence,
+            generation: p.generation,
         })
         .collect();
     Ok(web::Json(History {

@@ -35,6 +35,8 @@ pub enum Event {
     /// A game was added.
     Game {
         game_id: GameId,
+        /// The history generation once the game was added (it may count later changes too).
+        generation: u64,
         season: Season,
         week: Week,
         home_team: TeamId,
@@ -45,6 +47,8 @@ pub enum Event {
     /// A final score was recorded.
     Result {
         game_id: GameId,
+        /// The history generation once the result was recorded (it may count later changes).
+        generation: u64,
         home_team: TeamId,
         away_team: TeamId,
         home_score: u16,
@@ -166,6 +170,7 @@ mod tests {
             (
                 Event::Game {
                     game_id: GameId::parse("KC_BUF_2024_W10").unwrap(),
+                    generation: 3,
                     season: Season::parse(2024).unwrap(),
                     week: Week::parse(10).unwrap(),
                     home_team: TeamId::parse("KC").unwrap(),
@@ -178,6 +183,7 @@ mod tests {
             (
                 Event::Result {
                     game_id: GameId::parse("KC_BUF_2024_W10").unwrap(),
+                    generation: 4,
                     home_team: TeamId::parse("KC").unwrap(),
                     away_team: TeamId::parse("BUF").unwrap(),
                     home_score: 27,

@@ -88,6 +88,7 @@ async fn write(svc: &Services, all: &[PredictionRecord]) -> Result<()> {
             model_version: r.prediction.model_version.clone(),
             home_win_probability: r.prediction.home_win_probability.get(),
             confidence: r.prediction.confidence,
+            generation: r.prediction.generation,
         })
         .collect();
     svc.series

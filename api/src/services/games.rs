@@ -105,8 +105,10 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         anchor_home_win_probability: None,
     };
     let created = svc.graph.create_game(game).await?;
+    let generation = svc.graph.history_generation().await?;
     svc.events.publish(&Event::Game {
         game_id: created.id.clone(),
+        generation,
         season: created.season,
         week: created.week,
         home_team: created.home_team.clone(),
@@ -205,8 +207,10 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
         .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
         .await;
     svc.predictor.rebuild_in_background(Rebuild::Result);
+    let generation = svc.graph.history_generation().await?;
     svc.events.publish(&Event::Result {
         game_id: game.id.clone(),
+        generation,
         home_team: game.home_team.clone(),
         away_team: game.away_team.clone(),
         home_score: score.home,

@@ -18,13 +18,7 @@ pub struct Reloaded {
 #[tracing::instrument(name = "services.switch_model", skip(svc))]
 pub async fn switch_model(svc: &Services) -> Result<Reloaded> {
     let previous = svc.predictor.version();
-    let (version, params) = match svc.registry.current()? {
-        Some(v) => (v.id, v.params),
-        None => (
-            crate::predictor::DEFAULT_VERSION.to_string(),
-            forecast::Params::default(),
-        ),
-    };
+    let (version, params) = svc.registry.current_model().await?;
     let games = svc.predictor.switch(version.clone(), params).await?;
     if let Some(snap) = svc.predictor.latest() {
         svc.series

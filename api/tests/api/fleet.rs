@@ -236,3 +236,143 @@ async fn an_idle_instance_catches_up_with_a_result_recorded_elsewhere_within_a_s
     }
     shared.drop_db().await;
 }
+
+/// Runs `api keys …` against the shared PostgreSQL key store (the data directory holds the
+/// key secret every instance of the test shares).
+fn keys_cli(shared: &Shared, dir: &std::path::Path, args: &[&str]) -> String {
+    let base = shared.pg_admin.rsplit_once('/').unwrap().0;
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", dir.to_str().unwrap(), "keys"])
+        .args(args)
+        .env("DATABASE_URL", format!("{base}/{}", shared.pg_db))
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[tokio::test]
+async fn a_key_revoked_anywhere_stops_working_on_every_instance_within_a_second() {
+    let _lock = crate::backends::NEO4J.lock().await;
+    let Some(shared) = Shared::up().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let apps = fleet(&shared, dir.path(), 2, 0).await;
+    let out = keys_cli(
+        &shared,
+        dir.path(),
+        &["create", "--name", "fleet", "--scope", "read"],
+    );
+    let key = out.lines().nth(1).unwrap().trim().to_string();
+    let id = key.split('_').nth(1).unwrap().to_string();
+    let client = crate::helpers::client_with_key(&key);
+    for app in &apps {
+        let r = client.get(app.url("/api/v1/teams")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the new key works on every instance");
+    }
+    keys_cli(&shared, dir.path(), &["revoke", &id]);
+    let revoked = Instant::now();
+    for (i, app) in apps.iter().enumerate() {
+        loop {
+            let r = client.get(app.url("/api/v1/teams")).send().await.unwrap();
+            if r.status() == 403 {
+                break;
+            }
+            assert!(
+                revoked.elapsed() < Duration::from_secs(3),
+                "instance {i} still accepts the revoked key"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let took = revoked.elapsed();
+    eprintln!("revocation: refused by every instance {took:?} after `keys revoke` returned");
+    // AUTH_CACHE_SECONDS is 1: within a second (and headroom for a loaded machine).
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    for app in &apps {
+        app.stop().await;
+    }
+    shared.drop_db().await;
+}
+
+/// Runs `api model …` on the shared registry (Neo4j), as an operator would from anywhere.
+fn model_cli(shared: &Shared, dir: &std::path::Path, args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", dir.to_str().unwrap(), "model"])
+        .args(args)
+        .env("GRAPH_BACKEND", "neo4j")
+        .env("NEO4J_URI", &shared.neo4j)
+        .env("NEO4J_PASSWORD", "unused-auth-disabled")
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn fit(shared: &Shared, dir: &std::path::Path, hfa: f64) -> String {
+    let p = dir.join(format!("params-{hfa}.json"));
+    std::fs::write(&p, format!(r#"{{"hfa_points": {hfa}}}"#)).unwrap();
+    let small = small_games_file().display().to_string();
+    let out = model_cli(
+        shared,
+        dir,
+        &[
+            "fit",
+            "--data",
+            &small,
+            "--from",
+            "2017",
+            "--to",
+            "2018",
+            "--params",
+            p.to_str().unwrap(),
+            "--activate",
+        ],
+    );
+    out.split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instance_forecasts_with() {
+    let _lock = crate::backends::NEO4J.lock().await;
+    let Some(shared) = Shared::up().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let apps = fleet(&shared, dir.path(), 3, 0).await;
+    for app in &apps {
+        let (_, h) = app.get_json("/health").await;
+        assert_eq!(
+            h["model_version"], "wf-2026.11.1",
+            "the built-in version first"
+        );
+    }
+    let v1 = fit(&shared, dir.path(), 2.0);
+    let v2 = fit(&shared, dir.path(), 3.2);
+    let listing = model_cli(&shared, dir.path(), &["list"]);
+    assert!(listing.contains(&format!("* {v2}")), "{listing}");
+    // No reload anywhere: each instance's next forecast runs the version activated.
+    for app in &apps {
+        let f = forecast(app, "NE_HOU_2017_W3").await;
+        assert_eq!(f["model_version"], v2.as_str(), "{}", f["model_version"]);
+        let (_, h) = app.get_json("/health").await;
+        assert_eq!(h["model_version"], v2.as_str());
+    }
+    let out = model_cli(&shared, dir.path(), &["rollback"]);
+    assert!(out.contains(&v1), "{out}");
+    for app in apps.iter().rev() {
+        let f = forecast(app, "NE_HOU_2017_W3").await;
+        assert_eq!(f["model_version"], v1.as_str(), "rolled back everywhere");
+    }
+    for app in &apps {
+        app.stop().await;
+    }
+    shared.drop_db().await;
+}

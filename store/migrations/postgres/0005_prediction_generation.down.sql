@@ -1,0 +1,1 @@
+ALTER TABLE prediction_history DROP COLUMN generation;
