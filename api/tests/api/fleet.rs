@@ -376,3 +376,136 @@ async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instanc
     }
     shared.drop_db().await;
 }
+
+/// A real `api` process on the shared servers (killed when dropped).
+struct Instance {
+    child: std::process::Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Instance {
+    async fn start(shared: &Shared, dir: &std::path::Path, ns: &str, seed: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base_url = shared.pg_admin.rsplit_once('/').unwrap().0;
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATA_DIR", dir)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("SEED_FILE", seed)
+            .env("GRAPH_BACKEND", "neo4j")
+            .env("NEO4J_URI", &shared.neo4j)
+            .env("NEO4J_PASSWORD", "unused-auth-disabled")
+            .env("DATABASE_URL", format!("{base_url}/{}", shared.pg_db))
+            .env("DB_POOL_MIN", "1")
+            .env("DB_POOL_MAX", "5")
+            .env("REDIS_URL", &shared.redis)
+            .env("CACHE_NAMESPACE", ns)
+            .env("HISTORY_POLL_MILLISECONDS", "50")
+            .env("HTTP_WORKERS", "2")
+            .env("RATE_LIMIT_PER_SECOND", "0")
+            .env("LOG_LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while reqwest::get(format!("{base}/health")).await.is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "instance on {port} did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let key = crate::helpers::admin_key(dir);
+        Self {
+            child,
+            base,
+            client: crate::helpers::client_with_key(&key),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.client.post(format!("{}{path}", self.base));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn killing_an_instance_while_it_replays_leaves_the_others_serving_the_new_history() {
+    let _lock = crate::backends::NEO4J.lock().await;
+    let Some(shared) = Shared::up().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ns = format!("nflp-kill-{}:", uuid::Uuid::new_v4().simple());
+    let seed = small_games_file().display().to_string();
+    let first = Instance::start(&shared, dir.path(), &ns, &seed).await;
+    let mut doomed = Instance::start(&shared, dir.path(), &ns, "none").await;
+    let third = Instance::start(&shared, dir.path(), &ns, "none").await;
+    for (home, away, date, week) in [
+        ("CHI", "GB", "2019-09-05", 1),
+        ("GB", "CHI", "2019-09-12", 2),
+    ] {
+        let (s, g) = first
+            .post(
+                "/api/v1/games",
+                Some(json!({"home_team": home, "away_team": away, "date": date, "week": week})),
+            )
+            .await;
+        assert_eq!(s, 201, "{g}");
+    }
+    let r = first
+        .client
+        .put(format!("{}/api/v1/games/CHI_GB_2019_W1/result", first.base))
+        .json(&json!({"home_score": 56, "away_score": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Every watcher (50 ms) is about to replay, or replaying: kill one now, without warning.
+    doomed.child.kill().unwrap();
+    doomed.child.wait().unwrap();
+    let target = shared.generation().await;
+    let mut seen = Vec::new();
+    for inst in [&first, &third] {
+        let (s, f) = inst
+            .post("/api/v1/games/GB_CHI_2019_W2/predictions", None)
+            .await;
+        assert_eq!(s, 201, "{f}");
+        assert_eq!(
+            f["consensus"]["generation"].as_u64(),
+            Some(target),
+            "forecast from the current history: {}",
+            f["consensus"]
+        );
+        seen.push(consensus(&f));
+    }
+    assert!((seen[0] - seen[1]).abs() < 1e-12, "{seen:?}");
+    // The killed instance's replacement serves the same.
+    let replacement = Instance::start(&shared, dir.path(), &ns, "none").await;
+    let (s, f) = replacement
+        .post("/api/v1/games/GB_CHI_2019_W2/predictions", None)
+        .await;
+    assert_eq!(s, 201, "{f}");
+    assert!((consensus(&f) - seen[0]).abs() < 1e-12);
+    drop((first, third, replacement));
+    shared.drop_db().await;
+}
