@@ -208,15 +208,20 @@ pub struct LocalPorts {
     pub node_exporter: u16,
     pub redis_exporter: u16,
     pub postgres_exporter: u16,
-    /// The API's blue and green slots: a release starts on the slot that is not serving.
-    pub api_slots: [u16; 2],
+    /// The API's blue and green slots, each with the ports of its [`API_INSTANCES`] processes:
+    /// a release starts on the slot that is not serving.
+    pub api_slots: [[u16; API_INSTANCES]; 2],
 }
+
+/// API processes every release runs on the local target, behind Nginx: a fleet on one machine
+/// (they share Neo4j, PostgreSQL and Redis, and behave as one service).
+pub const API_INSTANCES: usize = 2;
 
 impl LocalPorts {
     pub fn from_base(base: u16) -> Self {
         Self {
             nginx: base,
-            api_slots: [base + 1, base + 2],
+            api_slots: [[base + 1, base + 11], [base + 2, base + 12]],
             postgres: base + 3,
             redis: base + 4,
             neo4j: base + 5,
@@ -237,12 +242,12 @@ pub struct ScrapeJob {
 }
 
 impl Placement {
-    /// Every scrape job Prometheus runs for this placement. `api_port` is the port currently
-    /// serving on the local target.
-    pub fn scrape_jobs(&self, t: &Topology, api_port: Option<u16>) -> Vec<ScrapeJob> {
+    /// Every scrape job Prometheus runs for this placement. `api_ports` are the ports of the
+    /// release serving on the local target.
+    pub fn scrape_jobs(&self, t: &Topology, api_ports: Option<&[u16]>) -> Vec<ScrapeJob> {
         let (api, node, redis, pg, prom, am) = match self {
             Placement::Compose => (
-                format!("api:{}", t.api.metrics_port),
+                vec![format!("api:{}", t.api.metrics_port)],
                 "node-exporter:9100".to_string(),
                 "redis-exporter:9121".to_string(),
                 "postgres-exporter:9187".to_string(),
@@ -250,7 +255,11 @@ impl Placement {
                 "alertmanager:9093".to_string(),
             ),
             Placement::Local(p) => (
-                format!("127.0.0.1:{}", api_port.unwrap_or(p.api_slots[0])),
+                api_ports
+                    .unwrap_or(&p.api_slots[0])
+                    .iter()
+                    .map(|port| format!("127.0.0.1:{port}"))
+                    .collect(),
                 format!("127.0.0.1:{}", p.node_exporter),
                 format!("127.0.0.1:{}", p.redis_exporter),
                 format!("127.0.0.1:{}", p.postgres_exporter),
@@ -266,7 +275,7 @@ impl Placement {
         vec![
             ScrapeJob {
                 name: "api",
-                targets: vec![api],
+                targets: api,
                 metrics_path: t.api.metrics_path,
             },
             job("node", node),

@@ -29,12 +29,12 @@ fn api_binary() -> PathBuf {
     root().join("target/debug/api")
 }
 
-/// A base port with the 11 ports the local target uses all free.
+/// A base port with the 13 ports the local target uses all free.
 fn free_base() -> u16 {
     let seed = std::process::id() as u16;
     for i in 0..200u16 {
         let base = 21000 + (seed.wrapping_mul(37).wrapping_add(i * 97)) % 20000;
-        if (0..11).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()) {
+        if (0..13).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()) {
             return base;
         }
     }
@@ -185,12 +185,17 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let status = ops(&stack.args(&state, &base, &["status"]));
     assert!(status.status.success(), "{}", text(&status));
     assert!(
-        text(&status).contains("all 10 services healthy"),
+        text(&status).contains("all 11 services healthy"),
         "{}",
         text(&status)
     );
     let v1 = stack.state()["current"].clone();
     assert_eq!(v1["id"], "v1");
+    assert_eq!(
+        v1["instances"].as_array().map(Vec::len),
+        Some(2),
+        "a release runs two API instances: {v1}"
+    );
 
     let front = format!("http://127.0.0.1:{}", stack.base);
     let key = stack.key();
@@ -238,12 +243,45 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
         key.clone(),
         stop.clone(),
     );
+    // Two new games; the first one's result is recorded through nginx while v2 deploys.
+    for (home, away, date, week) in [
+        ("CHI", "GB", "2019-09-05", 1),
+        ("GB", "CHI", "2019-09-12", 2),
+    ] {
+        let r = client
+            .post(format!("{front}/api/v1/games"))
+            .header("X-API-Key", &key)
+            .json(&serde_json::json!({"home_team": home, "away_team": away, "date": date, "week": week}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    }
+    let result = {
+        let (client, front, key) = (client.clone(), front.clone(), key.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            client
+                .put(format!("{front}/api/v1/games/CHI_GB_2019_W1/result"))
+                .header("X-API-Key", &key)
+                .json(&serde_json::json!({"home_score": 56, "away_score": 0}))
+                .send()
+                .map(|r| r.status().as_u16())
+        })
+    };
     std::thread::sleep(Duration::from_secs(1));
     let out = deploy("v2", api, &[]);
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     let (sent, failures) = loader.join().expect("load thread");
     assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        result
+            .join()
+            .expect("result thread")
+            .expect("the PUT was answered"),
+        200,
+        "the result recorded during the upgrade"
+    );
     assert!(sent >= 10, "only {sent} requests sent during the upgrade");
     assert!(
         failures.is_empty(),
@@ -253,18 +291,45 @@ fn local_target_deploys_upgrades_without_downtime_rolls_back_and_restores_backup
     let v2 = stack.state()["current"].clone();
     assert_eq!(v2["id"], "v2");
     assert_ne!(
-        v2["port"], v1["port"],
+        v2["instances"][0]["port"], v1["instances"][0]["port"],
         "the new release runs on the other slot"
     );
     assert_eq!(stack.state()["previous"]["id"], "v1");
-    let old_pid = v1["pid"].as_u64().unwrap();
-    assert!(
-        !Path::new(&format!("/proc/{old_pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{old_pid}/stat"))
-                .unwrap_or_default()
-                .contains(") Z"),
-        "the old release was stopped"
-    );
+    for old in v1["instances"].as_array().unwrap() {
+        let old_pid = old["pid"].as_u64().unwrap();
+        assert!(
+            !Path::new(&format!("/proc/{old_pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{old_pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z"),
+            "the old release was stopped"
+        );
+    }
+    // Every instance of the new release forecasts the rematch from the history that holds
+    // the result recorded during the upgrade: one answer, whichever instance is asked.
+    let consensus: Vec<(f64, u64)> = v2["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let r = client
+                .post(format!(
+                    "http://127.0.0.1:{}/api/v1/games/GB_CHI_2019_W2/predictions",
+                    i["port"]
+                ))
+                .header("X-API-Key", &key)
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let f: serde_json::Value = r.json().unwrap();
+            (
+                f["consensus"]["home_win_probability"].as_f64().unwrap(),
+                f["consensus"]["generation"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(consensus.len(), 2);
+    assert_eq!(consensus[0], consensus[1], "{consensus:?}");
 
     // 3. A release that never becomes healthy is rolled back; traffic never notices.
     let bad = stack.dir.path().join("bad-api");

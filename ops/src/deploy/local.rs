@@ -34,10 +34,43 @@ const KEEP_RELEASES: usize = 3;
 pub struct Release {
     pub id: String,
     pub slot: usize,
-    pub port: u16,
-    pub pid: u32,
+    /// The release's API processes (API_INSTANCES of them), all behind Nginx.
+    pub instances: Vec<Instance>,
     pub binary: PathBuf,
     pub env: Vec<(String, String)>,
+}
+
+/// One API process of a release.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Instance {
+    pub port: u16,
+    pub pid: u32,
+}
+
+impl Release {
+    pub fn ports(&self) -> Vec<u16> {
+        self.instances.iter().map(|i| i.port).collect()
+    }
+
+    /// `:8001, :8011` for messages.
+    pub fn addresses(&self) -> String {
+        self.instances
+            .iter()
+            .map(|i| format!(":{}", i.port))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Stops every process of the release (SIGTERM, then SIGKILL after `grace`); true when
+    /// all drained in time.
+    pub fn terminate(&self, grace: Duration) -> bool {
+        self.instances
+            .iter()
+            .map(|i| terminate(i.pid, grace))
+            .collect::<Vec<bool>>()
+            .into_iter()
+            .all(|drained| drained)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -241,9 +274,9 @@ impl Local {
                 )));
             }
         }
-        for (slot, port) in p.api_slots.iter().enumerate() {
+        for (slot, ports) in p.api_slots.iter().enumerate() {
             let ours = self.state.current.as_ref().is_some_and(|r| r.slot == slot);
-            if port_open(*port) && !ours {
+            if let Some(port) = ports.iter().find(|port| port_open(**port) && !ours) {
                 return Err(Error::Invalid(format!(
                     "API slot port {port} is taken by another program; choose another --base-port"
                 )));
@@ -257,7 +290,7 @@ impl Local {
             )));
         }
         // The configurations this target will run, through their validators.
-        self.write_configs(self.serving_port())?;
+        self.write_configs(self.serving_ports().as_deref())?;
         run(
             "nginx -t (local)",
             Command::new(nginx_binary())
@@ -279,18 +312,22 @@ impl Local {
         Ok(format!("tools, ports, {free} MB free, configs valid"))
     }
 
-    fn serving_port(&self) -> Option<u16> {
-        self.state.current.as_ref().map(|r| r.port)
+    fn serving_ports(&self) -> Option<Vec<u16>> {
+        self.state.current.as_ref().map(Release::ports)
     }
 
-    /// Nginx, Prometheus and Alertmanager configuration for the API on `api_port`.
-    fn write_configs(&self, api_port: Option<u16>) -> Result<()> {
+    /// Nginx, Prometheus and Alertmanager configuration for the API on `api_ports`.
+    fn write_configs(&self, api_ports: Option<&[u16]>) -> Result<()> {
         let t = Topology::production();
         let p = self.state.ports;
         let dir = self.p("nginx");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         let target = nginx::NginxTarget {
-            upstreams: vec![format!("127.0.0.1:{}", api_port.unwrap_or(p.api_slots[0]))],
+            upstreams: api_ports
+                .unwrap_or(&p.api_slots[0])
+                .iter()
+                .map(|port| format!("127.0.0.1:{port}"))
+                .collect(),
             listen: nginx::Listen::Plain {
                 address: format!("127.0.0.1:{}", p.nginx),
             },
@@ -300,7 +337,7 @@ impl Local {
         let prom = self.p("prometheus");
         write_file(
             &prom.join("prometheus.yml"),
-            &monitoring::prometheus_config(&t, &Placement::Local(p), api_port, Some("2s"))?,
+            &monitoring::prometheus_config(&t, &Placement::Local(p), api_ports, Some("2s"))?,
         )?;
         write_file(&prom.join("alerts.yml"), &monitoring::alert_rules(&t)?)?;
         write_file(
@@ -613,7 +650,9 @@ impl Local {
         self.launch(id, slot, binary, extra)
     }
 
-    /// Runs `binary` as release `id` on API slot `slot`.
+    /// Runs `binary` as release `id` on API slot `slot`: its API_INSTANCES processes. Only the
+    /// first seeds an empty store (the others start with `SEED_FILE=none` and catch up through
+    /// the shared history generation).
     fn launch(
         &self,
         id: &str,
@@ -621,32 +660,65 @@ impl Local {
         binary: &Path,
         extra: &[(String, String)],
     ) -> Result<Release> {
-        let port = self.state.ports.api_slots[slot];
-        let env = self.api_env(port, extra);
-        let mut cmd = Command::new(binary);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k, v)));
-        let pid = spawn(cmd, &self.p(&format!("releases/{id}/api.log")))?;
-        self.record_pid(&format!("api-{slot}"), pid)?;
+        let mut instances = Vec::new();
+        for (i, port) in self.state.ports.api_slots[slot].iter().copied().enumerate() {
+            let mut env = self.api_env(port, extra);
+            if i > 0 {
+                env.retain(|(k, _)| k != "SEED_FILE");
+                env.push(("SEED_FILE".into(), "none".into()));
+            }
+            let mut cmd = Command::new(binary);
+            cmd.env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .envs(env.iter().map(|(k, v)| (k, v)));
+            let log = if i == 0 {
+                self.p(&format!("releases/{id}/api.log"))
+            } else {
+                self.p(&format!("releases/{id}/api-{}.log", i + 1))
+            };
+            let pid = spawn(cmd, &log)?;
+            self.record_pid(&format!("api-{slot}-{i}"), pid)?;
+            instances.push(Instance { port, pid });
+        }
         Ok(Release {
             id: id.to_string(),
             slot,
-            port,
-            pid,
+            instances,
             binary: binary.to_path_buf(),
             env: extra.to_vec(),
         })
     }
 
-    /// The release answers /health with 200 and serves the expert list with the admin key.
+    /// Every process of the release answers /health with 200 and serves the expert list with
+    /// the admin key.
     pub fn health_gate(&self, r: &Release, timeout: Duration) -> Result<String> {
-        let base = format!("http://127.0.0.1:{}", r.port);
-        let log = self.p(&format!("releases/{}/api.log", r.id));
+        let mut served = 0;
+        for (i, instance) in r.instances.iter().enumerate() {
+            served = self.instance_gate(r, i, instance, timeout)?;
+        }
+        Ok(format!(
+            "{} instances: /health 200, {served} experts served",
+            r.instances.len()
+        ))
+    }
+
+    fn instance_gate(
+        &self,
+        r: &Release,
+        i: usize,
+        instance: &Instance,
+        timeout: Duration,
+    ) -> Result<usize> {
+        let base = format!("http://127.0.0.1:{}", instance.port);
+        let log = if i == 0 {
+            self.p(&format!("releases/{}/api.log", r.id))
+        } else {
+            self.p(&format!("releases/{}/api-{}.log", r.id, i + 1))
+        };
         wait_until(
-            &format!("release {} /health", r.id),
+            &format!("release {} instance {} /health", r.id, i + 1),
             timeout,
-            Some(r.pid),
+            Some(instance.pid),
             || http_ok(&format!("{base}/health")),
         )
         .map_err(|e| Error::Invalid(format!("{e}; last log lines:\n{}", process::tail(&log, 8))))?;
@@ -667,16 +739,17 @@ impl Local {
             .unwrap_or(0);
         if n < 15 {
             return Err(Error::Invalid(format!(
-                "release {} lists {n} experts, expected 15",
-                r.id
+                "release {} instance {} lists {n} experts, expected 15",
+                r.id,
+                i + 1
             )));
         }
-        Ok(format!("/health 200, {n} experts served"))
+        Ok(n)
     }
 
-    /// Points nginx (and Prometheus) at `port`, reloading or starting nginx.
-    pub fn switch(&self, port: u16) -> Result<()> {
-        self.write_configs(Some(port))?;
+    /// Points nginx (and Prometheus) at `ports`, reloading or starting nginx.
+    pub fn switch(&self, ports: &[u16]) -> Result<()> {
+        self.write_configs(Some(ports))?;
         let nginx_args = |c: &mut Command| {
             c.arg("-p")
                 .arg(self.p("nginx"))
@@ -872,7 +945,7 @@ impl Local {
         let dir = self.p(&format!("backups/{id}"));
         let current = self.state.current.clone();
         if let Some(r) = &current {
-            terminate(r.pid, Duration::from_secs(30));
+            r.terminate(Duration::from_secs(30));
         }
         let pg = self.state.ports.postgres.to_string();
         run(
@@ -925,30 +998,36 @@ impl Local {
             }
         };
         let mut rows = Vec::new();
-        let mut api = match &self.state.current {
+        match &self.state.current {
             Some(r) => {
-                let pid = Some(r.pid).filter(|p| alive(*p));
-                let mut row = row(
-                    "api",
-                    pid,
-                    r.port,
-                    Some(format!("http://127.0.0.1:{}/health", r.port)),
-                );
-                row.detail = format!("release {}", r.id);
-                row
+                for (i, instance) in r.instances.iter().enumerate() {
+                    let pid = Some(instance.pid).filter(|p| alive(*p));
+                    let name = if i == 0 {
+                        "api".to_string()
+                    } else {
+                        format!("api-{}", i + 1)
+                    };
+                    let mut api = row(
+                        &name,
+                        pid,
+                        instance.port,
+                        Some(format!("http://127.0.0.1:{}/health", instance.port)),
+                    );
+                    api.detail = format!("release {}", r.id);
+                    if api.healthy {
+                        api.detail.push_str(", /health 200");
+                    }
+                    rows.push(api);
+                }
             }
-            None => StatusRow {
+            None => rows.push(StatusRow {
                 service: "api".into(),
                 pid: None,
                 address: "-".into(),
                 healthy: false,
                 detail: "no release deployed".into(),
-            },
-        };
-        if api.healthy {
-            api.detail.push_str(", /health 200");
+            }),
         }
-        rows.push(api);
         let mut nginx = row(
             "nginx",
             self.nginx_pid(),
@@ -992,7 +1071,7 @@ impl Local {
             .into_iter()
             .flatten()
         {
-            terminate(r.pid, Duration::from_secs(30));
+            r.terminate(Duration::from_secs(30));
         }
         if let Some(pid) = self.nginx_pid() {
             terminate(pid, Duration::from_secs(10));
@@ -1028,7 +1107,7 @@ impl Local {
 
     pub fn stage_message(&self) -> String {
         match &self.state.current {
-            Some(r) => format!("serving {} on :{}", r.id, r.port),
+            Some(r) => format!("serving {} on {}", r.id, r.addresses()),
             None => "no release serving yet".into(),
         }
     }
@@ -1095,6 +1174,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 /// For messages: which release serves now.
 pub fn describe(r: &Option<Release>) -> String {
     r.as_ref()
-        .map(|r| format!("{} (:{})", r.id, r.port))
+        .map(|r| format!("{} ({})", r.id, r.addresses()))
         .unwrap_or_else(|| ui::yellow("none"))
 }

@@ -124,7 +124,7 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
             println!("  {}. {name}", i + 1);
         }
         println!(
-            "nginx :{}  api slots :{} / :{}  postgres :{}  redis :{}  neo4j :{}  prometheus :{}  alertmanager :{}",
+            "nginx :{}  api slots {:?} / {:?}  postgres :{}  redis :{}  neo4j :{}  prometheus :{}  alertmanager :{}",
             p.nginx, p.api_slots[0], p.api_slots[1], p.postgres, p.redis, p.neo4j, p.prometheus, p.alertmanager
         );
         println!("dry run: nothing changed");
@@ -147,18 +147,22 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
     let staged_env = stack.api_env(0, &opts.env);
     phase(4, |_| stack.migrate(&binary, &staged_env).map(|d| ((), d)))?;
     let new = phase(5, |_| {
-        stack
-            .stage(&id, &binary, &opts.env)
-            .map(|r| (r.clone(), format!("pid {} on :{}", r.pid, r.port)))
+        stack.stage(&id, &binary, &opts.env).map(|r| {
+            let pids: Vec<String> = r.instances.iter().map(|i| i.pid.to_string()).collect();
+            (
+                r.clone(),
+                format!("pids {} on {}", pids.join(", "), r.addresses()),
+            )
+        })
     })?;
     let previous = stack.state.current.clone();
     let rollback = |stack: &Local, switched: bool| {
         let p = Phase::start(1, 1, "rollback");
-        process::terminate(new.pid, Duration::from_secs(10));
+        new.terminate(Duration::from_secs(10));
         let mut detail = format!("stopped {}", new.id);
         if switched {
             if let Some(old) = &previous {
-                match stack.switch(old.port) {
+                match stack.switch(&old.ports()) {
                     Ok(()) => detail.push_str(&format!(", traffic back on {}", old.id)),
                     Err(e) => detail.push_str(&format!(", could not switch back: {e}")),
                 }
@@ -177,8 +181,8 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
     }
     if let Err(e) = phase(7, |_| {
         stack
-            .switch(new.port)
-            .map(|()| ((), format!("nginx → :{}", new.port)))
+            .switch(&new.ports())
+            .map(|()| ((), format!("nginx → {}", new.addresses())))
     }) {
         rollback(&stack, true);
         return Err(e);
@@ -189,7 +193,7 @@ fn deploy_local(opts: &DeployOptions) -> Result<()> {
         if let Some(old) = old {
             // Let nginx's old workers finish their requests, then drain the old release.
             std::thread::sleep(Duration::from_secs(2));
-            let graceful = process::terminate(old.pid, Duration::from_secs(30));
+            let graceful = old.terminate(Duration::from_secs(30));
             detail.push_str(&format!(
                 "stopped {} ({}); ",
                 old.id,

@@ -19,11 +19,11 @@ fn yaml(value: &Value) -> crate::Result<String> {
 pub fn prometheus_config(
     t: &Topology,
     placement: &Placement,
-    api_port: Option<u16>,
+    api_ports: Option<&[u16]>,
     scrape_interval: Option<&str>,
 ) -> crate::Result<String> {
     let jobs: Vec<Value> = placement
-        .scrape_jobs(t, api_port)
+        .scrape_jobs(t, api_ports)
         .into_iter()
         .map(|j| {
             json!({
