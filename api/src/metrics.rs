@@ -26,6 +26,8 @@ pub struct Metrics {
     /// changed the history), `request` (a forecast found the model stale), `switch`.
     pub rebuilds: IntCounterVec,
     pub rebuild_duration: Histogram,
+    /// Rebuilds that only advanced the latest model through games appended after it.
+    pub incremental_rebuilds: IntCounter,
     /// Generations the model lagged behind the shared history when a forecast asked for it
     /// (0 = current; anything else was rebuilt before answering).
     pub request_staleness: Histogram,
@@ -137,6 +139,11 @@ impl Metrics {
             )
             .buckets(vec![0.0, 1.0, 2.0, 5.0, 10.0, 100.0]),
         )?;
+        let incremental_rebuilds = IntCounter::with_opts(Opts::new(
+            "model_incremental_rebuilds_total",
+            "Rebuilds that advanced the latest model through appended games instead of replaying the history",
+        ))?;
+        registry.register(Box::new(incremental_rebuilds.clone()))?;
         registry.register(Box::new(history_generation.clone()))?;
         registry.register(Box::new(rebuilds.clone()))?;
         registry.register(Box::new(rebuild_duration.clone()))?;
@@ -159,6 +166,7 @@ impl Metrics {
             history_generation,
             rebuilds,
             rebuild_duration,
+            incremental_rebuilds,
             request_staleness,
             dependency_up,
             consensus_ece,

@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub generation: u64,
     engine: Engine,
     team_ix: HashMap<String, u16>,
+    /// Team ids by engine index.
+    team_ids: Vec<String>,
     /// The final games replayed, by engine history index.
     games: Vec<Game>,
     /// Every team's Elo and points rating at the end of each season it played.
@@ -70,6 +72,98 @@ fn quality(records: &[forecast::engine::Record]) -> Option<Quality> {
     })
 }
 
+/// The final games the engine can replay (both teams known), as the engine sees them, and
+/// the games kept, in the same order.
+fn playable(team_ix: &HashMap<String, u16>, games: &[Game]) -> (Vec<Played>, Vec<Game>) {
+    let mut played = Vec::with_capacity(games.len());
+    let mut kept = Vec::with_capacity(games.len());
+    for g in games {
+        if let Some(p) = self::played(team_ix, g) {
+            played.push(p);
+            kept.push(g.clone());
+        }
+    }
+    (played, kept)
+}
+
+/// Advances `engine` through `new` (oldest first, after everything it replayed) season by
+/// season, recording at each season's end the Elo and points rating of every team that played
+/// in it. `earlier` holds the games of `new`'s first season replayed before: that season's
+/// end moves, so its points are recorded again (and the old ones dropped).
+fn advance_seasons(
+    engine: &mut Engine,
+    ids: &[String],
+    earlier: &[Played],
+    new: &[Played],
+    season_ratings: &mut Vec<store::RatingPoint>,
+) -> Result<(), forecast::Error> {
+    let end_of = |p: &Played| {
+        p.matchup
+            .date
+            .and_hms_opt(23, 59, 59)
+            .expect("valid time")
+            .and_utc()
+    };
+    let mut carry = earlier;
+    let mut rest = new;
+    while let Some(first) = rest.first() {
+        let season = first.matchup.season;
+        let n = rest
+            .iter()
+            .take_while(|p| p.matchup.season == season)
+            .count();
+        let (this, tail) = rest.split_at(n);
+        engine.advance(this.iter().cloned())?;
+        let before: &[Played] = match carry.last() {
+            Some(last) if last.matchup.season == season => {
+                let old = end_of(last);
+                season_ratings.retain(|r| r.time != old);
+                carry
+            }
+            _ => &[],
+        };
+        let time = end_of(this.last().unwrap_or(first));
+        let mut teams: Vec<u16> = before
+            .iter()
+            .chain(this)
+            .flat_map(|p| [p.matchup.home, p.matchup.away])
+            .collect();
+        teams.sort_unstable();
+        teams.dedup();
+        for t in teams {
+            let (elo, points) = engine.team_ratings(t);
+            for (kind, rating) in [("elo", elo), ("points", points)] {
+                season_ratings.push(store::RatingPoint {
+                    time,
+                    team_id: ids[usize::from(t)].clone(),
+                    kind: kind.to_string(),
+                    rating,
+                });
+            }
+        }
+        carry = &[];
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// Walk-forward quality over the last [`QUALITY_SEASONS`] seasons of `played`.
+fn quality_of(engine: &Engine, played: &[Played]) -> Option<Quality> {
+    let mut seasons: Vec<i32> = played.iter().map(|p| p.matchup.season).collect();
+    seasons.dedup();
+    let scored_from = seasons
+        .len()
+        .checked_sub(QUALITY_SEASONS)
+        .map(|i| seasons[i])
+        .unwrap_or(i32::MIN);
+    let scored = played
+        .iter()
+        .filter(|p| p.matchup.season >= scored_from)
+        .count();
+    let records = engine.records();
+    quality(&records[records.len().saturating_sub(scored)..])
+}
+
 impl Snapshot {
     /// Replays `games` (final games, oldest first) with every known team.
     pub fn build(
@@ -85,75 +179,10 @@ impl Snapshot {
             .map(|(i, t)| (t.clone(), i as u16))
             .collect();
         let mut engine = Engine::with_params(teams.len(), params.clone()).recording();
-        let mut played = Vec::with_capacity(games.len());
-        let mut kept = Vec::with_capacity(games.len());
-        for g in games {
-            let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else {
-                continue;
-            };
-            let Some(m) = matchup(&team_ix, g) else {
-                continue;
-            };
-            played.push(Played {
-                matchup: m,
-                home_score: hs,
-                away_score: as_,
-            });
-            kept.push(g.clone());
-        }
-        // Replay season by season to record where each team's ratings stood at season end.
-        let ids: Vec<&String> = {
-            let mut v: Vec<(&String, &u16)> = team_ix.iter().collect();
-            v.sort_by_key(|(_, i)| **i);
-            v.into_iter().map(|(t, _)| t).collect()
-        };
+        let (played, kept) = playable(&team_ix, games);
         let mut season_ratings = Vec::new();
-        let mut rest = played.as_slice();
-        while let Some(first) = rest.first() {
-            let season = first.matchup.season;
-            let n = rest
-                .iter()
-                .take_while(|p| p.matchup.season == season)
-                .count();
-            let (this, tail) = rest.split_at(n);
-            engine.advance(this.iter().cloned())?;
-            let end = this
-                .last()
-                .map(|p| p.matchup.date)
-                .unwrap_or(first.matchup.date);
-            let time = end.and_hms_opt(23, 59, 59).expect("valid time").and_utc();
-            let mut teams: Vec<u16> = this
-                .iter()
-                .flat_map(|p| [p.matchup.home, p.matchup.away])
-                .collect();
-            teams.sort_unstable();
-            teams.dedup();
-            for t in teams {
-                let (elo, points) = engine.team_ratings(t);
-                for (kind, rating) in [("elo", elo), ("points", points)] {
-                    season_ratings.push(store::RatingPoint {
-                        time,
-                        team_id: ids[usize::from(t)].clone(),
-                        kind: kind.to_string(),
-                        rating,
-                    });
-                }
-            }
-            rest = tail;
-        }
-        let mut seasons: Vec<i32> = played.iter().map(|p| p.matchup.season).collect();
-        seasons.dedup();
-        let scored_from = seasons
-            .len()
-            .checked_sub(QUALITY_SEASONS)
-            .map(|i| seasons[i])
-            .unwrap_or(i32::MIN);
-        let scored = played
-            .iter()
-            .filter(|p| p.matchup.season >= scored_from)
-            .count();
-        let records = engine.records();
-        let quality = quality(&records[records.len().saturating_sub(scored)..]);
+        advance_seasons(&mut engine, teams, &[], &played, &mut season_ratings)?;
+        let quality = quality_of(&engine, &played);
         Ok(Self {
             quality,
             season_ratings,
@@ -161,8 +190,75 @@ impl Snapshot {
             generation,
             engine,
             team_ix,
+            team_ids: teams.to_vec(),
             games: kept,
         })
+    }
+
+    /// This snapshot advanced through the final games `games` holds after it, without
+    /// replaying what it already holds — when that is possible: the same teams, every game
+    /// replayed still final and unchanged, and the new games all dated after the last one
+    /// replayed (no new game at all: the same model under the new generation). `None`
+    /// otherwise (the caller replays everything). The result equals a full replay.
+    pub fn extend(
+        &self,
+        generation: u64,
+        teams: &[String],
+        games: &[Game],
+    ) -> Option<Result<Self, forecast::Error>> {
+        if teams != self.team_ids.as_slice() {
+            return None;
+        }
+        let (played, kept) = playable(&self.team_ix, games);
+        let n = self.games.len();
+        if kept.len() < n || kept[..n] != self.games[..] {
+            return None;
+        }
+        if kept.len() == n {
+            // No final game changed (a game added or moved, a model pointer touched): the
+            // model has nothing new to learn.
+            return Some(Ok(Self {
+                quality: self.quality.clone(),
+                season_ratings: self.season_ratings.clone(),
+                version: self.version.clone(),
+                generation,
+                engine: self.engine.clone(),
+                team_ix: self.team_ix.clone(),
+                team_ids: self.team_ids.clone(),
+                games: kept,
+            }));
+        }
+        let last = self.engine.last_date()?;
+        if played[n].matchup.date <= last {
+            return None;
+        }
+        let first_season = played[n].matchup.season;
+        let season_start = played[..n]
+            .iter()
+            .rposition(|p| p.matchup.season != first_season)
+            .map_or(0, |i| i + 1);
+        let mut engine = self.engine.clone();
+        let mut season_ratings = self.season_ratings.clone();
+        if let Err(e) = advance_seasons(
+            &mut engine,
+            teams,
+            &played[season_start..n],
+            &played[n..],
+            &mut season_ratings,
+        ) {
+            return Some(Err(e));
+        }
+        let quality = quality_of(&engine, &played);
+        Some(Ok(Self {
+            quality,
+            season_ratings,
+            version: self.version.clone(),
+            generation,
+            engine,
+            team_ix: self.team_ix.clone(),
+            team_ids: self.team_ids.clone(),
+            games: kept,
+        }))
     }
 
     pub fn games(&self) -> usize {
@@ -341,12 +437,24 @@ impl Predictor {
             .context("Failed to load games")?;
         let (version, params) =
             model.unwrap_or_else(|| self.model.read().expect("model lock poisoned").clone());
-        let snap = tokio::task::spawn_blocking(move || {
-            Snapshot::build(&version, generation, &params, &teams, &games)
+        // The latest snapshot of the same version is advanced through the new games when
+        // they only append to it (the usual result), instead of replaying everything.
+        let base = match before {
+            None => self.latest().filter(|s| s.version == version),
+            Some(_) => None,
+        };
+        let (snap, incremental) = tokio::task::spawn_blocking(move || {
+            if let Some(extended) = base.and_then(|b| b.extend(generation, &teams, &games)) {
+                return extended.map(|s| (s, true));
+            }
+            Snapshot::build(&version, generation, &params, &teams, &games).map(|s| (s, false))
         })
         .await
         .context("Failed to join the replay task")?
         .context("Failed to replay the game history")?;
+        if incremental {
+            self.metrics.incremental_rebuilds.inc();
+        }
         Ok(Arc::new(snap))
     }
 
@@ -682,4 +790,108 @@ fn shape(
         records,
         consensus,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three-season fixture's games, oldest first, and its teams.
+    fn fixture() -> (Vec<String>, Vec<Game>) {
+        let batch =
+            graph::import::parse(&include_bytes!("../tests/fixtures/games_2016_2018.csv")[..])
+                .unwrap();
+        let mut games = batch.games;
+        games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        let mut teams: Vec<String> = batch.teams.iter().map(|t| t.id.clone()).collect();
+        teams.sort();
+        (teams, games)
+    }
+
+    fn same(a: &Snapshot, b: &Snapshot) {
+        assert_eq!(a.games, b.games);
+        let sorted = |s: &Snapshot| {
+            let mut r: Vec<String> = s
+                .season_ratings
+                .iter()
+                .map(|p| format!("{} {} {} {:.12}", p.time, p.team_id, p.kind, p.rating))
+                .collect();
+            r.sort();
+            r
+        };
+        assert_eq!(sorted(a), sorted(b), "season-end ratings");
+        let (qa, qb) = (a.quality.as_ref().unwrap(), b.quality.as_ref().unwrap());
+        assert_eq!(qa.games, qb.games);
+        assert_eq!(qa.consensus.brier.to_bits(), qb.consensus.brier.to_bits());
+        // The same forecast, to the bit, for a game after both.
+        let m = Matchup {
+            date: NaiveDate::from_ymd_opt(2019, 9, 8).unwrap(),
+            season: 2019,
+            home: a.team_ix["KC"],
+            away: a.team_ix["NE"],
+            neutral: false,
+            playoff: false,
+            same_division: false,
+        };
+        let (fa, fb) = (
+            a.engine.forecast(&m).unwrap(),
+            b.engine.forecast(&m).unwrap(),
+        );
+        assert_eq!(
+            fa.home_win_probability.to_bits(),
+            fb.home_win_probability.to_bits()
+        );
+    }
+
+    #[test]
+    fn advancing_the_model_through_appended_games_equals_replaying_everything() {
+        let (teams, games) = fixture();
+        let p = Params::default();
+        let full = Snapshot::build("v", 9, &p, &teams, &games).unwrap();
+        // Cut inside a season (mid-2017) and at a season's end (the last 2016 game).
+        let mid = NaiveDate::from_ymd_opt(2017, 11, 1).unwrap();
+        let end_2016 = games
+            .iter()
+            .filter(|g| g.season.get() == 2016)
+            .map(|g| g.date)
+            .max()
+            .unwrap();
+        for cut in [mid, end_2016 + chrono::Days::new(1)] {
+            let before: Vec<Game> = games.iter().filter(|g| g.date < cut).cloned().collect();
+            let base = Snapshot::build("v", 1, &p, &teams, &before).unwrap();
+            let extended = base
+                .extend(9, &teams, &games)
+                .expect("appended games extend the model")
+                .unwrap();
+            assert_eq!(extended.generation, 9);
+            same(&extended, &full);
+        }
+    }
+
+    #[test]
+    fn the_model_replays_everything_when_it_cannot_just_append() {
+        let (teams, games) = fixture();
+        let p = Params::default();
+        let base = Snapshot::build("v", 1, &p, &teams, &games[..games.len() - 5]).unwrap();
+        // (case, games offered, teams offered, extendable?)
+        let mut changed = games.clone();
+        changed[10].home_score = changed[10].home_score.map(|s| s + 1);
+        let last_day = base.last_date().unwrap();
+        let mut same_day: Vec<Game> = games[..games.len() - 5].to_vec();
+        let mut extra = games[games.len() - 1].clone();
+        extra.date = last_day;
+        same_day.push(extra);
+        let mut more_teams = teams.clone();
+        more_teams.push("ZZZ".into());
+        let cases: [(&str, &[Game], &[String], bool); 5] = [
+            ("appended", &games, &teams, true),
+            ("nothing new", &games[..games.len() - 5], &teams, true),
+            ("an old score changed", &changed, &teams, false),
+            ("a game on the last day replayed", &same_day, &teams, false),
+            ("a new team", &games, &more_teams, false),
+        ];
+        for (case, offered, t, extendable) in cases {
+            assert_eq!(base.extend(2, t, offered).is_some(), extendable, "{case}");
+        }
+    }
 }

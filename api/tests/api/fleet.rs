@@ -187,6 +187,17 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
             .collect::<Vec<_>>()
             .join("; ")
     );
+    // Neither the games added nor the result made it replay the history: the model was
+    // advanced through the appended game (and kept for the added, unplayed ones).
+    let incremental = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model_incremental_rebuilds_total ")?
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(0.0);
+    assert_eq!(incremental, 2.0, "both catch-ups were incremental");
     for app in &apps {
         app.stop().await;
     }
