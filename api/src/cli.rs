@@ -436,6 +436,19 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
             println!("rolled back: {id} is now current ({reload_hint})");
         }
     }
+    // A moved pointer moved the shared generation: tell the running instances at once.
+    if let (crate::models::Registry::Shared(graph), Some(n)) =
+        (&registry, crate::startup::open_notifier(settings)?)
+    {
+        if matches!(
+            cmd,
+            ModelCommand::Activate { .. }
+                | ModelCommand::Rollback
+                | ModelCommand::Fit { activate: true, .. }
+        ) {
+            n.publish(graph.history_generation().await?).await;
+        }
+    }
     Ok(())
 }
 

@@ -339,6 +339,8 @@ pub enum Rebuild {
     Watch,
     /// A forecast found the model older than the shared history.
     Request,
+    /// Another instance announced a new generation (Redis pub/sub).
+    Notify,
 }
 
 impl Rebuild {
@@ -349,6 +351,7 @@ impl Rebuild {
             Rebuild::Import => "import",
             Rebuild::Watch => "watch",
             Rebuild::Request => "request",
+            Rebuild::Notify => "notify",
         }
     }
 }
@@ -558,6 +561,16 @@ impl Predictor {
                     }
                     Err(e) => tracing::debug!(error = ?e, "failed to read the history generation"),
                 }
+            }
+        });
+    }
+
+    /// Replays on a background task unless the model already holds `generation`.
+    pub fn catch_up_in_background(self: &Arc<Self>, generation: u64, reason: Rebuild) {
+        let predictor = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = predictor.catch_up(generation, reason).await {
+                tracing::warn!(error = ?e, "failed to catch up with the shared history");
             }
         });
     }

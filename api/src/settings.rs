@@ -110,6 +110,9 @@ pub struct Settings {
     /// How often the model checks the shared history generation and replays when another
     /// instance changed it (0 = only when a forecast finds it stale).
     pub history_poll_milliseconds: u64,
+    /// With Redis: announce every new history generation on Redis pub/sub and replay as soon
+    /// as another instance announces one.
+    pub history_notify: bool,
     /// How often dependency health is checked for the live stream's `health` events.
     pub health_watch_seconds: u64,
 }
@@ -160,7 +163,8 @@ impl Settings {
             .set_default("auth_cache_seconds", 1)?
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?
-            .set_default("history_poll_milliseconds", 250)?;
+            .set_default("history_poll_milliseconds", 1000)?
+            .set_default("history_notify", true)?;
         if let Some(file) = env.get(CONFIG_FILE) {
             b = b.add_source(config::File::with_name(file).required(true));
         }
@@ -313,7 +317,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 37] = [
+    const CHANGED: [(&str, &str); 38] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -353,7 +357,8 @@ mod tests {
         ("AUTH_RATE_LIMIT_PER_SECOND", "1"),
         ("AUTH_CACHE_SECONDS", "0"),
         ("REQUEST_METRICS_FLUSH_SECONDS", "30"),
-        ("HISTORY_POLL_MILLISECONDS", "1000"),
+        ("HISTORY_POLL_MILLISECONDS", "250"),
+        ("HISTORY_NOTIFY", "false"),
     ];
 
     #[test]

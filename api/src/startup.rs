@@ -239,6 +239,17 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
     Ok(())
 }
 
+/// The fleet notifier: Redis pub/sub when Redis is configured and `HISTORY_NOTIFY` is on.
+pub fn open_notifier(settings: &Settings) -> anyhow::Result<Option<Arc<store::RedisNotifier>>> {
+    match (&settings.redis_url, settings.history_notify) {
+        (Some(url), true) => Ok(Some(Arc::new(
+            store::RedisNotifier::new(url.expose_secret(), &settings.cache_namespace)
+                .context("Failed to configure history notifications")?,
+        ))),
+        _ => Ok(None),
+    }
+}
+
 /// The model registry for the configured backends: shared in the graph on Neo4j (every
 /// instance sees an activation), files in the data directory on the embedded default.
 pub fn open_registry(settings: &Settings, graph: &Arc<dyn Graph>) -> crate::models::Registry {
@@ -267,6 +278,7 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
         registry,
         metrics,
         events: Events::new(),
+        notifier: open_notifier(settings)?,
     })
 }
 
@@ -303,6 +315,11 @@ impl Application {
         if settings.history_poll_milliseconds > 0 {
             predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));
         }
+        let notifier = open_notifier(&settings)?;
+        if let Some(n) = &notifier {
+            let p = predictor.clone();
+            n.listen(move |generation| p.catch_up_in_background(generation, Rebuild::Notify));
+        }
         let cache = open_cache(&settings)?;
         if let Some(snap) = predictor.latest() {
             series
@@ -319,6 +336,7 @@ impl Application {
                 registry,
                 metrics,
                 events: Events::new(),
+                notifier,
             },
             keys,
             request_log: crate::state::RequestLog::default(),

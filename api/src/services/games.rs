@@ -106,6 +106,7 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
     };
     let created = svc.graph.create_game(game).await?;
     let generation = svc.graph.history_generation().await?;
+    svc.announce(generation).await;
     svc.events.publish(&Event::Game {
         game_id: created.id.clone(),
         generation,
@@ -208,6 +209,7 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
         .await;
     svc.predictor.rebuild_in_background(Rebuild::Result);
     let generation = svc.graph.history_generation().await?;
+    svc.announce(generation).await;
     svc.events.publish(&Event::Result {
         game_id: game.id.clone(),
         generation,

@@ -22,5 +22,6 @@ pub async fn import_games(
     if svc.predictor.latest().is_some() {
         svc.predictor.rebuild_in_background(Rebuild::Import);
     }
+    svc.announce(svc.graph.history_generation().await?).await;
     Ok(stats)
 }

@@ -38,4 +38,16 @@ pub struct Services {
     pub registry: crate::models::Registry,
     pub metrics: Arc<Metrics>,
     pub events: Events,
+    /// Announces new history generations to the fleet (with Redis and `HISTORY_NOTIFY`).
+    pub notifier: Option<Arc<store::RedisNotifier>>,
+}
+
+impl Services {
+    /// Tells the other instances that the shared history moved to `generation`, so they
+    /// replay ahead of their next request (best effort: they also poll and check).
+    pub async fn announce(&self, generation: u64) {
+        if let Some(n) = &self.notifier {
+            n.publish(generation).await;
+        }
+    }
 }

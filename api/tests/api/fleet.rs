@@ -42,7 +42,7 @@ impl Shared {
         })
     }
 
-    fn configure(&self, s: &mut Settings, namespace: &str, poll_ms: u64) {
+    fn configure(&self, s: &mut Settings, namespace: &str, poll_ms: u64, notify: bool) {
         let base = self.pg_admin.rsplit_once('/').unwrap().0;
         s.graph_backend = GraphBackend::Neo4j;
         s.neo4j_uri = self.neo4j.clone();
@@ -53,6 +53,7 @@ impl Shared {
         s.redis_url = secret(self.redis.clone());
         s.cache_namespace = namespace.into();
         s.history_poll_milliseconds = poll_ms;
+        s.history_notify = notify;
     }
 
     /// The history generation as the shared graph holds it.
@@ -78,8 +79,14 @@ impl Shared {
 }
 
 /// Starts `n` instances on the shared servers (the first seeds the games), all with the
-/// history watcher polling every `poll_ms` (0 = off).
-async fn fleet(shared: &Shared, dir: &std::path::Path, n: usize, poll_ms: u64) -> Vec<TestApp> {
+/// history watcher polling every `poll_ms` (0 = off) and Redis notifications on or off.
+async fn fleet(
+    shared: &Shared,
+    dir: &std::path::Path,
+    n: usize,
+    poll_ms: u64,
+    notify: bool,
+) -> Vec<TestApp> {
     let ns = format!("nflp-fleet-{}:", uuid::Uuid::new_v4().simple());
     let mut apps = Vec::new();
     for i in 0..n {
@@ -88,7 +95,7 @@ async fn fleet(shared: &Shared, dir: &std::path::Path, n: usize, poll_ms: u64) -
         } else {
             "none".to_string()
         };
-        apps.push(spawn_app_with(dir, &seed, |s| shared.configure(s, &ns, poll_ms)).await);
+        apps.push(spawn_app_with(dir, &seed, |s| shared.configure(s, &ns, poll_ms, notify)).await);
     }
     apps
 }
@@ -143,8 +150,8 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    // The watcher is off: the per-request generation check alone must be enough.
-    let apps = fleet(&shared, dir.path(), 3, 0).await;
+    // The watcher and the notifications are off: the per-request check alone must be enough.
+    let apps = fleet(&shared, dir.path(), 3, 0, false).await;
     two_games(&apps[0]).await;
     let before: Vec<f64> = {
         let mut v = Vec::new();
@@ -207,45 +214,54 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
 #[tokio::test]
 async fn an_idle_instance_catches_up_with_a_result_recorded_elsewhere_within_a_second() {
     let _lock = crate::backends::NEO4J.lock().await;
-    let Some(shared) = Shared::up().await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let apps = fleet(&shared, dir.path(), 2, 100).await;
-    two_games(&apps[0]).await;
-    let (s, _) = apps[0]
-        .put_json(
-            "/api/v1/games/CHI_GB_2019_W1/result",
-            &json!({"home_score": 20, "away_score": 17}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    let recorded = Instant::now();
-    let target = shared.generation().await;
-    assert!(target > 0);
-    // The other instance replays on its own (no request reaches it) ...
-    let caught_up = loop {
-        if generation(&apps[1]).await >= target {
-            break recorded.elapsed();
-        }
-        assert!(
-            recorded.elapsed() < Duration::from_secs(5),
-            "instance b still below generation {target} after 5 s"
+    // (watcher poll ms, Redis notifications, the rebuild reason that must show)
+    let cases = [(0, true, "notify"), (100, false, "watch")];
+    for (poll_ms, notify, reason) in cases {
+        let Some(shared) = Shared::up().await else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let apps = fleet(&shared, dir.path(), 2, poll_ms, notify).await;
+        two_games(&apps[0]).await;
+        let (s, _) = apps[0]
+            .put_json(
+                "/api/v1/games/CHI_GB_2019_W1/result",
+                &json!({"home_score": 20, "away_score": 17}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let recorded = Instant::now();
+        let target = shared.generation().await;
+        assert!(target > 0);
+        // The other instance replays on its own (no request reaches it) ...
+        let caught_up = loop {
+            if generation(&apps[1]).await >= target {
+                break recorded.elapsed();
+            }
+            assert!(
+                recorded.elapsed() < Duration::from_secs(5),
+                "{reason}: instance b still below generation {target} after 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        eprintln!(
+            "propagation ({reason}): instance b held the new history {caught_up:?} after the PUT returned"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    eprintln!("propagation: instance b held the new history {caught_up:?} after the PUT returned");
-    // ... within the 1 s target (with headroom for a loaded CI machine).
-    assert!(caught_up < Duration::from_secs(2), "{caught_up:?}");
-    let text = apps[1].get("/metrics").await.text().await.unwrap();
-    assert!(
-        text.contains("model_rebuilds_total{reason=\"watch\"}"),
-        "{text}"
-    );
-    for app in &apps {
-        app.stop().await;
+        // ... within the 1 s target (with headroom for a loaded CI machine).
+        assert!(
+            caught_up < Duration::from_secs(2),
+            "{reason}: {caught_up:?}"
+        );
+        let text = apps[1].get("/metrics").await.text().await.unwrap();
+        assert!(
+            text.contains(&format!("model_rebuilds_total{{reason=\"{reason}\"}}")),
+            "{reason}: {text}"
+        );
+        for app in &apps {
+            app.stop().await;
+        }
+        shared.drop_db().await;
     }
-    shared.drop_db().await;
 }
 
 /// Runs `api keys …` against the shared PostgreSQL key store (the data directory holds the
@@ -270,7 +286,7 @@ async fn a_key_revoked_anywhere_stops_working_on_every_instance_within_a_second(
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let apps = fleet(&shared, dir.path(), 2, 0).await;
+    let apps = fleet(&shared, dir.path(), 2, 0, false).await;
     let out = keys_cli(
         &shared,
         dir.path(),
@@ -357,7 +373,7 @@ async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instanc
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let apps = fleet(&shared, dir.path(), 3, 0).await;
+    let apps = fleet(&shared, dir.path(), 3, 0, false).await;
     for app in &apps {
         let (_, h) = app.get_json("/health").await;
         assert_eq!(
