@@ -205,8 +205,9 @@ async fn games_are_filtered_paginated_and_ordered(g: Arc<dyn Graph>) {
     assert_eq!(before.len(), 14, "week 1 before its two Monday-night games");
 }
 
-async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dyn Graph>) {
-    let game = Game {
+/// KC–BUF, week 1 of 2030: a game nobody has played.
+fn upcoming_game() -> Game {
+    Game {
         id: GameId::parse("KC_BUF_2030_W1").unwrap(),
         home_team: TeamId::parse("KC").unwrap(),
         away_team: TeamId::parse("BUF").unwrap(),
@@ -218,7 +219,11 @@ async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dy
         home_score: None,
         away_score: None,
         anchor_home_win_probability: None,
-    };
+    }
+}
+
+async fn creating_a_game_twice_conflicts_and_unknown_teams_are_refused(g: Arc<dyn Graph>) {
+    let game = upcoming_game();
     assert_eq!(g.create_game(game.clone()).await.unwrap(), game);
     assert!(matches!(
         g.create_game(game.clone()).await,
@@ -398,19 +403,7 @@ async fn the_history_generation_moves_with_every_change_to_the_games_and_only_th
         imported,
         "an import that changes nothing leaves it"
     );
-    let game = Game {
-        id: GameId::parse("KC_BUF_2030_W1").unwrap(),
-        home_team: TeamId::parse("KC").unwrap(),
-        away_team: TeamId::parse("BUF").unwrap(),
-        season: Season::parse(2030).unwrap(),
-        week: Week::parse(1).unwrap(),
-        date: NaiveDate::from_ymd_opt(2030, 9, 8).unwrap(),
-        neutral: false,
-        playoff: false,
-        home_score: None,
-        away_score: None,
-        anchor_home_win_probability: None,
-    };
+    let game = upcoming_game();
     g.create_game(game.clone()).await.unwrap();
     let created = g.history_generation().await.unwrap();
     assert!(created > imported, "a new game moves it");

@@ -2,68 +2,10 @@
 //! servers started by `scripts/services start` (scripts/test does). Skipped, with a message,
 //! only when their addresses are not in the environment.
 
-use sqlx::{Connection, Executor, PgConnection};
-
-use api::settings::{GraphBackend, Settings};
+use api::settings::Settings;
 
 use crate::helpers::{secret, small_games_file, spawn_app_with, TestApp};
-
-pub(crate) static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Servers {
-    neo4j: String,
-    pg_admin: String,
-    pg_db: String,
-    redis: String,
-}
-
-impl Servers {
-    async fn up() -> Option<Self> {
-        let vars = ["TEST_NEO4J_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL"].map(std::env::var);
-        let [Ok(neo4j), Ok(pg_admin), Ok(redis)] = vars else {
-            eprintln!("SKIPPED: TEST_NEO4J_URI, TEST_DATABASE_URL, TEST_REDIS_URL are not all set; run `scripts/services start`");
-            return None;
-        };
-        let pg_db = format!("nflp_api_{}", uuid::Uuid::new_v4().simple());
-        let mut c = PgConnection::connect(&pg_admin)
-            .await
-            .expect("PostgreSQL answers");
-        c.execute(format!(r#"CREATE DATABASE "{pg_db}""#).as_str())
-            .await
-            .unwrap();
-        let wipe = neo4rs::Graph::new(neo4j.clone(), "neo4j", "unused").unwrap();
-        wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
-            .await
-            .expect("Neo4j answers");
-        Some(Self {
-            neo4j,
-            pg_admin,
-            pg_db,
-            redis,
-        })
-    }
-
-    /// Points `s` at these servers, with cache keys under `namespace`.
-    fn configure(&self, s: &mut Settings, namespace: &str) {
-        let base = self.pg_admin.rsplit_once('/').unwrap().0;
-        s.graph_backend = GraphBackend::Neo4j;
-        s.neo4j_uri = self.neo4j.clone();
-        s.neo4j_password = secret("unused-auth-disabled");
-        s.neo4j_batch_size = 500;
-        s.database_url = secret(format!("{base}/{}", self.pg_db));
-        s.db_pool_min = 1;
-        s.db_pool_max = 5;
-        s.redis_url = secret(self.redis.clone());
-        s.cache_namespace = namespace.into();
-    }
-
-    async fn drop_db(&self) {
-        let mut c = PgConnection::connect(&self.pg_admin).await.unwrap();
-        c.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.pg_db).as_str())
-            .await
-            .unwrap();
-    }
-}
+use crate::servers::{Servers, NEO4J};
 
 #[tokio::test]
 async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() {

@@ -4,78 +4,18 @@
 
 use std::time::{Duration, Instant};
 
-use api::settings::{GraphBackend, Settings};
+use api::settings::Settings;
 use serde_json::{json, Value};
 
-use crate::helpers::{secret, small_games_file, spawn_app_with, TestApp};
+use crate::helpers::{small_games_file, spawn_app_with, TestApp};
+use crate::servers::Servers as Shared;
 
-/// The three shared servers, a fresh PostgreSQL database and an emptied Neo4j.
-struct Shared {
-    neo4j: String,
-    pg_admin: String,
-    pg_db: String,
-    redis: String,
-}
-
-impl Shared {
-    async fn up() -> Option<Self> {
-        use sqlx::{Connection, Executor};
-        let vars = ["TEST_NEO4J_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL"].map(std::env::var);
-        let [Ok(neo4j), Ok(pg_admin), Ok(redis)] = vars else {
-            eprintln!("SKIPPED: TEST_NEO4J_URI, TEST_DATABASE_URL, TEST_REDIS_URL are not all set; run `scripts/services start`");
-            return None;
-        };
-        let pg_db = format!("nflp_fleet_{}", uuid::Uuid::new_v4().simple());
-        let mut c = sqlx::PgConnection::connect(&pg_admin).await.unwrap();
-        c.execute(format!(r#"CREATE DATABASE "{pg_db}""#).as_str())
-            .await
-            .unwrap();
-        let wipe = neo4rs::Graph::new(neo4j.clone(), "neo4j", "unused").unwrap();
-        wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
-            .await
-            .unwrap();
-        Some(Self {
-            neo4j,
-            pg_admin,
-            pg_db,
-            redis,
-        })
-    }
-
-    fn configure(&self, s: &mut Settings, namespace: &str, poll_ms: u64, notify: bool) {
-        let base = self.pg_admin.rsplit_once('/').unwrap().0;
-        s.graph_backend = GraphBackend::Neo4j;
-        s.neo4j_uri = self.neo4j.clone();
-        s.neo4j_password = secret("unused-auth-disabled");
-        s.database_url = secret(format!("{base}/{}", self.pg_db));
-        s.db_pool_min = 1;
-        s.db_pool_max = 5;
-        s.redis_url = secret(self.redis.clone());
-        s.cache_namespace = namespace.into();
-        s.history_poll_milliseconds = poll_ms;
-        s.history_notify = notify;
-    }
-
-    /// The history generation as the shared graph holds it.
-    async fn generation(&self) -> u64 {
-        let g = neo4rs::Graph::new(self.neo4j.clone(), "neo4j", "unused").unwrap();
-        let mut rows = g
-            .execute(neo4rs::query(
-                "MATCH (h:History {id: 'history'}) RETURN h.generation AS n",
-            ))
-            .await
-            .unwrap();
-        let row = rows.next().await.unwrap().expect("a History node");
-        row.get::<i64>("n").unwrap() as u64
-    }
-
-    async fn drop_db(&self) {
-        use sqlx::{Connection, Executor};
-        let mut c = sqlx::PgConnection::connect(&self.pg_admin).await.unwrap();
-        c.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.pg_db).as_str())
-            .await
-            .unwrap();
-    }
+/// Points `s` at the shared servers, with the history watcher polling every `poll_ms`
+/// (0 = off) and the Redis notifications on or off.
+fn configure(shared: &Shared, s: &mut Settings, namespace: &str, poll_ms: u64, notify: bool) {
+    shared.configure(s, namespace);
+    s.history_poll_milliseconds = poll_ms;
+    s.history_notify = notify;
 }
 
 /// Starts `n` instances on the shared servers (the first seeds the games), all with the
@@ -95,7 +35,7 @@ async fn fleet(
         } else {
             "none".to_string()
         };
-        apps.push(spawn_app_with(dir, &seed, |s| shared.configure(s, &ns, poll_ms, notify)).await);
+        apps.push(spawn_app_with(dir, &seed, |s| configure(shared, s, &ns, poll_ms, notify)).await);
     }
     apps
 }
@@ -145,7 +85,7 @@ async fn two_games(app: &TestApp) {
 #[tokio::test]
 async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_without_any_notification(
 ) {
-    let _lock = crate::backends::NEO4J.lock().await;
+    let _lock = crate::servers::NEO4J.lock().await;
     let Some(shared) = Shared::up().await else {
         return;
     };
@@ -213,7 +153,7 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
 
 #[tokio::test]
 async fn an_idle_instance_catches_up_with_a_result_recorded_elsewhere_within_a_second() {
-    let _lock = crate::backends::NEO4J.lock().await;
+    let _lock = crate::servers::NEO4J.lock().await;
     // (watcher poll ms, Redis notifications, the rebuild reason that must show)
     let cases = [(0, true, "notify"), (100, false, "watch")];
     for (poll_ms, notify, reason) in cases {
@@ -267,11 +207,10 @@ async fn an_idle_instance_catches_up_with_a_result_recorded_elsewhere_within_a_s
 /// Runs `api keys …` against the shared PostgreSQL key store (the data directory holds the
 /// key secret every instance of the test shares).
 fn keys_cli(shared: &Shared, dir: &std::path::Path, args: &[&str]) -> String {
-    let base = shared.pg_admin.rsplit_once('/').unwrap().0;
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
         .args(["--data-dir", dir.to_str().unwrap(), "keys"])
         .args(args)
-        .env("DATABASE_URL", format!("{base}/{}", shared.pg_db))
+        .env("DATABASE_URL", shared.pg_url())
         .env("LOG_LEVEL", "warn")
         .output()
         .unwrap();
@@ -281,7 +220,7 @@ fn keys_cli(shared: &Shared, dir: &std::path::Path, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn a_key_revoked_anywhere_stops_working_on_every_instance_within_a_second() {
-    let _lock = crate::backends::NEO4J.lock().await;
+    let _lock = crate::servers::NEO4J.lock().await;
     let Some(shared) = Shared::up().await else {
         return;
     };
@@ -368,7 +307,7 @@ fn fit(shared: &Shared, dir: &std::path::Path, hfa: f64) -> String {
 
 #[tokio::test]
 async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instance_forecasts_with() {
-    let _lock = crate::backends::NEO4J.lock().await;
+    let _lock = crate::servers::NEO4J.lock().await;
     let Some(shared) = Shared::up().await else {
         return;
     };
@@ -425,7 +364,6 @@ impl Instance {
             .local_addr()
             .unwrap()
             .port();
-        let base_url = shared.pg_admin.rsplit_once('/').unwrap().0;
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -435,7 +373,7 @@ impl Instance {
             .env("GRAPH_BACKEND", "neo4j")
             .env("NEO4J_URI", &shared.neo4j)
             .env("NEO4J_PASSWORD", "unused-auth-disabled")
-            .env("DATABASE_URL", format!("{base_url}/{}", shared.pg_db))
+            .env("DATABASE_URL", shared.pg_url())
             .env("DB_POOL_MIN", "1")
             .env("DB_POOL_MAX", "5")
             .env("REDIS_URL", &shared.redis)
@@ -477,7 +415,7 @@ impl Instance {
 
 #[tokio::test]
 async fn killing_an_instance_while_it_replays_leaves_the_others_serving_the_new_history() {
-    let _lock = crate::backends::NEO4J.lock().await;
+    let _lock = crate::servers::NEO4J.lock().await;
     let Some(shared) = Shared::up().await else {
         return;
     };

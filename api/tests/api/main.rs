@@ -11,3 +11,4 @@ mod model;
 mod predictions;
 mod reference;
 mod security;
+mod servers;
