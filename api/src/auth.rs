@@ -263,84 +263,9 @@ impl Keys {
     }
 }
 
-/// Who a rate limit applies to.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-pub enum Client {
-    Ip(std::net::IpAddr),
-    /// An API key, by id.
-    Key(String),
-    Unknown,
-}
-
-/// Token buckets per client (a key id or an IP address). `per_second == 0` lifts the limit.
-pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<Client, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_second: f64, burst: f64) -> Self {
-        Self {
-            per_second,
-            burst: burst.max(1.0),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Whether a limit applies at all.
-    pub fn limits(&self) -> bool {
-        self.per_second > 0.0
-    }
-
-    /// Takes a token for `client`, or says how many seconds until one is available.
-    pub fn check(&self, client: &Client) -> Result<(), u64> {
-        if self.per_second <= 0.0 {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let mut map = self.buckets.lock().expect("rate limiter lock poisoned");
-        if map.len() > 100_000 {
-            // Bound memory: forget buckets that have refilled completely.
-            let (rate, burst) = (self.per_second, self.burst);
-            map.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < burst);
-        }
-        // Looked up before inserting, so a known client costs no allocation.
-        if !map.contains_key(client) {
-            map.insert(client.clone(), (self.burst, now));
-        }
-        let (tokens, at) = map.get_mut(client).expect("inserted above");
-        *tokens =
-            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bucket_allows_its_burst_then_refuses_with_a_retry_time() {
-        let r = RateLimiter::new(2.0, 3.0);
-        let a = Client::Key("a".into());
-        for _ in 0..3 {
-            assert!(r.check(&a).is_ok());
-        }
-        assert_eq!(r.check(&a), Err(1));
-        assert!(
-            r.check(&Client::Key("b".into())).is_ok(),
-            "clients have their own buckets"
-        );
-        assert!(r.check(&Client::Ip([127, 0, 0, 1].into())).is_ok());
-        assert!(RateLimiter::new(0.0, 1.0).check(&a).is_ok());
-    }
 
     #[test]
     fn scopes_are_ordered() {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod backtest;
 pub mod cli;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod models;

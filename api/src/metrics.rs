@@ -19,6 +19,9 @@ pub struct Metrics {
     /// 1 while Redis's near tier answers, 0 while it is off (its subscription is down);
     /// registered only when the cache has a near tier (see [`Metrics::set_near_tier_up`]).
     cache_near_tier_up: std::sync::OnceLock<IntGauge>,
+    /// 1 while rate limits are fleet-wide (Redis answers), 0 while each instance limits on its
+    /// own; registered only when Redis is configured.
+    rate_limiter_fleet_up: std::sync::OnceLock<IntGauge>,
     pub games_in_model: IntGauge,
     /// The history generation the running model holds (see `Graph::history_generation`).
     pub history_generation: IntGauge,
@@ -162,6 +165,7 @@ impl Metrics {
             cache_misses,
             cache_memory_hits,
             cache_near_tier_up: std::sync::OnceLock::new(),
+            rate_limiter_fleet_up: std::sync::OnceLock::new(),
             games_in_model,
             history_generation,
             rebuilds,
@@ -185,6 +189,22 @@ impl Metrics {
             .expect("static metric options are valid");
             if let Err(e) = self.registry.register(Box::new(g.clone())) {
                 tracing::warn!(error = %e, "failed to register cache_near_tier_up");
+            }
+            g
+        });
+        gauge.set(i64::from(up));
+    }
+
+    /// Records whether rate limits are fleet-wide (the gauge appears on first use).
+    pub fn set_rate_limiter_fleet_up(&self, up: bool) {
+        let gauge = self.rate_limiter_fleet_up.get_or_init(|| {
+            let g = IntGauge::with_opts(Opts::new(
+                "rate_limiter_fleet_up",
+                "1 while rate limits are enforced fleet-wide through Redis, 0 while each instance limits on its own because Redis does not answer",
+            ))
+            .expect("static metric options are valid");
+            if let Err(e) = self.registry.register(Box::new(g.clone())) {
+                tracing::warn!(error = %e, "failed to register rate_limiter_fleet_up");
             }
             g
         });

@@ -6,8 +6,9 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
-use crate::auth::{AuthFailure, Client, Scope};
+use crate::auth::{AuthFailure, Scope};
 use crate::error::ApiError;
+use crate::limits::Client;
 use crate::state::AppState;
 
 /// The scope a request needs, or None for open routes (health, metrics, docs).
@@ -58,7 +59,7 @@ pub async fn guard<B: MessageBody>(
     let ip = req
         .peer_addr()
         .map_or(Client::Unknown, |a| Client::Ip(a.ip()));
-    if let Err(retry) = limiter.check(&ip) {
+    if let Err(retry) = limiter.check(&ip).await {
         return Ok(reject(req, ApiError::RateLimited(retry)));
     }
     let presented = req
@@ -86,7 +87,7 @@ pub async fn guard<B: MessageBody>(
         }
     };
     if limiter.limits() {
-        if let Err(retry) = limiter.check(&Client::Key(key.id.clone())) {
+        if let Err(retry) = limiter.check(&Client::Key(key.id.clone())).await {
             return Ok(reject(req, ApiError::RateLimited(retry)));
         }
     }

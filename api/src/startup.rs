@@ -239,6 +239,38 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
     Ok(())
 }
 
+/// The API's and `/admin`'s rate limits: fleet-wide through Redis when it is configured (each
+/// instance on its own while Redis does not answer), per instance otherwise.
+pub fn open_limiters(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<(crate::limits::Limiter, crate::limits::Limiter)> {
+    use crate::limits::Limiter;
+    let api = Limiter::new(
+        "api",
+        settings.rate_limit_per_second,
+        settings.rate_limit_burst,
+    );
+    let admin = Limiter::new(
+        "admin",
+        settings.auth_rate_limit_per_second,
+        settings.rate_limit_burst,
+    );
+    Ok(match &settings.redis_url {
+        Some(url) if api.limits() || admin.limits() => {
+            let redis = Arc::new(
+                store::RedisRateLimiter::new(url.expose_secret(), &settings.cache_namespace)
+                    .context("Failed to configure the fleet rate limits")?,
+            );
+            (
+                api.with_fleet(redis.clone(), metrics.clone()),
+                admin.with_fleet(redis, metrics.clone()),
+            )
+        }
+        _ => (api, admin),
+    })
+}
+
 /// The fleet notifier: Redis pub/sub when Redis is configured and `HISTORY_NOTIFY` is on.
 pub fn open_notifier(settings: &Settings) -> anyhow::Result<Option<Arc<store::RedisNotifier>>> {
     match (&settings.redis_url, settings.history_notify) {
@@ -315,6 +347,7 @@ impl Application {
         if settings.history_poll_milliseconds > 0 {
             predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));
         }
+        let (api_limiter, auth_limiter) = open_limiters(&settings, &metrics)?;
         let notifier = open_notifier(&settings)?;
         if let Some(n) = &notifier {
             let p = predictor.clone();
@@ -340,14 +373,8 @@ impl Application {
             },
             keys,
             request_log: crate::state::RequestLog::default(),
-            api_limiter: crate::auth::RateLimiter::new(
-                settings.rate_limit_per_second,
-                settings.rate_limit_burst,
-            ),
-            auth_limiter: crate::auth::RateLimiter::new(
-                settings.auth_rate_limit_per_second,
-                settings.rate_limit_burst,
-            ),
+            api_limiter,
+            auth_limiter,
         });
         // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
         // announces changes on the live stream. The first probe runs before the server opens.

@@ -17,8 +17,8 @@ use crate::services::Services;
 pub struct AppState {
     pub services: Services,
     pub keys: crate::auth::Keys,
-    pub api_limiter: crate::auth::RateLimiter,
-    pub auth_limiter: crate::auth::RateLimiter,
+    pub api_limiter: crate::limits::Limiter,
+    pub auth_limiter: crate::limits::Limiter,
     /// Served requests, rolled up per second, waiting to be flushed to the time-series store.
     pub request_log: RequestLog,
 }

@@ -12,6 +12,9 @@ pub enum Error {
     Query(#[from] sqlx::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A server did not answer (in time).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Stored JSON is not valid")]
     Json(#[from] serde_json::Error),
 }

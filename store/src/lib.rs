@@ -7,6 +7,7 @@ pub mod error;
 pub mod keys;
 pub mod notify;
 pub mod postgres;
+pub mod rate_limit;
 pub mod redis_cache;
 pub mod series;
 
@@ -16,5 +17,6 @@ pub use error::{Error, Result};
 pub use keys::{KeyRecord, KeyStore};
 pub use notify::RedisNotifier;
 pub use postgres::{PgSettings, PgStore};
+pub use rate_limit::RedisRateLimiter;
 pub use redis_cache::RedisCache;
 pub use series::{PredictionPoint, RatingPoint, RequestMetric, Series};

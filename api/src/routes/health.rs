@@ -5,6 +5,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::limits::Mode;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -77,6 +78,27 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             required: false,
             latency_ms: t.elapsed().as_secs_f64() * 1000.0,
             detail: None,
+        },
+    );
+    // The rate limits: what the last request saw (no probe of its own).
+    let (status, backend, detail) = match state.api_limiter.mode() {
+        Mode::Fleet => ("up", "redis", "fleet-wide"),
+        Mode::Fallback => (
+            "down",
+            "redis",
+            "Redis does not answer: each instance limits on its own",
+        ),
+        Mode::Local => ("up", "memory", "per instance"),
+        Mode::Off => ("up", "off", "no limit configured"),
+    };
+    components.insert(
+        "rate_limiter".to_string(),
+        Component {
+            status: status.into(),
+            backend: backend.into(),
+            required: false,
+            latency_ms: 0.0,
+            detail: Some(detail.into()),
         },
     );
     let model = state.services.predictor.latest();

@@ -7,6 +7,7 @@ mod fleet;
 mod games;
 mod health;
 mod helpers;
+mod limits;
 mod model;
 mod predictions;
 mod reference;

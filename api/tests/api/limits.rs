@@ -1,0 +1,174 @@
+//! Rate limits across the fleet, on a real Redis: instances sharing Redis share one allowance;
+//! with Redis gone each instance limits on its own (never no limit), and shares again when it
+//! is back.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{admin_key, client_with_key, secret, spawn_app_with, TestApp};
+use crate::servers::Servers;
+
+const RATE: f64 = 10.0;
+const BURST: f64 = 20.0;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_redis(port: u16) -> Child {
+    let child = Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (scripts/install-deps)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "redis did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+/// `n` instances limiting at RATE (bursts of BURST) with the given Redis and one shared key
+/// store, each on its own embedded graph.
+async fn instances(n: usize, redis: &str, pg: &str, dirs: &[tempfile::TempDir]) -> Vec<TestApp> {
+    let ns = format!("nflp-rl-{}:", uuid::Uuid::new_v4().simple());
+    let mut apps = Vec::new();
+    for (i, dir) in dirs.iter().take(n).enumerate() {
+        if i > 0 {
+            // The first instance created the admin key in the shared store; the others use it.
+            std::fs::copy(
+                dirs[0].path().join("admin.key"),
+                dir.path().join("admin.key"),
+            )
+            .unwrap();
+        }
+        apps.push(
+            spawn_app_with(dir.path(), "none", |s| {
+                s.redis_url = secret(redis);
+                s.database_url = secret(pg);
+                s.api_secret = secret("rate-limit-test-secret-0123456789");
+                s.cache_namespace = ns.clone();
+                s.rate_limit_per_second = RATE;
+                s.rate_limit_burst = BURST;
+            })
+            .await,
+        );
+    }
+    apps
+}
+
+/// Sends `per_second` requests a second for `seconds`, round robin over `apps`, and returns
+/// (2xx, 429s, 429s without Retry-After).
+async fn drive(apps: &[&TestApp], key: &str, per_second: u32, seconds: u32) -> (u32, u32, u32) {
+    let client = client_with_key(key);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(per_second)));
+    let mut sent = Vec::new();
+    for i in 0..per_second * seconds {
+        tick.tick().await;
+        let url = apps[i as usize % apps.len()].url("/api/v1/teams");
+        let c = client.clone();
+        sent.push(tokio::spawn(
+            async move { c.get(url).send().await.unwrap() },
+        ));
+    }
+    let (mut ok, mut limited, mut bare) = (0, 0, 0);
+    for s in sent {
+        let r = s.await.unwrap();
+        match r.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                limited += 1;
+                bare += u32::from(r.headers().get("retry-after").is_none());
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    (ok, limited, bare)
+}
+
+#[tokio::test]
+async fn three_instances_on_one_redis_allow_what_one_instance_would() {
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let apps = instances(3, &servers.redis, &servers.pg_url(), &dirs).await;
+    let key = admin_key(dirs[0].path());
+    // 60 r/s for 5 s against a limit of 10 r/s (bursts of 20): one instance's allowance.
+    let (ok, limited, bare) = drive(&apps.iter().collect::<Vec<_>>(), &key, 60, 5).await;
+    let one = BURST + RATE * 5.0;
+    eprintln!("fleet limit: {ok} of 300 allowed across 3 instances (one instance: about {one})");
+    assert!(
+        (f64::from(ok) - one).abs() <= one * 0.1,
+        "{ok} allowed across 3 instances; one instance allows about {one}"
+    );
+    assert_eq!(ok + limited, 300);
+    assert_eq!(bare, 0, "every 429 carries Retry-After");
+    let (_, h) = apps[1].get_json("/health").await;
+    assert_eq!(h["components"]["rate_limiter"]["backend"], "redis", "{h}");
+    assert_eq!(h["components"]["rate_limiter"]["status"], "up");
+    for app in &apps {
+        app.stop().await;
+    }
+    servers.drop_db().await;
+}
+
+#[tokio::test]
+async fn with_redis_gone_each_instance_still_limits_and_shares_again_when_it_is_back() {
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let port = free_port();
+    let mut redis = start_redis(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let apps = instances(2, &url, &servers.pg_url(), &dirs).await;
+    let key = admin_key(dirs[0].path());
+    let metric = |text: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix("rate_limiter_fleet_up ")?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    // 40 requests in about a second at one instance: its own limit holds (not 40).
+    let (ok, limited, bare) = drive(&[&apps[0]], &key, 40, 1).await;
+    eprintln!("Redis down: {ok} of 40 allowed by one instance on its own");
+    assert!(
+        ok <= (BURST + RATE * 1.5) as u32 && limited > 0,
+        "{ok} allowed, {limited} limited with Redis down"
+    );
+    assert_eq!(bare, 0);
+    let (_, h) = apps[0].get_json("/health").await;
+    assert_eq!(h["components"]["rate_limiter"]["status"], "down", "{h}");
+    let text = apps[0].get("/metrics").await.text().await.unwrap();
+    assert_eq!(metric(&text), Some(0.0), "{text}");
+    // Redis back: fleet-wide again once a request gets through to it.
+    let mut redis = start_redis(port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = apps[0].get("/api/v1/teams").await;
+        let (_, h) = apps[0].get_json("/health").await;
+        if h["components"]["rate_limiter"]["status"] == "up" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still per instance: {h}");
+    }
+    let text = apps[0].get("/metrics").await.text().await.unwrap();
+    assert_eq!(metric(&text), Some(1.0));
+    for app in &apps {
+        app.stop().await;
+    }
+    redis.kill().unwrap();
+    let _ = redis.wait();
+    servers.drop_db().await;
+}
