@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::{admin_key, client_with_key, secret, spawn_app_with, TestApp};
-use crate::servers::Servers;
+use crate::servers::{Servers, NEO4J};
 
 const RATE: f64 = 10.0;
 const BURST: f64 = 20.0;
@@ -94,6 +94,8 @@ async fn drive(apps: &[&TestApp], key: &str, per_second: u32, seconds: u32) -> (
 
 #[tokio::test]
 async fn three_instances_on_one_redis_allow_what_one_instance_would() {
+    // Servers::up empties Neo4j: take turns with the tests that use it.
+    let _lock = NEO4J.lock().await;
     let Some(servers) = Servers::up().await else {
         return;
     };
@@ -121,6 +123,7 @@ async fn three_instances_on_one_redis_allow_what_one_instance_would() {
 
 #[tokio::test]
 async fn with_redis_gone_each_instance_still_limits_and_shares_again_when_it_is_back() {
+    let _lock = NEO4J.lock().await;
     let Some(servers) = Servers::up().await else {
         return;
     };

@@ -19,7 +19,7 @@ pub struct Servers {
 
 impl Servers {
     /// The servers, with a new database and an empty graph; `None` (the test skips, saying
-    /// so) when their addresses are not in the environment.
+    /// so) when their addresses are not in the environment. Empties Neo4j: hold [`NEO4J`].
     pub async fn up() -> Option<Self> {
         let vars = ["TEST_NEO4J_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL"].map(std::env::var);
         let [Ok(neo4j), Ok(pg_admin), Ok(redis)] = vars else {
