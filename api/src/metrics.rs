@@ -181,34 +181,39 @@ impl Metrics {
 
     /// Records whether the Redis near tier answers (the gauge appears on first use).
     pub fn set_near_tier_up(&self, up: bool) {
-        let gauge = self.cache_near_tier_up.get_or_init(|| {
-            let g = IntGauge::with_opts(Opts::new(
-                "cache_near_tier_up",
-                "1 while the Redis cache's in-process near tier answers, 0 while its invalidation subscription is down",
-            ))
-            .expect("static metric options are valid");
-            if let Err(e) = self.registry.register(Box::new(g.clone())) {
-                tracing::warn!(error = %e, "failed to register cache_near_tier_up");
-            }
-            g
-        });
-        gauge.set(i64::from(up));
+        self.lazy_gauge(
+            &self.cache_near_tier_up,
+            "cache_near_tier_up",
+            "1 while the Redis cache's in-process near tier answers, 0 while its invalidation subscription is down",
+        )
+        .set(i64::from(up));
     }
 
     /// Records whether rate limits are fleet-wide (the gauge appears on first use).
     pub fn set_rate_limiter_fleet_up(&self, up: bool) {
-        let gauge = self.rate_limiter_fleet_up.get_or_init(|| {
-            let g = IntGauge::with_opts(Opts::new(
-                "rate_limiter_fleet_up",
-                "1 while rate limits are enforced fleet-wide through Redis, 0 while each instance limits on its own because Redis does not answer",
-            ))
-            .expect("static metric options are valid");
+        self.lazy_gauge(
+            &self.rate_limiter_fleet_up,
+            "rate_limiter_fleet_up",
+            "1 while rate limits are enforced fleet-wide through Redis, 0 while each instance limits on its own because Redis does not answer",
+        )
+        .set(i64::from(up));
+    }
+
+    /// A gauge registered on first use: only where what it measures exists (Redis configured).
+    fn lazy_gauge<'a>(
+        &self,
+        cell: &'a std::sync::OnceLock<IntGauge>,
+        name: &str,
+        help: &str,
+    ) -> &'a IntGauge {
+        cell.get_or_init(|| {
+            let g = IntGauge::with_opts(Opts::new(name, help))
+                .expect("static metric options are valid");
             if let Err(e) = self.registry.register(Box::new(g.clone())) {
-                tracing::warn!(error = %e, "failed to register rate_limiter_fleet_up");
+                tracing::warn!(error = %e, metric = name, "failed to register a metric");
             }
             g
-        });
-        gauge.set(i64::from(up));
+        })
     }
 
     pub fn render(&self) -> String {

@@ -359,11 +359,7 @@ impl Drop for Instance {
 
 impl Instance {
     async fn start(shared: &Shared, dir: &std::path::Path, ns: &str, seed: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::helpers::free_port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

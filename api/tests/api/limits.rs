@@ -2,37 +2,15 @@
 //! with Redis gone each instance limits on its own (never no limit), and shares again when it
 //! is back.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{admin_key, client_with_key, secret, spawn_app_with, TestApp};
+use crate::helpers::{
+    admin_key, client_with_key, free_port, secret, spawn_app_with, start_redis, TestApp,
+};
 use crate::servers::{Servers, NEO4J};
 
 const RATE: f64 = 10.0;
 const BURST: f64 = 20.0;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_redis(port: u16) -> Child {
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed (scripts/install-deps)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
 
 /// `n` instances limiting at RATE (bursts of BURST) with the given Redis and one shared key
 /// store, each on its own embedded graph.
