@@ -75,7 +75,25 @@ def main(dir_, meta_path):
     st = statics[median_index([r["rps"] for r in statics])]
     lines.append(f"| Nginx static reply (loopback ceiling) | nginx | {st['rps']:.0f} | {fmt(st['p50'])} | {fmt(st['p99'])} | {st['errors']} | {kb(st)} | | |")
     lines.append("")
-    fixed = [("cached read", "identity", "cached"), ("cached read", "gzip", "cached_gzip"),
+    limiter = [("off (`RATE_LIMIT_PER_SECOND=0`)", "ours_cached"),
+               ("in process (`governor`, `RATE_LIMIT_FLEET=false`)", "ours_cached_rl"),
+               ("fleet-wide (one GCRA step in Redis per request)", "ours_cached_rlf")]
+    base = rounds(dir_, "ours_cached", "txt", parse)
+    if rounds(dir_, "ours_cached_rlf", "txt", parse):
+        lines.append("Rate limiter cost on the cached read (identity), ours only, the three instances side by side in each round "
+                     "(a limit no request reaches, so every request pays the check and none is refused):")
+        lines.append("")
+        lines.append("| rate limiter | req/s | p50 ms | p99 ms | errors | ratio to limiter off (req/s) | ratio in every round |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for name, key in limiter:
+            runs = rounds(dir_, key, "txt", parse)
+            ratios = [a["rps"] / b["rps"] if b["rps"] else float("nan") for a, b in zip(runs, base)]
+            m = median_index(ratios)
+            r = runs[m]
+            lines.append(f"| {name} | {r['rps']:.0f} | {fmt(r['p50'])} | {fmt(r['p99'])} | {r['errors']} | **{ratios[m]:.2f}×** | {spread(ratios, lambda v: f'{v:.2f}×')} |")
+        lines.append("")
+    fixed = [("cached read", "identity", "cached"), ("cached read, limiter in process", "identity", "cached_rl"),
+             ("cached read, limiter fleet-wide", "identity", "cached_rlf"), ("cached read", "gzip", "cached_gzip"),
              ("uncached read", "identity", "uncached"), ("prediction write", "-", "write")]
     rows = []
     for name, enc, key in fixed:

@@ -93,6 +93,9 @@ pub struct Settings {
     pub rate_limit_burst: f64,
     /// Requests per second per key and per IP on admin routes (0 lifts the limit).
     pub auth_rate_limit_per_second: f64,
+    /// With Redis: the limits are the fleet's (one Redis step per request); false keeps each
+    /// instance's own limit even with Redis configured.
+    pub rate_limit_fleet: bool,
     /// How long a verified API key is trusted before the store is asked again (revocations
     /// take effect within this time; 0 = ask every time).
     pub auth_cache_seconds: u64,
@@ -160,6 +163,7 @@ impl Settings {
             .set_default("rate_limit_per_second", 10.0)?
             .set_default("rate_limit_burst", 20.0)?
             .set_default("auth_rate_limit_per_second", 5.0)?
+            .set_default("rate_limit_fleet", true)?
             .set_default("auth_cache_seconds", 1)?
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?
@@ -317,7 +321,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 38] = [
+    const CHANGED: [(&str, &str); 39] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -355,6 +359,7 @@ mod tests {
         ("RATE_LIMIT_PER_SECOND", "3.5"),
         ("RATE_LIMIT_BURST", "7"),
         ("AUTH_RATE_LIMIT_PER_SECOND", "1"),
+        ("RATE_LIMIT_FLEET", "false"),
         ("AUTH_CACHE_SECONDS", "0"),
         ("REQUEST_METRICS_FLUSH_SECONDS", "30"),
         ("HISTORY_POLL_MILLISECONDS", "250"),

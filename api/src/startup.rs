@@ -257,7 +257,7 @@ pub fn open_limiters(
         settings.rate_limit_burst,
     );
     Ok(match &settings.redis_url {
-        Some(url) if api.limits() || admin.limits() => {
+        Some(url) if settings.rate_limit_fleet && (api.limits() || admin.limits()) => {
             let redis = Arc::new(
                 store::RedisRateLimiter::new(url.expose_secret(), &settings.cache_namespace)
                     .context("Failed to configure the fleet rate limits")?,

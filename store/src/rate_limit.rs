@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use deadpool_redis::redis;
-use deadpool_redis::{Config, Pool, Runtime};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
 
 /// `KEYS[1]` the bucket, `ARGV[1]` the emission interval (µs between requests at the rate),
 /// `ARGV[2]` the burst tolerance (µs; `(burst - 1) × interval`). Returns 0 when the request
@@ -25,21 +25,36 @@ return 0
 ";
 
 pub struct RedisRateLimiter {
-    pool: Pool,
+    /// One multiplexed connection: concurrent checks are pipelined on it (no pool to wait
+    /// for, fewer reads and writes on both sides), and it reconnects on its own.
+    conn: ConnectionManager,
+    /// EVALSHA of the script, loading it first where Redis does not know it (a restart).
+    script: Script,
     namespace: String,
     timeout: Duration,
 }
 
 impl RedisRateLimiter {
     /// `url` carries the password and database number (`redis://:secret@host:6379/3`).
+    /// Connects on the first check, so a Redis that is down at startup only means per-instance
+    /// limits until it answers. Must be called within a Tokio runtime.
     pub fn new(url: &str, namespace: &str) -> crate::Result<Self> {
-        let pool = Config::from_url(url)
-            .create_pool(Some(Runtime::Tokio1))
+        let timeout = Duration::from_millis(100);
+        let client = redis::Client::open(url)
             .map_err(|e| crate::Error::Corrupt(format!("invalid REDIS_URL: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| {
+            crate::Error::Unavailable(format!("Failed to set up the Redis connection: {e}"))
+        })?;
         Ok(Self {
-            pool,
+            conn,
+            script: Script::new(GCRA),
             namespace: namespace.to_string(),
-            timeout: Duration::from_millis(100),
+            timeout,
         })
     }
 
@@ -58,31 +73,16 @@ impl RedisRateLimiter {
         key.push_str(&self.namespace);
         key.push_str("rl:");
         key.push_str(bucket);
-        let run = async {
-            let mut c = self
-                .pool
-                .get()
-                .await
-                .map_err(|e| crate::Error::Unavailable(format!("no Redis connection: {e}")))?;
-            // EVAL with the script's text: the script is small, and a Redis that restarted
-            // (or a new one) needs no loading step.
-            let wait: u64 = redis::cmd("EVAL")
-                .arg(GCRA)
-                .arg(1)
-                .arg(&key)
-                .arg(interval)
-                .arg(tolerance)
-                .query_async(&mut *c)
-                .await
-                .map_err(|e| {
-                    crate::Error::Unavailable(format!("Redis refused the rate limit: {e}"))
-                })?;
-            Ok::<_, crate::Error>(wait)
-        };
+        let mut conn = self.conn.clone();
+        let mut invocation = self.script.key(&key);
+        invocation.arg(interval).arg(tolerance);
+        let run = invocation.invoke_async::<u64>(&mut conn);
         match tokio::time::timeout(self.timeout, run).await {
             Ok(Ok(0)) => Ok(None),
             Ok(Ok(us)) => Ok(Some(Duration::from_micros(us))),
-            Ok(Err(e)) => Err(e),
+            Ok(Err(e)) => Err(crate::Error::Unavailable(format!(
+                "Redis refused the rate limit: {e}"
+            ))),
             Err(_) => Err(crate::Error::Unavailable(
                 "Redis did not answer the rate limit in time".into(),
             )),

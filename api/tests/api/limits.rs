@@ -15,6 +15,16 @@ const BURST: f64 = 20.0;
 /// `n` instances limiting at RATE (bursts of BURST) with the given Redis and one shared key
 /// store, each on its own embedded graph.
 async fn instances(n: usize, redis: &str, pg: &str, dirs: &[tempfile::TempDir]) -> Vec<TestApp> {
+    instances_with(n, redis, pg, dirs, true).await
+}
+
+async fn instances_with(
+    n: usize,
+    redis: &str,
+    pg: &str,
+    dirs: &[tempfile::TempDir],
+    fleet: bool,
+) -> Vec<TestApp> {
     let ns = format!("nflp-rl-{}:", uuid::Uuid::new_v4().simple());
     let mut apps = Vec::new();
     for (i, dir) in dirs.iter().take(n).enumerate() {
@@ -34,6 +44,7 @@ async fn instances(n: usize, redis: &str, pg: &str, dirs: &[tempfile::TempDir]) 
                 s.cache_namespace = ns.clone();
                 s.rate_limit_per_second = RATE;
                 s.rate_limit_burst = BURST;
+                s.rate_limit_fleet = fleet;
             })
             .await,
         );
@@ -101,6 +112,37 @@ async fn three_instances_on_one_redis_allow_what_one_instance_would() {
     assert_eq!(bare, 0, "every 429 carries Retry-After");
     let (_, h) = apps[1].get_json("/health").await;
     assert_eq!(h["components"]["rate_limiter"]["backend"], "redis", "{h}");
+    assert_eq!(h["components"]["rate_limiter"]["status"], "up");
+    for app in &apps {
+        app.stop().await;
+    }
+    servers.drop_db().await;
+}
+
+#[tokio::test]
+async fn with_fleet_limits_turned_off_each_instance_on_redis_gives_its_own_allowance() {
+    let _lock = NEO4J.lock().await;
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let apps = instances_with(2, &servers.redis, &servers.pg_url(), &dirs, false).await;
+    let key = admin_key(dirs[0].path());
+    let (ok, limited, bare, took) = drive(&apps.iter().collect::<Vec<_>>(), &key, 60, 2).await;
+    let one = BURST + RATE * took.as_secs_f64();
+    eprintln!(
+        "per-instance limits on Redis: {ok} of 120 allowed across 2 instances (one: about {one})"
+    );
+    assert!(
+        (f64::from(ok) - 2.0 * one).abs() <= one * 0.2,
+        "{ok} allowed across 2 instances limiting on their own; each allows about {one}"
+    );
+    assert!(
+        limited > 0 && bare == 0,
+        "{limited} limited, {bare} without Retry-After"
+    );
+    let (_, h) = apps[0].get_json("/health").await;
+    assert_eq!(h["components"]["rate_limiter"]["backend"], "memory", "{h}");
     assert_eq!(h["components"]["rate_limiter"]["status"], "up");
     for app in &apps {
         app.stop().await;
