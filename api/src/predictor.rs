@@ -261,6 +261,30 @@ impl Snapshot {
         }))
     }
 
+    /// The model as it stood before `date`: the games this snapshot replayed that are dated
+    /// before it, advanced from `base` (an earlier snapshot of the same history) when given,
+    /// else replayed from the start. Equals a full replay of those games.
+    pub fn before(
+        &self,
+        date: NaiveDate,
+        base: Option<&Snapshot>,
+        params: &Params,
+    ) -> Result<Self, forecast::Error> {
+        let n = self.games.partition_point(|g| g.date < date);
+        let games = &self.games[..n];
+        if let Some(extended) = base.and_then(|b| b.extend(self.generation, &self.team_ids, games))
+        {
+            return extended;
+        }
+        Self::build(
+            &self.version,
+            self.generation,
+            params,
+            &self.team_ids,
+            games,
+        )
+    }
+
     pub fn games(&self) -> usize {
         self.games.len()
     }
@@ -369,6 +393,8 @@ pub struct Predictor {
     /// One rebuild (or model switch) at a time: each loads the games after the previous one
     /// finished, so a slow, older replay can never replace a newer one.
     rebuilding: tokio::sync::Mutex<()>,
+    /// One past-date replay at a time (each can start from the one before).
+    historic_turn: tokio::sync::Mutex<()>,
     /// The fleet's registry when it is shared: every replay then runs the version its
     /// `current` points at (an activation anywhere moves the history generation).
     shared_registry: Option<crate::models::Registry>,
@@ -388,6 +414,7 @@ impl Predictor {
             latest: RwLock::new(None),
             historic: Mutex::new(Vec::new()),
             rebuilding: tokio::sync::Mutex::new(()),
+            historic_turn: tokio::sync::Mutex::new(()),
             shared_registry: None,
         }
     }
@@ -586,12 +613,18 @@ impl Predictor {
     /// A snapshot holding exactly the final games dated before `date`, as of the shared
     /// history now: the generation is read first (one read), and a model older than it is
     /// replayed before it answers.
+    ///
+    /// Past dates walk the history once: their games are the current latest model's (no
+    /// store read), and a past snapshot is advanced from the nearest earlier one through the
+    /// games in between, one past-date replay at a time so the next starts where the last
+    /// ended. Only a date earlier than every kept snapshot replays from the start.
     async fn snapshot_for(&self, date: NaiveDate) -> anyhow::Result<Arc<Snapshot>> {
         let now = self
             .graph
             .history_generation()
             .await
             .context("Failed to read the history generation")?;
+        let mut current = None;
         if let Some(s) = self.latest() {
             self.metrics
                 .request_staleness
@@ -599,20 +632,35 @@ impl Predictor {
             // The latest snapshot holds every final game: it is exactly right for any date
             // after its last game, once it is current.
             let s = self.catch_up(now, Rebuild::Request).await?;
-            if s.last_date().is_none_or(|d| d < date) && s.version == self.version() {
-                return Ok(s);
+            let (version, _) = self.model();
+            if s.version == version {
+                if s.last_date().is_none_or(|d| d < date) {
+                    return Ok(s);
+                }
+                current = Some(s);
             }
         }
-        if let Some((_, s)) = self
-            .historic
-            .lock()
-            .expect("snapshot lock poisoned")
-            .iter()
-            .find(|(d, s)| *d == date && s.generation >= now)
-        {
-            return Ok(s.clone());
+        if let Some(s) = self.historic_at(date, now) {
+            return Ok(s);
         }
-        let snap = self.build(Some(date), None).await?;
+        let _one_at_a_time = self.historic_turn.lock().await;
+        if let Some(s) = self.historic_at(date, now) {
+            return Ok(s);
+        }
+        let snap = match current {
+            Some(latest) => {
+                let base = self.historic_before(date, latest.generation, &latest.version);
+                let (_, params) = self.model();
+                let snap = tokio::task::spawn_blocking(move || {
+                    latest.before(date, base.as_deref(), &params)
+                })
+                .await
+                .context("Failed to join the replay task")?
+                .context("Failed to replay the game history")?;
+                Arc::new(snap)
+            }
+            None => self.build(Some(date), None).await?,
+        };
         let mut h = self.historic.lock().expect("snapshot lock poisoned");
         h.retain(|(d, _)| *d != date);
         if h.len() >= HISTORIC_SNAPSHOTS {
@@ -620,6 +668,37 @@ impl Predictor {
         }
         h.push((date, snap.clone()));
         Ok(snap)
+    }
+
+    /// The active model version and its parameters.
+    fn model(&self) -> (String, Params) {
+        self.model.read().expect("model lock poisoned").clone()
+    }
+
+    /// A kept past snapshot for exactly `date`, current at generation `now`.
+    fn historic_at(&self, date: NaiveDate, now: u64) -> Option<Arc<Snapshot>> {
+        self.historic
+            .lock()
+            .expect("snapshot lock poisoned")
+            .iter()
+            .find(|(d, s)| *d == date && s.generation >= now)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// The kept past snapshot of `version` and `generation` nearest before (or at) `date`.
+    fn historic_before(
+        &self,
+        date: NaiveDate,
+        generation: u64,
+        version: &str,
+    ) -> Option<Arc<Snapshot>> {
+        self.historic
+            .lock()
+            .expect("snapshot lock poisoned")
+            .iter()
+            .filter(|(d, s)| *d <= date && s.generation == generation && s.version == version)
+            .max_by_key(|(d, _)| *d)
+            .map(|(_, s)| s.clone())
     }
 
     /// Forecasts `game` with every expert and the consensus, using only games before its date.
@@ -878,6 +957,31 @@ mod tests {
                 .unwrap();
             assert_eq!(extended.generation, 9);
             same(&extended, &full);
+        }
+    }
+
+    #[test]
+    fn a_past_date_advanced_from_an_earlier_one_equals_replaying_the_games_before_it() {
+        let (teams, games) = fixture();
+        let p = Params::default();
+        let full = Snapshot::build("v", 9, &p, &teams, &games).unwrap();
+        let replay = |date: NaiveDate| {
+            let before: Vec<Game> = games.iter().filter(|g| g.date < date).cloned().collect();
+            Snapshot::build("v", 9, &p, &teams, &before).unwrap()
+        };
+        let first_day = NaiveDate::from_ymd_opt(2017, 10, 1).unwrap();
+        let first = full.before(first_day, None, &p).unwrap();
+        same(&first, &replay(first_day));
+        // (date, case): mid-season, the next season, the same date again.
+        for (date, case) in [
+            ((2017, 12, 3), "later in the season"),
+            ((2018, 10, 14), "a later season"),
+            ((2017, 10, 1), "the same date"),
+        ] {
+            let date = NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
+            let advanced = full.before(date, Some(&first), &p).unwrap();
+            assert_eq!(advanced.generation, 9, "{case}");
+            same(&advanced, &replay(date));
         }
     }
 

@@ -9,6 +9,13 @@ both services store, cache and serve the same representation (same fields, same 
     PEER_DATABASE_URL=postgres://… PEER_REDIS_URL=redis://… PEER_FORECAST=forecast.json \
         uvicorn app:app --workers 4
 Set PEER_CACHE=off to measure the uncached read.
+
+PEER_GRAPH=neo4j (with PEER_NEO4J_URI, PEER_NEO4J_USER, PEER_NEO4J_PASSWORD) stores the forecast
+in Neo4j instead, through the official async Python driver, as the seeds did: prediction nodes
+holding their document, memory nodes, USED_IN links with influence weight and rank, and
+PREDICTED from the expert to the game, one managed write transaction per forecast (retried on
+transient errors such as deadlocks). It also serves the provenance read. Its labels are its own
+(PeerPrediction, PeerMemory, PEER_*), next to the Game and Expert nodes the Rust service imported.
 """
 import json
 import os
@@ -18,7 +25,11 @@ import asyncpg
 import redis.asyncio as aioredis
 from fastapi import FastAPI, HTTPException, Response
 
-DATABASE_URL = os.environ["PEER_DATABASE_URL"]
+GRAPH = os.environ.get("PEER_GRAPH", "postgres")
+if GRAPH == "neo4j":
+    from neo4j import AsyncGraphDatabase
+
+DATABASE_URL = os.environ.get("PEER_DATABASE_URL", "")
 REDIS_URL = os.environ["PEER_REDIS_URL"]
 CACHE = os.environ.get("PEER_CACHE", "on") != "off"
 FORECAST = json.load(open(os.environ["PEER_FORECAST"]))
@@ -49,10 +60,28 @@ async def init_connection(c):
     await c.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+NEO4J_SCHEMA = [
+    "CREATE CONSTRAINT peer_prediction_id IF NOT EXISTS FOR (n:PeerPrediction) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT peer_memory_id IF NOT EXISTS FOR (n:PeerMemory) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX peer_prediction_game IF NOT EXISTS FOR (n:PeerPrediction) ON (n.game_id)",
+]
+
+
 @app.on_event("startup")
 async def startup():
-    state["pg"] = await asyncpg.create_pool(DATABASE_URL, min_size=2, max_size=10, init=init_connection)
     state["redis"] = aioredis.from_url(REDIS_URL, max_connections=20)
+    if GRAPH == "neo4j":
+        state["neo4j"] = AsyncGraphDatabase.driver(
+            os.environ["PEER_NEO4J_URI"],
+            auth=(os.environ.get("PEER_NEO4J_USER", "neo4j"), os.environ.get("PEER_NEO4J_PASSWORD", "")),
+            max_connection_pool_size=20)
+        for q in NEO4J_SCHEMA:
+            try:
+                await state["neo4j"].execute_query(q)
+            except Exception:  # another worker created it first
+                pass
+        return
+    state["pg"] = await asyncpg.create_pool(DATABASE_URL, min_size=2, max_size=10, init=init_connection)
     async with state["pg"].acquire() as c:
         try:
             await c.execute(SCHEMA)
@@ -62,7 +91,10 @@ async def startup():
 
 @app.on_event("shutdown")
 async def shutdown():
-    await state["pg"].close()
+    if GRAPH == "neo4j":
+        await state["neo4j"].close()
+    else:
+        await state["pg"].close()
     await state["redis"].aclose()
 
 
@@ -76,12 +108,18 @@ async def read(game_id: str):
         hit = await state["redis"].get(key(game_id))
         if hit is not None:
             return Response(hit, media_type="application/json")
-    async with state["pg"].acquire() as c:
-        rows = await c.fetch(
-            f"SELECT {COLUMNS} FROM peer_predictions WHERE game_id = $1 ORDER BY expert_id", game_id)
-    if not rows:
+    if GRAPH == "neo4j":
+        records, _, _ = await state["neo4j"].execute_query(
+            "MATCH (p:PeerPrediction {game_id: $game}) RETURN p.json AS json ORDER BY p.expert_id",
+            game=game_id, routing_="r")
+        items = [json.loads(r["json"]) for r in records]
+    else:
+        async with state["pg"].acquire() as c:
+            rows = await c.fetch(
+                f"SELECT {COLUMNS} FROM peer_predictions WHERE game_id = $1 ORDER BY expert_id", game_id)
+        items = [dict(r) | {"created_at": r["created_at"].isoformat()} for r in rows]
+    if not items:
         raise HTTPException(404, "no predictions")
-    items = [dict(r) | {"created_at": r["created_at"].isoformat()} for r in rows]
     consensus = next((p for p in items if p["expert_id"] == "consensus"), None)
     items = [p for p in items if p["expert_id"] != "consensus"]
     body = json.dumps({"items": items, "total": len(items), "consensus": consensus}, separators=(",", ":")).encode()
@@ -103,6 +141,12 @@ async def write(game_id: str):
     preds = [row(p, game_id, now) for p in experts] + [row(FORECAST["consensus"], game_id, now)]
     links = [(f"{game_id}.{p['expert_id']}", m["memory_id"], m["influence_weight"], m["retrieval_rank"])
              for p in experts for m in p["memories"]]
+    if GRAPH == "neo4j":
+        async with state["neo4j"].session() as s:
+            await s.execute_write(neo4j_write, game_id, experts, now)
+        if CACHE:
+            await state["redis"].delete(key(game_id))
+        return {"game_id": game_id, "predictions": len(preds)}
     async with state["pg"].acquire() as c:
         async with c.transaction():
             await c.executemany(
@@ -114,6 +158,81 @@ async def write(game_id: str):
     if CACHE:
         await state["redis"].delete(key(game_id))
     return {"game_id": game_id, "predictions": len(preds)}
+
+
+def doc(p, game_id, now):
+    d = {k: v for k, v in p.items() if k != "memories"}
+    return d | {"id": f"{game_id}.{p['expert_id']}", "game_id": game_id, "created_at": now.isoformat()}
+
+
+async def neo4j_write(tx, game_id, experts, now):
+    preds = [doc(p, game_id, now) for p in experts + [FORECAST["consensus"]]]
+    rows = [{"id": d["id"], "expert_id": d["expert_id"], "json": json.dumps(d)} for d in preds]
+    mems = {m["memory_id"]: json.dumps({"id": m["memory_id"], "kind": m["kind"], "content": m["content"],
+                                         "games": m["games"]})
+            for p in experts for m in p["memories"]}
+    links = [{"m": m["memory_id"], "p": f"{game_id}.{p['expert_id']}", "w": m["influence_weight"],
+              "rank": m["retrieval_rank"]} for p in experts for m in p["memories"]]
+    await tx.run(
+        "MATCH (g:Game {id: $game}) UNWIND $rows AS r "
+        "MERGE (p:PeerPrediction {id: r.id}) SET p.game_id = $game, p.expert_id = r.expert_id, p.json = r.json "
+        "WITH g, r OPTIONAL MATCH (e:Expert {id: r.expert_id}) "
+        "FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (e)-[:PEER_PREDICTED {prediction_id: r.id}]->(g))",
+        game=game_id, rows=rows)
+    await tx.run("MATCH (:PeerMemory)-[u:PEER_USED_IN]->(:PeerPrediction {game_id: $game}) DELETE u", game=game_id)
+    await tx.run("UNWIND $rows AS r MERGE (m:PeerMemory {id: r.id}) SET m.json = r.json",
+                 rows=[{"id": k, "json": v} for k, v in mems.items()])
+    await tx.run(
+        "UNWIND $rows AS r MATCH (m:PeerMemory {id: r.m}), (p:PeerPrediction {id: r.p}) "
+        "CREATE (m)-[:PEER_USED_IN {influence_weight: r.w, retrieval_rank: r.rank}]->(p)", rows=links)
+
+
+async def provenance_parts(tx, pid):
+    r = await (await tx.run("MATCH (p:PeerPrediction {id: $id}) RETURN p.json AS json", id=pid)).single()
+    if r is None:
+        return None
+    p = json.loads(r["json"])
+    e = await (await tx.run("MATCH (e:Expert {id: $id}) RETURN e.json AS json", id=p["expert_id"])).single()
+    used = [(json.loads(x["json"]), x["w"], x["rank"]) async for x in await tx.run(
+        "MATCH (m:PeerMemory)-[u:PEER_USED_IN]->(:PeerPrediction {id: $id}) "
+        "RETURN m.json AS json, u.influence_weight AS w, u.retrieval_rank AS rank ORDER BY rank", id=pid)]
+    ids = [p["game_id"]] + [g for m, _, _ in used for g in m["games"]]
+    games = {}
+    async for x in await tx.run("MATCH (g:Game) WHERE g.id IN $ids RETURN g.json AS json", ids=ids):
+        g = json.loads(x["json"])
+        games[g["id"]] = g
+    return p, (json.loads(e["json"]) if e else None), used, games
+
+
+@app.get("/api/v1/predictions/{pid}/provenance")
+async def provenance(pid: str):
+    """The same subgraph as the Rust service's provenance read (nodes and edges)."""
+    if GRAPH != "neo4j":
+        raise HTTPException(404, "provenance needs PEER_GRAPH=neo4j")
+    async with state["neo4j"].session(default_access_mode="READ") as s:
+        parts = await s.execute_read(provenance_parts, pid)
+    if parts is None:
+        raise HTTPException(404, "no such prediction")
+    p, e, used, games = parts
+    nodes = [{"id": pid, "label": "Prediction", "properties": p}]
+    edges = []
+    if e:
+        nodes.append({"id": e["id"], "label": "Expert", "properties": e})
+        edges += [{"source": e["id"], "target": p["game_id"], "relation": "PREDICTED", "properties": {"prediction_id": pid}},
+                  {"source": e["id"], "target": pid, "relation": "MADE", "properties": {}}]
+    edges.append({"source": pid, "target": p["game_id"], "relation": "FOR_GAME", "properties": {}})
+    seen = [p["game_id"]]
+    for m, w, rank in used:
+        nodes.append({"id": m["id"], "label": "Memory", "properties": m})
+        edges.append({"source": m["id"], "target": pid, "relation": "USED_IN",
+                      "properties": {"influence_weight": w, "retrieval_rank": rank}})
+        for g in m["games"]:
+            edges.append({"source": m["id"], "target": g, "relation": "REFERS_TO", "properties": {}})
+            if g not in seen:
+                seen.append(g)
+    nodes += [{"id": g, "label": "Game", "properties": games[g]} for g in seen if g in games]
+    body = json.dumps({"prediction_id": pid, "nodes": nodes, "edges": edges}, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json")
 
 
 @app.get("/health")

@@ -220,51 +220,10 @@ impl Neo4jGraph {
         Ok(last)
     }
 
-    /// Runs `lock`, then `check` in one transaction: a row from `check` (id, stored,
-    /// offered) rolls the transaction back as `Stale`; otherwise `statements` run and commit.
-    async fn write_unless_stale(
-        &self,
-        lock: Query,
-        check: Query,
-        statements: Vec<Query>,
-    ) -> Result<()> {
-        let mut txn = self.graph.start_txn().await.map_err(db)?;
-        txn.run(lock).await.map_err(db)?;
-        let mut rows = txn.execute(check).await.map_err(db)?;
-        let stale = rows.next(txn.handle()).await.map_err(db)?;
-        while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
-        if let Some(r) = stale {
-            txn.rollback().await.map_err(db)?;
-            return Err(Error::Stale {
-                id: r.get::<String>("id").unwrap_or_default(),
-                stored: Self::get_i64(&r, "stored")?,
-                offered: Self::get_i64(&r, "offered")?,
-            });
-        }
-        for q in statements {
-            txn.run(q).await.map_err(db)?;
-        }
-        txn.commit().await.map_err(db)?;
-        Ok(())
-    }
-
     fn get_i64(row: &neo4rs::Row, col: &str) -> Result<u64> {
         row.get::<i64>(col)
             .map(|v| v.max(0) as u64)
             .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))
-    }
-
-    async fn ensure_game(&self, id: &str) -> Result<()> {
-        let n = self
-            .scalar_i64(
-                query("MATCH (g:Game {id: $id}) RETURN count(g) AS n").param("id", id),
-                "n",
-            )
-            .await?;
-        if n == 0 {
-            return Err(Error::not_found("game", id));
-        }
-        Ok(())
     }
 
     fn memory_statements(
@@ -633,63 +592,132 @@ impl Graph for Neo4jGraph {
         Ok(stats)
     }
 
+    /// One transaction of three statements, whatever the number of predictions and memories:
+    /// (1) the games are checked and the stored predictions locked, then their generations
+    /// compared (compare-and-set); (2) the predictions and PREDICTED written and their old
+    /// USED_IN links dropped; (3) the memories and new USED_IN links written. Shared memories
+    /// (a past game's memory is used by many forecasts) are only read unless new or changed,
+    /// and every lock on a memory is taken in memory-id order, so concurrent forecasts of
+    /// different games neither wait on each other's memories nor deadlock.
     #[tracing::instrument(name = "neo4j.record_predictions", skip_all, fields(count = records.len()))]
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let mut games: Vec<&str> = records
             .iter()
             .map(|r| r.prediction.game_id.as_str())
             .collect();
+        games.sort_unstable();
         games.dedup();
-        for g in games {
-            self.ensure_game(g).await?;
-        }
-        let preds: Vec<Value> = records
+        let mut sorted: Vec<&PredictionRecord> = records.iter().collect();
+        sorted.sort_by(|a, b| a.prediction.id.as_str().cmp(b.prediction.id.as_str()));
+        let preds: Vec<Value> = sorted
             .iter()
             .map(|r| {
                 let p = &r.prediction;
+                let memories: Vec<&str> = r.memories.iter().map(|(m, _)| m.id.as_str()).collect();
                 Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
-                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?}))
+                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?,
+                          "memories": memories}))
             })
             .collect::<Result<_>>()?;
-        let memories: Vec<(Memory, MemoryUsage)> = records
+        let ids: Vec<String> = sorted.iter().map(|r| r.prediction.id.to_string()).collect();
+        let mut links: Vec<(&Memory, &MemoryUsage, &str)> = sorted
             .iter()
-            .flat_map(|r| r.memories.iter().cloned())
+            .flat_map(|r| {
+                r.memories
+                    .iter()
+                    .map(move |(m, u)| (m, u, r.prediction.id.as_str()))
+            })
             .collect();
-        let mut statements = vec![query(
+        links.sort_by(|a, b| (a.0.id.as_str(), a.2).cmp(&(b.0.id.as_str(), b.2)));
+        let links: Vec<Value> = links
+            .into_iter()
+            .map(|(m, u, pid)| {
+                Ok(
+                    json!({"id": m.id, "kind": m.kind, "json": doc(m)?, "prediction_id": pid,
+                          "w": u.influence_weight, "rank": u.retrieval_rank}),
+                )
+            })
+            .collect::<Result<_>>()?;
+        let check = query(
+            "UNWIND $games AS gid OPTIONAL MATCH (g:Game {id: gid}) \
+             WITH collect(CASE WHEN g IS NULL THEN gid END) AS missing \
+             UNWIND $ids AS id OPTIONAL MATCH (p:Prediction {id: id}) \
+             FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END | SET x.cas = coalesce(x.cas, 0) + 1) \
+             WITH missing, id, p \
+             RETURN missing, collect(CASE WHEN p IS NOT NULL THEN {id: id, stored: coalesce(p.generation, 0)} END) AS stored",
+        )
+        .param("games", games.clone())
+        .param("ids", ids.clone());
+        // A prediction's PREDICTED edge is created with it, once: re-forecasting touches
+        // neither the expert nor the game node (no lock on either).
+        let predictions = query(
             "UNWIND $rows AS r \
+             MATCH (g:Game {id: r.game_id}) \
+             OPTIONAL MATCH (old:Prediction {id: r.id}) \
+             WITH r, g, old IS NULL AS created \
              MERGE (p:Prediction {id: r.id}) \
              SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
                  p.generation = r.generation, p.json = r.json \
-             WITH r MATCH (g:Game {id: r.game_id}) OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
-             FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (e)-[:PREDICTED {prediction_id: r.id}]->(g))",
-        )
-        .param("rows", bolt(Value::Array(preds.clone()))?)];
-        statements.extend(
-            self.memory_statements(
-                records
-                    .iter()
-                    .map(|r| r.prediction.id.to_string())
-                    .collect(),
-                &memories,
-            )?,
-        );
-        // Compare-and-set: the stored predictions are locked first (a write lock held to the
-        // end of the transaction), then their generations read, so no concurrent writer can
-        // slip a newer forecast in between the check and the write.
-        let lock = query(
-            "UNWIND $rows AS r MATCH (p:Prediction {id: r.id}) SET p.cas = coalesce(p.cas, 0) + 1",
+             WITH r, g, p, created OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
+             FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END | CREATE (e)-[:PREDICTED {prediction_id: r.id}]->(g)) \
+             WITH r, p \
+             OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) WHERE NOT m.id IN r.memories \
+             WITH u ORDER BY m.id \
+             DELETE u",
         )
         .param("rows", bolt(Value::Array(preds.clone()))?);
-        let check = query(
-            "UNWIND $rows AS r MATCH (p:Prediction {id: r.id}) \
-             WITH r, coalesce(p.generation, 0) AS stored WHERE stored > r.generation \
-             RETURN r.id AS id, stored, r.generation AS offered LIMIT 1",
+        // Links kept from the last forecast are updated in place (only where their weight or
+        // rank moved); new ones are created, in memory-id order.
+        let memories = query(
+            "UNWIND $links AS l \
+             MERGE (m:Memory {id: l.id}) ON CREATE SET m.kind = l.kind, m.json = l.json \
+             WITH m, l \
+             FOREACH (_ IN CASE WHEN m.json = l.json THEN [] ELSE [1] END | SET m.kind = l.kind, m.json = l.json) \
+             WITH m, l MATCH (p:Prediction {id: l.prediction_id}) \
+             MERGE (m)-[u:USED_IN]->(p) \
+             WITH u, l \
+             FOREACH (_ IN CASE WHEN u.influence_weight = l.w AND u.retrieval_rank = l.rank THEN [] ELSE [1] END | \
+                      SET u.influence_weight = l.w, u.retrieval_rank = l.rank)",
         )
-        .param("rows", bolt(Value::Array(preds))?);
-        self.timed(
-            "write transaction",
-            self.write_unless_stale(lock, check, statements),
-        )
+        .param("links", bolt(Value::Array(links))?);
+        let offered: HashMap<&str, u64> = sorted
+            .iter()
+            .map(|r| (r.prediction.id.as_str(), r.prediction.generation))
+            .collect();
+        self.timed("write transaction", async {
+            let mut txn = self.graph.start_txn().await.map_err(db)?;
+            let mut rows = txn.execute(check).await.map_err(db)?;
+            let row = rows.next(txn.handle()).await.map_err(db)?;
+            while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
+            let row = row.ok_or_else(|| Error::invalid("query", "returned no row"))?;
+            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+            let missing: Vec<String> = row.get("missing").map_err(de)?;
+            if let Some(g) = missing.first() {
+                txn.rollback().await.map_err(db)?;
+                return Err(Error::not_found("game", g));
+            }
+            let stored: Vec<neo4rs::BoltMap> = row.get("stored").map_err(de)?;
+            for s in stored {
+                let id: String = s.get("id").map_err(de)?;
+                let gen = s.get::<i64>("stored").map_err(de)?.max(0) as u64;
+                let mine = offered.get(id.as_str()).copied().unwrap_or(0);
+                if gen > mine {
+                    txn.rollback().await.map_err(db)?;
+                    return Err(Error::Stale {
+                        id,
+                        stored: gen,
+                        offered: mine,
+                    });
+                }
+            }
+            txn.run(predictions).await.map_err(db)?;
+            txn.run(memories).await.map_err(db)?;
+            txn.commit().await.map_err(db)?;
+            Ok(())
+        })
         .await
     }
 
@@ -722,11 +750,32 @@ impl Graph for Neo4jGraph {
         .await
     }
 
+    /// One round trip: the game's existence and its predictions together.
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>> {
-        self.ensure_game(game.as_str()).await?;
-        self.docs(
-            query("MATCH (p:Prediction {game_id: $id}) RETURN p.json AS json ORDER BY p.created_at, p.id").param("id", game.as_str()),
+        let q = query(
+            "OPTIONAL MATCH (g:Game {id: $id}) \
+             CALL { WITH g OPTIONAL MATCH (p:Prediction {game_id: $id}) WHERE g IS NOT NULL \
+                    WITH p ORDER BY p.created_at, p.id RETURN collect(p.json) AS docs } \
+             RETURN g IS NOT NULL AS found, docs",
         )
+        .param("id", game.as_str());
+        self.timed("read", async {
+            let mut rows = self.graph.execute(q).await.map_err(db)?;
+            let row = rows
+                .next()
+                .await
+                .map_err(db)?
+                .ok_or_else(|| Error::invalid("query", "returned no row"))?;
+            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+            if !row.get::<bool>("found").map_err(de)? {
+                return Err(Error::not_found("game", game.as_str()));
+            }
+            row.get::<Vec<String>>("docs")
+                .map_err(de)?
+                .iter()
+                .map(|d| Ok(serde_json::from_str(d)?))
+                .collect()
+        })
         .await
     }
 
@@ -754,39 +803,67 @@ impl Graph for Neo4jGraph {
         Ok(page.page(items, total as u64))
     }
 
+    /// Two round trips: the prediction, its expert and its memories with their USED_IN
+    /// properties in one query, then the games they stand for.
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
-        let p = self.get_prediction(prediction_id).await?;
-        let expert = match self.get_expert(&p.expert_id).await {
-            Ok(e) => Some(e),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let used = self
+        let q = query(
+            "MATCH (p:Prediction {id: $id}) \
+             OPTIONAL MATCH (e:Expert {id: p.expert_id}) \
+             CALL { WITH p OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) \
+                    WITH m, u ORDER BY u.retrieval_rank \
+                    RETURN collect(CASE WHEN m IS NULL THEN null ELSE [m.json, u.influence_weight, u.retrieval_rank] END) AS used } \
+             RETURN p.json AS p, e.json AS e, used",
+        )
+        .param("id", prediction_id);
+        let (p, expert, used) = self
             .timed("read", async {
-            let mut rows = self
-                .graph
-                .execute(
-                    query(
-                        "MATCH (m:Memory)-[u:USED_IN]->(:Prediction {id: $id}) \
-                         RETURN m.json AS json, u.influence_weight AS w, u.retrieval_rank AS rank ORDER BY rank",
-                    )
-                    .param("id", prediction_id),
-                )
-                .await
-                .map_err(db)?;
-            let mut used = Vec::new();
-            while let Some(row) = rows.next().await.map_err(db)? {
-                let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
-                let m: Memory = serde_json::from_str(&row.get::<String>("json").map_err(de)?)?;
-                let u = MemoryUsage {
-                    memory_id: m.id.clone(),
-                    prediction_id: prediction_id.to_string(),
-                    influence_weight: row.get::<f64>("w").map_err(de)?,
-                    retrieval_rank: row.get::<i64>("rank").map_err(de)? as u32,
+                let mut rows = self.graph.execute(q).await.map_err(db)?;
+                let Some(row) = rows.next().await.map_err(db)? else {
+                    return Err(Error::not_found("prediction", prediction_id));
                 };
-                used.push((m, u));
-            }
-                Ok(used)
+                let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+                let p: Prediction = serde_json::from_str(&row.get::<String>("p").map_err(de)?)?;
+                let expert: Option<Expert> = row
+                    .get::<Option<String>>("e")
+                    .map_err(de)?
+                    .map(|e| serde_json::from_str(&e))
+                    .transpose()?;
+                let mut used = Vec::new();
+                for triple in row.get::<Vec<neo4rs::BoltList>>("used").map_err(de)? {
+                    let item = |i: usize| {
+                        triple
+                            .get(i)
+                            .cloned()
+                            .ok_or_else(|| Error::invalid("query", "a memory row is short"))
+                    };
+                    let m: Memory = match item(0)? {
+                        neo4rs::BoltType::String(s) => serde_json::from_str(&s.value)?,
+                        // A CALL that matched nothing still yields one [null, null, null].
+                        neo4rs::BoltType::Null(_) => continue,
+                        other => return Err(Error::invalid("memory", format!("{other:?}"))),
+                    };
+                    let w = match item(1)? {
+                        neo4rs::BoltType::Float(f) => f.value,
+                        neo4rs::BoltType::Integer(i) => i.value as f64,
+                        other => {
+                            return Err(Error::invalid("influence_weight", format!("{other:?}")))
+                        }
+                    };
+                    let rank = match item(2)? {
+                        neo4rs::BoltType::Integer(i) => i.value as u32,
+                        other => {
+                            return Err(Error::invalid("retrieval_rank", format!("{other:?}")))
+                        }
+                    };
+                    let u = MemoryUsage {
+                        memory_id: m.id.clone(),
+                        prediction_id: prediction_id.to_string(),
+                        influence_weight: w,
+                        retrieval_rank: rank,
+                    };
+                    used.push((m, u));
+                }
+                Ok((p, expert, used))
             })
             .await?;
         let mut ids: Vec<String> = vec![p.game_id.to_string()];

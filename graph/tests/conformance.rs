@@ -548,6 +548,140 @@ async fn the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set(g
     assert_eq!(g.model_pointer().await.unwrap(), second);
 }
 
+async fn concurrent_forecasts_of_games_sharing_memories_all_commit_with_their_own_links(
+    g: Arc<dyn Graph>,
+) {
+    let batch = season_2018();
+    g.import(&batch, 1000, &|_| {}).await.unwrap();
+    let games: Vec<String> = batch
+        .games
+        .iter()
+        .take(12)
+        .map(|x| x.id.to_string())
+        .collect();
+    let shared: Vec<Memory> = ["KC_NE_2018_W20", "LAR_NO_2018_W20", "NE_KC_2018_W6"]
+        .map(memory)
+        .to_vec();
+    // Writer i forecasts game i with three experts; each prediction uses its own memory and
+    // every shared one, odd writers listing them in the opposite order (a naive writer
+    // locks them in opposite orders and deadlocks).
+    let record = |i: usize, expert: &str| {
+        let id = format!("{}.{expert}.t1", games[i]);
+        let own = Memory {
+            id: format!("mem:pattern:{id}"),
+            kind: "pattern".into(),
+            content: format!("writer {i}"),
+            games: vec![],
+        };
+        let mut mems = shared.clone();
+        if i % 2 == 1 {
+            mems.reverse();
+        }
+        mems.insert(0, own);
+        let memories = mems
+            .into_iter()
+            .enumerate()
+            .map(|(rank, m)| {
+                let usage = MemoryUsage {
+                    memory_id: m.id.clone(),
+                    prediction_id: id.clone(),
+                    influence_weight: i as f64 / 100.0,
+                    retrieval_rank: rank as u32 + 1,
+                };
+                (m, usage)
+            })
+            .collect();
+        PredictionRecord {
+            prediction: prediction(&id, &games[i], expert),
+            memories,
+        }
+    };
+    let tasks: Vec<_> = (0..games.len())
+        .map(|i| {
+            let g = g.clone();
+            let records: Vec<_> = ["elo", "glicko", "streak"]
+                .iter()
+                .map(|e| record(i, e))
+                .collect();
+            tokio::spawn(async move { g.record_predictions(&records).await })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        t.await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("writer {i} failed: {e}"));
+    }
+    for (i, game) in games.iter().enumerate() {
+        for expert in ["elo", "glicko", "streak"] {
+            let id = format!("{game}.{expert}.t1");
+            let prov = g.provenance(&id).await.unwrap();
+            let mut used: Vec<(String, String)> = prov
+                .edges
+                .iter()
+                .filter(|e| e.relation == "USED_IN")
+                .map(|e| {
+                    (
+                        e.source.clone(),
+                        e.properties["influence_weight"].to_string(),
+                    )
+                })
+                .collect();
+            used.sort();
+            let mut expected: Vec<(String, String)> = shared
+                .iter()
+                .map(|m| m.id.clone())
+                .chain([format!("mem:pattern:{id}")])
+                .map(|m| (m, serde_json::json!(i as f64 / 100.0).to_string()))
+                .collect();
+            expected.sort();
+            assert_eq!(used, expected, "{id}'s memory links");
+        }
+    }
+}
+
+async fn a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_using_it(
+    g: Arc<dyn Graph>,
+) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let id = "LAR_NE_2018_W21.elo.t1";
+    let write = |content: &str| {
+        let m = Memory {
+            id: "mem:pattern:LAR_NE_2018_W21.elo:form".into(),
+            kind: "pattern".into(),
+            content: content.into(),
+            games: vec!["KC_NE_2018_W20".into()],
+        };
+        let usage = MemoryUsage {
+            memory_id: m.id.clone(),
+            prediction_id: id.into(),
+            influence_weight: 0.02,
+            retrieval_rank: 1,
+        };
+        PredictionRecord {
+            prediction: prediction(id, "LAR_NE_2018_W21", "elo"),
+            memories: vec![(m, usage)],
+        }
+    };
+    for content in ["before the result", "after the result", "after the result"] {
+        g.record_predictions(&[write(content)]).await.unwrap();
+        let prov = g.provenance(id).await.unwrap();
+        let node = prov
+            .nodes
+            .iter()
+            .find(|n| n.label == "Memory")
+            .expect("the memory is in the provenance");
+        assert_eq!(node.properties["content"], content);
+        assert_eq!(
+            prov.edges
+                .iter()
+                .filter(|e| e.relation == "USED_IN")
+                .count(),
+            1,
+            "one link after writing {content:?}"
+        );
+    }
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod embedded_backend {
@@ -581,6 +715,8 @@ conformance!(
     the_history_generation_moves_with_every_change_to_the_games_and_only_then,
     a_forecast_from_an_older_history_never_replaces_a_newer_one,
     the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set,
+    concurrent_forecasts_of_games_sharing_memories_all_commit_with_their_own_links,
+    a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_using_it,
 );
 
 #[tokio::test]
