@@ -3,6 +3,7 @@
 //! properties plus its full JSON document (`json`) so reads return exactly what was written.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -31,6 +32,16 @@ pub struct Neo4jConfig {
 pub struct Neo4jGraph {
     graph: neo4rs::Graph,
     timeout: std::time::Duration,
+    /// Prediction writes waiting for the writer, and the writer (group commit).
+    pending: std::sync::Mutex<Vec<PendingWrite>>,
+    writer: tokio::sync::Mutex<()>,
+    prediction_transactions: AtomicU64,
+}
+
+/// A prediction write waiting to be committed, and where its result goes.
+struct PendingWrite {
+    records: Vec<PredictionRecord>,
+    done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
 /// Connection failures make the backend unavailable; anything else is a server-side error.
@@ -98,6 +109,9 @@ impl Neo4jGraph {
         let graph = neo4rs::Graph::connect(config).map_err(db)?;
         let g = Self {
             graph,
+            pending: std::sync::Mutex::new(Vec::new()),
+            writer: tokio::sync::Mutex::new(()),
+            prediction_transactions: AtomicU64::new(0),
             timeout: if cfg.query_timeout.is_zero() {
                 std::time::Duration::from_secs(60)
             } else {
@@ -218,6 +232,193 @@ impl Neo4jGraph {
         }
         txn.commit().await.map_err(db)?;
         Ok(last)
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Prediction write transactions committed or tried (group commit makes it fewer than
+    /// the writes).
+    pub fn prediction_write_transactions(&self) -> u64 {
+        self.prediction_transactions.load(Ordering::Relaxed)
+    }
+
+    #[tracing::instrument(name = "neo4j.group_commit", skip_all, fields(writes = group.len()))]
+    async fn commit_group(&self, group: Vec<PendingWrite>) {
+        match self
+            .timed("write transaction", self.write_group(&group))
+            .await
+        {
+            Ok(results) => {
+                for (p, r) in group.into_iter().zip(results) {
+                    let _ = p.done.send(r);
+                }
+            }
+            Err(e) if group.len() > 1 => {
+                tracing::warn!(error = %e, writes = group.len(), "group commit failed; committing each write on its own");
+                for p in group {
+                    let one = std::slice::from_ref(&p);
+                    let r = self
+                        .timed("write transaction", self.write_group(one))
+                        .await
+                        .and_then(|mut r| r.pop().unwrap_or(Ok(())));
+                    let _ = p.done.send(r);
+                }
+            }
+            Err(e) => {
+                for p in group {
+                    let _ = p.done.send(Err(Error::Unavailable(e.to_string().into())));
+                }
+            }
+        }
+    }
+
+    /// One transaction of three statements for every write of `group`, whatever the number
+    /// of predictions and memories: (1) the games checked and the stored predictions locked,
+    /// then their generations read (compare-and-set); (2) the predictions and PREDICTED
+    /// written and links to memories no longer used dropped; (3) the memories and USED_IN
+    /// links written. Shared memories (a past game's memory is used by many forecasts) are
+    /// only read unless new or changed, and every lock is taken in id order (predictions,
+    /// then memories), so concurrent transactions neither wait on each other's memories nor
+    /// deadlock. `Err` when the transaction failed; else each write's own result.
+    async fn write_group(&self, group: &[PendingWrite]) -> Result<Vec<Result<()>>> {
+        self.prediction_transactions.fetch_add(1, Ordering::Relaxed);
+        let all = || group.iter().flat_map(|p| p.records.iter());
+        let mut games: Vec<&str> = all().map(|r| r.prediction.game_id.as_str()).collect();
+        games.sort_unstable();
+        games.dedup();
+        let mut ids: Vec<&str> = all().map(|r| r.prediction.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let check = query(
+            "UNWIND $games AS gid OPTIONAL MATCH (g:Game {id: gid}) \
+             WITH collect(CASE WHEN g IS NULL THEN gid END) AS missing \
+             UNWIND $ids AS id OPTIONAL MATCH (p:Prediction {id: id}) \
+             FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END | SET x.cas = coalesce(x.cas, 0) + 1) \
+             WITH missing, id, p \
+             RETURN missing, collect(CASE WHEN p IS NOT NULL THEN {id: id, stored: coalesce(p.generation, 0)} END) AS stored",
+        )
+        .param("games", games)
+        .param("ids", ids);
+        let mut txn = self.graph.start_txn().await.map_err(db)?;
+        let mut rows = txn.execute(check).await.map_err(db)?;
+        let row = rows.next(txn.handle()).await.map_err(db)?;
+        while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
+        let row = row.ok_or_else(|| Error::invalid("query", "returned no row"))?;
+        let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+        let missing: Vec<String> = row.get("missing").map_err(de)?;
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        for s in row.get::<Vec<neo4rs::BoltMap>>("stored").map_err(de)? {
+            let id: String = s.get("id").map_err(de)?;
+            newest.insert(id, s.get::<i64>("stored").map_err(de)?.max(0) as u64);
+        }
+        // Each write in arrival order, as if committed one after another.
+        let mut results = Vec::with_capacity(group.len());
+        let mut owner: HashMap<&str, &PredictionRecord> = HashMap::new();
+        let mut content: HashMap<&str, &Memory> = HashMap::new();
+        for p in group {
+            if let Some(r) = p
+                .records
+                .iter()
+                .find(|r| missing.iter().any(|g| g == r.prediction.game_id.as_str()))
+            {
+                results.push(Err(Error::not_found("game", r.prediction.game_id.as_str())));
+                continue;
+            }
+            let stale = p.records.iter().find_map(|r| {
+                let stored = newest.get(r.prediction.id.as_str()).copied()?;
+                (stored > r.prediction.generation).then(|| Error::Stale {
+                    id: r.prediction.id.to_string(),
+                    stored,
+                    offered: r.prediction.generation,
+                })
+            });
+            if let Some(e) = stale {
+                results.push(Err(e));
+                continue;
+            }
+            for r in &p.records {
+                newest.insert(r.prediction.id.to_string(), r.prediction.generation);
+                owner.insert(r.prediction.id.as_str(), r);
+                for (m, _) in &r.memories {
+                    content.insert(m.id.as_str(), m);
+                }
+            }
+            results.push(Ok(()));
+        }
+        if owner.is_empty() {
+            txn.rollback().await.map_err(db)?;
+            return Ok(results);
+        }
+        let mut sorted: Vec<&PredictionRecord> = owner.into_values().collect();
+        sorted.sort_by(|a, b| a.prediction.id.as_str().cmp(b.prediction.id.as_str()));
+        let preds: Vec<Value> = sorted
+            .iter()
+            .map(|r| {
+                let p = &r.prediction;
+                let memories: Vec<&str> = r.memories.iter().map(|(m, _)| m.id.as_str()).collect();
+                Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
+                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?,
+                          "memories": memories}))
+            })
+            .collect::<Result<_>>()?;
+        let mut links: Vec<(&Memory, &MemoryUsage, &str)> = sorted
+            .iter()
+            .flat_map(|r| {
+                r.memories.iter().map(|(m, u)| {
+                    // A memory two writes used with different content ends as the later one's.
+                    let m = content.get(m.id.as_str()).copied().unwrap_or(m);
+                    (m, u, r.prediction.id.as_str())
+                })
+            })
+            .collect();
+        links.sort_by(|a, b| (a.0.id.as_str(), a.2).cmp(&(b.0.id.as_str(), b.2)));
+        let links: Vec<Value> = links
+            .into_iter()
+            .map(|(m, u, pid)| {
+                Ok(
+                    json!({"id": m.id, "kind": m.kind, "json": doc(m)?, "prediction_id": pid,
+                          "w": u.influence_weight, "rank": u.retrieval_rank}),
+                )
+            })
+            .collect::<Result<_>>()?;
+        // A prediction's PREDICTED edge is created with it, once: re-forecasting touches
+        // neither the expert nor the game node (no lock on either).
+        let predictions = query(
+            "UNWIND $rows AS r \
+             MATCH (g:Game {id: r.game_id}) \
+             OPTIONAL MATCH (old:Prediction {id: r.id}) \
+             WITH r, g, old IS NULL AS created \
+             MERGE (p:Prediction {id: r.id}) \
+             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
+                 p.generation = r.generation, p.json = r.json \
+             WITH r, g, p, created OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
+             FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END | CREATE (e)-[:PREDICTED {prediction_id: r.id}]->(g)) \
+             WITH r, p \
+             OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) WHERE NOT m.id IN r.memories \
+             WITH u ORDER BY m.id \
+             DELETE u",
+        )
+        .param("rows", bolt(Value::Array(preds.clone()))?);
+        // Links kept from the last forecast are updated in place (only where their weight or
+        // rank moved); new ones are created, in memory-id order.
+        let memories = query(
+            "UNWIND $links AS l \
+             MERGE (m:Memory {id: l.id}) ON CREATE SET m.kind = l.kind, m.json = l.json \
+             WITH m, l \
+             FOREACH (_ IN CASE WHEN m.json = l.json THEN [] ELSE [1] END | SET m.kind = l.kind, m.json = l.json) \
+             WITH m, l MATCH (p:Prediction {id: l.prediction_id}) \
+             MERGE (m)-[u:USED_IN]->(p) \
+             WITH u, l \
+             FOREACH (_ IN CASE WHEN u.influence_weight = l.w AND u.retrieval_rank = l.rank THEN [] ELSE [1] END | \
+                      SET u.influence_weight = l.w, u.retrieval_rank = l.rank)",
+        )
+        .param("links", bolt(Value::Array(links))?);
+        txn.run(predictions).await.map_err(db)?;
+        txn.run(memories).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
+        Ok(results)
     }
 
     fn get_i64(row: &neo4rs::Row, col: &str) -> Result<u64> {
@@ -592,133 +793,41 @@ impl Graph for Neo4jGraph {
         Ok(stats)
     }
 
-    /// One transaction of three statements, whatever the number of predictions and memories:
-    /// (1) the games are checked and the stored predictions locked, then their generations
-    /// compared (compare-and-set); (2) the predictions and PREDICTED written and their old
-    /// USED_IN links dropped; (3) the memories and new USED_IN links written. Shared memories
-    /// (a past game's memory is used by many forecasts) are only read unless new or changed,
-    /// and every lock on a memory is taken in memory-id order, so concurrent forecasts of
-    /// different games neither wait on each other's memories nor deadlock.
+    /// Concurrent prediction writes commit together (group commit, like the embedded
+    /// backend): whoever takes the writer commits every write waiting, in one transaction, and
+    /// each writer is told its own result. The end state is that of the writes committed one
+    /// after another in arrival order: a prediction written by several is written once, by the
+    /// last of them; a write for an unknown game or older than what is stored (or than what an
+    /// earlier write of the group offers) is refused alone. If the group's transaction fails,
+    /// each write is retried in a transaction of its own, so one bad write fails alone.
     #[tracing::instrument(name = "neo4j.record_predictions", skip_all, fields(count = records.len()))]
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut games: Vec<&str> = records
-            .iter()
-            .map(|r| r.prediction.game_id.as_str())
-            .collect();
-        games.sort_unstable();
-        games.dedup();
-        let mut sorted: Vec<&PredictionRecord> = records.iter().collect();
-        sorted.sort_by(|a, b| a.prediction.id.as_str().cmp(b.prediction.id.as_str()));
-        let preds: Vec<Value> = sorted
-            .iter()
-            .map(|r| {
-                let p = &r.prediction;
-                let memories: Vec<&str> = r.memories.iter().map(|(m, _)| m.id.as_str()).collect();
-                Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
-                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?,
-                          "memories": memories}))
-            })
-            .collect::<Result<_>>()?;
-        let ids: Vec<String> = sorted.iter().map(|r| r.prediction.id.to_string()).collect();
-        let mut links: Vec<(&Memory, &MemoryUsage, &str)> = sorted
-            .iter()
-            .flat_map(|r| {
-                r.memories
-                    .iter()
-                    .map(move |(m, u)| (m, u, r.prediction.id.as_str()))
-            })
-            .collect();
-        links.sort_by(|a, b| (a.0.id.as_str(), a.2).cmp(&(b.0.id.as_str(), b.2)));
-        let links: Vec<Value> = links
-            .into_iter()
-            .map(|(m, u, pid)| {
-                Ok(
-                    json!({"id": m.id, "kind": m.kind, "json": doc(m)?, "prediction_id": pid,
-                          "w": u.influence_weight, "rank": u.retrieval_rank}),
-                )
-            })
-            .collect::<Result<_>>()?;
-        let check = query(
-            "UNWIND $games AS gid OPTIONAL MATCH (g:Game {id: gid}) \
-             WITH collect(CASE WHEN g IS NULL THEN gid END) AS missing \
-             UNWIND $ids AS id OPTIONAL MATCH (p:Prediction {id: id}) \
-             FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END | SET x.cas = coalesce(x.cas, 0) + 1) \
-             WITH missing, id, p \
-             RETURN missing, collect(CASE WHEN p IS NOT NULL THEN {id: id, stored: coalesce(p.generation, 0)} END) AS stored",
-        )
-        .param("games", games.clone())
-        .param("ids", ids.clone());
-        // A prediction's PREDICTED edge is created with it, once: re-forecasting touches
-        // neither the expert nor the game node (no lock on either).
-        let predictions = query(
-            "UNWIND $rows AS r \
-             MATCH (g:Game {id: r.game_id}) \
-             OPTIONAL MATCH (old:Prediction {id: r.id}) \
-             WITH r, g, old IS NULL AS created \
-             MERGE (p:Prediction {id: r.id}) \
-             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
-                 p.generation = r.generation, p.json = r.json \
-             WITH r, g, p, created OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
-             FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END | CREATE (e)-[:PREDICTED {prediction_id: r.id}]->(g)) \
-             WITH r, p \
-             OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) WHERE NOT m.id IN r.memories \
-             WITH u ORDER BY m.id \
-             DELETE u",
-        )
-        .param("rows", bolt(Value::Array(preds.clone()))?);
-        // Links kept from the last forecast are updated in place (only where their weight or
-        // rank moved); new ones are created, in memory-id order.
-        let memories = query(
-            "UNWIND $links AS l \
-             MERGE (m:Memory {id: l.id}) ON CREATE SET m.kind = l.kind, m.json = l.json \
-             WITH m, l \
-             FOREACH (_ IN CASE WHEN m.json = l.json THEN [] ELSE [1] END | SET m.kind = l.kind, m.json = l.json) \
-             WITH m, l MATCH (p:Prediction {id: l.prediction_id}) \
-             MERGE (m)-[u:USED_IN]->(p) \
-             WITH u, l \
-             FOREACH (_ IN CASE WHEN u.influence_weight = l.w AND u.retrieval_rank = l.rank THEN [] ELSE [1] END | \
-                      SET u.influence_weight = l.w, u.retrieval_rank = l.rank)",
-        )
-        .param("links", bolt(Value::Array(links))?);
-        let offered: HashMap<&str, u64> = sorted
-            .iter()
-            .map(|r| (r.prediction.id.as_str(), r.prediction.generation))
-            .collect();
-        self.timed("write transaction", async {
-            let mut txn = self.graph.start_txn().await.map_err(db)?;
-            let mut rows = txn.execute(check).await.map_err(db)?;
-            let row = rows.next(txn.handle()).await.map_err(db)?;
-            while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
-            let row = row.ok_or_else(|| Error::invalid("query", "returned no row"))?;
-            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
-            let missing: Vec<String> = row.get("missing").map_err(de)?;
-            if let Some(g) = missing.first() {
-                txn.rollback().await.map_err(db)?;
-                return Err(Error::not_found("game", g));
+        let (done, mut result) = tokio::sync::oneshot::channel();
+        self.lock_pending().push(PendingWrite {
+            records: records.to_vec(),
+            done,
+        });
+        let _w = self.writer.lock().await;
+        // Committed (or failed) meanwhile by the writer that held the lock before us?
+        match result.try_recv() {
+            Ok(r) => return r,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(Error::Unavailable(
+                    "the write was interrupted before it was committed; nothing was stored".into(),
+                ))
             }
-            let stored: Vec<neo4rs::BoltMap> = row.get("stored").map_err(de)?;
-            for s in stored {
-                let id: String = s.get("id").map_err(de)?;
-                let gen = s.get::<i64>("stored").map_err(de)?.max(0) as u64;
-                let mine = offered.get(id.as_str()).copied().unwrap_or(0);
-                if gen > mine {
-                    txn.rollback().await.map_err(db)?;
-                    return Err(Error::Stale {
-                        id,
-                        stored: gen,
-                        offered: mine,
-                    });
-                }
-            }
-            txn.run(predictions).await.map_err(db)?;
-            txn.run(memories).await.map_err(db)?;
-            txn.commit().await.map_err(db)?;
-            Ok(())
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let group = std::mem::take(&mut *self.lock_pending());
+        self.commit_group(group).await;
+        result.try_recv().unwrap_or_else(|_| {
+            Err(Error::Unavailable(
+                "the write was not committed; nothing was stored".into(),
+            ))
         })
-        .await
     }
 
     async fn record_memory_usage(

@@ -807,34 +807,100 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
     assert_eq!(m.properties["content"], "rewritten");
 }
 
+/// Writer i of a group re-predicts P{i % 5} of one game: its win probability and its own
+/// memory identify it; every writer also uses one shared memory.
+fn last_writer_record(i: usize, shared: &Memory) -> PredictionRecord {
+    let id = format!("LAR_NE_2018_W21.elo.P{}", i % 5);
+    let mut p = prediction(&id, "LAR_NE_2018_W21", "elo");
+    p.win_probability = Probability::parse(0.5 + i as f64 / 1000.0).unwrap();
+    let own = memory(&format!("W{i}"));
+    let usage = |m: &Memory, rank| MemoryUsage {
+        memory_id: m.id.clone(),
+        prediction_id: id.clone(),
+        influence_weight: 0.01,
+        retrieval_rank: rank,
+    };
+    PredictionRecord {
+        prediction: p,
+        memories: vec![
+            (own.clone(), usage(&own, 1)),
+            (shared.clone(), usage(shared, 2)),
+        ],
+    }
+}
+
+#[tokio::test]
+async fn concurrent_neo4j_writes_commit_in_fewer_transactions_and_end_as_if_made_one_after_another()
+{
+    let Ok(uri) = std::env::var("TEST_NEO4J_URI") else {
+        eprintln!("SKIPPED: TEST_NEO4J_URI is not set");
+        return;
+    };
+    let _lock = NEO4J_LOCK.lock().await;
+    let cfg = Neo4jConfig {
+        uri,
+        user: "neo4j".into(),
+        password: "unused-auth-disabled".into(),
+        max_connections: 8,
+        query_timeout: std::time::Duration::from_secs(60),
+    };
+    let wipe = neo4rs::Graph::new(cfg.uri.clone(), cfg.user.clone(), cfg.password.clone()).unwrap();
+    wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
+        .await
+        .unwrap();
+    let g = Arc::new(Neo4jGraph::connect(&cfg).await.unwrap());
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let shared = memory("KC_NE_2018_W20");
+    const WRITES: usize = 40;
+    let before = g.prediction_write_transactions();
+    let tasks: Vec<_> = (0..WRITES)
+        .map(|i| {
+            let g = g.clone();
+            let r = last_writer_record(i, &shared);
+            tokio::spawn(async move { g.record_predictions(&[r]).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let transactions = g.prediction_write_transactions() - before;
+    eprintln!("{WRITES} concurrent writes to Neo4j committed in {transactions} transactions");
+    assert!(
+        transactions < WRITES as u64,
+        "{WRITES} concurrent writes took {transactions} transactions: none were grouped"
+    );
+    check_last_writers(g.as_ref(), "on Neo4j", 5, &shared.id).await;
+    // A group with a write for an unknown game and a stale one: those two fail, the rest commit.
+    let mut unknown = last_writer_record(100, &shared);
+    unknown.prediction.game_id = GameId::parse("ZZ_YY_2018_W1").unwrap();
+    let mut newer = last_writer_record(101, &shared);
+    newer.prediction.generation = 7;
+    g.record_predictions(&[newer]).await.unwrap();
+    let older = last_writer_record(106, &shared); // P1 again, generation 0 < 7
+    let fine = last_writer_record(102, &shared);
+    let (unknown, older, fine) = ([unknown], [older], [fine]);
+    let (a, b, c) = tokio::join!(
+        g.record_predictions(&unknown),
+        g.record_predictions(&older),
+        g.record_predictions(&fine)
+    );
+    assert!(matches!(a, Err(Error::NotFound { .. })), "{a:?}");
+    assert!(matches!(b, Err(Error::Stale { .. })), "{b:?}");
+    c.unwrap();
+    let p1 = g.get_prediction("LAR_NE_2018_W21.elo.P1").await.unwrap();
+    assert_eq!(p1.generation, 7, "the stale write left the newer one alone");
+    let p2 = g.get_prediction("LAR_NE_2018_W21.elo.P2").await.unwrap();
+    assert_eq!(p2.win_probability.get(), 0.602);
+}
+
 #[tokio::test]
 async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_after_another() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("graph.db");
-    let target = "LAR_NE_2018_W21";
     let shared = memory("KC_NE_2018_W20");
     const WRITES: usize = 40;
     const PREDICTIONS: usize = 5;
-    // Writer i re-predicts P{i % 5}: its win probability and its own memory identify it.
-    let record = |i: usize| {
-        let id = format!("LAR_NE_2018_W21.elo.P{}", i % PREDICTIONS);
-        let mut p = prediction(&id, target, "elo");
-        p.win_probability = Probability::parse(0.5 + i as f64 / 1000.0).unwrap();
-        let own = memory(&format!("W{i}"));
-        let usage = |m: &Memory, rank| MemoryUsage {
-            memory_id: m.id.clone(),
-            prediction_id: id.clone(),
-            influence_weight: 0.01,
-            retrieval_rank: rank,
-        };
-        PredictionRecord {
-            prediction: p,
-            memories: vec![
-                (own.clone(), usage(&own, 1)),
-                (shared.clone(), usage(&shared, 2)),
-            ],
-        }
-    };
+    let record = |i: usize| last_writer_record(i, &shared);
     {
         let g = Arc::new(EmbeddedGraph::open(&path).await.unwrap());
         g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
@@ -854,7 +920,7 @@ async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_aft
             transactions < WRITES as u64,
             "{WRITES} concurrent writes took {transactions} transactions: none were grouped"
         );
-        check_last_writers(&g, "in memory", PREDICTIONS, &shared.id).await;
+        check_last_writers(g.as_ref(), "in memory", PREDICTIONS, &shared.id).await;
     }
     // What was committed is what memory showed, and every writer's memory node was stored.
     let g = EmbeddedGraph::open(&path).await.unwrap();
@@ -877,7 +943,7 @@ async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_aft
 
 /// Each prediction P{k} holds one writer's write (writer i wrote P{i % n} with win probability
 /// 0.5 + i/1000) and exactly that writer's memory links: its own memory and the shared one.
-async fn check_last_writers(g: &EmbeddedGraph, when: &str, n: usize, shared: &str) {
+async fn check_last_writers(g: &dyn Graph, when: &str, n: usize, shared: &str) {
     for k in 0..n {
         let id = format!("LAR_NE_2018_W21.elo.P{k}");
         let p = g.get_prediction(&id).await.unwrap();
