@@ -136,6 +136,14 @@ try {
     assert.equal(await page.locator("#provenance-graph line.edge.used").count(), memories);
     assert.equal(await page.locator("#memory-list li").count(), memories);
     await page.screenshot({ path: join(artifacts, "4-provenance.png"), fullPage: true });
+    // The W3C PROV downloads are the API's exports of the same prediction.
+    for (const [button, accept] of [["#dl-prov-json", "application/prov+json"], ["#dl-prov-n", "text/provenance-notation"]]) {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+      const saved = readFileSync(await file.path(), "utf8");
+      const r = await fetch(`${base}/api/v1/predictions/${encodeURIComponent(id)}/provenance`, { headers: { "X-API-Key": key, Accept: accept } });
+      assert.equal(r.status, 200);
+      assert.equal(saved, await r.text(), `${button} saves the ${accept} export`);
+    }
     // Each memory links to the past game it stands for.
     const link = page.locator("#memory-list a.past-game").first();
     const target = await link.getAttribute("href");

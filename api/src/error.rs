@@ -29,6 +29,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("this method is not allowed on this path (allowed: {0})")]
     MethodNotAllowed(String),
+    #[error("none of the media types in Accept is served here (available: {0})")]
+    NotAcceptable(String),
     #[error("an X-API-Key header is required")]
     Unauthenticated,
     #[error("the API key is not valid or has been revoked")]
@@ -138,6 +140,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None)
             }
+            ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", None),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing_api_key", None),
             ApiError::InvalidKey => (StatusCode::FORBIDDEN, "invalid_api_key", None),
             ApiError::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope", None),

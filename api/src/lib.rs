@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod models;
 pub mod openapi;
 pub mod predictor;
+pub mod prov;
 pub mod routes;
 pub mod services;
 pub mod settings;

@@ -19,7 +19,8 @@ use crate::routes;
     routes::predictions::list_for_game,
     routes::predictions::history,
     routes::predictions::get,
-    routes::predictions::provenance,
+    routes::provenance::prediction,
+    routes::provenance::game,
     routes::quality::leaderboard,
     routes::quality::calibration,
 ))]

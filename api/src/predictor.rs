@@ -11,7 +11,7 @@ use forecast::{Category, ConsensusForecast, Engine, Matchup, MemoryRef, Params, 
 
 use crate::metrics::Metrics;
 use graph::{
-    CategoryPrediction, Game, Graph, Memory, MemoryUsage, Prediction, PredictionId,
+    CategoryPrediction, ExpertWeight, Game, Graph, Memory, MemoryUsage, Prediction, PredictionId,
     PredictionRecord, Probability,
 };
 
@@ -775,6 +775,7 @@ fn prediction(
         generation,
         created_at: Utc::now(),
         categories: categories(scores, game),
+        weights: Vec::new(),
     }
 }
 
@@ -862,18 +863,28 @@ fn shape(
         .filter(|(e, _)| (e.home_win_probability >= 0.5) == (f.home_win_probability >= 0.5))
         .map(|(_, w)| w)
         .sum::<f64>();
+    let mut consensus = prediction(
+        PredictionId::new(&game.id, CONSENSUS, &snap.version),
+        CONSENSUS,
+        game,
+        probability(f.home_win_probability)?,
+        agreement,
+        format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
+        &f.scores,
+        &snap.version,
+        snap.generation,
+    );
+    consensus.weights = f
+        .experts
+        .iter()
+        .zip(f.weights)
+        .map(|(e, w)| ExpertWeight {
+            expert_id: EXPERTS[e.expert].spec().id.to_string(),
+            weight: w,
+        })
+        .collect();
     let consensus = PredictionRecord {
-        prediction: prediction(
-            PredictionId::new(&game.id, CONSENSUS, &snap.version),
-            CONSENSUS,
-            game,
-            probability(f.home_win_probability)?,
-            agreement,
-            format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
-            &f.scores,
-            &snap.version,
-            snap.generation,
-        ),
+        prediction: consensus,
         memories: Vec::new(),
     };
     Ok(GameForecast {

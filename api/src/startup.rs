@@ -373,6 +373,7 @@ impl Application {
             },
             keys,
             request_log: crate::state::RequestLog::default(),
+            public_base_url: settings.public_base_url.clone(),
             api_limiter,
             auth_limiter,
         });

@@ -21,6 +21,8 @@ pub struct AppState {
     pub auth_limiter: crate::limits::Limiter,
     /// Served requests, rolled up per second, waiting to be flushed to the time-series store.
     pub request_log: RequestLog,
+    /// Where clients reach the service (PROV identifiers are built under it).
+    pub public_base_url: String,
 }
 
 impl AppState {

@@ -501,6 +501,16 @@ pub struct Prediction {
     pub generation: u64,
     pub created_at: DateTime<Utc>,
     pub categories: Vec<CategoryPrediction>,
+    /// The consensus only: the weight each expert's prediction had in it (they sum to 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<ExpertWeight>,
+}
+
+/// One expert's weight in a consensus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExpertWeight {
+    pub expert_id: String,
+    pub weight: f64,
 }
 
 /// The fleet's model pointer: the version every instance forecasts with (none = the built-in

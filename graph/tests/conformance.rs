@@ -88,6 +88,7 @@ fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
             value: 0.61,
             label: "KC".into(),
         }],
+        weights: vec![],
     }
 }
 

@@ -6,6 +6,7 @@ pub mod experts;
 pub mod games;
 pub mod health;
 pub mod predictions;
+pub mod provenance;
 pub mod quality;
 pub mod stream;
 pub mod teams;
@@ -24,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
         web::scope("/api/v1")
             .service(predictions::list_for_game)
             .service(predictions::create_for_game)
-            .service(predictions::provenance)
+            .service(provenance::prediction)
+            .service(provenance::game)
             .service(predictions::get)
             .service(experts::list)
             .service(experts::get)

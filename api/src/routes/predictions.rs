@@ -1,6 +1,6 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use forecast::Category;
-use graph::{Game, GameId, Prediction, PredictionId, PredictionRecord, Provenance};
+use graph::{Game, GameId, Prediction, PredictionId, PredictionRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -160,34 +160,6 @@ pub async fn get(
     let mut p = state.services.graph.get_prediction(id.as_str()).await?;
     keep_category(&mut p, category);
     Ok(web::Json(p))
-}
-
-#[utoipa::path(
-    tag = "predictions",
-    params(
-        ("id" = String, Path, description = "Prediction id"),
-        ("If-None-Match" = Option<String>, Header, description = "Entity tag of a copy the client holds: 304 if it is still current"),
-    ),
-    responses(
-        (status = 200, description = "The prediction, its expert and game, the memories it used (with influence weight and rank) and the past games they stand for", body = Provenance),
-        (status = 304, description = "The client's copy (If-None-Match) is current"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/predictions/{id}/provenance")]
-#[tracing::instrument(name = "predictions.provenance", skip(req, state))]
-pub async fn provenance(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = PredictionId::parse(&id)?;
-    state
-        .cached_json(&req, &cache_keys::provenance(&id), || async {
-            Ok(state.services.graph.provenance(id.as_str()).await?)
-        })
-        .await
 }
 
 /// One point of a game's prediction history.

@@ -313,6 +313,22 @@ async function gameDetail(id) {
 
 // ---------- provenance ----------
 
+// Fetches `path` as `accept` with the key and saves it as `filename`.
+async function download(path, accept, filename) {
+  const res = await fetch(path, { headers: { "X-API-Key": key, Accept: accept } });
+  if (!res.ok) { alert(`Download failed (${res.status})`); return; }
+  const a = el("a", { href: URL.createObjectURL(await res.blob()), download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function provDownloads(path, name) {
+  return el("p", { class: "downloads" }, "Download as W3C PROV: ",
+    el("button", { type: "button", id: "dl-prov-json", onclick: () => download(path, "application/prov+json", `${name}.prov.json`), text: "PROV-JSON" }), " ",
+    el("button", { type: "button", id: "dl-prov-n", onclick: () => download(path, "text/provenance-notation", `${name}.provn`), text: "PROV-N" }));
+}
+
 async function provenance(id) {
   if (!id) {
     const input = el("input", { id: "p-id", type: "text", required: true, size: 40, placeholder: "NE_KC_2017_W1.elo.wf-2026.11.1" });
@@ -365,6 +381,7 @@ async function provenance(id) {
     el("p", {}, "Why ", el("strong", { text: pred.properties.expert_id }), ` picked ${pred.properties.winner} (${pct(pred.properties.win_probability)}) for `,
       el("a", { href: `#/game/${pred.properties.game_id}`, text: pred.properties.game_id }), game && game.properties.home_score !== null ? ` (final ${game.properties.home_score}–${game.properties.away_score})` : "", "."),
     el("p", { class: "hint", text: pred.properties.reasoning || "" }),
+    provDownloads(`/api/v1/predictions/${encodeURIComponent(id)}/provenance`, id),
     el("div", { class: "chart-row" }, el("div", { class: "graph" }, chart), el("section", { "aria-labelledby": "mem-title" }, el("h3", { id: "mem-title", text: `Memories by rank (${used.length})` }), list)));
 }
 

@@ -10,6 +10,7 @@ mod helpers;
 mod limits;
 mod model;
 mod predictions;
+mod prov;
 mod reference;
 mod security;
 mod servers;
