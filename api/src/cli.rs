@@ -73,6 +73,24 @@ pub enum Command {
         /// Game id, e.g. LAR_NE_2018_W21.
         game: String,
     },
+    /// Bring the store up to date from a schedule feed: a CSV (538 or nflverse layout) or a
+    /// spreadsheet (.xlsx, .xls, .ods), from a path or an http(s) URL. Adds new games, moves
+    /// rescheduled ones, records finals; a changed final is applied only with
+    /// --accept-corrections; a feed lacking stored games is refused. One transaction.
+    Ingest {
+        /// Path or http(s):// URL of the feed.
+        #[arg(long)]
+        from: String,
+        /// Print what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply changed final scores (refused otherwise).
+        #[arg(long)]
+        accept_corrections: bool,
+        /// Sheet of a spreadsheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
     /// Import a games file (nfl_games.csv format, any season) into the store.
     Import {
         /// Path of the CSV file.
@@ -172,6 +190,138 @@ impl Cli {
             settings.data_dir = d.clone();
         }
     }
+}
+
+/// The bytes of a feed: a file, or the body of an http(s) URL (30 s, at most 64 MiB).
+async fn fetch_feed(from: &str) -> anyhow::Result<Vec<u8>> {
+    const LIMIT: usize = 64 << 20;
+    if !(from.starts_with("http://") || from.starts_with("https://")) {
+        return std::fs::read(from).with_context(|| format!("Failed to read {from}"));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("Failed to build the HTTP client")?;
+    let mut resp = client
+        .get(from)
+        .send()
+        .await
+        .with_context(|| format!("Failed to fetch {from}"))?;
+    if !resp.status().is_success() {
+        anyhow::bail!("{from} answered {}", resp.status());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .with_context(|| format!("Failed to read the body of {from}"))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > LIMIT {
+            anyhow::bail!("{from} is larger than {} MiB; refused", LIMIT >> 20);
+        }
+    }
+    Ok(body)
+}
+
+fn print_changes(title: &str, changes: &[crate::services::ingest::Change]) {
+    println!("  {title:<28}{:>7}", changes.len());
+    for c in changes.iter().take(5) {
+        let g = &c.game;
+        let mut line = format!("      {} {} {}", g.id, g.date, g.away_team);
+        match (g.home_score, g.away_score) {
+            (Some(h), Some(a)) => line.push_str(&format!(" {a} at {} {h}", g.home_team)),
+            _ => line.push_str(&format!(" at {}", g.home_team)),
+        }
+        if let Some(d) = c.old_date {
+            line.push_str(&format!(" (was {d})"));
+        }
+        if let Some((h, a)) = c.old_score {
+            line.push_str(&format!(" (was {a}-{h})"));
+        }
+        println!("{line}");
+    }
+    if changes.len() > 5 {
+        println!("      … and {} more", changes.len() - 5);
+    }
+}
+
+/// `api ingest --from PATH|URL`: what the feed changes (and, unless `--dry-run`, applying it).
+pub async fn ingest(
+    settings: &Settings,
+    from: &str,
+    dry_run: bool,
+    accept_corrections: bool,
+    sheet: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::services::ingest;
+    let started = Instant::now();
+    let bytes = fetch_feed(from).await?;
+    let (layout, batch) = match ingest::read_feed(&bytes, from, sheet) {
+        Ok(b) => b,
+        Err(crate::services::Error::Graph(graph::Error::Malformed(errors))) => {
+            eprintln!("error: {from} is not a valid schedule feed; nothing was changed:");
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            anyhow::bail!("{} problem(s) in {from}", errors.len());
+        }
+        Err(e) => return Err(e).with_context(|| format!("Failed to read {from}")),
+    };
+    let _lock = crate::startup::lock_data_dir(settings)?;
+    let services = crate::startup::open_services(settings).await?;
+    let plan = ingest::plan(
+        &services,
+        layout,
+        &batch,
+        ingest::IngestOptions { accept_corrections },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+    println!(
+        "{from}: {} layout, {} rows{}",
+        plan.layout,
+        plan.rows,
+        if dry_run {
+            " (dry run: nothing is written)"
+        } else {
+            ""
+        }
+    );
+    print_changes("games added", &plan.added);
+    print_changes("games moved", &plan.moved);
+    print_changes("finals recorded", &plan.finalised);
+    print_changes("finals corrected", &plan.corrected);
+    print_changes("games updated (details)", &plan.updated);
+    print_changes("corrections refused", &plan.refused);
+    println!("  {:<28}{:>7}", "games unchanged", plan.unchanged);
+    if !plan.refused.is_empty() {
+        println!("  (a changed final score is applied only with --accept-corrections)");
+    }
+    if dry_run || plan.is_noop() {
+        if plan.is_noop() {
+            println!("Nothing to change.");
+        }
+        return Ok(());
+    }
+    let total = plan.writes().count() as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} applying [{bar:40}] {pos}/{len} games")
+            .expect("static template is valid")
+            .progress_chars("=> "),
+    );
+    ingest::apply(&services, &plan, &batch.teams, &|done| {
+        bar.set_position(done)
+    })
+    .await
+    .context("Failed to apply the feed")?;
+    bar.finish_and_clear();
+    println!(
+        "Applied {total} change(s) in one transaction in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `api import FILE`: validates the whole file, then writes it in batches with a progress bar.

@@ -21,6 +21,21 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Migrate) => api::cli::migrate(&settings).await?,
         Some(Command::Games(cmd)) => api::cli::games(&settings, &cmd).await?,
         Some(Command::Predict { game }) => api::cli::predict(&settings, &game).await?,
+        Some(Command::Ingest {
+            from,
+            dry_run,
+            accept_corrections,
+            sheet,
+        }) => {
+            api::cli::ingest(
+                &settings,
+                &from,
+                dry_run,
+                accept_corrections,
+                sheet.as_deref(),
+            )
+            .await?;
+        }
         Some(Command::Import { file, batch_size }) => {
             api::cli::import(&settings, &file, batch_size).await?;
         }

@@ -418,6 +418,40 @@ pub struct Game {
     /// FiveThirtyEight's pre-game home win probability from the source file: a reference
     /// anchor for evaluation, never a model input.
     pub anchor_home_win_probability: Option<f64>,
+    /// What a schedule feed says about the game beyond the teams, date and score (rest days,
+    /// betting lines, venue, weather), when it says it: available to models, never required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<GameDetails>,
+}
+
+/// Optional facts about a game from a schedule feed (nflverse layout). Lines are the
+/// feed's: `spread_line` positive when the home team is favoured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GameDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kickoff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_rest_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_rest_days: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_moneyline: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_moneyline: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_line: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_line: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roof: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_f: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wind_mph: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stadium: Option<String>,
 }
 
 impl Game {
@@ -949,6 +983,7 @@ mod tests {
             home_score: Some(hs),
             away_score: Some(as_),
             anchor_home_win_probability: None,
+            details: None,
         };
         let m = compute_matchups(&[
             g("KC", "BUF", 30, 20),

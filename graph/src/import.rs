@@ -405,6 +405,7 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
                 home_score: r.scores.map(|s| s.0),
                 away_score: r.scores.map(|s| s.1),
                 anchor_home_win_probability: r.anchor,
+                details: None,
             });
         }
     }

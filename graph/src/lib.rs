@@ -8,6 +8,8 @@ pub mod embedded;
 pub mod error;
 pub mod import;
 pub mod neo4j;
+pub mod schedule;
+pub mod sheets;
 pub mod teams;
 
 use async_trait::async_trait;

@@ -220,6 +220,7 @@ fn upcoming_game() -> Game {
         home_score: None,
         away_score: None,
         anchor_home_win_probability: None,
+        details: None,
     }
 }
 

@@ -103,6 +103,7 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         home_score: None,
         away_score: None,
         anchor_home_win_probability: None,
+        details: None,
     };
     let created = svc.graph.create_game(game).await?;
     let generation = svc.graph.history_generation().await?;

@@ -9,6 +9,7 @@
 //! | add an upcoming game | [`games::add_game`] |
 //! | switch the running model version | [`models::switch_model`] |
 //! | import a games file | [`imports::import_games`] |
+//! | keep the store current from a schedule feed | [`ingest::plan`], [`ingest::apply`] |
 //! | a prediction's or a game's provenance as W3C PROV | [`provenance::prediction_document`], [`provenance::game_document`] |
 
 pub mod cache_keys;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod forecasts;
 pub mod games;
 pub mod imports;
+pub mod ingest;
 pub mod models;
 pub mod provenance;
 

@@ -7,6 +7,7 @@ mod fleet;
 mod games;
 mod health;
 mod helpers;
+mod ingest;
 mod limits;
 mod model;
 mod predictions;

@@ -1,0 +1,442 @@
+//! Keeping the store current from a schedule feed (`api ingest`), over real HTTP: a feed server
+//! started by the test serves a season that changes between runs, in the nflverse layout,
+//! written by the test from the project's own 2018 games (no third-party file is committed).
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use graph::Game;
+use serde_json::Value;
+
+use crate::helpers::{small_games_file, spawn_app_in};
+
+/// The 2018 season of the project's fixture, oldest first.
+fn season_2018() -> Vec<Game> {
+    let bytes = std::fs::read(small_games_file()).unwrap();
+    let mut games: Vec<Game> = graph::import::parse(bytes.as_slice())
+        .unwrap()
+        .games
+        .into_iter()
+        .filter(|g| g.season.get() == 2018)
+        .collect();
+    games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    games
+}
+
+/// How the feed names our teams in 2018 (its codes differ from ours in places).
+fn feed_code(team: &str) -> &str {
+    match team {
+        "LAR" => "LA",
+        "WSH" => "WAS",
+        "LV" => "OAK",
+        other => other,
+    }
+}
+
+const HEADER: &str = "game_id,season,game_type,week,gameday,weekday,gametime,away_team,away_score,home_team,home_score,location,result,total,overtime,away_rest,home_rest,away_moneyline,home_moneyline,spread_line,total_line,div_game,roof,surface,temp,wind,stadium_id,stadium";
+
+fn game_type(g: &Game) -> &'static str {
+    match (g.playoff, g.week.get()) {
+        (false, _) => "REG",
+        (true, 18) => "WC",
+        (true, 19) => "DIV",
+        (true, 20) => "CON",
+        _ => "SB",
+    }
+}
+
+/// One feed row per game: the score only for games `played` says are played.
+fn nflverse(games: &[Game], played: impl Fn(&Game) -> bool) -> Vec<Vec<String>> {
+    games
+        .iter()
+        .map(|g| {
+            let (hs, as_, result) = match (played(g), g.home_score, g.away_score) {
+                (true, Some(h), Some(a)) => (
+                    h.to_string(),
+                    a.to_string(),
+                    (i32::from(h) - i32::from(a)).to_string(),
+                ),
+                _ => (String::new(), String::new(), String::new()),
+            };
+            let (away, home) = (
+                feed_code(g.away_team.as_str()),
+                feed_code(g.home_team.as_str()),
+            );
+            vec![
+                format!("{}_{:02}_{away}_{home}", g.season.get(), g.week.get()),
+                g.season.get().to_string(),
+                game_type(g).into(),
+                g.week.get().to_string(),
+                g.date.to_string(),
+                g.date.format("%A").to_string(),
+                "13:00".into(),
+                away.into(),
+                as_,
+                home.into(),
+                hs,
+                if g.neutral { "Neutral" } else { "Home" }.into(),
+                result,
+                String::new(),
+                String::new(),
+                "7".into(),
+                "7".into(),
+                String::new(),
+                String::new(),
+                "-2.5".into(),
+                "44.5".into(),
+                "0".into(),
+                "outdoors".into(),
+                "grass".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect()
+}
+
+fn csv_text(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = format!("{HEADER}\n");
+    for r in rows {
+        out.push_str(&r.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// A feed server on port 0 answering every request with the current body (or status).
+struct Feed {
+    url: String,
+    body: Arc<Mutex<(u16, Vec<u8>)>>,
+}
+
+impl Feed {
+    fn start() -> Feed {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/schedule.csv", listener.local_addr().unwrap());
+        let body = Arc::new(Mutex::new((200u16, Vec::new())));
+        let served = body.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 4096];
+                let mut req = Vec::new();
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let (status, bytes) = served.lock().unwrap().clone();
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    bytes.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(&bytes);
+            }
+        });
+        Feed { url, body }
+    }
+
+    fn serve(&self, bytes: Vec<u8>) {
+        *self.body.lock().unwrap() = (200, bytes);
+    }
+}
+
+fn ingest(dir: &Path, from: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_api"))
+        .args([
+            "--data-dir",
+            &dir.display().to_string(),
+            "ingest",
+            "--from",
+            from,
+        ])
+        .args(extra)
+        .env("LOG_LEVEL", "error")
+        .output()
+        .expect("the api binary runs")
+}
+
+fn count(o: &Output, label: &str) -> u64 {
+    let text = String::from_utf8_lossy(&o.stdout);
+    text.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no '{label}' in:\n{text}\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The stored 2018 games, by id, read through the API.
+async fn stored(dir: &Path) -> HashMap<String, Value> {
+    let app = spawn_app_in(dir, "none").await;
+    let (status, page) = app.get_json("/api/v1/games?season=2018&per_page=500").await;
+    assert_eq!(status, 200, "{page}");
+    app.stop().await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["id"].as_str().unwrap().to_string(), g.clone()))
+        .collect()
+}
+
+fn finals(games: &HashMap<String, Value>) -> usize {
+    games
+        .values()
+        .filter(|g| !g["home_score"].is_null())
+        .count()
+}
+
+#[tokio::test]
+async fn a_season_followed_through_its_feed_ends_with_exactly_the_games_finals_and_corrections_expected(
+) {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    let n = season.len();
+    let week = |w: u8| move |g: &Game| g.week.get() <= w;
+    let week1 = season.iter().filter(|g| g.week.get() == 1).count();
+    let week2 = season.iter().filter(|g| g.week.get() == 2).count();
+
+    // 1. The schedule only.
+    feed.serve(csv_text(&nflverse(&season, |_| false)));
+    let run = ingest(dir.path(), &feed.url, &[]);
+    ok(&run);
+    assert_eq!(count(&run, "games added"), n as u64);
+    let s = stored(dir.path()).await;
+    assert_eq!((s.len(), finals(&s)), (n, 0));
+    let first = &season[0];
+    assert_eq!(
+        s[first.id.as_str()]["details"]["spread_line"],
+        -2.5,
+        "the feed's optional columns are kept"
+    );
+
+    // 2. Week 1's results.
+    feed.serve(csv_text(&nflverse(&season, week(1))));
+    let run = ingest(dir.path(), &feed.url, &[]);
+    ok(&run);
+    assert_eq!(count(&run, "finals recorded"), week1 as u64);
+    assert_eq!(count(&run, "games unchanged"), (n - week1) as u64);
+    assert_eq!(finals(&stored(dir.path()).await), week1);
+
+    // 3. A week-2 game moved a day later (same id, new date).
+    let mut moved = season.clone();
+    let m = moved.iter().position(|g| g.week.get() == 2).unwrap();
+    moved[m].date = moved[m].date.succ_opt().unwrap();
+    feed.serve(csv_text(&nflverse(&moved, week(1))));
+    let run = ingest(dir.path(), &feed.url, &[]);
+    ok(&run);
+    assert_eq!(count(&run, "games moved"), 1);
+    let s = stored(dir.path()).await;
+    assert_eq!(s[moved[m].id.as_str()]["date"], moved[m].date.to_string());
+
+    // 4. Week 2's results.
+    feed.serve(csv_text(&nflverse(&moved, week(2))));
+    let run = ingest(dir.path(), &feed.url, &[]);
+    ok(&run);
+    assert_eq!(count(&run, "finals recorded"), week2 as u64);
+    assert_eq!(finals(&stored(dir.path()).await), week1 + week2);
+
+    // 5. A corrected week-1 score: refused without the setting, applied with it.
+    let mut corrected = moved.clone();
+    let c = corrected.iter().position(|g| g.week.get() == 1).unwrap();
+    let old = corrected[c].home_score.unwrap();
+    corrected[c].home_score = Some(old + 3);
+    feed.serve(csv_text(&nflverse(&corrected, week(2))));
+    let run = ingest(dir.path(), &feed.url, &[]);
+    ok(&run);
+    assert_eq!(count(&run, "corrections refused"), 1);
+    assert_eq!(count(&run, "finals corrected"), 0);
+    assert_eq!(
+        stored(dir.path()).await[corrected[c].id.as_str()]["home_score"],
+        old
+    );
+    let run = ingest(dir.path(), &feed.url, &["--accept-corrections"]);
+    ok(&run);
+    assert_eq!(count(&run, "finals corrected"), 1);
+    assert_eq!(
+        stored(dir.path()).await[corrected[c].id.as_str()]["home_score"],
+        old + 3
+    );
+
+    // 6. The same feed again changes nothing.
+    let run = ingest(dir.path(), &feed.url, &["--accept-corrections"]);
+    ok(&run);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("Nothing to change."));
+    assert_eq!(count(&run, "games unchanged"), n as u64);
+}
+
+#[tokio::test]
+async fn bad_feeds_change_nothing_and_say_why() {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    feed.serve(csv_text(&nflverse(&season, |g| g.week.get() == 1)));
+    ok(&ingest(dir.path(), &feed.url, &[]));
+    let before = stored(dir.path()).await;
+    let mut bad_line = nflverse(&season, |_| true);
+    bad_line[10][7] = "XYZ".into();
+    let truncated = csv_text(&nflverse(&season[..season.len() / 2], |_| true));
+    // (case, body or status, what the error says)
+    type Case<'a> = (&'a str, (u16, Vec<u8>), &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "a game lacking from the feed",
+            (200, truncated),
+            "suspicious",
+        ),
+        (
+            "an unknown team code",
+            (200, csv_text(&bad_line)),
+            "line 12",
+        ),
+        (
+            "another layout",
+            (200, b"date,home,away\n2018-09-09,KC,BUF\n".to_vec()),
+            "neither",
+        ),
+        ("the feed answers 503", (503, b"down".to_vec()), "503"),
+    ];
+    for (case, body, says) in cases {
+        *feed.body.lock().unwrap() = body;
+        let run = ingest(dir.path(), &feed.url, &[]);
+        assert!(!run.status.success(), "{case}: the run succeeded");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains(says), "{case}: {err}");
+        assert_eq!(
+            stored(dir.path()).await,
+            before,
+            "{case}: the store changed"
+        );
+    }
+    let missing = ingest(dir.path(), "/nonexistent/feed.csv", &[]);
+    assert!(!missing.status.success());
+}
+
+/// A spreadsheet of `rows` under `header` (numbers as numbers, `date_col` as date cells).
+fn xlsx(header: &[&str], rows: &[Vec<String>], date_col: &str, path: &Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Schedule").unwrap();
+    let date_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            if header[c as usize] == date_col {
+                use chrono::Datelike;
+                let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
+                let d = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                    d.year() as u16,
+                    d.month() as u8,
+                    d.day() as u8,
+                )
+                .unwrap();
+                sheet
+                    .write_date_with_format(r, c, &d, &date_format)
+                    .unwrap();
+            } else if let Ok(x) = v.parse::<f64>() {
+                sheet.write_number(r, c, x).unwrap();
+            } else if !v.is_empty() {
+                sheet.write_string(r, c, v).unwrap();
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+#[tokio::test]
+async fn spreadsheets_in_either_layout_import_the_same_games_as_the_csv() {
+    let season = season_2018();
+    let tmp = tempfile::tempdir().unwrap();
+    // The reference: the nflverse CSV.
+    let csv_path = tmp.path().join("schedule.csv");
+    std::fs::write(&csv_path, csv_text(&nflverse(&season, |_| true))).unwrap();
+    let reference = tempfile::tempdir().unwrap();
+    ok(&ingest(
+        reference.path(),
+        &csv_path.display().to_string(),
+        &[],
+    ));
+    let expected = stored(reference.path()).await;
+    assert_eq!(expected.len(), season.len());
+
+    // nflverse header in an .xlsx (dates as date cells).
+    let header: Vec<&str> = HEADER.split(',').collect();
+    let nfl_xlsx = tmp.path().join("schedule.xlsx");
+    xlsx(&header, &nflverse(&season, |_| true), "gameday", &nfl_xlsx);
+    // The 538 header in an .xlsx: the project's own rows of 2018.
+    let text = std::fs::read_to_string(small_games_file()).unwrap();
+    let mut lines = text.lines();
+    let h538: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows538: Vec<Vec<String>> = lines
+        .filter(|l| l.split(',').nth(1) == Some("2018"))
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let x538 = tmp.path().join("games538.xlsx");
+    xlsx(&h538, &rows538, "date", &x538);
+
+    for (case, path, sheet) in [
+        ("nflverse xlsx", &nfl_xlsx, Some("Schedule")),
+        ("538 xlsx", &x538, None),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut extra = vec![];
+        if let Some(s) = sheet {
+            extra.extend(["--sheet", s]);
+        }
+        let run = ingest(dir.path(), &path.display().to_string(), &extra);
+        ok(&run);
+        let got = stored(dir.path()).await;
+        let core = |m: &HashMap<String, Value>| -> Vec<(String, Value, Value, Value, Value)> {
+            let mut v: Vec<_> = m
+                .values()
+                .map(|g| {
+                    (
+                        g["id"].as_str().unwrap().to_string(),
+                        g["date"].clone(),
+                        g["home_score"].clone(),
+                        g["away_score"].clone(),
+                        g["neutral"].clone(),
+                    )
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        assert_eq!(core(&got), core(&expected), "{case}");
+    }
+    // A sheet that is not there is named in the error.
+    let dir = tempfile::tempdir().unwrap();
+    let run = ingest(
+        dir.path(),
+        &nfl_xlsx.display().to_string(),
+        &["--sheet", "Nope"],
+    );
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("Schedule"));
+}
