@@ -29,6 +29,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("this method is not allowed on this path (allowed: {0})")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("none of the media types in Accept is served here (available: {0})")]
     NotAcceptable(String),
     #[error("an X-API-Key header is required")]
@@ -141,6 +143,7 @@ impl ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None)
             }
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", None),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing_api_key", None),
             ApiError::InvalidKey => (StatusCode::FORBIDDEN, "invalid_api_key", None),
             ApiError::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope", None),

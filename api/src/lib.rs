@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod predictor;
 pub mod prov;
 pub mod routes;
+pub mod scheduler;
 pub mod services;
 pub mod settings;
 pub mod startup;

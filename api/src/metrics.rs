@@ -39,6 +39,12 @@ pub struct Metrics {
     pub consensus_ece: Gauge,
     pub consensus_brier: Gauge,
     pub expert_brier: GaugeVec,
+    /// Schedule feed runs by outcome (`ok`, `not_modified`, `failed`, `superseded`).
+    pub ingest_runs: IntCounterVec,
+    /// When a feed run last succeeded (`ok` or `not_modified`), Unix seconds.
+    pub ingest_last_success: Gauge,
+    /// Games a feed run changed or refused, by action.
+    pub ingest_rows: IntCounterVec,
 }
 
 impl Metrics {
@@ -155,7 +161,28 @@ impl Metrics {
         registry.register(Box::new(consensus_ece.clone()))?;
         registry.register(Box::new(consensus_brier.clone()))?;
         registry.register(Box::new(expert_brier.clone()))?;
+        let ingest_runs = IntCounterVec::new(
+            Opts::new("ingest_runs_total", "Schedule feed runs by outcome"),
+            &["outcome"],
+        )?;
+        let ingest_last_success = Gauge::with_opts(Opts::new(
+            "ingest_last_success_timestamp_seconds",
+            "When a schedule feed run last succeeded (Unix seconds)",
+        ))?;
+        let ingest_rows = IntCounterVec::new(
+            Opts::new(
+                "ingest_rows_total",
+                "Games a schedule feed run added, moved, finalised, corrected, updated or refused",
+            ),
+            &["action"],
+        )?;
+        registry.register(Box::new(ingest_runs.clone()))?;
+        registry.register(Box::new(ingest_last_success.clone()))?;
+        registry.register(Box::new(ingest_rows.clone()))?;
         Ok(Self {
+            ingest_runs,
+            ingest_last_success,
+            ingest_rows,
             registry,
             http_requests,
             http_duration,

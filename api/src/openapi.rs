@@ -21,6 +21,8 @@ use crate::routes;
     routes::predictions::get,
     routes::provenance::prediction,
     routes::provenance::game,
+    routes::ingest::run_now,
+    routes::ingest::status,
     routes::quality::leaderboard,
     routes::quality::calibration,
 ))]

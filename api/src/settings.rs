@@ -118,6 +118,20 @@ pub struct Settings {
     pub history_notify: bool,
     /// How often dependency health is checked for the live stream's `health` events.
     pub health_watch_seconds: u64,
+
+    // ── Live season ──
+    /// A schedule feed (CSV in either layout, or a spreadsheet) the service follows on its
+    /// own; unset: no scheduler.
+    pub schedule_feed_url: Option<String>,
+    /// When the scheduler runs (cron, 5 fields or 6 with seconds; UTC).
+    pub schedule_cron: String,
+    /// Unplayed games starting within this many days are forecast after each run.
+    pub forecast_horizon_days: u32,
+    /// The date the scheduler takes as today (`YYYY-MM-DD`; unset: the real date) — for
+    /// replaying a past season.
+    pub schedule_today: Option<chrono::NaiveDate>,
+    /// Apply changed final scores from the feed (refused and logged otherwise).
+    pub schedule_accept_corrections: bool,
 }
 
 /// Variables read from the environment that are not settings themselves.
@@ -168,7 +182,10 @@ impl Settings {
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?
             .set_default("history_poll_milliseconds", 1000)?
-            .set_default("history_notify", true)?;
+            .set_default("history_notify", true)?
+            .set_default("schedule_cron", "*/30 * * * *")?
+            .set_default("forecast_horizon_days", 8)?
+            .set_default("schedule_accept_corrections", false)?;
         if let Some(file) = env.get(CONFIG_FILE) {
             b = b.add_source(config::File::with_name(file).required(true));
         }
@@ -190,6 +207,17 @@ impl Settings {
         if self.bind_addr.parse::<std::net::SocketAddr>().is_err() && !self.bind_addr.contains(':')
         {
             problems.push(format!("BIND_ADDR '{}' is not host:port", self.bind_addr));
+        }
+        if let Err(e) = self.schedule_cron.parse::<croner::Cron>() {
+            problems.push(format!(
+                "SCHEDULE_CRON '{}' is not a cron expression: {e}",
+                self.schedule_cron
+            ));
+        }
+        if let Some(url) = &self.schedule_feed_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!("SCHEDULE_FEED_URL '{url}' is not an http(s) URL"));
+            }
         }
         if self.db_pool_min > self.db_pool_max {
             problems.push("DB_POOL_MIN must not exceed DB_POOL_MAX".to_string());
@@ -321,7 +349,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 39] = [
+    const CHANGED: [(&str, &str); 44] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -364,6 +392,11 @@ mod tests {
         ("REQUEST_METRICS_FLUSH_SECONDS", "30"),
         ("HISTORY_POLL_MILLISECONDS", "250"),
         ("HISTORY_NOTIFY", "false"),
+        ("SCHEDULE_FEED_URL", "https://feeds.example.com/games.csv"),
+        ("SCHEDULE_CRON", "0 6 * * *"),
+        ("FORECAST_HORIZON_DAYS", "3"),
+        ("SCHEDULE_TODAY", "2018-09-05"),
+        ("SCHEDULE_ACCEPT_CORRECTIONS", "true"),
     ];
 
     #[test]

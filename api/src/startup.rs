@@ -271,6 +271,19 @@ pub fn open_limiters(
     })
 }
 
+/// The scheduler's set-up when a feed is configured: this instance is named by its host and
+/// a random suffix in the run log.
+pub fn schedule_config(settings: &Settings) -> Option<crate::services::ingest::ScheduleConfig> {
+    let url = settings.schedule_feed_url.clone()?;
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "instance".into());
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut cfg = crate::services::ingest::ScheduleConfig::new(url, format!("{host}-{}", &id[..8]));
+    cfg.horizon_days = settings.forecast_horizon_days;
+    cfg.today = settings.schedule_today;
+    cfg.accept_corrections = settings.schedule_accept_corrections;
+    Some(cfg)
+}
+
 /// The fleet notifier: Redis pub/sub when Redis is configured and `HISTORY_NOTIFY` is on.
 pub fn open_notifier(settings: &Settings) -> anyhow::Result<Option<Arc<store::RedisNotifier>>> {
     match (&settings.redis_url, settings.history_notify) {
@@ -374,9 +387,22 @@ impl Application {
             keys,
             request_log: crate::state::RequestLog::default(),
             public_base_url: settings.public_base_url.clone(),
+            schedule: schedule_config(&settings),
+            schedule_cron: settings
+                .schedule_feed_url
+                .as_ref()
+                .map(|_| settings.schedule_cron.clone()),
+            ingest_turn: tokio::sync::Mutex::new(()),
             api_limiter,
             auth_limiter,
         });
+        if state.schedule.is_some() {
+            let cron = settings
+                .schedule_cron
+                .parse::<croner::Cron>()
+                .context("Failed to parse SCHEDULE_CRON")?;
+            crate::scheduler::spawn(state.clone(), cron);
+        }
         // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
         // announces changes on the live stream. The first probe runs before the server opens.
         let mut last = probe_dependencies(&state).await;

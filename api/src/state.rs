@@ -23,6 +23,11 @@ pub struct AppState {
     pub request_log: RequestLog,
     /// Where clients reach the service (PROV identifiers are built under it).
     pub public_base_url: String,
+    /// The schedule feed this instance follows, if any, and its cron.
+    pub schedule: Option<crate::services::ingest::ScheduleConfig>,
+    pub schedule_cron: Option<String>,
+    /// One feed run at a time in this process (scheduled or manual).
+    pub ingest_turn: tokio::sync::Mutex<()>,
 }
 
 impl AppState {

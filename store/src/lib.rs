@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod embedded;
 pub mod error;
+pub mod ingest_log;
 pub mod keys;
 pub mod notify;
 pub mod postgres;
@@ -14,6 +15,7 @@ pub mod series;
 pub use cache::{Cache, CacheStats, MemoryCache};
 pub use embedded::{EdgeWrite, NodeWrite, SqliteStore, WriteBatch, WriteStats};
 pub use error::{Error, Result};
+pub use ingest_log::{IngestLog, IngestRun};
 pub use keys::{KeyRecord, KeyStore};
 pub use notify::RedisNotifier;
 pub use postgres::{PgSettings, PgStore};

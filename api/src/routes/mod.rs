@@ -5,6 +5,7 @@ pub mod docs;
 pub mod experts;
 pub mod games;
 pub mod health;
+pub mod ingest;
 pub mod predictions;
 pub mod provenance;
 pub mod quality;
@@ -41,9 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(predictions::history)
             .service(quality::leaderboard)
             .service(quality::calibration)
-            .service(stream::stream),
+            .service(stream::stream)
+            .service(ingest::status),
     )
     .service(admin::reload_model)
+    .service(ingest::run_now)
     .service(health::health)
     .service(docs::openapi_json)
     .service(docs::swagger_ui)

@@ -56,6 +56,17 @@ pub enum Event {
     },
     /// A dependency changed state.
     Health { components: Components },
+    /// A schedule feed run finished.
+    Ingest {
+        run_id: i64,
+        outcome: String,
+        added: i64,
+        moved: i64,
+        finalised: i64,
+        corrected: i64,
+        refused: i64,
+        forecasts: i64,
+    },
     /// A slow listener missed this many events.
     Lagged { missed: u64 },
 }

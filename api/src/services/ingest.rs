@@ -238,3 +238,279 @@ pub async fn apply(
     let n = batch.games.len();
     super::imports::import_games(svc, &batch, n, progress).await
 }
+
+/// Where the scheduler reads its feed and what it does after applying it.
+#[derive(Clone, Debug)]
+pub struct ScheduleConfig {
+    pub feed_url: String,
+    /// This instance, as the run log names it.
+    pub instance: String,
+    pub horizon_days: u32,
+    /// Today, unless a past season is being replayed.
+    pub today: Option<NaiveDate>,
+    pub accept_corrections: bool,
+    /// Per attempt.
+    pub timeout: std::time::Duration,
+    /// Attempts after the first, with exponential back-off and jitter.
+    pub retries: u32,
+    pub max_bytes: usize,
+}
+
+impl ScheduleConfig {
+    pub fn new(feed_url: String, instance: String) -> Self {
+        Self {
+            feed_url,
+            instance,
+            horizon_days: 8,
+            today: None,
+            accept_corrections: false,
+            timeout: std::time::Duration::from_secs(30),
+            retries: 3,
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+/// What a fetch found.
+pub enum Fetched {
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// 304: the feed did not change since the validators given.
+    NotModified,
+}
+
+/// GETs the feed: conditional on the last validators, bounded by `timeout` per attempt and
+/// `max_bytes`, retried on connection errors, timeouts and 5xx (not on 4xx) with exponential
+/// back-off (0.5 s doubling) and ±50 % jitter.
+pub async fn fetch(
+    cfg: &ScheduleConfig,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+) -> std::result::Result<Fetched, String> {
+    let client = reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let mut attempt = 0;
+    loop {
+        let mut req = client.get(&cfg.feed_url);
+        if let Some(e) = etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, e);
+        }
+        if let Some(m) = last_modified {
+            req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
+        }
+        let outcome = async {
+            let mut resp = req.send().await.map_err(|e| (true, format!("{e}")))?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(Fetched::NotModified);
+            }
+            if !status.is_success() {
+                return Err((
+                    status.is_server_error(),
+                    format!("the feed answered {status}"),
+                ));
+            }
+            let header = |name| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let (etag, last_modified) = (
+                header(reqwest::header::ETAG),
+                header(reqwest::header::LAST_MODIFIED),
+            );
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| (true, format!("the body broke off: {e}")))?
+            {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > cfg.max_bytes {
+                    return Err((
+                        false,
+                        format!("the feed is larger than {} bytes; refused", cfg.max_bytes),
+                    ));
+                }
+            }
+            Ok(Fetched::Body {
+                bytes,
+                etag,
+                last_modified,
+            })
+        }
+        .await;
+        match outcome {
+            Ok(f) => return Ok(f),
+            Err((retry, e)) if retry && attempt < cfg.retries => {
+                attempt += 1;
+                let base = 500u64 << (attempt - 1);
+                let jitter = rand::random::<f64>() + 0.5;
+                let wait = std::time::Duration::from_millis((base as f64 * jitter) as u64);
+                tracing::warn!(error = %e, attempt, wait_ms = wait.as_millis() as u64, "feed fetch failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err((_, e)) => return Err(format!("{e} (after {} attempt(s))", attempt + 1)),
+        }
+    }
+}
+
+/// Forecasts every unplayed game of `games` dated within `horizon_days` of `today` whose
+/// stored forecast is missing or older than the shared history; returns how many.
+async fn forecast_horizon(
+    svc: &Services,
+    games: &[Game],
+    today: NaiveDate,
+    horizon_days: u32,
+) -> Result<i64> {
+    let until = today + chrono::Days::new(u64::from(horizon_days));
+    let generation = svc.graph.history_generation().await?;
+    let mut n = 0;
+    for g in games
+        .iter()
+        .filter(|g| !g.is_final() && g.date >= today && g.date <= until)
+    {
+        let stored = svc.graph.game_predictions(&g.id).await?;
+        let current = stored
+            .iter()
+            .any(|p| p.expert_id == crate::predictor::CONSENSUS && p.generation >= generation);
+        if !current {
+            super::forecasts::record_forecast(svc, &g.id).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// One run of the schedule for `slot` (the scheduled time, or `manual:<id>`): claims the slot
+/// in the shared run log (`None` when another instance has it: each slot runs once), fetches
+/// the feed (conditionally on the last run's validators), applies it by the rules above,
+/// forecasts the games within the horizon, and records the outcome, metrics and an `ingest`
+/// event. A run that is no longer the latest when it is about to write (a newer run claimed a
+/// slot meanwhile) writes nothing (`superseded`).
+#[tracing::instrument(name = "services.ingest.run", skip(svc, cfg), fields(feed = %cfg.feed_url))]
+pub async fn run_once(
+    svc: &Services,
+    cfg: &ScheduleConfig,
+    slot: &str,
+) -> Result<Option<store::IngestRun>> {
+    let started = chrono::Utc::now();
+    let Some(id) = svc
+        .series
+        .claim_ingest_run(slot, &cfg.instance, &cfg.feed_url, started)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let previous = svc.series.ingest_runs(50).await?;
+    let validators = previous
+        .iter()
+        .find(|r| {
+            r.id != id
+                && r.feed == cfg.feed_url
+                && (r.outcome == "ok" || r.outcome == "not_modified")
+        })
+        .map(|r| (r.etag.clone(), r.last_modified.clone()))
+        .unwrap_or_default();
+    let mut run = store::IngestRun {
+        id,
+        slot: slot.to_string(),
+        instance: cfg.instance.clone(),
+        feed: cfg.feed_url.clone(),
+        started_at: started,
+        outcome: "running".into(),
+        etag: validators.0.clone(),
+        last_modified: validators.1.clone(),
+        ..store::IngestRun::default()
+    };
+    let result = run_steps(svc, cfg, &mut run, validators).await;
+    match result {
+        Ok(outcome) => run.outcome = outcome.into(),
+        Err(e) => {
+            tracing::warn!(error = %e, "schedule feed run failed; nothing was changed");
+            run.outcome = "failed".into();
+            run.error = Some(e.to_string());
+        }
+    }
+    run.finished_at = Some(chrono::Utc::now());
+    svc.series.finish_ingest_run(&run).await?;
+    let m = &svc.metrics;
+    m.ingest_runs.with_label_values(&[&run.outcome]).inc();
+    if run.outcome == "ok" || run.outcome == "not_modified" {
+        m.ingest_last_success
+            .set(run.finished_at.unwrap_or(started).timestamp() as f64);
+    }
+    for (action, n) in [
+        ("added", run.added),
+        ("moved", run.moved),
+        ("finalised", run.finalised),
+        ("corrected", run.corrected),
+        ("refused", run.refused),
+    ] {
+        m.ingest_rows
+            .with_label_values(&[action])
+            .inc_by(u64::try_from(n).unwrap_or(0));
+    }
+    svc.events.publish(&super::Event::Ingest {
+        run_id: run.id,
+        outcome: run.outcome.clone(),
+        added: run.added,
+        moved: run.moved,
+        finalised: run.finalised,
+        corrected: run.corrected,
+        refused: run.refused,
+        forecasts: run.forecasts,
+    });
+    Ok(Some(run))
+}
+
+async fn run_steps(
+    svc: &Services,
+    cfg: &ScheduleConfig,
+    run: &mut store::IngestRun,
+    validators: (Option<String>, Option<String>),
+) -> Result<&'static str> {
+    let fetched = fetch(cfg, validators.0.as_deref(), validators.1.as_deref())
+        .await
+        .map_err(|e| Error::invalid("feed", e))?;
+    let today = cfg.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let (bytes, etag, last_modified) = match fetched {
+        Fetched::NotModified => return Ok("not_modified"),
+        Fetched::Body {
+            bytes,
+            etag,
+            last_modified,
+        } => (bytes, etag, last_modified),
+    };
+    let (layout, batch) = read_feed(&bytes, &cfg.feed_url, None)?;
+    let plan = plan(
+        svc,
+        layout,
+        &batch,
+        IngestOptions {
+            accept_corrections: cfg.accept_corrections,
+        },
+    )
+    .await?;
+    run.added = plan.added.len() as i64;
+    run.moved = plan.moved.len() as i64;
+    run.finalised = plan.finalised.len() as i64;
+    run.corrected = plan.corrected.len() as i64;
+    run.refused = plan.refused.len() as i64;
+    run.unchanged = plan.unchanged as i64;
+    // Fencing: write only while this run is the latest one claimed.
+    if svc.series.latest_ingest_run_id().await? != run.id {
+        return Ok("superseded");
+    }
+    apply(svc, &plan, &batch.teams, &|_| {}).await?;
+    run.etag = etag;
+    run.last_modified = last_modified;
+    run.forecasts = forecast_horizon(svc, &batch.games, today, cfg.horizon_days).await?;
+    Ok("ok")
+}

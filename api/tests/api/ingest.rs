@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::helpers::{small_games_file, spawn_app_in};
 
 /// The 2018 season of the project's fixture, oldest first.
-fn season_2018() -> Vec<Game> {
+pub fn season_2018() -> Vec<Game> {
     let bytes = std::fs::read(small_games_file()).unwrap();
     let mut games: Vec<Game> = graph::import::parse(bytes.as_slice())
         .unwrap()
@@ -50,7 +50,7 @@ fn game_type(g: &Game) -> &'static str {
 }
 
 /// One feed row per game: the score only for games `played` says are played.
-fn nflverse(games: &[Game], played: impl Fn(&Game) -> bool) -> Vec<Vec<String>> {
+pub fn nflverse(games: &[Game], played: impl Fn(&Game) -> bool) -> Vec<Vec<String>> {
     games
         .iter()
         .map(|g| {
@@ -100,7 +100,7 @@ fn nflverse(games: &[Game], played: impl Fn(&Game) -> bool) -> Vec<Vec<String>> 
         .collect()
 }
 
-fn csv_text(rows: &[Vec<String>]) -> Vec<u8> {
+pub fn csv_text(rows: &[Vec<String>]) -> Vec<u8> {
     let mut out = format!("{HEADER}\n");
     for r in rows {
         out.push_str(&r.join(","));
@@ -109,18 +109,23 @@ fn csv_text(rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// A feed server on port 0 answering every request with the current body (or status).
-struct Feed {
-    url: String,
-    body: Arc<Mutex<(u16, Vec<u8>)>>,
+/// A feed server on port 0 answering every request with the current body (or status), with
+/// an `ETag` that changes with the body, and 304 to a request that names the current one.
+pub struct Feed {
+    pub url: String,
+    pub body: Arc<Mutex<(u16, Vec<u8>)>>,
+    /// Requests served.
+    pub requests: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Feed {
-    fn start() -> Feed {
+    pub fn start() -> Feed {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/schedule.csv", listener.local_addr().unwrap());
         let body = Arc::new(Mutex::new((200u16, Vec::new())));
         let served = body.clone();
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut s) = stream else { continue };
@@ -132,19 +137,33 @@ impl Feed {
                         Ok(n) => req.extend_from_slice(&buf[..n]),
                     }
                 }
-                let (status, bytes) = served.lock().unwrap().clone();
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let (mut status, mut bytes) = served.lock().unwrap().clone();
+                let etag = format!(
+                    "\"{:x}-{}\"",
+                    bytes.iter().map(|&b| u64::from(b)).sum::<u64>(),
+                    bytes.len()
+                );
+                let text = String::from_utf8_lossy(&req).to_ascii_lowercase();
+                if status == 200 && text.contains(&format!("if-none-match: {etag}")) {
+                    (status, bytes) = (304, Vec::new());
+                }
                 let head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/csv\r\netag: {etag}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     bytes.len()
                 );
                 let _ = s.write_all(head.as_bytes());
                 let _ = s.write_all(&bytes);
             }
         });
-        Feed { url, body }
+        Feed {
+            url,
+            body,
+            requests,
+        }
     }
 
-    fn serve(&self, bytes: Vec<u8>) {
+    pub fn serve(&self, bytes: Vec<u8>) {
         *self.body.lock().unwrap() = (200, bytes);
     }
 }

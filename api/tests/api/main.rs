@@ -13,5 +13,6 @@ mod model;
 mod predictions;
 mod prov;
 mod reference;
+mod scheduler;
 mod security;
 mod servers;

@@ -101,6 +101,15 @@ fn rules(t: &Topology) -> Vec<Rule> {
             summary: "The API's in-process cache tier is off (its Redis invalidation subscription is down): every cached read goes to Redis",
         },
         Rule {
+            alert: "IngestStale",
+            // Only where a feed is configured (its runs are counted); max over the fleet: the
+            // instance that ran the last slot holds the time.
+            expr: "(time() - max(ingest_last_success_timestamp_seconds)) > 7200 and on() sum(ingest_runs_total) > 0".into(),
+            for_: "5m",
+            severity: "warning",
+            summary: "No schedule feed run has succeeded for 2 hours: games and results are going stale",
+        },
+        Rule {
             alert: "ScrapeTargetDown",
             expr: "up == 0".into(),
             for_: "2m",

@@ -1,0 +1,188 @@
+//! The service following a schedule feed on its own: runs through `POST /admin/ingest/run`
+//! (the scheduler's use case), forecasts within the horizon, conditional fetches, failures
+//! that change nothing, and one run per scheduled slot across a fleet (real PostgreSQL).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{free_port, secret, spawn_app_with, TestApp};
+use crate::ingest::{csv_text, nflverse, season_2018, Feed};
+use crate::servers::{Servers, NEO4J};
+
+async fn follow(
+    dir: &std::path::Path,
+    feed: &Feed,
+    configure: impl FnOnce(&mut api::settings::Settings),
+) -> TestApp {
+    let url = feed.url.clone();
+    spawn_app_with(dir, "none", move |s| {
+        s.schedule_feed_url = Some(url);
+        // Yearly: in these tests the runs are the ones asked for.
+        s.schedule_cron = "0 0 1 1 *".into();
+        s.schedule_today = chrono::NaiveDate::from_ymd_opt(2018, 9, 5);
+        s.forecast_horizon_days = 8;
+        configure(s);
+    })
+    .await
+}
+
+async fn run(app: &TestApp) -> Value {
+    let (status, run) = app.post_empty("/admin/ingest/run").await;
+    assert_eq!(status, 200, "{run}");
+    run
+}
+
+#[tokio::test]
+async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    let first_week = season
+        .iter()
+        .filter(|g| g.date <= chrono::NaiveDate::from_ymd_opt(2018, 9, 13).unwrap())
+        .count();
+    feed.serve(csv_text(&nflverse(&season, |_| false)));
+    let app = follow(dir.path(), &feed, |_| {}).await;
+
+    let r = run(&app).await;
+    assert_eq!(r["outcome"], "ok", "{r}");
+    assert_eq!(r["added"], season.len());
+    assert_eq!(
+        r["forecasts"], first_week,
+        "every unplayed game within 8 days of 2018-09-05"
+    );
+    let (_, preds) = app
+        .get_json(&format!("/api/v1/games/{}/predictions", season[0].id))
+        .await;
+    assert_eq!(preds["items"].as_array().map(Vec::len), Some(15), "{preds}");
+
+    // The feed did not change: a conditional GET, answered 304, changes nothing.
+    let asked = feed.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let r = run(&app).await;
+    assert_eq!(
+        feed.requests.load(std::sync::atomic::Ordering::SeqCst),
+        asked + 1
+    );
+    assert_eq!(r["outcome"], "not_modified", "{r}");
+
+    // Week 1's results with a corrected score refused (corrections are off by default).
+    feed.serve(csv_text(&nflverse(&season, |g| g.week.get() == 1)));
+    let r = run(&app).await;
+    assert_eq!(r["outcome"], "ok", "{r}");
+    let week1 = season.iter().filter(|g| g.week.get() == 1).count();
+    assert_eq!(r["finalised"], week1);
+    let mut corrected = season.clone();
+    corrected[0].home_score = corrected[0].home_score.map(|s| s + 7);
+    feed.serve(csv_text(&nflverse(&corrected, |g| g.week.get() == 1)));
+    let r = run(&app).await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["refused"].as_i64()),
+        (Some("ok"), Some(1)),
+        "{r}"
+    );
+
+    // A feed that fails: the run says so and the store keeps what it had.
+    let (_, before) = app.get_json("/api/v1/games?season=2018&per_page=500").await;
+    *feed.body.lock().unwrap() = (200, b"season,week\n2018,1\n".to_vec());
+    let r = run(&app).await;
+    assert_eq!(r["outcome"], "failed", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("header"), "{r}");
+    *feed.body.lock().unwrap() = (503, b"down".to_vec());
+    let r = run(&app).await;
+    assert_eq!(r["outcome"], "failed", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("503"), "{r}");
+    let (_, after) = app.get_json("/api/v1/games?season=2018&per_page=500").await;
+    assert_eq!(before, after);
+
+    // The status lists the runs, newest first, and the metrics count them.
+    let (status, s) = app.get_json("/api/v1/ingest/status").await;
+    assert_eq!(status, 200);
+    let outcomes: Vec<&str> = s["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["failed", "failed", "ok", "ok", "not_modified", "ok"]
+    );
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("ingest_runs_total{outcome=\"failed\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ingest_last_success_timestamp_seconds"),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_feed_a_run_is_refused_with_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(dir.path(), "none", |_| {}).await;
+    let (status, body) = app.post_empty("/admin/ingest/run").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn two_instances_on_one_store_run_each_scheduled_slot_once() {
+    let _lock = NEO4J.lock().await;
+    let Some(servers) = Servers::up().await else {
+        return;
+    };
+    let feed = Feed::start();
+    feed.serve(csv_text(&nflverse(&season_2018(), |_| false)));
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut apps = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        if i > 0 {
+            std::fs::copy(
+                dirs[0].path().join("admin.key"),
+                dir.path().join("admin.key"),
+            )
+            .unwrap();
+        }
+        let pg = servers.pg_url();
+        apps.push(
+            follow(dir.path(), &feed, |s| {
+                s.database_url = secret(pg);
+                s.api_secret = secret("scheduler-test-secret-0123456789");
+                // Every second, with seconds in the cron.
+                s.schedule_cron = "* * * * * *".into();
+                s.bind_addr = format!("127.0.0.1:{}", free_port());
+            })
+            .await,
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (_, s) = apps[0].get_json("/api/v1/ingest/status").await;
+    let runs = s["runs"].as_array().unwrap();
+    let slots: std::collections::BTreeSet<&str> =
+        runs.iter().map(|r| r["slot"].as_str().unwrap()).collect();
+    let instances: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .map(|r| r["instance"].as_str().unwrap())
+        .collect();
+    eprintln!(
+        "{} runs in 5 s by {} instance(s)",
+        runs.len(),
+        instances.len()
+    );
+    assert_eq!(slots.len(), runs.len(), "a slot ran twice: {s}");
+    assert!(
+        (3..=7).contains(&runs.len()),
+        "one run per second, not one per instance: {s}"
+    );
+    for app in &apps {
+        app.stop().await;
+    }
+    servers.drop_db().await;
+}
