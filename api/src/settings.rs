@@ -132,6 +132,12 @@ pub struct Settings {
     pub schedule_today: Option<chrono::NaiveDate>,
     /// Apply changed final scores from the feed (refused and logged otherwise).
     pub schedule_accept_corrections: bool,
+    /// Bound on each attempt to fetch the feed.
+    pub schedule_feed_timeout_seconds: u64,
+    /// Attempts after the first when the feed fails (connection, timeout, 5xx).
+    pub schedule_feed_retries: u32,
+    /// A feed body larger than this is refused.
+    pub schedule_feed_max_mb: usize,
 }
 
 /// Variables read from the environment that are not settings themselves.
@@ -185,7 +191,10 @@ impl Settings {
             .set_default("history_notify", true)?
             .set_default("schedule_cron", "*/30 * * * *")?
             .set_default("forecast_horizon_days", 8)?
-            .set_default("schedule_accept_corrections", false)?;
+            .set_default("schedule_accept_corrections", false)?
+            .set_default("schedule_feed_timeout_seconds", 30)?
+            .set_default("schedule_feed_retries", 3)?
+            .set_default("schedule_feed_max_mb", 64)?;
         if let Some(file) = env.get(CONFIG_FILE) {
             b = b.add_source(config::File::with_name(file).required(true));
         }
@@ -349,7 +358,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 44] = [
+    const CHANGED: [(&str, &str); 47] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -397,6 +406,9 @@ mod tests {
         ("FORECAST_HORIZON_DAYS", "3"),
         ("SCHEDULE_TODAY", "2018-09-05"),
         ("SCHEDULE_ACCEPT_CORRECTIONS", "true"),
+        ("SCHEDULE_FEED_TIMEOUT_SECONDS", "5"),
+        ("SCHEDULE_FEED_RETRIES", "0"),
+        ("SCHEDULE_FEED_MAX_MB", "2"),
     ];
 
     #[test]

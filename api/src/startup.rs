@@ -281,6 +281,9 @@ pub fn schedule_config(settings: &Settings) -> Option<crate::services::ingest::S
     cfg.horizon_days = settings.forecast_horizon_days;
     cfg.today = settings.schedule_today;
     cfg.accept_corrections = settings.schedule_accept_corrections;
+    cfg.timeout = std::time::Duration::from_secs(settings.schedule_feed_timeout_seconds.max(1));
+    cfg.retries = settings.schedule_feed_retries;
+    cfg.max_bytes = settings.schedule_feed_max_mb.max(1) << 20;
     Some(cfg)
 }
 

@@ -116,6 +116,17 @@ pub struct Feed {
     pub body: Arc<Mutex<(u16, Vec<u8>)>>,
     /// Requests served.
     pub requests: Arc<std::sync::atomic::AtomicUsize>,
+    /// How it answers (normally, slowly, or breaking off the body).
+    pub behaviour: Arc<Mutex<Behaviour>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Behaviour {
+    Normal,
+    /// Waits this long before answering.
+    Slow(std::time::Duration),
+    /// Announces the whole body and sends half of it.
+    Truncated,
 }
 
 impl Feed {
@@ -126,6 +137,8 @@ impl Feed {
         let served = body.clone();
         let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = requests.clone();
+        let behaviour = Arc::new(Mutex::new(Behaviour::Normal));
+        let how = behaviour.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut s) = stream else { continue };
@@ -152,14 +165,24 @@ impl Feed {
                     "HTTP/1.1 {status} X\r\ncontent-type: text/csv\r\netag: {etag}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     bytes.len()
                 );
+                let how = *how.lock().unwrap();
+                if let Behaviour::Slow(d) = how {
+                    std::thread::sleep(d);
+                }
                 let _ = s.write_all(head.as_bytes());
-                let _ = s.write_all(&bytes);
+                let sent = if how == Behaviour::Truncated {
+                    &bytes[..bytes.len() / 2]
+                } else {
+                    &bytes[..]
+                };
+                let _ = s.write_all(sent);
             }
         });
         Feed {
             url,
             body,
             requests,
+            behaviour,
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::helpers::{free_port, secret, spawn_app_with, TestApp};
-use crate::ingest::{csv_text, nflverse, season_2018, Feed};
+use crate::ingest::{csv_text, nflverse, season_2018, Behaviour, Feed};
 use crate::servers::{Servers, NEO4J};
 
 async fn follow(
@@ -118,6 +118,67 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
         "{text}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_truncated_or_oversized_feed_fails_the_run_and_the_next_good_run_applies() {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    let app = follow(dir.path(), &feed, |s| {
+        s.schedule_feed_timeout_seconds = 1;
+        s.schedule_feed_retries = 1;
+        s.schedule_feed_max_mb = 1;
+    })
+    .await;
+    let full = csv_text(&nflverse(&season, |_| false));
+    // (case, body, behaviour, what the error says)
+    let cases = [
+        (
+            "slow beyond the timeout",
+            full.clone(),
+            Behaviour::Slow(Duration::from_millis(2500)),
+            "after 2 attempt(s)",
+        ),
+        (
+            "truncated",
+            full.clone(),
+            Behaviour::Truncated,
+            "after 2 attempt(s)",
+        ),
+        (
+            "far too large",
+            full.repeat(1 + (2 << 20) / full.len()),
+            Behaviour::Normal,
+            "larger than",
+        ),
+    ];
+    for (case, body, how, says) in cases {
+        feed.serve(body);
+        *feed.behaviour.lock().unwrap() = how;
+        let r = run(&app).await;
+        assert_eq!(r["outcome"], "failed", "{case}: {r}");
+        assert!(r["error"].as_str().unwrap().contains(says), "{case}: {r}");
+        let (_, games) = app.get_json("/api/v1/games?season=2018").await;
+        assert_eq!(games["total"], 0, "{case}: the store changed");
+    }
+    feed.serve(full);
+    *feed.behaviour.lock().unwrap() = Behaviour::Normal;
+    let r = run(&app).await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["added"].as_u64()),
+        (Some("ok"), Some(season.len() as u64)),
+        "{r}"
+    );
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("ingest_runs_total{outcome=\"failed\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ingest_rows_total{action=\"added\"}"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
