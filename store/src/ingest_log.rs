@@ -21,6 +21,8 @@ pub struct IngestRun {
     pub finished_at: Option<DateTime<Utc>>,
     /// `running`, `ok`, `not_modified`, `failed` or `superseded`.
     pub outcome: String,
+    /// Games the feed listed.
+    pub rows: i64,
     pub added: i64,
     pub moved: i64,
     pub finalised: i64,
@@ -68,6 +70,7 @@ fn run_from_text_row(r: &sqlx::sqlite::SqliteRow) -> Result<IngestRun> {
         started_at: time(r.try_get("started_at")?).unwrap_or_default(),
         finished_at: time(r.try_get("finished_at")?),
         outcome: r.try_get("outcome")?,
+        rows: r.try_get("rows")?,
         added: r.try_get("added")?,
         moved: r.try_get("moved")?,
         finalised: r.try_get("finalised")?,
@@ -81,7 +84,7 @@ fn run_from_text_row(r: &sqlx::sqlite::SqliteRow) -> Result<IngestRun> {
     })
 }
 
-const COLUMNS: &str = "id, slot, instance, feed, started_at, finished_at, outcome, added, moved, finalised, corrected, refused, unchanged, forecasts, error, etag, last_modified";
+const COLUMNS: &str = "id, slot, instance, feed, started_at, finished_at, outcome, rows, added, moved, finalised, corrected, refused, unchanged, forecasts, error, etag, last_modified";
 
 #[async_trait]
 impl IngestLog for crate::SqliteStore {
@@ -108,7 +111,7 @@ impl IngestLog for crate::SqliteStore {
     async fn finish_ingest_run(&self, r: &IngestRun) -> Result<()> {
         sqlx::query(
             "UPDATE ingest_runs SET finished_at = ?, outcome = ?, added = ?, moved = ?, finalised = ?, corrected = ?, \
-             refused = ?, unchanged = ?, forecasts = ?, error = ?, etag = ?, last_modified = ? WHERE id = ?",
+             refused = ?, unchanged = ?, forecasts = ?, error = ?, etag = ?, last_modified = ?, rows = ? WHERE id = ?",
         )
         .bind(r.finished_at.map(|t| t.to_rfc3339()))
         .bind(&r.outcome)
@@ -122,6 +125,7 @@ impl IngestLog for crate::SqliteStore {
         .bind(&r.error)
         .bind(&r.etag)
         .bind(&r.last_modified)
+        .bind(r.rows)
         .bind(r.id)
         .execute(self.pool())
         .await?;
@@ -174,7 +178,7 @@ impl IngestLog for crate::PgStore {
     async fn finish_ingest_run(&self, r: &IngestRun) -> Result<()> {
         sqlx::query(
             "UPDATE ingest_runs SET finished_at = $1, outcome = $2, added = $3, moved = $4, finalised = $5, corrected = $6, \
-             refused = $7, unchanged = $8, forecasts = $9, error = $10, etag = $11, last_modified = $12 WHERE id = $13",
+             refused = $7, unchanged = $8, forecasts = $9, error = $10, etag = $11, last_modified = $12, rows = $14 WHERE id = $13",
         )
         .bind(r.finished_at)
         .bind(&r.outcome)
@@ -189,6 +193,7 @@ impl IngestLog for crate::PgStore {
         .bind(&r.etag)
         .bind(&r.last_modified)
         .bind(r.id)
+        .bind(r.rows)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -211,6 +216,7 @@ impl IngestLog for crate::PgStore {
                     started_at: r.try_get("started_at")?,
                     finished_at: r.try_get("finished_at")?,
                     outcome: r.try_get("outcome")?,
+                    rows: r.try_get("rows")?,
                     added: r.try_get("added")?,
                     moved: r.try_get("moved")?,
                     finalised: r.try_get("finalised")?,

@@ -429,7 +429,11 @@ pub async fn run_once(
         last_modified: validators.1.clone(),
         ..store::IngestRun::default()
     };
-    let result = run_steps(svc, cfg, &mut run, validators).await;
+    let last_rows = previous
+        .iter()
+        .find(|r| r.id != id && r.feed == cfg.feed_url && r.outcome == "ok")
+        .map(|r| r.rows);
+    let result = run_steps(svc, cfg, &mut run, validators, last_rows).await;
     match result {
         Ok(outcome) => run.outcome = outcome.into(),
         Err(e) => {
@@ -475,6 +479,7 @@ async fn run_steps(
     cfg: &ScheduleConfig,
     run: &mut store::IngestRun,
     validators: (Option<String>, Option<String>),
+    last_rows: Option<i64>,
 ) -> Result<&'static str> {
     let fetched = fetch(cfg, validators.0.as_deref(), validators.1.as_deref())
         .await
@@ -489,6 +494,16 @@ async fn run_steps(
         } => (bytes, etag, last_modified),
     };
     let (layout, batch) = read_feed(&bytes, &cfg.feed_url, None)?;
+    run.rows = batch.games.len() as i64;
+    if let Some(last) = last_rows.filter(|&last| run.rows * 2 < last) {
+        return Err(Error::invalid(
+            "feed",
+            format!(
+                "refused as suspicious: it lists {} games, less than half the {last} of the last good run",
+                run.rows
+            ),
+        ));
+    }
     let plan = plan(
         svc,
         layout,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
 use serde_json::Value;
 
 use crate::helpers::{free_port, secret, spawn_app_with, TestApp};
@@ -84,6 +85,24 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
 
     // A feed that fails: the run says so and the store keeps what it had.
     let (_, before) = app.get_json("/api/v1/games?season=2018&per_page=500").await;
+    let next_season: Vec<graph::Game> = season
+        .iter()
+        .take(season.len() / 3)
+        .map(|g| {
+            let mut g = g.clone();
+            g.season = graph::Season::parse(2030).unwrap();
+            g.date = g.date.with_year(2030).unwrap();
+            g.id = graph::GameId::new(&g.home_team, &g.away_team, g.season, g.week, 1);
+            g
+        })
+        .collect();
+    feed.serve(csv_text(&nflverse(&next_season, |_| false)));
+    let r = run(&app).await;
+    assert_eq!(r["outcome"], "failed", "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("less than half"),
+        "{r}"
+    );
     *feed.body.lock().unwrap() = (200, b"season,week\n2018,1\n".to_vec());
     let r = run(&app).await;
     assert_eq!(r["outcome"], "failed", "{r}");
@@ -106,11 +125,11 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
         .collect();
     assert_eq!(
         outcomes,
-        ["failed", "failed", "ok", "ok", "not_modified", "ok"]
+        ["failed", "failed", "failed", "ok", "ok", "not_modified", "ok"]
     );
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains("ingest_runs_total{outcome=\"failed\"} 2"),
+        text.contains("ingest_runs_total{outcome=\"failed\"} 3"),
         "{text}"
     );
     assert!(

@@ -8,6 +8,7 @@ CREATE TABLE ingest_runs (
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
     outcome TEXT NOT NULL,
+    rows BIGINT NOT NULL DEFAULT 0,
     added BIGINT NOT NULL DEFAULT 0,
     moved BIGINT NOT NULL DEFAULT 0,
     finalised BIGINT NOT NULL DEFAULT 0,

@@ -8,6 +8,7 @@ CREATE TABLE ingest_runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     outcome TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,
     added INTEGER NOT NULL DEFAULT 0,
     moved INTEGER NOT NULL DEFAULT 0,
     finalised INTEGER NOT NULL DEFAULT 0,
