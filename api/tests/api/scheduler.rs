@@ -125,7 +125,15 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
         .collect();
     assert_eq!(
         outcomes,
-        ["failed", "failed", "failed", "ok", "ok", "not_modified", "ok"]
+        [
+            "failed",
+            "failed",
+            "failed",
+            "ok",
+            "ok",
+            "not_modified",
+            "ok"
+        ]
     );
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
