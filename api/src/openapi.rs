@@ -21,7 +21,6 @@ use crate::routes;
     routes::predictions::get,
     routes::provenance::prediction,
     routes::provenance::game,
-    routes::ingest::run_now,
     routes::ingest::status,
     routes::quality::leaderboard,
     routes::quality::calibration,
@@ -35,7 +34,12 @@ struct V1;
         description = "NFL game predictions from fifteen expert models and a learned consensus, with full provenance: every prediction records the memories (past games and patterns) that shaped it.",
         license(name = "MIT")
     ),
-    paths(routes::health::health, routes::health::metrics, routes::admin::reload_model),
+    paths(
+        routes::health::health,
+        routes::health::metrics,
+        routes::admin::reload_model,
+        routes::ingest::run_now
+    ),
     nest((path = "/api/v1", api = V1)),
     components(schemas(crate::error::Problem, graph::RowError)),
     modifiers(&SecurityAddon),
