@@ -411,6 +411,57 @@ fn xlsx(header: &[&str], rows: &[Vec<String>], date_col: &str, path: &Path) {
     book.save(path).unwrap();
 }
 
+/// An OpenDocument spreadsheet of `rows` under `header`: a zip of the mimetype (stored,
+/// first), the manifest and `content.xml` with one table (numbers as float cells, `date_col`
+/// as date cells).
+fn ods(header: &[&str], rows: &[Vec<String>], date_col: &str, path: &Path) {
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+    let cell = |col: &str, v: &str| -> String {
+        if v.is_empty() {
+            "<table:table-cell/>".into()
+        } else if col == date_col {
+            format!("<table:table-cell office:value-type=\"date\" office:date-value=\"{v}\"><text:p>{v}</text:p></table:table-cell>")
+        } else if v.parse::<f64>().is_ok() {
+            format!("<table:table-cell office:value-type=\"float\" office:value=\"{v}\"><text:p>{v}</text:p></table:table-cell>")
+        } else {
+            format!("<table:table-cell office:value-type=\"string\"><text:p>{}</text:p></table:table-cell>", esc(v))
+        }
+    };
+    let mut table = String::from("<table:table-row>");
+    for h in header {
+        table.push_str(&cell("", h));
+    }
+    table.push_str("</table:table-row>");
+    for r in rows {
+        table.push_str("<table:table-row>");
+        for (c, v) in r.iter().enumerate() {
+            table.push_str(&cell(header[c], v));
+        }
+        table.push_str("</table:table-row>");
+    }
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\"><office:body><office:spreadsheet><table:table table:name=\"Schedule\">{table}</table:table></office:spreadsheet></office:body></office:document-content>"
+    );
+    let manifest = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\" manifest:version=\"1.2\"><manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/><manifest:file-entry manifest:full-path=\"content.xml\" manifest:media-type=\"text/xml\"/></manifest:manifest>";
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default();
+    z.start_file("mimetype", stored).unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("META-INF/manifest.xml", deflated).unwrap();
+    z.write_all(manifest.as_bytes()).unwrap();
+    z.start_file("content.xml", deflated).unwrap();
+    z.write_all(content.as_bytes()).unwrap();
+    z.finish().unwrap();
+}
+
 #[tokio::test]
 async fn spreadsheets_in_either_layout_import_the_same_games_as_the_csv() {
     let season = season_2018();
@@ -442,9 +493,12 @@ async fn spreadsheets_in_either_layout_import_the_same_games_as_the_csv() {
     let x538 = tmp.path().join("games538.xlsx");
     xlsx(&h538, &rows538, "date", &x538);
 
+    let nfl_ods = tmp.path().join("schedule.ods");
+    ods(&header, &nflverse(&season, |_| true), "gameday", &nfl_ods);
     for (case, path, sheet) in [
         ("nflverse xlsx", &nfl_xlsx, Some("Schedule")),
         ("538 xlsx", &x538, None),
+        ("nflverse ods", &nfl_ods, None),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut extra = vec![];
