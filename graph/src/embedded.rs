@@ -93,7 +93,7 @@ struct PendingWrite {
     records: Vec<PredictionRecord>,
     /// Per record: its prediction node and PREDICTED edge, serialised before any lock.
     parts: Vec<WriteBatch>,
-    done: tokio::sync::oneshot::Sender<Result<()>>,
+    done: crate::group::Done,
 }
 
 /// The writes of `group`, in order, as one batch with the same end state as committing them
@@ -270,10 +270,6 @@ impl EmbeddedGraph {
         self.prediction_transactions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.store.upsert(&b?).await?)
-    }
-
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Commits waiting prediction writes (the writer lock held): all in one transaction, or,
@@ -657,30 +653,17 @@ impl Graph for EmbeddedGraph {
                 parts.push(b);
             }
         }
-        let (done, mut result) = tokio::sync::oneshot::channel();
-        self.lock_pending().push(PendingWrite {
-            records: records.to_vec(),
-            parts,
-            done,
-        });
-        let _w = self.writer.lock().await;
-        // Committed (or failed) meanwhile by the writer that held the lock before us?
-        match result.try_recv() {
-            Ok(r) => return r,
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return Err(Error::Unavailable(
-                    "the write was interrupted before it was committed; nothing was stored".into(),
-                ))
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
-        }
-        let group = std::mem::take(&mut *self.lock_pending());
-        self.commit_group(group).await;
-        result.try_recv().unwrap_or_else(|_| {
-            Err(Error::Unavailable(
-                "the write was not committed; nothing was stored".into(),
-            ))
-        })
+        crate::group::submit(
+            &self.pending,
+            &self.writer,
+            |done| PendingWrite {
+                records: records.to_vec(),
+                parts,
+                done,
+            },
+            |group| self.commit_group(group),
+        )
+        .await
     }
 
     async fn record_memory_usage(

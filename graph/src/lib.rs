@@ -6,6 +6,7 @@
 pub mod domain;
 pub mod embedded;
 pub mod error;
+mod group;
 pub mod import;
 pub mod neo4j;
 pub mod schedule;

@@ -41,7 +41,7 @@ pub struct Neo4jGraph {
 /// A prediction write waiting to be committed, and where its result goes.
 struct PendingWrite {
     records: Vec<PredictionRecord>,
-    done: tokio::sync::oneshot::Sender<Result<()>>,
+    done: crate::group::Done,
 }
 
 /// Connection failures make the backend unavailable; anything else is a server-side error.
@@ -232,10 +232,6 @@ impl Neo4jGraph {
         }
         txn.commit().await.map_err(db)?;
         Ok(last)
-    }
-
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Prediction write transactions committed or tried (group commit makes it fewer than
@@ -805,29 +801,16 @@ impl Graph for Neo4jGraph {
         if records.is_empty() {
             return Ok(());
         }
-        let (done, mut result) = tokio::sync::oneshot::channel();
-        self.lock_pending().push(PendingWrite {
-            records: records.to_vec(),
-            done,
-        });
-        let _w = self.writer.lock().await;
-        // Committed (or failed) meanwhile by the writer that held the lock before us?
-        match result.try_recv() {
-            Ok(r) => return r,
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return Err(Error::Unavailable(
-                    "the write was interrupted before it was committed; nothing was stored".into(),
-                ))
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
-        }
-        let group = std::mem::take(&mut *self.lock_pending());
-        self.commit_group(group).await;
-        result.try_recv().unwrap_or_else(|_| {
-            Err(Error::Unavailable(
-                "the write was not committed; nothing was stored".into(),
-            ))
-        })
+        crate::group::submit(
+            &self.pending,
+            &self.writer,
+            |done| PendingWrite {
+                records: records.to_vec(),
+                done,
+            },
+            |group| self.commit_group(group),
+        )
+        .await
     }
 
     async fn record_memory_usage(
