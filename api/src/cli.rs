@@ -192,36 +192,24 @@ impl Cli {
     }
 }
 
-/// The bytes of a feed: a file, or the body of an http(s) URL (30 s, at most 64 MiB).
+/// The bytes of a feed: a file, or the body of an http(s) URL, fetched as the scheduler does
+/// (30 s per attempt, retries with back-off, at most 64 MiB).
 async fn fetch_feed(from: &str) -> anyhow::Result<Vec<u8>> {
-    const LIMIT: usize = 64 << 20;
+    use crate::services::ingest::{fetch, Fetched, ScheduleConfig};
     if !(from.starts_with("http://") || from.starts_with("https://")) {
         return std::fs::read(from).with_context(|| format!("Failed to read {from}"));
     }
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .context("Failed to build the HTTP client")?;
-    let mut resp = client
-        .get(from)
-        .send()
-        .await
-        .with_context(|| format!("Failed to fetch {from}"))?;
-    if !resp.status().is_success() {
-        anyhow::bail!("{from} answered {}", resp.status());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .with_context(|| format!("Failed to read the body of {from}"))?
+    match fetch(
+        &ScheduleConfig::new(from.to_string(), "cli".into()),
+        None,
+        None,
+    )
+    .await
     {
-        body.extend_from_slice(&chunk);
-        if body.len() > LIMIT {
-            anyhow::bail!("{from} is larger than {} MiB; refused", LIMIT >> 20);
-        }
+        Ok(Fetched::Body { bytes, .. }) => Ok(bytes),
+        Ok(Fetched::NotModified) => anyhow::bail!("{from} answered 304 to an unconditional GET"),
+        Err(e) => anyhow::bail!("Failed to fetch {from}: {e}"),
     }
-    Ok(body)
 }
 
 fn print_changes(title: &str, changes: &[crate::services::ingest::Change]) {

@@ -214,25 +214,8 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
         field: field.into(),
         message,
     };
-    let date = NaiveDate::parse_from_str(get("date"), "%Y-%m-%d").map_err(|_| {
-        err(
-            "date",
-            format!("'{}' is not a YYYY-MM-DD date", clip(get("date"))),
-        )
-    })?;
-    let season = get("season")
-        .parse::<i64>()
-        .ok()
-        .and_then(|s| Season::parse(s).ok())
-        .ok_or_else(|| {
-            err(
-                "season",
-                format!(
-                    "'{}' is not a season between 1920 and 2100",
-                    clip(get("season"))
-                ),
-            )
-        })?;
+    let date = date_field(get("date")).map_err(|m| err("date", m))?;
+    let season = season_field(get("season")).map_err(|m| err("season", m))?;
     if date.year() != season.get() && !(date.year() == season.get() + 1 && date.month() <= 3) {
         return Err(err(
             "date",
@@ -322,8 +305,23 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
     })
 }
 
-fn clip(s: &str) -> String {
+/// A field's text as shown in an error (at most 30 characters).
+pub(crate) fn clip(s: &str) -> String {
     s.chars().take(30).collect()
+}
+
+/// A `season` field (both layouts).
+pub(crate) fn season_field(v: &str) -> Result<Season, String> {
+    v.parse::<i64>()
+        .ok()
+        .and_then(|s| Season::parse(s).ok())
+        .ok_or_else(|| format!("'{}' is not a season between 1920 and 2100", clip(v)))
+}
+
+/// A `YYYY-MM-DD` date field (both layouts).
+pub(crate) fn date_field(v: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| format!("'{}' is not a YYYY-MM-DD date", clip(v)))
 }
 
 /// Tuesday on or before `d`: NFL weeks run Tuesday to Monday.

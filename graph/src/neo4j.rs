@@ -44,6 +44,11 @@ struct PendingWrite {
     done: crate::group::Done,
 }
 
+/// A value of a returned row that does not read as the type asked for.
+fn de(e: neo4rs::DeError) -> Error {
+    Error::Neo4j(neo4rs::Error::DeserializationError(e))
+}
+
 /// Connection failures make the backend unavailable; anything else is a server-side error.
 fn db(e: neo4rs::Error) -> Error {
     match e {
@@ -179,9 +184,7 @@ impl Neo4jGraph {
         let mut rows = self.graph.execute(q).await.map_err(db)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().await.map_err(db)? {
-            let text: String = row
-                .get("json")
-                .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))?;
+            let text: String = row.get("json").map_err(de)?;
             out.push(serde_json::from_str(&text)?);
         }
         Ok(out)
@@ -200,14 +203,16 @@ impl Neo4jGraph {
     }
 
     async fn scalar_i64_untimed(&self, q: Query, column: &str) -> Result<i64> {
+        self.first_row(q).await?.get::<i64>(column).map_err(de)
+    }
+
+    /// The first row of a read that always returns one (untimed: the caller bounds it).
+    async fn first_row(&self, q: Query) -> Result<neo4rs::Row> {
         let mut rows = self.graph.execute(q).await.map_err(db)?;
-        let row = rows
-            .next()
+        rows.next()
             .await
             .map_err(db)?
-            .ok_or_else(|| Error::invalid("query", "returned no row"))?;
-        row.get::<i64>(column)
-            .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))
+            .ok_or_else(|| Error::invalid("query", "returned no row"))
     }
 
     /// Runs write statements in one transaction; returns the first row of the last one.
@@ -302,7 +307,6 @@ impl Neo4jGraph {
         let row = rows.next(txn.handle()).await.map_err(db)?;
         while rows.next(txn.handle()).await.map_err(db)?.is_some() {}
         let row = row.ok_or_else(|| Error::invalid("query", "returned no row"))?;
-        let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
         let missing: Vec<String> = row.get("missing").map_err(de)?;
         let mut newest: HashMap<String, u64> = HashMap::new();
         for s in row.get::<Vec<neo4rs::BoltMap>>("stored").map_err(de)? {
@@ -418,9 +422,7 @@ impl Neo4jGraph {
     }
 
     fn get_i64(row: &neo4rs::Row, col: &str) -> Result<u64> {
-        row.get::<i64>(col)
-            .map(|v| v.max(0) as u64)
-            .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))
+        row.get::<i64>(col).map(|v| v.max(0) as u64).map_err(de)
     }
 
     fn memory_statements(
@@ -621,9 +623,7 @@ impl Graph for Neo4jGraph {
             .await
             .map_err(db)?;
         match rows.next().await.map_err(db)? {
-            Some(r) => r
-                .get::<String>("json")
-                .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e))),
+            Some(r) => r.get::<String>("json").map_err(de),
             None => Err(Error::not_found("model version", id)),
         }
     }
@@ -638,10 +638,7 @@ impl Graph for Neo4jGraph {
             .map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().await.map_err(db)? {
-            out.push(
-                r.get::<String>("json")
-                    .map_err(|e| Error::Neo4j(neo4rs::Error::DeserializationError(e)))?,
-            );
+            out.push(r.get::<String>("json").map_err(de)?);
         }
         Ok(out)
     }
@@ -852,13 +849,7 @@ impl Graph for Neo4jGraph {
         )
         .param("id", game.as_str());
         self.timed("read", async {
-            let mut rows = self.graph.execute(q).await.map_err(db)?;
-            let row = rows
-                .next()
-                .await
-                .map_err(db)?
-                .ok_or_else(|| Error::invalid("query", "returned no row"))?;
-            let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
+            let row = self.first_row(q).await?;
             if !row.get::<bool>("found").map_err(de)? {
                 return Err(Error::not_found("game", game.as_str()));
             }
@@ -913,7 +904,6 @@ impl Graph for Neo4jGraph {
                 let Some(row) = rows.next().await.map_err(db)? else {
                     return Err(Error::not_found("prediction", prediction_id));
                 };
-                let de = |e| Error::Neo4j(neo4rs::Error::DeserializationError(e));
                 let p: Prediction = serde_json::from_str(&row.get::<String>("p").map_err(de)?)?;
                 let expert: Option<Expert> = row
                     .get::<Option<String>>("e")

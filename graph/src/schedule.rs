@@ -10,11 +10,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use chrono::NaiveDate;
-
-use crate::domain::{Game, GameDetails, GameId, Season, TeamId, Week};
+use crate::domain::{Game, GameDetails, GameId, TeamId, Week};
 use crate::error::{Error, Result};
-use crate::import::{franchise_teams, ImportBatch, RowError};
+use crate::import::{clip, date_field, franchise_teams, season_field, ImportBatch, RowError};
 use crate::teams::{self, Resolved};
 
 /// The layouts a games file can have.
@@ -161,10 +159,6 @@ impl<'a> Cells<'a> {
     }
 }
 
-fn clip(s: &str) -> String {
-    s.chars().take(30).collect()
-}
-
 fn row(
     line: u64,
     cells: &Cells<'_>,
@@ -176,19 +170,7 @@ fn row(
         field: field.into(),
         message,
     };
-    let season = get("season")
-        .parse::<i64>()
-        .ok()
-        .and_then(|s| Season::parse(s).ok())
-        .ok_or_else(|| {
-            err(
-                "season",
-                format!(
-                    "'{}' is not a season between 1920 and 2100",
-                    clip(get("season"))
-                ),
-            )
-        })?;
+    let season = season_field(get("season")).map_err(|m| err("season", m))?;
     let playoff = match get("game_type") {
         "REG" => false,
         "WC" | "DIV" | "CON" | "SB" => true,
@@ -206,12 +188,7 @@ fn row(
             format!("'{}' is not a week from 1 to 30", clip(get("week"))),
         )
     })?;
-    let date = NaiveDate::parse_from_str(get("gameday"), "%Y-%m-%d").map_err(|_| {
-        err(
-            "gameday",
-            format!("'{}' is not a YYYY-MM-DD date", clip(get("gameday"))),
-        )
-    })?;
+    let date = date_field(get("gameday")).map_err(|m| err("gameday", m))?;
     let team = |field: &str| -> Result<TeamId, RowError> {
         let code = get(field);
         match teams::resolve(code) {

@@ -29,7 +29,9 @@ async fn embedded() -> Option<Backend> {
     })
 }
 
-async fn neo4j() -> Option<Backend> {
+/// A connected Neo4j backend on a wiped database, with the turn held (the cases share one
+/// server); `None` (and a SKIPPED line) without `TEST_NEO4J_URI`.
+async fn wiped_neo4j() -> Option<(Neo4jGraph, tokio::sync::MutexGuard<'static, ()>)> {
     let Ok(uri) = std::env::var("TEST_NEO4J_URI") else {
         eprintln!("SKIPPED: TEST_NEO4J_URI is not set; run `scripts/services start` (scripts/test does) to test Neo4j");
         return None;
@@ -47,6 +49,11 @@ async fn neo4j() -> Option<Backend> {
         .await
         .expect("Neo4j answers");
     let g = Neo4jGraph::connect(&cfg).await.expect("connects to Neo4j");
+    Some((g, lock))
+}
+
+async fn neo4j() -> Option<Backend> {
+    let (g, lock) = wiped_neo4j().await?;
     Some(Backend {
         graph: Arc::new(g),
         _dir: None,
@@ -834,23 +841,10 @@ fn last_writer_record(i: usize, shared: &Memory) -> PredictionRecord {
 #[tokio::test]
 async fn concurrent_neo4j_writes_commit_in_fewer_transactions_and_end_as_if_made_one_after_another()
 {
-    let Ok(uri) = std::env::var("TEST_NEO4J_URI") else {
-        eprintln!("SKIPPED: TEST_NEO4J_URI is not set");
+    let Some((g, _lock)) = wiped_neo4j().await else {
         return;
     };
-    let _lock = NEO4J_LOCK.lock().await;
-    let cfg = Neo4jConfig {
-        uri,
-        user: "neo4j".into(),
-        password: "unused-auth-disabled".into(),
-        max_connections: 8,
-        query_timeout: std::time::Duration::from_secs(60),
-    };
-    let wipe = neo4rs::Graph::new(cfg.uri.clone(), cfg.user.clone(), cfg.password.clone()).unwrap();
-    wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
-        .await
-        .unwrap();
-    let g = Arc::new(Neo4jGraph::connect(&cfg).await.unwrap());
+    let g = Arc::new(g);
     g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
     let shared = memory("KC_NE_2018_W20");
     const WRITES: usize = 40;
