@@ -29,11 +29,13 @@ fn api_binary() -> PathBuf {
     root().join("target/debug/api")
 }
 
-/// A base port with the 13 ports the local target uses all free.
+/// A base port with the 13 ports the local target uses all free, below Linux's ephemeral range
+/// (32768 and up): a port there that is free now can become some connection's local port
+/// before the deploy binds it (seen once: "Address already in use" on base + 12).
 fn free_base() -> u16 {
     let seed = std::process::id() as u16;
     for i in 0..200u16 {
-        let base = 21000 + (seed.wrapping_mul(37).wrapping_add(i * 97)) % 20000;
+        let base = 21000 + (seed.wrapping_mul(37).wrapping_add(i * 97)) % 11700;
         if (0..13).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()) {
             return base;
         }
