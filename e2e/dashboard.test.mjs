@@ -1,14 +1,15 @@
 // End-to-end test of the dashboard as a person would use it: the service on the embedded
 // default (seasons 2016-2018), Debian's Chromium driven by playwright-core. Clicks through
 // leaderboard -> calibration -> game -> provenance, checks what is on screen against the API,
-// and checks that a prediction posted through the API appears on the open page through the
-// live stream. Screenshots go to e2e/artifacts/.
+// checks that a prediction posted through the API appears on the open page through the live
+// stream, and that the upcoming week follows a schedule feed run (a feed served here). Screenshots go to e2e/artifacts/.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
+import http from "node:http";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
@@ -24,6 +25,17 @@ const freePort = () => new Promise((res) => {
 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A schedule feed the service follows (hand-written rows, nflverse layout): three games of
+// a 2019 week 1, none played yet.
+const feedRows = [
+  "season,game_type,week,gameday,gametime,away_team,away_score,home_team,home_score,location,spread_line",
+  "2019,REG,1,2019-09-05,20:20,GB,,CHI,,Home,3.5",
+  "2019,REG,1,2019-09-08,13:00,KC,,JAX,,Home,-3.5",
+  "2019,REG,1,2019-09-08,16:25,PIT,,NE,,Home,5.5",
+];
+const feed = http.createServer((_, res) => { res.writeHead(200, { "Content-Type": "text/csv" }); res.end(feedRows.join("\n") + "\n"); });
+await new Promise((r) => feed.listen(0, "127.0.0.1", r));
+
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), "nflp-e2e-"));
 const base = `http://127.0.0.1:${port}`;
@@ -36,6 +48,9 @@ const server = spawn(bin, [], {
     RATE_LIMIT_PER_SECOND: "0",
     AUTH_RATE_LIMIT_PER_SECOND: "0",
     LOG_LEVEL: "warn",
+    SCHEDULE_FEED_URL: `http://127.0.0.1:${feed.address().port}/games.csv`,
+    SCHEDULE_CRON: "0 0 1 1 *",
+    SCHEDULE_TODAY: "2019-09-04",
   },
   stdio: ["ignore", "inherit", "inherit"],
 });
@@ -43,6 +58,7 @@ let browser;
 const cleanup = async () => {
   if (browser) await browser.close().catch(() => {});
   server.kill("SIGTERM");
+  feed.close();
   rmSync(dataDir, { recursive: true, force: true });
 };
 const steps = [];
@@ -165,13 +181,41 @@ try {
     await page.screenshot({ path: join(artifacts, "5-live-update.png"), fullPage: true });
   });
 
+  await step("the upcoming week shows the feed's games with their forecasts and the last ingest", async () => {
+    await page.goto(`${base}/#/upcoming`);
+    await page.waitForSelector("#no-upcoming");
+    assert.match(await page.locator("#last-ingest").innerText(), /No run yet/);
+    // A run now: the feed's three games are added and forecast (all within the horizon).
+    const r = await fetch(`${base}/admin/ingest/run`, { method: "POST", headers: { "X-API-Key": key } });
+    const run = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(run));
+    assert.equal(run.added, 3);
+    assert.equal(run.forecasts, 3);
+    // The page follows the run through the live stream.
+    await page.waitForSelector("#upcoming tbody tr:nth-child(3)", { timeout: 10000 });
+    await page.waitForFunction(() => !document.querySelector("#upcoming")?.innerText.includes("not forecast yet"), null, { timeout: 10000 });
+    const week = await api("/api/v1/upcoming?from=2019-09-04");
+    assert.deepEqual(await page.locator("#upcoming tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.game)),
+      week.items.map((i) => i.game.id));
+    const first = week.items[0];
+    assert.match(await page.locator(`#upcoming tr[data-game=${first.game.id}]`).innerText(),
+      new RegExp(`${first.consensus.winner} ${(100 * first.consensus.win_probability).toFixed(1)}%`));
+    assert.equal(await page.locator("#last-ingest [data-outcome]").innerText(), "ok");
+    assert.match(await page.locator("#last-ingest").innerText(), /3 added, 0 moved, 0 finals, 0 corrected, 0 refused, 3 forecast/);
+    assert.ok(await page.locator("#events li[data-type=ingest]").count() >= 1);
+    for (const { game: g } of week.items) {
+      assert.equal(await page.locator("#events li[data-type=game]").filter({ hasText: g.id }).count(), 1, `a game event for ${g.id}`);
+    }
+    await page.screenshot({ path: join(artifacts, "6-upcoming.png"), fullPage: true });
+  });
+
   await step("the layout holds at a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/leaderboard`);
     await page.waitForSelector("table.board tbody tr");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
-    await page.screenshot({ path: join(artifacts, "6-phone.png"), fullPage: true });
+    await page.screenshot({ path: join(artifacts, "7-phone.png"), fullPage: true });
   });
 
   assert.deepEqual(consoleErrors, [], "no errors in the browser console");

@@ -1,4 +1,4 @@
-//! Command-line interface: serve (default), import.
+//! Command-line interface: serve (default), import, ingest, backfill and the operations commands.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -90,6 +90,25 @@ pub enum Command {
         /// Sheet of a spreadsheet (default: the first).
         #[arg(long)]
         sheet: Option<String>,
+    },
+    /// Forecast every stored game of a range of seasons walk-forward (each from the games
+    /// before its date, as the back-test) and store the forecasts: predictions, consensus,
+    /// memories, USED_IN links and time-series points, in batches. Resumable: games whose
+    /// forecast under the active model is stored are skipped, so a second run continues where
+    /// an interrupted one stopped and a completed range changes nothing.
+    Backfill {
+        /// First season.
+        #[arg(long)]
+        from: i32,
+        /// Last season.
+        #[arg(long)]
+        to: i32,
+        /// Games per write transaction.
+        #[arg(long, default_value_t = 64)]
+        batch_games: usize,
+        /// Stop after this many games (the next run continues).
+        #[arg(long)]
+        max_games: Option<u64>,
     },
     /// Import a games file (nfl_games.csv format, any season) into the store.
     Import {
@@ -309,6 +328,81 @@ pub async fn ingest(
         "Applied {total} change(s) in one transaction in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `api backfill --from SEASON --to SEASON`: with a progress bar and a summary.
+pub async fn backfill(
+    settings: &Settings,
+    from: i32,
+    to: i32,
+    batch_games: usize,
+    max_games: Option<u64>,
+) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    let season = |flag: &str, y: i32| {
+        graph::Season::parse(i64::from(y)).map_err(|e| anyhow::anyhow!("--{flag} {y}: {e}"))
+    };
+    let opts = crate::services::backfill::BackfillOptions {
+        from: season("from", from)?,
+        to: season("to", to)?,
+        batch_games: batch_games.max(1),
+        max_games,
+    };
+    let _lock = crate::startup::lock_data_dir(settings)?;
+    let services = crate::startup::open_services(settings).await?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} forecasting and storing [{bar:40}] {pos}/{len} games ({per_sec}, eta {eta})",
+        )
+        .expect("static template is valid")
+        .progress_chars("=> "),
+    );
+    let s = crate::services::backfill::backfill(&services, opts, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await;
+    bar.finish_and_clear();
+    let s = s.with_context(|| format!("Failed to back-fill seasons {from}–{to}"))?;
+    if s.forecast == 0 && s.remaining == 0 {
+        println!(
+            "Nothing to do: the {} games of {from}–{to} are stored under model {}.",
+            s.games, s.model_version
+        );
+    } else {
+        println!(
+            "Back-filled {from}–{to} with model {} in {:.1}s",
+            s.model_version, s.seconds
+        );
+    }
+    let per_sec = |n: u64| n as f64 / s.seconds.max(1e-9);
+    println!("  games in range            {:>9}", s.games);
+    println!("  already stored (skipped)  {:>9}", s.already_stored);
+    println!(
+        "  games forecast            {:>9}  ({:.0}/s)",
+        s.forecast,
+        per_sec(s.forecast)
+    );
+    println!(
+        "  predictions written       {:>9}  ({:.0}/s)",
+        s.predictions,
+        per_sec(s.predictions)
+    );
+    println!(
+        "  memory links written      {:>9}  ({:.0}/s)",
+        s.memory_links,
+        per_sec(s.memory_links)
+    );
+    println!("  write batches             {:>9}", s.batches);
+    if s.remaining > 0 {
+        println!(
+            "  left for the next run     {:>9}  (--max-games {})",
+            s.remaining,
+            max_games.unwrap_or_default()
+        );
+    }
     Ok(())
 }
 

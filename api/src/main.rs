@@ -36,6 +36,12 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         }
+        Some(Command::Backfill {
+            from,
+            to,
+            batch_games,
+            max_games,
+        }) => api::cli::backfill(&settings, from, to, batch_games, max_games).await?,
         Some(Command::Import { file, batch_size }) => {
             api::cli::import(&settings, &file, batch_size).await?;
         }

@@ -13,6 +13,7 @@ use crate::routes;
     routes::teams::ratings,
     routes::games::list,
     routes::games::get,
+    routes::games::upcoming,
     routes::games::create,
     routes::games::record_result,
     routes::predictions::create_for_game,

@@ -289,6 +289,43 @@ impl Snapshot {
         self.games.len()
     }
 
+    /// Forecasts `targets` (games sorted by date, final or not) walk-forward in one pass over
+    /// this snapshot's history: each from exactly the final games dated before it, as the
+    /// back-test and [`Predictor::forecast`] see them (the same predictions, to the bit),
+    /// with `params`. Calls `emit` with each game's forecast in date order; stops early when
+    /// `emit` returns false. A game whose teams the model does not know is an error.
+    pub fn walk_forecasts(
+        &self,
+        params: &Params,
+        targets: &[Game],
+        mut emit: impl FnMut(GameForecast) -> bool,
+    ) -> Result<(), crate::services::Error> {
+        let (played, _) = playable(&self.team_ix, &self.games);
+        let mut engine = Engine::with_params(self.team_ids.len(), params.clone());
+        let mut learned = 0;
+        for g in targets {
+            let upto = learned + played[learned..].partition_point(|p| p.matchup.date < g.date);
+            if upto > learned {
+                engine.advance(played[learned..upto].iter().cloned())?;
+                learned = upto;
+            }
+            let m = matchup(&self.team_ix, g).ok_or_else(|| {
+                anyhow::anyhow!("team of game {} missing from the model's team table", g.id)
+            })?;
+            let f = engine.forecast(&m)?;
+            if !emit(shape_from(
+                &self.games,
+                &self.version,
+                self.generation,
+                g,
+                &f,
+            )?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     pub fn last_date(&self) -> Option<NaiveDate> {
         self.engine.last_date()
     }
@@ -545,6 +582,23 @@ impl Predictor {
         self.rebuild_locked(reason).await
     }
 
+    /// The latest model, caught up with the shared history, and its parameters: for a walk
+    /// over many games ([`Snapshot::walk_forecasts`]).
+    pub async fn current(&self) -> anyhow::Result<(Arc<Snapshot>, Params)> {
+        let now = self
+            .graph
+            .history_generation()
+            .await
+            .context("Failed to read the history generation")?;
+        let snap = self.catch_up(now, Rebuild::Request).await?;
+        let (version, params) = self.model();
+        anyhow::ensure!(
+            snap.version == version,
+            "the model switched to {version} while the history was replayed; run again"
+        );
+        Ok((snap, params))
+    }
+
     /// Switches to another model version: the new engine is replayed first, then swapped in
     /// atomically; requests already running finish on the old one.
     #[tracing::instrument(name = "predictor.switch", skip(self, params))]
@@ -776,6 +830,7 @@ fn prediction(
         created_at: Utc::now(),
         categories: categories(scores, game),
         weights: Vec::new(),
+        stale: false,
     }
 }
 
@@ -802,14 +857,26 @@ fn shape(
     game: &Game,
     f: &ConsensusForecast,
 ) -> Result<GameForecast, crate::services::Error> {
+    shape_from(&snap.games, &snap.version, snap.generation, game, f)
+}
+
+/// A forecast as predictions and memories: `replayed` are the replayed games by engine history
+/// index (at least those before `game`).
+fn shape_from(
+    replayed: &[Game],
+    version: &str,
+    generation: u64,
+    game: &Game,
+    f: &ConsensusForecast,
+) -> Result<GameForecast, crate::services::Error> {
     let game_memory =
-        |idx: u32| Memory::of_game(&snap.games[idx as usize]).expect("replayed games are final");
+        |idx: u32| Memory::of_game(&replayed[idx as usize]).expect("replayed games are final");
     let records = f
         .experts
         .iter()
         .map(|ef| {
             let spec = EXPERTS[ef.expert].spec();
-            let id = PredictionId::new(&game.id, spec.id, &snap.version);
+            let id = PredictionId::new(&game.id, spec.id, version);
             let memories = ef
                 .memories
                 .iter()
@@ -827,7 +894,7 @@ fn shape(
                             content: content.clone(),
                             games: games
                                 .iter()
-                                .map(|&i| snap.games[i as usize].id.to_string())
+                                .map(|&i| replayed[i as usize].id.to_string())
                                 .collect(),
                         },
                     };
@@ -849,8 +916,8 @@ fn shape(
                     ef.confidence,
                     format!("{}: {}", spec.name, ef.reasoning),
                     &ef.scores,
-                    &snap.version,
-                    snap.generation,
+                    version,
+                    generation,
                 ),
                 memories,
             })
@@ -864,15 +931,15 @@ fn shape(
         .map(|(_, w)| w)
         .sum::<f64>();
     let mut consensus = prediction(
-        PredictionId::new(&game.id, CONSENSUS, &snap.version),
+        PredictionId::new(&game.id, CONSENSUS, version),
         CONSENSUS,
         game,
         probability(f.home_win_probability)?,
         agreement,
         format!("Consensus of {} experts {}", EXPERTS.len(), f.reasoning),
         &f.scores,
-        &snap.version,
-        snap.generation,
+        version,
+        generation,
     );
     consensus.weights = f
         .experts
@@ -888,8 +955,8 @@ fn shape(
         memories: Vec::new(),
     };
     Ok(GameForecast {
-        version: snap.version.clone(),
-        generation: snap.generation,
+        version: version.to_string(),
+        generation,
         records,
         consensus,
     })
@@ -944,6 +1011,70 @@ mod tests {
             fa.home_win_probability.to_bits(),
             fb.home_win_probability.to_bits()
         );
+    }
+
+    #[test]
+    fn a_walk_forecasts_each_game_as_a_replay_of_the_games_before_it_does() {
+        let (teams, games) = fixture();
+        let p = Params::default();
+        let full = Snapshot::build("v", 4, &p, &teams, &games).unwrap();
+        // Games of 2017 and 2018, among them several on one day and a season's first.
+        let targets: Vec<Game> = games
+            .iter()
+            .filter(|g| g.season.get() >= 2017)
+            .step_by(37)
+            .cloned()
+            .collect();
+        assert!(targets.len() > 10);
+        let mut walked = Vec::new();
+        full.walk_forecasts(&p, &targets, |f| {
+            walked.push(f);
+            true
+        })
+        .unwrap();
+        assert_eq!(walked.len(), targets.len());
+        for (g, w) in targets.iter().zip(&walked) {
+            let before = full.before(g.date, None, &p).unwrap();
+            let f = before
+                .engine
+                .forecast(&matchup(&before.team_ix, g).unwrap())
+                .unwrap();
+            let one = shape(&before, g, &f).unwrap();
+            let view = |f: &GameForecast| {
+                f.records
+                    .iter()
+                    .chain([&f.consensus])
+                    .map(|r| {
+                        let mut memories: Vec<String> = r
+                            .memories
+                            .iter()
+                            .map(|(m, u)| {
+                                format!(
+                                    "{} {} {:.17} {}",
+                                    m.id, m.content, u.influence_weight, u.retrieval_rank
+                                )
+                            })
+                            .collect();
+                        memories.sort();
+                        (
+                            r.prediction.id.to_string(),
+                            r.prediction.home_win_probability.get().to_bits(),
+                            r.prediction.reasoning.clone(),
+                            memories,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(view(w), view(&one), "{}", g.id);
+        }
+        // Stopping early stops.
+        let mut n = 0;
+        full.walk_forecasts(&p, &targets, |_| {
+            n += 1;
+            n < 3
+        })
+        .unwrap();
+        assert_eq!(n, 3);
     }
 
     #[test]

@@ -395,6 +395,7 @@ impl Application {
                 .schedule_feed_url
                 .as_ref()
                 .map(|_| settings.schedule_cron.clone()),
+            today: settings.schedule_today,
             ingest_turn: tokio::sync::Mutex::new(()),
             api_limiter,
             auth_limiter,

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The schedule feed this instance follows, if any, and its cron.
     pub schedule: Option<crate::services::ingest::ScheduleConfig>,
     pub schedule_cron: Option<String>,
+    /// The date taken as today (`SCHEDULE_TODAY`; unset: the real date).
+    pub today: Option<chrono::NaiveDate>,
     /// One feed run at a time in this process (scheduled or manual).
     pub ingest_turn: tokio::sync::Mutex<()>,
 }

@@ -422,6 +422,11 @@ pub struct Game {
     /// betting lines, venue, weather), when it says it: available to models, never required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<GameDetails>,
+    /// When a schedule feed last moved the game to another date: predictions made before
+    /// then are `stale` (the scheduler forecasts the game again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub rescheduled_at: Option<DateTime<Utc>>,
 }
 
 /// Optional facts about a game from a schedule feed (nflverse layout). Lines are the
@@ -538,6 +543,18 @@ pub struct Prediction {
     /// The consensus only: the weight each expert's prediction had in it (they sum to 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<ExpertWeight>,
+    /// The game was moved to another date after this forecast was made (set when read, from
+    /// the game's `rescheduled_at`): a newer forecast replaces it.
+    #[serde(default)]
+    pub stale: bool,
+}
+
+impl Prediction {
+    /// Sets `stale` from the game's `rescheduled_at`: stale when the game moved after the
+    /// prediction was made.
+    pub fn mark_stale(&mut self, rescheduled_at: Option<DateTime<Utc>>) {
+        self.stale = rescheduled_at.is_some_and(|t| t > self.created_at);
+    }
 }
 
 /// One expert's weight in a consensus.
@@ -622,12 +639,21 @@ pub struct GameFilter {
     pub season: Option<Season>,
     pub week: Option<Week>,
     pub team: Option<TeamId>,
+    /// Games on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Games on or before this date.
+    pub to: Option<NaiveDate>,
+    /// Only games with (true) or without (false) a final score.
+    pub played: Option<bool>,
 }
 
 impl GameFilter {
     pub fn matches(&self, g: &Game) -> bool {
         self.season.is_none_or(|s| s == g.season)
             && self.week.is_none_or(|w| w == g.week)
+            && self.from.is_none_or(|d| g.date >= d)
+            && self.to.is_none_or(|d| g.date <= d)
+            && self.played.is_none_or(|p| p == g.is_final())
             && self
                 .team
                 .as_ref()
@@ -732,10 +758,12 @@ pub fn assemble_provenance(
     games: &std::collections::HashMap<GameId, Game>,
 ) -> Result<Provenance> {
     use serde_json::json;
+    let mut marked = p.clone();
+    marked.mark_stale(games.get(&p.game_id).and_then(|g| g.rescheduled_at));
     let mut nodes = vec![ProvenanceNode {
         id: p.id.to_string(),
         label: "Prediction".into(),
-        properties: props(p)?,
+        properties: props(&marked)?,
     }];
     let mut edges = Vec::new();
     if let Some(e) = expert {
@@ -984,6 +1012,7 @@ mod tests {
             away_score: Some(as_),
             anchor_home_win_probability: None,
             details: None,
+            rescheduled_at: None,
         };
         let m = compute_matchups(&[
             g("KC", "BUF", 30, 20),

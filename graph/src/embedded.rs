@@ -52,6 +52,13 @@ struct State {
 }
 
 impl State {
+    /// A copy of `p` with `stale` set from its game.
+    fn marked(&self, p: &Prediction) -> Prediction {
+        let mut p = p.clone();
+        p.mark_stale(self.games.get(&p.game_id).and_then(|g| g.rescheduled_at));
+        p
+    }
+
     fn put_game(&mut self, g: Game) {
         if let Some(old) = self.games.get(&g.id) {
             self.game_order.remove(&(old.date, old.id.clone()));
@@ -690,11 +697,21 @@ impl Graph for EmbeddedGraph {
     }
 
     async fn get_prediction(&self, id: &str) -> Result<Prediction> {
-        self.read_state()
+        let s = self.read_state();
+        let p = s
             .predictions
             .get(id)
+            .ok_or_else(|| Error::not_found("prediction", id))?;
+        Ok(s.marked(p))
+    }
+
+    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+        let s = self.read_state();
+        Ok(ids
+            .iter()
+            .filter(|id| s.predictions.contains_key(id.as_str()))
             .cloned()
-            .ok_or_else(|| Error::not_found("prediction", id))
+            .collect())
     }
 
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>> {
@@ -704,7 +721,7 @@ impl Graph for EmbeddedGraph {
         }
         Ok(s.by_game
             .get(game.as_str())
-            .map(|ids| ids.iter().map(|i| s.predictions[i].clone()).collect())
+            .map(|ids| ids.iter().map(|i| s.marked(&s.predictions[i])).collect())
             .unwrap_or_default())
     }
 
@@ -724,7 +741,10 @@ impl Graph for EmbeddedGraph {
             .unwrap_or_default();
         let p = page.slice(ids);
         Ok(page.page(
-            p.items.iter().map(|i| s.predictions[i].clone()).collect(),
+            p.items
+                .iter()
+                .map(|i| s.marked(&s.predictions[i]))
+                .collect(),
             p.total,
         ))
     }

@@ -404,6 +404,7 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
                 away_score: r.scores.map(|s| s.1),
                 anchor_home_win_probability: r.anchor,
                 details: None,
+                rescheduled_at: None,
             });
         }
     }

@@ -66,6 +66,8 @@ pub trait Graph: Send + Sync + 'static {
         memories: &[(Memory, MemoryUsage)],
     ) -> Result<()>;
     async fn get_prediction(&self, id: &str) -> Result<Prediction>;
+    /// Which of `ids` are stored predictions (one indexed lookup each; any order).
+    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>>;
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>>;
     async fn expert_predictions(&self, expert: &str, page: PageRequest)
         -> Result<Page<Prediction>>;

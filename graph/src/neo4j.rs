@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use neo4rs::{query, BoltType, ConfigBuilder, Query};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -92,7 +92,19 @@ fn game_row(g: &Game) -> Result<Value> {
     Ok(json!({
         "id": g.id, "season": g.season, "week": g.week, "date": g.date.to_string(),
         "home": g.home_team, "away": g.away_team, "final": g.is_final(), "json": doc(g)?, "memory": memory,
+        "rescheduled_at": g.rescheduled_at.map(|t| t.to_rfc3339()),
     }))
+}
+
+/// A row's `moved` column: its game's `rescheduled_at` (null when never moved).
+fn moved(row: &neo4rs::Row) -> Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = row.get("moved").map_err(de)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Error::invalid("rescheduled_at", format!("'{t}': {e}")))
+    })
+    .transpose()
 }
 
 impl Neo4jGraph {
@@ -188,6 +200,23 @@ impl Neo4jGraph {
             out.push(serde_json::from_str(&text)?);
         }
         Ok(out)
+    }
+
+    /// Predictions from rows of `json` and `moved` (their game's `rescheduled_at`), each
+    /// marked stale or not.
+    async fn predictions(&self, q: Query) -> Result<Vec<Prediction>> {
+        self.timed("read", async {
+            let mut rows = self.graph.execute(q).await.map_err(db)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().await.map_err(db)? {
+                let text: String = row.get("json").map_err(de)?;
+                let mut p: Prediction = serde_json::from_str(&text)?;
+                p.mark_stale(moved(&row)?);
+                out.push(p);
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn one<T: DeserializeOwned>(&self, q: Query, kind: &'static str, id: &str) -> Result<T> {
@@ -549,11 +578,16 @@ impl Graph for Neo4jGraph {
     async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {
         let where_ =
             "($season IS NULL OR g.season = $season) AND ($week IS NULL OR g.week = $week) \
-                      AND ($team IS NULL OR g.home = $team OR g.away = $team)";
+                      AND ($team IS NULL OR g.home = $team OR g.away = $team) \
+                      AND ($from IS NULL OR g.date >= $from) AND ($to IS NULL OR g.date <= $to) \
+                      AND ($played IS NULL OR g.final = $played)";
         let bind = |q: Query| {
             q.param("season", filter.season.map(|s| i64::from(s.get())))
                 .param("week", filter.week.map(|w| i64::from(w.get())))
                 .param("team", filter.team.as_ref().map(|t| t.as_str().to_string()))
+                .param("from", filter.from.map(|d| d.to_string()))
+                .param("to", filter.to.map(|d| d.to_string()))
+                .param("played", filter.played)
         };
         let total = self
             .scalar_i64(
@@ -736,7 +770,7 @@ impl Graph for Neo4jGraph {
                           (r.memory IS NOT NULL AND oldm IS NULL) AS new_memory \
                      MERGE (g:Game {id: r.id}) \
                      SET g.season = r.season, g.week = r.week, g.date = r.date, g.home = r.home, g.away = r.away, \
-                         g.final = r.final, g.json = r.json \
+                         g.final = r.final, g.json = r.json, g.rescheduled_at = r.rescheduled_at \
                      FOREACH (_ IN CASE WHEN r.memory IS NULL THEN [] ELSE [1] END | \
                          MERGE (m:Memory {id: r.memory.id}) SET m.kind = r.memory.kind, m.json = r.memory.json) \
                      WITH sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS created, \
@@ -831,12 +865,30 @@ impl Graph for Neo4jGraph {
     }
 
     async fn get_prediction(&self, id: &str) -> Result<Prediction> {
-        self.one(
-            query("MATCH (p:Prediction {id: $id}) RETURN p.json AS json").param("id", id),
-            "prediction",
-            id,
+        self.predictions(
+            query(
+                "MATCH (p:Prediction {id: $id}) OPTIONAL MATCH (g:Game {id: p.game_id}) \
+                 RETURN p.json AS json, g.rescheduled_at AS moved",
+            )
+            .param("id", id),
         )
-        .await
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::not_found("prediction", id))
+    }
+
+    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(5000) {
+            let q = query(
+                "UNWIND $ids AS id MATCH (p:Prediction {id: id}) RETURN collect(p.id) AS found",
+            )
+            .param("ids", chunk.to_vec());
+            let row = self.timed("read", self.first_row(q)).await?;
+            found.extend(row.get::<Vec<String>>("found").map_err(de)?);
+        }
+        Ok(found)
     }
 
     /// One round trip: the game's existence and its predictions together.
@@ -845,7 +897,7 @@ impl Graph for Neo4jGraph {
             "OPTIONAL MATCH (g:Game {id: $id}) \
              CALL { WITH g OPTIONAL MATCH (p:Prediction {game_id: $id}) WHERE g IS NOT NULL \
                     WITH p ORDER BY p.created_at, p.id RETURN collect(p.json) AS docs } \
-             RETURN g IS NOT NULL AS found, docs",
+             RETURN g IS NOT NULL AS found, g.rescheduled_at AS moved, docs",
         )
         .param("id", game.as_str());
         self.timed("read", async {
@@ -853,10 +905,15 @@ impl Graph for Neo4jGraph {
             if !row.get::<bool>("found").map_err(de)? {
                 return Err(Error::not_found("game", game.as_str()));
             }
+            let moved = moved(&row)?;
             row.get::<Vec<String>>("docs")
                 .map_err(de)?
                 .iter()
-                .map(|d| Ok(serde_json::from_str(d)?))
+                .map(|d| {
+                    let mut p: Prediction = serde_json::from_str(d)?;
+                    p.mark_stale(moved);
+                    Ok(p)
+                })
                 .collect()
         })
         .await
@@ -876,8 +933,9 @@ impl Graph for Neo4jGraph {
             )
             .await?;
         let items = self
-            .docs(
-                query("MATCH (p:Prediction {expert_id: $id}) RETURN p.json AS json ORDER BY p.created_at, p.id SKIP $skip LIMIT $limit")
+            .predictions(
+                query("MATCH (p:Prediction {expert_id: $id}) WITH p ORDER BY p.created_at, p.id SKIP $skip LIMIT $limit \
+                       OPTIONAL MATCH (g:Game {id: p.game_id}) RETURN p.json AS json, g.rescheduled_at AS moved")
                     .param("id", expert)
                     .param("skip", page.offset() as i64)
                     .param("limit", i64::from(page.per_page)),

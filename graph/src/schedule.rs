@@ -323,6 +323,7 @@ fn row(
         away_score,
         anchor_home_win_probability: None,
         details: (details != GameDetails::default()).then_some(details),
+        rescheduled_at: None,
     })
 }
 

@@ -96,6 +96,7 @@ fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
             label: "KC".into(),
         }],
         weights: vec![],
+        stale: false,
     }
 }
 
@@ -213,6 +214,91 @@ async fn games_are_filtered_paginated_and_ordered(g: Arc<dyn Graph>) {
     assert_eq!(before.len(), 14, "week 1 before its two Monday-night games");
 }
 
+async fn predictions_read_stale_once_their_game_moved_after_them_and_windows_filter_by_date(
+    g: Arc<dyn Graph>,
+) {
+    g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
+    let window = GameFilter {
+        from: Some(NaiveDate::from_ymd_opt(2018, 12, 30).unwrap()),
+        to: Some(NaiveDate::from_ymd_opt(2019, 1, 6).unwrap()),
+        ..Default::default()
+    };
+    let all = PageRequest::parse(None, Some(500)).unwrap();
+    let w = g.list_games(&window, all).await.unwrap();
+    // Week 17 (16 games on 2018-12-30) and the wild-card round (4 games, January 5-6).
+    assert_eq!(w.total, 20);
+    let unplayed = GameFilter {
+        played: Some(false),
+        ..window.clone()
+    };
+    assert_eq!(g.list_games(&unplayed, all).await.unwrap().total, 0);
+
+    let target = "LAR_NE_2018_W21";
+    let p = prediction("LAR_NE_2018_W21.elo.P9", target, "elo");
+    g.record_predictions(&[PredictionRecord {
+        prediction: p.clone(),
+        memories: vec![(
+            memory("KC_NE_2018_W20"),
+            MemoryUsage {
+                memory_id: "mem:game:KC_NE_2018_W20".into(),
+                prediction_id: p.id.to_string(),
+                influence_weight: 0.1,
+                retrieval_rank: 1,
+            },
+        )],
+    }])
+    .await
+    .unwrap();
+    let stale_everywhere = |want: bool| {
+        let g = g.clone();
+        async move {
+            let by_game = g
+                .game_predictions(&GameId::parse(target).unwrap())
+                .await
+                .unwrap();
+            let one = g.get_prediction("LAR_NE_2018_W21.elo.P9").await.unwrap();
+            let by_expert = g
+                .expert_predictions("elo", PageRequest::parse(None, Some(50)).unwrap())
+                .await
+                .unwrap();
+            let prov = g.provenance("LAR_NE_2018_W21.elo.P9").await.unwrap();
+            let node = prov.nodes.iter().find(|n| n.label == "Prediction").unwrap();
+            assert_eq!(
+                (
+                    by_game[0].stale,
+                    one.stale,
+                    by_expert.items[0].stale,
+                    node.properties["stale"].as_bool()
+                ),
+                (want, want, want, Some(want))
+            );
+        }
+    };
+    stale_everywhere(false).await;
+
+    // Moved after the prediction: stale. Moved before it (an older move): not stale.
+    let mut game = g.get_game(&GameId::parse(target).unwrap()).await.unwrap();
+    game.date = game.date.succ_opt().unwrap();
+    game.rescheduled_at = Some(p.created_at + chrono::Duration::seconds(1));
+    let batch = ImportBatch {
+        teams: vec![],
+        rows: 1,
+        games: vec![game.clone()],
+        rows_with_unrecognised_teams: 0,
+        unrecognised_codes: vec![],
+    };
+    g.import(&batch, 1000, &|_| {}).await.unwrap();
+    assert_eq!(
+        g.get_game(&game.id).await.unwrap().rescheduled_at,
+        game.rescheduled_at
+    );
+    stale_everywhere(true).await;
+    let mut earlier = batch.clone();
+    earlier.games[0].rescheduled_at = Some(p.created_at - chrono::Duration::seconds(1));
+    g.import(&earlier, 1000, &|_| {}).await.unwrap();
+    stale_everywhere(false).await;
+}
+
 /// KC–BUF, week 1 of 2030: a game nobody has played.
 fn upcoming_game() -> Game {
     Game {
@@ -228,6 +314,7 @@ fn upcoming_game() -> Game {
         away_score: None,
         anchor_home_win_probability: None,
         details: None,
+        rescheduled_at: None,
     }
 }
 
@@ -726,6 +813,7 @@ conformance!(
     the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set,
     concurrent_forecasts_of_games_sharing_memories_all_commit_with_their_own_links,
     a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_using_it,
+    predictions_read_stale_once_their_game_moved_after_them_and_windows_filter_by_date,
 );
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::experts::PageQuery;
-use super::{int_param, Created, Paged};
+use super::{bool_param, date_param, int_param, Created, Paged};
 use crate::error::ApiError;
 use crate::services::games::{self, FinalScore, GameDraft, GameInput};
 use crate::state::AppState;
@@ -17,6 +17,12 @@ pub struct GameQuery {
     pub week: Option<String>,
     /// A team code: games where it is home or away.
     pub team: Option<String>,
+    /// Games on or after this date (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Games on or before this date (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// `true`: only games with a final score; `false`: only games not played yet.
+    pub played: Option<String>,
 }
 
 #[utoipa::path(
@@ -47,7 +53,19 @@ pub async fn list(
                 )?,
             ),
         },
+        from: date_param("from", &q.from)?,
+        to: date_param("to", &q.to)?,
+        played: q
+            .played
+            .is_some()
+            .then(|| bool_param("played", &q.played))
+            .transpose()?,
     };
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if from > to {
+            return Err(ApiError::invalid("to", "is before from"));
+        }
+    }
     let page: PageRequest = p.parse()?;
     Ok(web::Json(Paged::from(
         state.services.graph.list_games(&filter, page).await?,
@@ -162,5 +180,40 @@ pub async fn record_result(
     let score = FinalScore::parse(body.home_score, body.away_score)?;
     Ok(web::Json(
         games::record_result(&state.services, &id, score).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UpcomingQuery {
+    /// First day (YYYY-MM-DD); default today (`SCHEDULE_TODAY` when set).
+    pub from: Option<String>,
+    /// How many days, 1–28; default 7.
+    pub days: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "games",
+    params(UpcomingQuery),
+    responses(
+        (status = 200, description = "Unplayed games in the window, by date, each with its consensus forecast if it has one", body = games::Upcoming),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/upcoming")]
+#[tracing::instrument(name = "games.upcoming", skip_all)]
+pub async fn upcoming(
+    state: web::Data<AppState>,
+    q: web::Query<UpcomingQuery>,
+) -> Result<web::Json<games::Upcoming>, ApiError> {
+    let from = date_param("from", &q.from)?
+        .or(state.today)
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let days = match int_param("days", &q.days)? {
+        None => 7,
+        Some(d @ 1..=28) => d as u32,
+        Some(_) => return Err(ApiError::invalid("days", "must be between 1 and 28")),
+    };
+    Ok(web::Json(
+        games::upcoming(&state.services, from, days).await?,
     ))
 }

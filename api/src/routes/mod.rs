@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::get)
             .service(teams::ratings)
             .service(games::list)
+            .service(games::upcoming)
             .service(games::create)
             .service(games::get)
             .service(games::record_result)
@@ -71,6 +72,26 @@ pub(crate) fn int_param(field: &'static str, v: &Option<String>) -> Result<Optio
                 ),
             )
         }),
+    }
+}
+
+pub(crate) fn date_param(
+    field: &'static str,
+    v: &Option<String>,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match v.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::invalid(
+                    field,
+                    format!(
+                        "'{}' is not a date (YYYY-MM-DD)",
+                        s.chars().take(20).collect::<String>()
+                    ),
+                )
+            }),
     }
 }
 

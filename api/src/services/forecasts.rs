@@ -77,7 +77,7 @@ pub async fn record_forecast(svc: &Services, id: &GameId) -> Result<RecordedFore
 
 /// Writes a forecast's time-series points, then the graph; takes the points back if the graph
 /// refuses or fails, so no half-written forecast stays.
-async fn write(svc: &Services, all: &[PredictionRecord]) -> Result<()> {
+pub(super) async fn write(svc: &Services, all: &[PredictionRecord]) -> Result<()> {
     let points: Vec<store::PredictionPoint> = all
         .iter()
         .map(|r| store::PredictionPoint {

@@ -104,6 +104,7 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         away_score: None,
         anchor_home_win_probability: None,
         details: None,
+        rescheduled_at: None,
     };
     let created = svc.graph.create_game(game).await?;
     let generation = svc.graph.history_generation().await?;
@@ -301,4 +302,60 @@ mod tests {
             }
         }
     }
+}
+
+/// A game not played yet, with its stored consensus if it was forecast.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UpcomingGame {
+    pub game: Game,
+    /// The consensus forecast, if the game was forecast (`stale` when it moved since).
+    pub consensus: Option<graph::Prediction>,
+}
+
+// The games not played yet in a window of days, by date, with their consensus forecasts.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Upcoming {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub items: Vec<UpcomingGame>,
+    /// Games in the window with no current forecast (none, or stale).
+    pub unforecast: u64,
+}
+
+/// The unplayed games from `from` to `from + days - 1` (at most 200) with their consensus.
+#[tracing::instrument(name = "services.upcoming", skip(svc))]
+pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upcoming> {
+    let to = from + chrono::Days::new(u64::from(days.max(1)) - 1);
+    let filter = GameFilter {
+        from: Some(from),
+        to: Some(to),
+        played: Some(false),
+        ..Default::default()
+    };
+    let games = svc
+        .graph
+        .list_games(&filter, PageRequest::parse(Some(1), Some(200))?)
+        .await?;
+    let mut items = Vec::with_capacity(games.items.len());
+    let mut unforecast = 0;
+    for game in games.items {
+        let consensus = svc
+            .graph
+            .game_predictions(&game.id)
+            .await?
+            .into_iter()
+            .find(|p| p.expert_id == crate::predictor::CONSENSUS);
+        if consensus.as_ref().is_none_or(|c| c.stale) {
+            unforecast += 1;
+        }
+        items.push(UpcomingGame { game, consensus });
+    }
+    Ok(Upcoming {
+        from,
+        to,
+        items,
+        unforecast,
+    })
 }

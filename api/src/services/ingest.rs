@@ -6,7 +6,7 @@
 //! | the feed has | the store has | outcome |
 //! |---|---|---|
 //! | a game | nothing under its id | **added** |
-//! | a game on another date | the game | **moved** (date and details updated) |
+//! | a game on another date | the game | **moved** (date and details updated; its forecasts read as `stale` until it is forecast again) |
 //! | a final score | the game, not final | **finalised** |
 //! | another final score | the game, final | **corrected** with `accept_corrections`, else **refused** (logged, old and new) |
 //! | no score | the game, final | unchanged (a final is never taken back) |
@@ -89,7 +89,7 @@ pub fn read_feed(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<(Layou
 }
 
 /// Every stored game of `season`.
-async fn stored_season(svc: &Services, season: Season) -> Result<Vec<Game>> {
+pub(crate) async fn stored_season(svc: &Services, season: Season) -> Result<Vec<Game>> {
     let mut out = Vec::new();
     let mut page = 1;
     loop {
@@ -180,6 +180,12 @@ pub async fn plan(
         if merged.details.is_none() {
             merged.details.clone_from(&old.details);
         }
+        // A moved game's forecasts made before now become stale (read as `stale`).
+        merged.rescheduled_at = if old.date == merged.date {
+            old.rescheduled_at
+        } else {
+            Some(chrono::Utc::now())
+        };
         let c = |old_date, old_score| Change {
             game: merged.clone(),
             old_date,
@@ -216,7 +222,8 @@ pub async fn plan(
 
 /// Applies a plan: every game it writes, in one transaction per backend (nothing
 /// half-applied), then the cache dropped and the model replayed (through the import use
-/// case, so the fleet follows).
+/// case, so the fleet follows), and a stream event for each game added (`game`) or
+/// finalised (`result`).
 #[tracing::instrument(name = "services.ingest.apply", skip_all)]
 pub async fn apply(
     svc: &Services,
@@ -236,7 +243,35 @@ pub async fn apply(
         unrecognised_codes: Vec::new(),
     };
     let n = batch.games.len();
-    super::imports::import_games(svc, &batch, n, progress).await
+    let stats = super::imports::import_games(svc, &batch, n, progress).await?;
+    // Stream events, as if each game had been added or finalised through the API.
+    let generation = svc.graph.history_generation().await?;
+    for c in &plan.added {
+        let g = &c.game;
+        svc.events.publish(&super::Event::Game {
+            game_id: g.id.clone(),
+            generation,
+            season: g.season,
+            week: g.week,
+            home_team: g.home_team.clone(),
+            away_team: g.away_team.clone(),
+            is_final: g.is_final(),
+        });
+    }
+    for c in plan.finalised.iter().chain(&plan.corrected) {
+        let g = &c.game;
+        if let Some((home_score, away_score)) = score(g) {
+            svc.events.publish(&super::Event::Result {
+                game_id: g.id.clone(),
+                generation,
+                home_team: g.home_team.clone(),
+                away_team: g.away_team.clone(),
+                home_score,
+                away_score,
+            });
+        }
+    }
+    Ok(stats)
 }
 
 /// Where the scheduler reads its feed and what it does after applying it.
@@ -362,7 +397,8 @@ pub async fn fetch(
 }
 
 /// Forecasts every unplayed game of `games` dated within `horizon_days` of `today` whose
-/// stored forecast is missing or older than the shared history; returns how many.
+/// stored forecast is missing, older than the shared history or stale (made before the game
+/// moved); returns how many.
 async fn forecast_horizon(
     svc: &Services,
     games: &[Game],
@@ -377,9 +413,9 @@ async fn forecast_horizon(
         .filter(|g| !g.is_final() && g.date >= today && g.date <= until)
     {
         let stored = svc.graph.game_predictions(&g.id).await?;
-        let current = stored
-            .iter()
-            .any(|p| p.expert_id == crate::predictor::CONSENSUS && p.generation >= generation);
+        let current = stored.iter().any(|p| {
+            p.expert_id == crate::predictor::CONSENSUS && p.generation >= generation && !p.stale
+        });
         if !current {
             super::forecasts::record_forecast(svc, &g.id).await?;
             n += 1;

@@ -9,9 +9,11 @@
 //! | add an upcoming game | [`games::add_game`] |
 //! | switch the running model version | [`models::switch_model`] |
 //! | import a games file | [`imports::import_games`] |
+//! | forecast and store a range of seasons walk-forward | [`backfill::backfill`] |
 //! | keep the store current from a schedule feed | [`ingest::plan`], [`ingest::apply`] |
 //! | a prediction's or a game's provenance as W3C PROV | [`provenance::prediction_document`], [`provenance::game_document`] |
 
+pub mod backfill;
 pub mod cache_keys;
 mod error;
 pub mod events;

@@ -1,4 +1,4 @@
-// nfl-predictor dashboard: leaderboard, calibration, game and provenance pages over the
+// nfl-predictor dashboard: leaderboard, calibration, upcoming week, game and provenance pages over the
 // public API, with live updates from /api/v1/stream. No dependencies; charts are SVG drawn here.
 "use strict";
 
@@ -225,6 +225,52 @@ async function calibration() {
   page("Calibration", form, el("div", { class: "chart-row" }, reliability(cal.bins), el("div", { class: "scroll" }, table)));
 }
 
+// ---------- upcoming week ----------
+
+function lastIngest(status) {
+  const box = el("section", { class: "panel ingest", id: "last-ingest", "aria-labelledby": "ingest-title" },
+    el("h3", { id: "ingest-title", text: "Last ingest" }));
+  if (!status.feed) {
+    box.append(el("p", { class: "muted", text: "No schedule feed is configured (SCHEDULE_FEED_URL): games come from imports and the API." }));
+    return box;
+  }
+  const run = status.runs[0];
+  box.append(el("p", { class: "muted", text: `Feed ${status.feed}, schedule ${status.schedule} (UTC).` }));
+  if (!run) { box.append(el("p", { text: "No run yet." })); return box; }
+  const when = run.finished_at || run.started_at;
+  box.append(el("dl", { class: "facts" },
+    el("dt", { text: "Outcome" }), el("dd", { "data-outcome": run.outcome, class: `outcome-${run.outcome}`, text: run.outcome }),
+    el("dt", { text: "Finished" }), el("dd", {}, el("time", { datetime: when, text: new Date(when).toLocaleString() })),
+    el("dt", { text: "Changes" }), el("dd", { text: `${run.added} added, ${run.moved} moved, ${run.finalised} finals, ${run.corrected} corrected, ${run.refused} refused, ${run.forecasts} forecast` }),
+    ...(run.error ? [el("dt", { text: "Error" }), el("dd", { class: "error", text: run.error })] : []),
+  ));
+  return box;
+}
+
+async function upcoming() {
+  page("Upcoming week", el("p", { class: "muted", text: "Loading…" }));
+  const p = params();
+  const q = new URLSearchParams({ days: p.get("days") || 7 });
+  if (p.get("from")) q.set("from", p.get("from"));
+  let week, status;
+  try {
+    [week, status] = await Promise.all([api(`/api/v1/upcoming?${q}`), api("/api/v1/ingest/status")]);
+  } catch (e) { return page("Upcoming week", failure(e)); }
+  const table = el("table", { class: "preds", id: "upcoming" },
+    el("caption", { text: `Games not played yet, ${week.from} to ${week.to}: ${week.items.length} games, ${week.unforecast} without a current forecast` }),
+    el("thead", {}, el("tr", {}, ["Date", "Game", "Forecast", "Home win"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, week.items.map(({ game: g, consensus: c }) => el("tr", { "data-game": g.id },
+      el("td", { text: g.date }),
+      el("th", { scope: "row" }, el("a", { href: `#/game/${encodeURIComponent(g.id)}`, text: `${g.away_team} at ${g.home_team}` })),
+      el("td", { class: c && c.stale ? "stale" : "" }, !c ? "not forecast yet"
+        : `${c.winner} ${pct(c.win_probability)}${c.stale ? " (stale: the game moved since)" : ""}`),
+      el("td", {}, c ? el("span", { class: "bar", "aria-hidden": "true" }, svg("svg", { width: 80, height: 10 }, svg("rect", { width: 80 * c.home_win_probability, height: 10, class: "barfill" }))) : "–"),
+    ))));
+  const body = week.items.length ? el("div", { class: "scroll" }, table)
+    : el("p", { id: "no-upcoming", text: `No unplayed games between ${week.from} and ${week.to}.` });
+  page("Upcoming week", lastIngest(status), body);
+}
+
 // ---------- game ----------
 
 async function gamePage(id) {
@@ -293,6 +339,7 @@ async function gameDetail(id) {
   } else {
     const rows = [...preds.items];
     if (preds.consensus) rows.unshift(preds.consensus);
+    if (rows[0].stale) body.append(el("p", { class: "warning", role: "status", id: "stale", text: "These forecasts are stale: the game moved to another date after they were made. Forecast it again (the scheduler does within its horizon)." }));
     body.append(el("div", { class: "scroll" }, el("table", { class: "preds" },
       el("caption", { text: `${preds.items.length} experts and the consensus, model ${rows[0].model_version}` }),
       el("thead", {}, el("tr", {}, ["Expert", "Winner", "Probability", `${game.home_team} win`, "Confidence", "Provenance"].map((h) => el("th", { scope: "col", text: h })))),
@@ -392,6 +439,7 @@ function logEvent(e) {
     : e.type === "health" ? `health: ${Object.entries(e.components).map(([k, v]) => `${k} ${v}`).join(", ")}`
     : e.type === "game" ? `new game: ${e.away_team} at ${e.home_team} (${e.game_id})`
     : e.type === "result" ? `final: ${e.away_team} ${e.away_score} at ${e.home_team} ${e.home_score} (${e.game_id})`
+    : e.type === "ingest" ? `ingest: ${e.outcome} (${e.added} added, ${e.moved} moved, ${e.finalised} finals, ${e.forecasts} forecast)`
     : e.type === "lagged" ? `missed ${e.missed} events (slow connection)`
     : e.type === "hello" ? `connected (model ${e.model_version})` : e.type;
   eventsEl.prepend(el("li", { "data-type": e.type }, el("time", { text: new Date().toLocaleTimeString() }), " ", text));
@@ -410,9 +458,17 @@ function connect() {
     let e; try { e = JSON.parse(m.data); } catch (_) { return; }
     logEvent(e);
     if ((e.type === "prediction" || e.type === "result") && currentGame === e.game_id && location.hash === `#/game/${e.game_id}`) gameDetail(e.game_id);
+    if (["ingest", "prediction", "game", "result"].includes(e.type) && location.hash.startsWith("#/upcoming")) scheduleRefresh(upcoming);
   };
   ws.onclose = () => { socket = null; liveEl.dataset.state = "offline"; retry(); };
   ws.onerror = () => ws.close();
+}
+
+// Re-renders a page once after a burst of events (a run forecasts many games at once).
+let refreshTimer = null;
+function scheduleRefresh(render) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(render, 300);
 }
 
 function retry() {
@@ -432,6 +488,7 @@ async function route() {
   if (!key) { askForKey(); main.replaceChildren(el("p", { text: "Enter an API key to start." })); return; }
   switch (name) {
     case "calibration": return calibration();
+    case "upcoming": return upcoming();
     case "game": return gamePage(arg);
     case "provenance": return provenance(arg);
     default: return leaderboard();

@@ -411,6 +411,174 @@ fn xlsx(header: &[&str], rows: &[Vec<String>], date_col: &str, path: &Path) {
     book.save(path).unwrap();
 }
 
+/// A BIFF8 `.xls` of `rows` under `header`, one sheet named "Schedule" (`date_col` as Excel
+/// serial numbers, other numbers as NUMBER cells, text as LABEL cells), in a minimal compound
+/// file (MS-CFB version 3, 512-byte sectors): header, FAT, one directory sector, the Workbook
+/// stream. Written here from the records' definitions in MS-XLS and MS-CFB.
+fn xls(header: &[&str], rows: &[Vec<String>], date_col: &str, path: &Path) {
+    fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+        out.extend(typ.to_le_bytes());
+        out.extend((data.len() as u16).to_le_bytes());
+        out.extend(data);
+    }
+    // BOF (MS-XLS 2.4.21): BIFF8, `dt` 0x0005 workbook globals or 0x0010 a worksheet.
+    fn bof(out: &mut Vec<u8>, dt: u16) {
+        let mut d = Vec::new();
+        d.extend(0x0600u16.to_le_bytes());
+        d.extend(dt.to_le_bytes());
+        d.extend([0u8; 12]);
+        record(out, 0x0809, &d);
+    }
+    fn cell(row: u16, col: u16) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend(row.to_le_bytes());
+        d.extend(col.to_le_bytes());
+        d.extend(0u16.to_le_bytes()); // ixfe
+        d
+    }
+    fn label(out: &mut Vec<u8>, row: u16, col: u16, text: &str) {
+        let mut d = cell(row, col);
+        d.extend((text.len() as u16).to_le_bytes());
+        d.push(0); // fHighByte 0: one byte a character (ASCII here)
+        d.extend(text.as_bytes());
+        record(out, 0x0204, &d);
+    }
+    fn number(out: &mut Vec<u8>, row: u16, col: u16, x: f64) {
+        let mut d = cell(row, col);
+        d.extend(x.to_le_bytes());
+        record(out, 0x0203, &d);
+    }
+    let excel_epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+    // The worksheet substream.
+    let mut sheet = Vec::new();
+    bof(&mut sheet, 0x0010);
+    let mut dims = Vec::new();
+    dims.extend(0u32.to_le_bytes());
+    dims.extend((rows.len() as u32 + 1).to_le_bytes());
+    dims.extend(0u16.to_le_bytes());
+    dims.extend((header.len() as u16).to_le_bytes());
+    dims.extend(0u16.to_le_bytes());
+    record(&mut sheet, 0x0200, &dims);
+    for (c, h) in header.iter().enumerate() {
+        label(&mut sheet, 0, c as u16, h);
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u16 + 1, c as u16);
+            if header[c as usize] == date_col {
+                let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
+                number(&mut sheet, r, c, (d - excel_epoch).num_days() as f64);
+            } else if let Ok(x) = v.parse::<f64>() {
+                number(&mut sheet, r, c, x);
+            } else if !v.is_empty() {
+                label(&mut sheet, r, c, v);
+            }
+        }
+    }
+    record(&mut sheet, 0x000A, &[]);
+    // The globals: BOF, BoundSheet8 (MS-XLS 2.4.28) pointing at the sheet's BOF, EOF.
+    let name = "Schedule";
+    let globals_len = 4 + 16 + (4 + 6 + 2 + name.len()) + 4;
+    let mut book = Vec::new();
+    bof(&mut book, 0x0005);
+    let mut bound = Vec::new();
+    bound.extend((globals_len as u32).to_le_bytes());
+    bound.extend([0u8, 0u8]); // visible worksheet
+    bound.push(name.len() as u8);
+    bound.push(0);
+    bound.extend(name.as_bytes());
+    record(&mut book, 0x0085, &bound);
+    record(&mut book, 0x000A, &[]);
+    assert_eq!(book.len(), globals_len);
+    book.extend(sheet);
+    assert!(
+        book.len() >= 4096,
+        "a stream under 4096 bytes belongs in the mini stream"
+    );
+
+    // The compound file: sector 0.. the FAT, then the directory, then the stream.
+    const SECTOR: usize = 512;
+    const END: u32 = 0xFFFF_FFFE;
+    const FREE: u32 = 0xFFFF_FFFF;
+    const FATSECT: u32 = 0xFFFF_FFFD;
+    let stream_sectors = book.len().div_ceil(SECTOR);
+    let mut fat_sectors = 1;
+    while fat_sectors * SECTOR / 4 < fat_sectors + 1 + stream_sectors {
+        fat_sectors += 1;
+    }
+    assert!(
+        fat_sectors <= 109,
+        "the header's DIFAT holds the FAT sectors"
+    );
+    let dir_sector = fat_sectors as u32;
+    let first_stream = dir_sector + 1;
+    let mut fat: Vec<u32> = vec![FATSECT; fat_sectors];
+    fat.push(END);
+    for i in 0..stream_sectors as u32 {
+        fat.push(if i + 1 == stream_sectors as u32 {
+            END
+        } else {
+            first_stream + i + 1
+        });
+    }
+    fat.resize(fat_sectors * SECTOR / 4, FREE);
+    let mut out = Vec::new();
+    out.extend(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    out.extend([0u8; 16]); // CLSID
+    out.extend(0x003Eu16.to_le_bytes()); // minor version
+    out.extend(0x0003u16.to_le_bytes()); // major version 3
+    out.extend(0xFFFEu16.to_le_bytes()); // little-endian
+    out.extend(0x0009u16.to_le_bytes()); // 512-byte sectors
+    out.extend(0x0006u16.to_le_bytes()); // 64-byte mini sectors
+    out.extend([0u8; 6]);
+    out.extend(0u32.to_le_bytes()); // directory sectors (0 in version 3)
+    out.extend((fat_sectors as u32).to_le_bytes());
+    out.extend(dir_sector.to_le_bytes());
+    out.extend(0u32.to_le_bytes()); // transaction signature
+    out.extend(4096u32.to_le_bytes()); // mini stream cutoff
+    out.extend(END.to_le_bytes()); // no mini FAT
+    out.extend(0u32.to_le_bytes());
+    out.extend(END.to_le_bytes()); // no DIFAT sectors
+    out.extend(0u32.to_le_bytes());
+    for i in 0..109u32 {
+        out.extend(if (i as usize) < fat_sectors { i } else { FREE }.to_le_bytes());
+    }
+    assert_eq!(out.len(), SECTOR);
+    for x in &fat {
+        out.extend(x.to_le_bytes());
+    }
+    // Directory entries (MS-CFB 2.6): the root storage and the Workbook stream.
+    let entry = |name: &str, kind: u8, child: u32, start: u32, size: u32| {
+        let mut e = Vec::with_capacity(128);
+        let utf16: Vec<u16> = name.encode_utf16().chain([0]).collect();
+        for u in &utf16 {
+            e.extend(u.to_le_bytes());
+        }
+        e.resize(64, 0);
+        e.extend((2 * utf16.len() as u16).to_le_bytes());
+        e.push(kind);
+        e.push(1); // black
+        e.extend(FREE.to_le_bytes()); // left sibling
+        e.extend(FREE.to_le_bytes()); // right sibling
+        e.extend(child.to_le_bytes());
+        e.extend([0u8; 16 + 4 + 16]); // CLSID, state bits, times
+        e.extend(start.to_le_bytes());
+        e.extend(size.to_le_bytes());
+        e.extend(0u32.to_le_bytes());
+        e
+    };
+    out.extend(entry("Root Entry", 5, 1, END, 0));
+    out.extend(entry("Workbook", 2, FREE, first_stream, book.len() as u32));
+    for _ in 0..2 {
+        let mut unused = vec![0u8; 128];
+        unused[68..80].copy_from_slice(&[0xFF; 12]);
+        out.extend(unused);
+    }
+    out.extend(&book);
+    out.resize(SECTOR * (1 + fat_sectors + 1 + stream_sectors), 0);
+    std::fs::write(path, out).unwrap();
+}
+
 /// An OpenDocument spreadsheet of `rows` under `header`: a zip of the mimetype (stored,
 /// first), the manifest and `content.xml` with one table (numbers as float cells, `date_col`
 /// as date cells).
@@ -495,10 +663,16 @@ async fn spreadsheets_in_either_layout_import_the_same_games_as_the_csv() {
 
     let nfl_ods = tmp.path().join("schedule.ods");
     ods(&header, &nflverse(&season, |_| true), "gameday", &nfl_ods);
+    let nfl_xls = tmp.path().join("schedule.xls");
+    xls(&header, &nflverse(&season, |_| true), "gameday", &nfl_xls);
+    let x538_xls = tmp.path().join("games538.xls");
+    xls(&h538, &rows538, "date", &x538_xls);
     for (case, path, sheet) in [
         ("nflverse xlsx", &nfl_xlsx, Some("Schedule")),
         ("538 xlsx", &x538, None),
         ("nflverse ods", &nfl_ods, None),
+        ("nflverse xls", &nfl_xls, Some("Schedule")),
+        ("538 xls", &x538_xls, None),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut extra = vec![];

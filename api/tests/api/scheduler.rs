@@ -147,6 +147,168 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
     app.stop().await;
 }
 
+/// The consensus of `game` as the API reads it, and whether each prediction is stale.
+async fn stale_flags(app: &TestApp, game: &str) -> (Value, Vec<bool>) {
+    let (status, preds) = app
+        .get_json(&format!("/api/v1/games/{game}/predictions"))
+        .await;
+    assert_eq!(status, 200, "{preds}");
+    let mut flags: Vec<bool> = preds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["stale"].as_bool().unwrap())
+        .collect();
+    flags.push(preds["consensus"]["stale"].as_bool().unwrap());
+    (preds["consensus"].clone(), flags)
+}
+
+#[tokio::test]
+async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_week_says_so() {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    feed.serve(csv_text(&nflverse(&season, |_| false)));
+    let app = follow(dir.path(), &feed, |_| {}).await;
+    assert_eq!(run(&app).await["outcome"], "ok");
+
+    // A game beyond the horizon, forecast by hand, and one inside it (forecast by the run).
+    let late = season.iter().find(|g| g.week.get() == 5).unwrap();
+    let (status, _) = app
+        .post_empty(&format!("/api/v1/games/{}/predictions", late.id))
+        .await;
+    assert_eq!(status, 201);
+    let soon = &season[0];
+    let (before, flags) = stale_flags(&app, late.id.as_str()).await;
+    assert_eq!(flags, vec![false; 16]);
+
+    // Both move a day later.
+    let mut moved = season.clone();
+    for g in moved
+        .iter_mut()
+        .filter(|g| g.id == late.id || g.id == soon.id)
+    {
+        g.date = g.date.succ_opt().unwrap();
+    }
+    feed.serve(csv_text(&nflverse(&moved, |_| false)));
+    let r = run(&app).await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["moved"].as_i64()),
+        (Some("ok"), Some(2)),
+        "{r}"
+    );
+
+    // The late game's 16 predictions read stale everywhere they are read.
+    let (consensus, flags) = stale_flags(&app, late.id.as_str()).await;
+    assert_eq!(flags, vec![true; 16]);
+    assert_eq!(
+        consensus["id"], before["id"],
+        "the stored forecast is kept, flagged"
+    );
+    let (_, game) = app.get_json(&format!("/api/v1/games/{}", late.id)).await;
+    assert!(game["rescheduled_at"].is_string(), "{game}");
+    let (_, one) = app
+        .get_json(&format!(
+            "/api/v1/predictions/{}",
+            consensus["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(one["stale"], true, "{one}");
+    let (_, prov) = app
+        .get_json(&format!(
+            "/api/v1/predictions/{}/provenance",
+            consensus["id"].as_str().unwrap()
+        ))
+        .await;
+    let node = prov["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["label"] == "Prediction")
+        .unwrap();
+    assert_eq!(node["properties"]["stale"], true, "{prov}");
+
+    // The game inside the horizon was forecast again by the run: nothing stale.
+    let (_, flags) = stale_flags(&app, soon.id.as_str()).await;
+    assert_eq!(flags, vec![false; 16]);
+
+    // The upcoming list from the late game's week shows it with its stale consensus.
+    let new_date = late.date.succ_opt().unwrap();
+    let (status, week) = app
+        .get_json(&format!("/api/v1/upcoming?from={new_date}&days=1"))
+        .await;
+    assert_eq!(status, 200, "{week}");
+    let item = week["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["game"]["id"] == late.id.as_str())
+        .unwrap_or_else(|| panic!("{week}"));
+    assert_eq!(item["consensus"]["stale"], true);
+    assert!(week["unforecast"].as_u64().unwrap() >= 1);
+
+    // Forecast again: fresh.
+    let (status, _) = app
+        .post_empty(&format!("/api/v1/games/{}/predictions", late.id))
+        .await;
+    assert_eq!(status, 201);
+    let (_, flags) = stale_flags(&app, late.id.as_str()).await;
+    assert_eq!(flags, vec![false; 16]);
+
+    // The same feed again moves nothing and marks nothing stale.
+    let r = run(&app).await;
+    assert_eq!(r["moved"], 0, "{r}");
+    let (_, flags) = stale_flags(&app, late.id.as_str()).await;
+    assert_eq!(flags, vec![false; 16]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn game_windows_filter_by_date_and_result_and_bad_windows_are_refused_with_a_problem() {
+    let app = crate::helpers::spawn_app().await;
+    let cases = [
+        ("from=2019-13-01", "from"),
+        ("from=yesterday", "from"),
+        ("days=0", "days"),
+        ("days=29", "days"),
+        ("days=seven", "days"),
+    ];
+    for (query, field) in cases {
+        let (status, body) = app.get_json(&format!("/api/v1/upcoming?{query}")).await;
+        assert_eq!(status, 422, "{query}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(field),
+            "{query}: {body}"
+        );
+    }
+    let (status, body) = app
+        .get_json("/api/v1/games?from=2018-12-01&to=2018-11-01")
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = app
+        .get_json("/api/v1/games?from=2018-12-01&to=2018-12-31&played=true&per_page=100")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    // The fixture's December 2018 games (counted in the file), all played.
+    let fixture = std::fs::read_to_string(crate::helpers::small_games_file()).unwrap();
+    let december = fixture.lines().filter(|l| l.starts_with("2018-12")).count();
+    assert_eq!(
+        (items.len(), body["total"].as_u64()),
+        (december, Some(december as u64)),
+        "{body}"
+    );
+    assert!(items.iter().all(|g| {
+        let d = g["date"].as_str().unwrap();
+        ("2018-12-01"..="2018-12-31").contains(&d) && !g["home_score"].is_null()
+    }));
+    let (_, none) = app
+        .get_json("/api/v1/games?from=2018-12-01&to=2018-12-31&played=false")
+        .await;
+    assert_eq!(none["total"], 0, "{none}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_slow_truncated_or_oversized_feed_fails_the_run_and_the_next_good_run_applies() {
     let feed = Feed::start();
