@@ -1,4 +1,5 @@
 mod backends;
+mod backfill;
 mod caching;
 mod cli;
 mod dashboard;
