@@ -74,6 +74,35 @@ pub struct Timescale {
     pub user: &'static str,
 }
 
+/// One store of the data tier on Kubernetes: a StatefulSet of one pod with a volume claim.
+#[derive(Clone, Debug, Serialize)]
+pub struct Store {
+    pub storage: &'static str,
+    pub resources: Resources,
+    /// Non-root user of its image (the namespace enforces the restricted pod security).
+    pub uid: i64,
+}
+
+/// Backups as CronJobs, each kept `keep` times on one shared volume.
+#[derive(Clone, Debug, Serialize)]
+pub struct Backups {
+    /// Cron schedules (UTC), staggered so the three never run at once.
+    pub postgres_schedule: &'static str,
+    pub neo4j_schedule: &'static str,
+    pub redis_schedule: &'static str,
+    pub keep: u32,
+    pub storage: &'static str,
+}
+
+/// The data tier on Kubernetes.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataTier {
+    pub neo4j: Store,
+    pub timescale: Store,
+    pub redis: Store,
+    pub backups: Backups,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Monitoring {
     pub prometheus_image: &'static str,
@@ -108,6 +137,7 @@ pub struct Topology {
     pub timescale: Timescale,
     pub monitoring: Monitoring,
     pub alerts: Alerts,
+    pub data: DataTier,
     /// Request body limit enforced by Nginx (the API enforces 64 KiB itself).
     pub max_body: &'static str,
 }
@@ -182,6 +212,45 @@ impl Topology {
                 calibration_ece: 0.10,
                 disk_free_ratio: 0.10,
                 memory_used_ratio: 0.90,
+            },
+            data: DataTier {
+                neo4j: Store {
+                    storage: "50Gi",
+                    resources: Resources {
+                        cpu_request: "1000m",
+                        cpu_limit: "2000m",
+                        memory_request: "4Gi",
+                        memory_limit: "4Gi",
+                    },
+                    uid: 7474,
+                },
+                timescale: Store {
+                    storage: "50Gi",
+                    resources: Resources {
+                        cpu_request: "500m",
+                        cpu_limit: "2000m",
+                        memory_request: "1Gi",
+                        memory_limit: "2Gi",
+                    },
+                    uid: 70,
+                },
+                redis: Store {
+                    storage: "2Gi",
+                    resources: Resources {
+                        cpu_request: "100m",
+                        cpu_limit: "500m",
+                        memory_request: "640Mi",
+                        memory_limit: "768Mi",
+                    },
+                    uid: 999,
+                },
+                backups: Backups {
+                    postgres_schedule: "15 3 * * *",
+                    neo4j_schedule: "45 3 * * *",
+                    redis_schedule: "30 4 * * *",
+                    keep: 7,
+                    storage: "100Gi",
+                },
             },
             max_body: "64k",
         }

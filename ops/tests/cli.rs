@@ -234,6 +234,55 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
 }
 
 #[test]
+fn the_k8s_dry_run_applies_every_manifest_once_data_tier_then_migration_then_the_api() {
+    let out = ops_in(&root(), &["deploy", "--target", "k8s", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    let lines: Vec<&str> = t.lines().collect();
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split("kubectl apply -f ").nth(1))
+        .map(str::trim)
+        .collect();
+    // Every rendered manifest but the Secret's template, once each.
+    let mut rendered: Vec<String> = std::fs::read_dir(root().join("k8s"))
+        .unwrap()
+        .map(|e| format!("k8s/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| f.ends_with(".yaml") && !f.contains("secret.example"))
+        .collect();
+    rendered.sort();
+    let mut sorted: Vec<String> = applied.iter().map(|s| s.to_string()).collect();
+    sorted.sort();
+    assert_eq!(sorted, rendered, "{t}");
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{t}"))
+    };
+    let order = [
+        "kubectl -n nfl-predictor get secret nfl-predictor-secrets",
+        "kubectl apply -f k8s/00-namespace.yaml",
+        "kubectl apply -f k8s/30-neo4j.yaml",
+        "rollout status statefulset/neo4j",
+        "rollout status statefulset/timescaledb",
+        "rollout status statefulset/redis",
+        "delete job nfl-predictor-migrate --ignore-not-found",
+        "kubectl apply -f k8s/40-migrate-job.yaml",
+        "wait --for=condition=complete job/nfl-predictor-migrate",
+        "kubectl apply -f k8s/10-deployment.yaml",
+        "rollout status deployment/nfl-predictor-api",
+        "kubectl apply -f k8s/20-ingress.yaml",
+        "kubectl apply -f k8s/50-backups.yaml",
+    ];
+    let positions: Vec<usize> = order.iter().map(|n| at(n)).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "out of order {positions:?}:\n{t}"
+    );
+}
+
+#[test]
 fn bad_input_is_refused_with_a_message_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_str().unwrap();

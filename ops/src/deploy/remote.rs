@@ -136,6 +136,9 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
             }],
         ),
         Target::K8s => {
+            use crate::render::k8s_data::{MIGRATE_JOB, STORES};
+            let apply = |phase, f: &str| step(phase, &["kubectl", "apply", "-f", f]);
+            // The Secret is created out of band (k8s/02-secret.example.yaml is its template).
             let mut steps = vec![Step {
                 phase: "pre-flight",
                 argv: kubectl(t, &["get", "secret", "nfl-predictor-secrets"]),
@@ -144,16 +147,63 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
                 "k8s/00-namespace.yaml",
                 "k8s/01-configmap.yaml",
                 "k8s/03-pvc.yaml",
+            ] {
+                steps.push(apply("configure", f));
+            }
+            // The data tier first, each store ready before anything needs it.
+            for (_, f, _) in STORES {
+                steps.push(apply("data tier", f));
+            }
+            for (store, _, _) in STORES {
+                steps.push(Step {
+                    phase: "data tier",
+                    argv: kubectl(
+                        t,
+                        &[
+                            "rollout",
+                            "status",
+                            &format!("statefulset/{store}"),
+                            "--timeout=600s",
+                        ],
+                    ),
+                });
+            }
+            // The migrations once, before the Deployment rolls (a Job's template is
+            // immutable: the last run's Job goes first).
+            steps.push(Step {
+                phase: "migrate",
+                argv: kubectl(
+                    t,
+                    &[
+                        "delete",
+                        "job",
+                        MIGRATE_JOB,
+                        "--ignore-not-found",
+                        "--wait=true",
+                    ],
+                ),
+            });
+            steps.push(apply("migrate", "k8s/40-migrate-job.yaml"));
+            steps.push(Step {
+                phase: "migrate",
+                argv: kubectl(
+                    t,
+                    &[
+                        "wait",
+                        "--for=condition=complete",
+                        &format!("job/{MIGRATE_JOB}"),
+                        "--timeout=600s",
+                    ],
+                ),
+            });
+            for f in [
                 "k8s/11-service.yaml",
                 "k8s/13-pdb.yaml",
                 "k8s/21-networkpolicy.yaml",
+                "k8s/10-deployment.yaml",
             ] {
-                steps.push(step("migrate", &["kubectl", "apply", "-f", f]));
+                steps.push(apply("staged start", f));
             }
-            steps.push(step(
-                "staged start",
-                &["kubectl", "apply", "-f", "k8s/10-deployment.yaml"],
-            ));
             steps.push(Step {
                 phase: "health gate",
                 argv: kubectl(
@@ -166,14 +216,9 @@ pub fn plan(t: &Topology, target: Target) -> (Vec<Step>, Vec<Step>) {
                     ],
                 ),
             });
-            steps.push(step(
-                "switch traffic",
-                &["kubectl", "apply", "-f", "k8s/20-ingress.yaml"],
-            ));
-            steps.push(step(
-                "clean up",
-                &["kubectl", "apply", "-f", "k8s/12-hpa.yaml"],
-            ));
+            steps.push(apply("switch traffic", "k8s/20-ingress.yaml"));
+            steps.push(apply("clean up", "k8s/12-hpa.yaml"));
+            steps.push(apply("clean up", "k8s/50-backups.yaml"));
             (
                 steps,
                 vec![Step {
@@ -264,7 +309,8 @@ pub fn deploy(t: &Topology, target: Target, opts: &DeployOptions) -> Result<()> 
 }
 
 /// Backups on compose: pg_dump, neo4j-admin dump (Neo4j Community must be stopped for it),
-/// redis BGSAVE. On k8s the same through `kubectl exec`.
+/// redis BGSAVE. On k8s each backup CronJob (`k8s/50-backups.yaml`) started now as a Job:
+/// the same commands the schedule runs.
 pub fn backup_plan(t: &Topology, target: Target) -> Vec<Step> {
     match target {
         Target::Compose => vec![
@@ -307,20 +353,44 @@ pub fn backup_plan(t: &Topology, target: Target) -> Vec<Step> {
                 argv: compose(&["start", "neo4j"]),
             },
         ],
-        Target::K8s => vec![Step {
-            phase: "backup",
-            argv: kubectl(
-                t,
-                &[
-                    "exec",
-                    "statefulset/timescaledb",
-                    "--",
-                    "sh",
-                    "-c",
-                    "pg_dump -U nflp -Fc nflp > /var/lib/postgresql/data/backup.dump",
-                ],
-            ),
-        }],
+        // The CronJobs' own commands, started now as Jobs, then awaited.
+        Target::K8s => {
+            use crate::render::k8s_data::{backup_commands, backup_cronjob_name};
+            let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+            let mut steps = Vec::new();
+            let mut jobs = Vec::new();
+            for (store, _, _) in backup_commands(t) {
+                let job = format!("backup-{store}-{stamp}");
+                steps.push(Step {
+                    phase: "backup",
+                    argv: kubectl(
+                        t,
+                        &[
+                            "create",
+                            "job",
+                            &job,
+                            &format!("--from=cronjob/{}", backup_cronjob_name(store)),
+                        ],
+                    ),
+                });
+                jobs.push(job);
+            }
+            for job in jobs {
+                steps.push(Step {
+                    phase: "backup",
+                    argv: kubectl(
+                        t,
+                        &[
+                            "wait",
+                            "--for=condition=complete",
+                            &format!("job/{job}"),
+                            "--timeout=3h",
+                        ],
+                    ),
+                });
+            }
+            steps
+        }
         Target::Local => Vec::new(),
     }
 }

@@ -39,7 +39,7 @@ fn labels(t: &Topology) -> BTreeMap<String, String> {
     ])
 }
 
-fn meta(t: &Topology, name: &str) -> ObjectMeta {
+pub(super) fn meta(t: &Topology, name: &str) -> ObjectMeta {
     let mut l = labels(t);
     l.insert("app.kubernetes.io/part-of".into(), t.name.into());
     ObjectMeta {
@@ -57,7 +57,7 @@ fn selector(t: &Topology) -> LabelSelector {
     }
 }
 
-fn q(s: &str) -> Quantity {
+pub(super) fn q(s: &str) -> Quantity {
     Quantity(s.to_string())
 }
 
@@ -142,6 +142,10 @@ fn secret(t: &Topology) -> Secret {
                     "postgres://nflp:REPLACE-ME@timescaledb:5432/nflp",
                 ),
                 ("REDIS_URL", "redis://:REPLACE-ME@redis:6379/0"),
+                // The data tier's own credentials (the same passwords as in the URLs above).
+                ("POSTGRES_PASSWORD", "REPLACE-ME"),
+                ("REDIS_PASSWORD", "REPLACE-ME"),
+                ("NEO4J_AUTH", "neo4j/REPLACE-ME"),
             ]
             .map(|(k, v)| (k.to_string(), v.to_string())),
         )),
@@ -518,7 +522,7 @@ fn network_policy(t: &Topology) -> NetworkPolicy {
     }
 }
 
-fn yaml<T: Serialize>(what: &str, value: &T) -> crate::Result<String> {
+pub(super) fn yaml<T: Serialize>(what: &str, value: &T) -> crate::Result<String> {
     Ok(format!(
         "---\n# {what}\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n{}",
         serde_norway::to_string(value)?

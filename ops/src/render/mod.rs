@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod docker;
 pub mod k8s;
+pub mod k8s_data;
 pub mod monitoring;
 pub mod nginx;
 
@@ -61,6 +62,7 @@ pub fn all(t: &Topology) -> crate::Result<Vec<Artifact>> {
         ),
     ];
     out.extend(k8s::manifests(t)?);
+    out.extend(k8s_data::manifests(t)?);
     out.extend(monitoring::grafana_dashboards()?);
     Ok(out)
 }
