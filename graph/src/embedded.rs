@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::RwLock;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use store::{SqliteStore, WriteBatch};
 use tokio::sync::Mutex;
@@ -40,7 +40,8 @@ struct State {
     memories: HashMap<String, Memory>,
     predictions: HashMap<PredictionId, Prediction>,
     by_game: HashMap<GameId, Vec<PredictionId>>,
-    by_expert: HashMap<String, Vec<PredictionId>>,
+    /// An expert's predictions in creation order (then id), as Neo4j pages them.
+    by_expert: HashMap<String, BTreeSet<(DateTime<Utc>, String)>>,
     /// prediction id → usages
     used_in: HashMap<String, Vec<MemoryUsage>>,
     matchups: BTreeMap<(String, String), Matchup>,
@@ -68,17 +69,22 @@ impl State {
     }
 
     fn put_prediction(&mut self, p: Prediction) {
-        let fresh = !self.predictions.contains_key(&p.id);
-        if fresh {
-            self.by_game
+        match self.predictions.get(&p.id) {
+            Some(old) => {
+                if let Some(set) = self.by_expert.get_mut(&old.expert_id) {
+                    set.remove(&(old.created_at, old.id.to_string()));
+                }
+            }
+            None => self
+                .by_game
                 .entry(p.game_id.clone())
                 .or_default()
-                .push(p.id.clone());
-            self.by_expert
-                .entry(p.expert_id.clone())
-                .or_default()
-                .push(p.id.clone());
+                .push(p.id.clone()),
         }
+        self.by_expert
+            .entry(p.expert_id.clone())
+            .or_default()
+            .insert((p.created_at, p.id.to_string()));
         self.predictions.insert(p.id.clone(), p);
     }
 }
@@ -734,19 +740,16 @@ impl Graph for EmbeddedGraph {
         if !s.experts.contains_key(expert) {
             return Err(Error::not_found("expert", expert));
         }
-        let ids = s
-            .by_expert
-            .get(expert)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let p = page.slice(ids);
-        Ok(page.page(
-            p.items
-                .iter()
-                .map(|i| s.marked(&s.predictions[i]))
-                .collect(),
-            p.total,
-        ))
+        let set = s.by_expert.get(expert);
+        let items = set
+            .into_iter()
+            .flatten()
+            .skip(page.offset())
+            .take(page.per_page as usize)
+            .filter_map(|(_, id)| s.predictions.get(id.as_str()))
+            .map(|p| s.marked(p))
+            .collect();
+        Ok(page.page(items, set.map_or(0, |s| s.len()) as u64))
     }
 
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {

@@ -34,6 +34,8 @@ pub struct CalibrationQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct LeaderboardRow {
+    /// 1 = the lowest Brier score (rows come best first).
+    pub rank: u32,
     pub id: String,
     pub name: String,
     /// `expert`, `consensus` or `anchor`.
@@ -144,6 +146,7 @@ fn row(id: &str, name: &str, kind: &str, pairs: &[(f64, f64)]) -> LeaderboardRow
         forecast::metrics::score(pairs)
     };
     LeaderboardRow {
+        rank: 0,
         id: id.into(),
         name: name.into(),
         kind: kind.into(),
@@ -224,6 +227,14 @@ pub async fn leaderboard(
         "anchor",
         &pairs(&scored, ANCHOR)?,
     ));
+    // Best first: the lowest Brier at rank 1 (a forecaster with no games last).
+    rows.sort_by(|a, b| {
+        let key = |r: &LeaderboardRow| if r.games == 0 { f64::INFINITY } else { r.brier };
+        key(a).total_cmp(&key(b))
+    });
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.rank = i as u32 + 1;
+    }
     Ok(web::Json(Leaderboard {
         from,
         to,

@@ -33,6 +33,10 @@ async fn the_leaderboard_scores_15_experts_the_consensus_and_the_anchor_on_the_s
     // Scores are real: experts differ.
     let briers: Vec<f64> = rows.iter().map(|r| r["brier"].as_f64().unwrap()).collect();
     assert!(briers.iter().any(|b| (b - briers[0]).abs() > 1e-6));
+    // Best first: ranks 1..=17 in order of Brier, the lowest at rank 1.
+    assert!(briers.windows(2).all(|w| w[0] <= w[1]), "{briers:?}");
+    let ranks: Vec<u64> = rows.iter().map(|r| r["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, (1..=17).collect::<Vec<u64>>());
 }
 
 #[tokio::test]

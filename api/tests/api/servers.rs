@@ -7,6 +7,12 @@ use api::settings::{GraphBackend, Settings};
 
 use crate::helpers::secret;
 
+/// Emptying Neo4j in bounded transactions (a graph left by a full-history bench holds millions
+/// of relationships: one transaction for all of them exhausts the test server's heap).
+const WIPE_RELATIONSHIPS: &str =
+    "MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 50000 ROWS";
+const WIPE_NODES: &str = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS";
+
 /// Tests that use Neo4j take turns: it is one server, emptied by each.
 pub static NEO4J: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -34,9 +40,9 @@ impl Servers {
             .await
             .unwrap();
         let wipe = neo4rs::Graph::new(neo4j.clone(), "neo4j", "unused").unwrap();
-        wipe.run(neo4rs::query("MATCH (n) DETACH DELETE n"))
-            .await
-            .expect("Neo4j answers");
+        for q in [WIPE_RELATIONSHIPS, WIPE_NODES] {
+            wipe.run(neo4rs::query(q)).await.expect("Neo4j answers");
+        }
         Some(Self {
             neo4j,
             pg_admin,
