@@ -120,7 +120,13 @@ try {
     const cal = await api("/api/v1/calibration?expert=elo&from=2016&to=2018");
     const nonEmpty = cal.bins.filter((b) => b.count > 0).length;
     assert.equal(await page.locator("#reliability circle.bin").count(), nonEmpty);
-    assert.match(await page.locator("table.bins caption").innerText(), new RegExp(`${cal.games} games`));
+    assert.match(await page.locator("table.bins caption").first().innerText(), new RegExp(`${cal.games} games`));
+    // Every category scored, probabilities and points each with their own measures.
+    const cats = await api("/api/v1/quality/categories?from=2016&to=2018");
+    assert.equal(await page.locator("#categories tbody tr").count(), 27);
+    assert.equal(await page.locator("#categories tr[data-kind=points]").count(), cats.categories.filter((c) => c.kind === "points").length);
+    const margin = cats.categories.find((c) => c.category === "point_margin");
+    assert.match(await page.locator("#categories tr[data-category=point_margin]").innerText(), new RegExp(margin.mae.toFixed(2)));
     await page.screenshot({ path: join(artifacts, "2-calibration.png"), fullPage: true });
   });
 

@@ -51,7 +51,25 @@ pub struct Report {
     /// FiveThirtyEight's Elo (`elo_prob1`) on the same games, when the file has it.
     pub anchor: Option<ModelScore>,
     pub calibration: Calibration,
+    /// The consensus scored in each of the 27 categories (probabilities: Brier and
+    /// calibration; margin, total and each side's points: error and interval coverage).
+    pub categories: Vec<forecast::categories::CategoryScore>,
     pub replay_seconds: f64,
+}
+
+/// The consensus's predicted score distribution of each scored game, with its final score.
+pub fn consensus_scores<'a>(
+    scored: impl Iterator<Item = (&'a forecast::engine::Record, &'a Game)>,
+) -> Vec<(forecast::categories::ScoreDist, u16, u16)> {
+    scored
+        .filter_map(|(r, g)| {
+            let d = forecast::categories::ScoreDist::new(
+                forecast::prob::prob_to_margin(r.consensus),
+                r.total,
+            );
+            Some((d, g.home_score?, g.away_score?))
+        })
+        .collect()
 }
 
 /// Replays every final game of `batch` walk-forward and scores seasons `from..=to`.
@@ -110,6 +128,9 @@ pub fn run(
             consensus: calibration_bins(&consensus_pairs),
             anchor: calibration_bins(&anchor_pairs),
         },
+        categories: forecast::categories::score_categories(&consensus_scores(
+            in_range.iter().map(|(r, g)| (*r, *g)),
+        )),
         replay_seconds,
     }
 }
@@ -145,6 +166,29 @@ impl Report {
         row(&self.consensus);
         if let Some(a) = &self.anchor {
             row(a);
+        }
+        let _ = writeln!(out, "\nThe consensus in every category:");
+        let _ = writeln!(
+            out,
+            "{:<22} {:>8} {:>8} {:>10} {:>11}   {:>7} {:>8} {:>8}",
+            "category", "Brier", "ECE", "base rate", "Brier(base)", "MAE", "in 50%", "in 80%"
+        );
+        for c in &self.categories {
+            let f = |v: Option<f64>, w: usize, d: usize| {
+                v.map_or(format!("{:>w$}", "-"), |x| format!("{x:>w$.d$}"))
+            };
+            let _ = writeln!(
+                out,
+                "{:<22} {} {} {} {}   {} {} {}",
+                c.category,
+                f(c.brier, 8, 4),
+                f(c.ece, 8, 4),
+                f(c.base_rate, 10, 3),
+                f(c.brier_base_rate, 11, 4),
+                f(c.mae, 7, 2),
+                f(c.coverage_50, 8, 3),
+                f(c.coverage_80, 8, 3)
+            );
         }
         out
     }

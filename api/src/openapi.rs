@@ -25,6 +25,7 @@ use crate::routes;
     routes::ingest::status,
     routes::quality::leaderboard,
     routes::quality::calibration,
+    routes::quality::categories,
 ))]
 struct V1;
 

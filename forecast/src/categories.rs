@@ -198,9 +198,269 @@ fn yn(p: f64) -> (f64, String) {
     (p, yes_no(p))
 }
 
+/// Two-sided normal quantiles of the central 50 % and 80 % intervals.
+const Z50: f64 = 0.674_489_750_196_081_7;
+const Z80: f64 = 1.281_551_565_544_600_5;
+
+impl Category {
+    /// The point categories (margin, total, each side's points), scored by their error and
+    /// the coverage of their intervals; every other category is a probability.
+    pub fn is_points(self) -> bool {
+        matches!(
+            self,
+            Category::PointMargin
+                | Category::TotalPoints
+                | Category::HomePoints
+                | Category::AwayPoints
+        )
+    }
+
+    /// What happened, for a probability category: 1 when the event its value is the
+    /// probability of occurred (the home team won, the predicted band was hit, the game was
+    /// within 8 points…), 0 when not, 0.5 for a tie in the winner and upset categories.
+    /// `None` for the point categories.
+    pub fn occurred(self, d: &ScoreDist, home: u16, away: u16) -> Option<f64> {
+        let (h, a) = (f64::from(home), f64::from(away));
+        let (margin, total) = (h - a, h + a);
+        let b = |yes: bool| Some(if yes { 1.0 } else { 0.0 });
+        let band = |bands: &[(&'static str, f64, f64)], mean, sd, x: f64| {
+            let (name, _) = best_band(bands, mean, sd);
+            bands
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|&(_, lo, hi)| if x > lo && x <= hi { 1.0 } else { 0.0 })
+        };
+        match self {
+            Category::PointMargin
+            | Category::TotalPoints
+            | Category::HomePoints
+            | Category::AwayPoints => None,
+            Category::Winner => Some(if margin > 0.0 {
+                1.0
+            } else if margin < 0.0 {
+                0.0
+            } else {
+                0.5
+            }),
+            Category::MarginBand => band(&MARGIN_BANDS, d.margin, MARGIN_SD, margin),
+            Category::TotalBand => band(&TOTAL_BANDS, d.total, TOTAL_SD, total),
+            Category::OneScoreGame => b(margin.abs() <= 8.0),
+            Category::Blowout => b(margin.abs() >= 21.0),
+            Category::Shutout => b(home == 0 || away == 0),
+            Category::Tie => b(margin == 0.0),
+            Category::HomeCovers3 => b(margin > 3.0),
+            Category::HomeCovers7 => b(margin > 7.0),
+            Category::AwayCovers3 => b(margin < -3.0),
+            Category::AwayCovers7 => b(margin < -7.0),
+            Category::Over40 => b(total > 40.5),
+            Category::Over45 => b(total > 45.5),
+            Category::Over50 => b(total > 50.5),
+            Category::HighScoring => b(total >= 55.0),
+            Category::LowScoring => b(total <= 33.0),
+            Category::HomeScores20 => b(h >= 20.0),
+            Category::AwayScores20 => b(a >= 20.0),
+            Category::HomeScores30 => b(h >= 30.0),
+            Category::AwayScores30 => b(a >= 30.0),
+            Category::BothScore20 => b(h >= 20.0 && a >= 20.0),
+            Category::HomeUnder14 => b(h < 14.0),
+            Category::Upset => {
+                // The side the distribution rates weaker wins.
+                let home_favoured = d.p_margin_above(0.0) >= 0.5;
+                Some(if margin == 0.0 {
+                    0.5
+                } else if (margin < 0.0) == home_favoured {
+                    1.0
+                } else {
+                    0.0
+                })
+            }
+        }
+    }
+
+    /// A point category's predicted mean and standard deviation, and what happened.
+    fn points(self, d: &ScoreDist, home: u16, away: u16) -> Option<(f64, f64, f64)> {
+        let (h, a) = (f64::from(home), f64::from(away));
+        match self {
+            Category::PointMargin => Some((d.margin, MARGIN_SD, h - a)),
+            Category::TotalPoints => Some((d.total, TOTAL_SD, h + a)),
+            Category::HomePoints => Some((d.home_points(), ScoreDist::side_sd(), h)),
+            Category::AwayPoints => Some((d.away_points(), ScoreDist::side_sd(), a)),
+            _ => None,
+        }
+    }
+}
+
+/// How well one category's predictions held up over a set of played games.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoryScore {
+    pub category: &'static str,
+    /// `probability` or `points`.
+    pub kind: &'static str,
+    pub games: usize,
+    /// Probability categories: Brier score, calibration error (10 bins), how often the event
+    /// happened, and the Brier score of always forecasting that rate (to beat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brier: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ece: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brier_base_rate: Option<f64>,
+    /// Point categories: mean absolute error, and the share of games inside the predicted
+    /// central 50 % and 80 % intervals (well calibrated: 0.5 and 0.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mae: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_50: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_80: Option<f64>,
+}
+
+/// Scores every category over `games`: each game's predicted score distribution and its
+/// final score (home, away).
+pub fn score_categories(games: &[(ScoreDist, u16, u16)]) -> Vec<CategoryScore> {
+    Category::ALL
+        .iter()
+        .map(|&c| {
+            let mut s = CategoryScore {
+                category: c.id(),
+                kind: if c.is_points() {
+                    "points"
+                } else {
+                    "probability"
+                },
+                games: games.len(),
+                brier: None,
+                ece: None,
+                base_rate: None,
+                brier_base_rate: None,
+                mae: None,
+                coverage_50: None,
+                coverage_80: None,
+            };
+            if games.is_empty() {
+                return s;
+            }
+            let n = games.len() as f64;
+            if c.is_points() {
+                let (mut err, mut in50, mut in80) = (0.0, 0.0, 0.0);
+                for (d, h, a) in games {
+                    let (mean, sd, x) = c.points(d, *h, *a).expect("a point category");
+                    let off = (x - mean).abs();
+                    err += off;
+                    in50 += f64::from(u8::from(off <= Z50 * sd));
+                    in80 += f64::from(u8::from(off <= Z80 * sd));
+                }
+                s.mae = Some(err / n);
+                s.coverage_50 = Some(in50 / n);
+                s.coverage_80 = Some(in80 / n);
+            } else {
+                let pairs: Vec<(f64, f64)> = games
+                    .iter()
+                    .map(|(d, h, a)| {
+                        let p = c.outcome(d, "home", "away").value.clamp(0.0, 1.0);
+                        (p, c.occurred(d, *h, *a).expect("a probability category"))
+                    })
+                    .collect();
+                let scores = crate::metrics::score(&pairs);
+                let rate = pairs.iter().map(|(_, y)| y).sum::<f64>() / n;
+                s.brier = Some(scores.brier);
+                s.ece = Some(scores.ece);
+                s.base_rate = Some(rate);
+                s.brier_base_rate =
+                    Some(pairs.iter().map(|(_, y)| (rate - y).powi(2)).sum::<f64>() / n);
+            }
+            s
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Games whose scores are drawn from the very distributions predicted for them: every
+    /// category must then look calibrated (coverage near 50 % and 80 %, a small calibration
+    /// error, a Brier score no worse than the base rate's).
+    #[test]
+    fn forecasts_of_a_world_that_follows_them_score_as_calibrated_in_every_category() {
+        // A small deterministic generator (xorshift) and Box-Muller normals.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut normal = move || {
+            let (u, v) = (uniform().max(1e-12), uniform());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        };
+        let mut games = Vec::new();
+        for i in 0..20_000 {
+            let d = ScoreDist::new(-10.0 + (i % 21) as f64, 38.0 + (i % 15) as f64);
+            let (m, t) = (
+                d.margin + MARGIN_SD * normal(),
+                d.total + TOTAL_SD * normal(),
+            );
+            let home = ((t + m) / 2.0).round().max(0.0) as u16;
+            let away = ((t - m) / 2.0).round().max(0.0) as u16;
+            games.push((d, home, away));
+        }
+        let scores = score_categories(&games);
+        assert_eq!(scores.len(), 27);
+        for s in &scores {
+            match s.kind {
+                "points" => {
+                    let (c50, c80) = (s.coverage_50.unwrap(), s.coverage_80.unwrap());
+                    // Rounding to whole points and the floor at 0 blur the side scores a little.
+                    assert!((c50 - 0.5).abs() < 0.04, "{}: {c50}", s.category);
+                    assert!((c80 - 0.8).abs() < 0.04, "{}: {c80}", s.category);
+                }
+                _ => {
+                    let (brier, base) = (s.brier.unwrap(), s.brier_base_rate.unwrap());
+                    assert!(brier <= base + 1e-9, "{}: {brier} vs {base}", s.category);
+                }
+            }
+        }
+        let ece = |id: &str| {
+            scores
+                .iter()
+                .find(|s| s.category == id)
+                .unwrap()
+                .ece
+                .unwrap()
+        };
+        for id in [
+            "winner",
+            "one_score_game",
+            "total_over_45_5",
+            "home_wins_by_8_plus",
+        ] {
+            assert!(ece(id) < 0.03, "{id}: {}", ece(id));
+        }
+    }
+
+    /// Forecasts that ignore the game (always a pick'em) are no better than the base rate,
+    /// and a margin forecast off by 7 points is seen as such.
+    #[test]
+    fn a_forecast_that_knows_nothing_scores_no_better_than_the_base_rate() {
+        let games: Vec<(ScoreDist, u16, u16)> = (0..200)
+            .map(|i| (ScoreDist::new(7.0, 44.0), 24 + (i % 2) as u16 * 14, 24))
+            .collect();
+        let scores = score_categories(&games);
+        let get = |id: &str| scores.iter().find(|s| s.category == id).unwrap().clone();
+        let margin = get("point_margin");
+        assert!((margin.mae.unwrap() - 7.0).abs() < 1e-9, "{margin:?}");
+        let tie = get("tie");
+        assert_eq!(tie.base_rate, Some(0.5));
+        assert!(tie.brier.unwrap() > tie.brier_base_rate.unwrap());
+        // Outcomes as defined: half the games tied (home 24–24), half won by 14.
+        assert_eq!(get("winner").base_rate, Some(0.75));
+        assert_eq!(get("blowout").base_rate, Some(0.0));
+        assert_eq!(get("home_wins_by_8_plus").base_rate, Some(0.5));
+    }
 
     #[test]
     fn there_are_27_distinct_categories_that_round_trip_through_their_ids() {

@@ -57,6 +57,8 @@ pub struct Record {
     pub experts: [f64; N_EXPERTS],
     pub consensus: f64,
     pub result: f64,
+    /// The expected total points before the game (the consensus score distribution's total).
+    pub total: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -181,10 +183,10 @@ impl Engine {
                 }
                 let (x, _) = lr_features(&c, &g.matchup, Skip::None);
                 let (z, p) = self.combine(&logits);
-                pre.push((logits, x, z, p));
+                pre.push((logits, x, z, p, self.expected_total(&g.matchup)));
             }
         }
-        for (g, (logits, x, z, p)) in day.into_iter().zip(pre) {
+        for (g, (logits, x, z, p, total)) in day.into_iter().zip(pre) {
             let y = g.home_result();
             let mut probs = [0.0; N_EXPERTS];
             for e in 0..N_EXPERTS {
@@ -212,6 +214,7 @@ impl Engine {
                     experts: probs,
                     consensus: p,
                     result: y,
+                    total,
                 });
             }
             let played = self.hist.game(idx).clone();

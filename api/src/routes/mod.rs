@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(predictions::history)
             .service(quality::leaderboard)
             .service(quality::calibration)
+            .service(quality::categories)
             .service(stream::stream)
             .service(ingest::status),
     )

@@ -303,3 +303,45 @@ mod tests {
         assert_eq!(rolling(&[(0.5, 1.0); 5]), vec![0.25]);
     }
 }
+
+// The consensus scored in every category over a range of seasons (no doc comment: it would
+// become the schema's description).
+#[derive(Serialize, ToSchema)]
+pub struct CategoryScores {
+    pub from: i32,
+    pub to: i32,
+    pub model_version: String,
+    pub games: u64,
+    /// One row per category: `brier`, `ece`, `base_rate` and `brier_base_rate` for the
+    /// probability categories; `mae`, `coverage_50` and `coverage_80` for the point ones.
+    #[schema(value_type = Vec<Object>)]
+    pub categories: Vec<forecast::categories::CategoryScore>,
+}
+
+#[utoipa::path(
+    tag = "quality",
+    params(RangeQuery),
+    responses(
+        (status = 200, description = "Walk-forward scores of the consensus in each of the 27 categories", body = CategoryScores),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/quality/categories")]
+#[tracing::instrument(name = "quality.categories", skip(state, q))]
+pub async fn categories(
+    state: web::Data<AppState>,
+    q: web::Query<RangeQuery>,
+) -> Result<web::Json<CategoryScores>, ApiError> {
+    let snap = snapshot(&state)?;
+    let (from, to) = range(&snap, &q.from, &q.to)?;
+    let scored = snap.scored(from, to);
+    let games = crate::backtest::consensus_scores(scored.iter().map(|(g, r)| (*r, *g)));
+    Ok(web::Json(CategoryScores {
+        from,
+        to,
+        model_version: snap.version.clone(),
+        games: games.len() as u64,
+        categories: forecast::categories::score_categories(&games),
+    }))
+}

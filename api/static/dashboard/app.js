@@ -198,11 +198,12 @@ function reliability(bins) {
 async function calibration() {
   const p = params();
   page("Calibration", el("p", { class: "muted", text: "Loading…" }));
-  let board, cal;
+  let board, cal, cats;
   try {
     board = await api(`/api/v1/leaderboard?${new URLSearchParams([...p].filter(([k]) => k === "from" || k === "to"))}`);
     const q = new URLSearchParams({ expert: p.get("expert") || "consensus", from: p.get("from") || board.from, to: p.get("to") || board.to });
     cal = await api(`/api/v1/calibration?${q}`);
+    cats = await api(`/api/v1/quality/categories?${new URLSearchParams({ from: cal.from, to: cal.to })}`);
   } catch (e) { return page("Calibration", failure(e)); }
   const select = el("select", { id: "cal-expert" }, board.rows.map((r) => el("option", { value: r.id, selected: r.id === cal.expert, text: r.name })));
   const from = el("input", { id: "cal-from", type: "number", min: 1920, max: 2100, value: cal.from });
@@ -222,7 +223,22 @@ async function calibration() {
       el("td", { text: b.count ? pct(b.observed) : "–" }),
       el("td", { text: b.count }))))
   );
-  page("Calibration", form, el("div", { class: "chart-row" }, reliability(cal.bins), el("div", { class: "scroll" }, table)));
+  const opt = (v, f) => (v === undefined || v === null ? "–" : f(v));
+  const categories = el("table", { class: "bins", id: "categories" },
+    el("caption", { text: `The consensus in every category, ${cats.from}–${cats.to} (${cats.games} games). Probabilities: Brier against the base rate's; points: mean absolute error and how often the result fell inside the predicted 50 % and 80 % intervals.` }),
+    el("thead", {}, el("tr", {}, ["Category", "Brier", "Brier (base rate)", "ECE", "Base rate", "MAE", "In 50 %", "In 80 %"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, cats.categories.map((c) => el("tr", { "data-category": c.category, "data-kind": c.kind },
+      el("th", { scope: "row", text: c.category }),
+      el("td", { text: opt(c.brier, num) }),
+      el("td", { text: opt(c.brier_base_rate, num) }),
+      el("td", { text: opt(c.ece, num) }),
+      el("td", { text: opt(c.base_rate, pct) }),
+      el("td", { text: opt(c.mae, (x) => num(x, 2)) }),
+      el("td", { text: opt(c.coverage_50, pct) }),
+      el("td", { text: opt(c.coverage_80, pct) }),
+    ))));
+  page("Calibration", form, el("div", { class: "chart-row" }, reliability(cal.bins), el("div", { class: "scroll" }, table)),
+    el("h3", { text: "Every category" }), el("div", { class: "scroll" }, categories));
 }
 
 // ---------- upcoming week ----------

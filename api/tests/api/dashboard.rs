@@ -40,6 +40,59 @@ async fn the_leaderboard_scores_15_experts_the_consensus_and_the_anchor_on_the_s
 }
 
 #[tokio::test]
+async fn every_category_of_the_consensus_is_scored_on_the_games_of_the_range() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .get_json("/api/v1/quality/categories?from=2017&to=2018")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, board) = app.get_json("/api/v1/leaderboard?from=2017&to=2018").await;
+    assert_eq!(body["games"], board["games"]);
+    let cats = body["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 27);
+    for c in cats {
+        let id = c["category"].as_str().unwrap();
+        match c["kind"].as_str().unwrap() {
+            "points" => {
+                let (mae, c50, c80) = (
+                    c["mae"].as_f64().unwrap(),
+                    c["coverage_50"].as_f64().unwrap(),
+                    c["coverage_80"].as_f64().unwrap(),
+                );
+                assert!(mae > 3.0 && mae < 15.0, "{id}: {mae}");
+                assert!(c50 > 0.3 && c50 < c80 && c80 < 0.95, "{id}: {c50} {c80}");
+                assert!(c["brier"].is_null());
+            }
+            "probability" => {
+                let brier = c["brier"].as_f64().unwrap();
+                let rate = c["base_rate"].as_f64().unwrap();
+                assert!((0.0..=0.3).contains(&brier), "{id}: {brier}");
+                assert!((0.0..=1.0).contains(&rate), "{id}: {rate}");
+                assert!(c["mae"].is_null());
+            }
+            other => panic!("{id}: kind {other}"),
+        }
+    }
+    // The winner category is the leaderboard's consensus Brier, on the same games.
+    let winner = cats.iter().find(|c| c["category"] == "winner").unwrap();
+    let consensus = board["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "consensus")
+        .unwrap();
+    let (a, b) = (
+        winner["brier"].as_f64().unwrap(),
+        consensus["brier"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    let (status, body) = app
+        .get_json("/api/v1/quality/categories?from=2018&to=2016")
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
 async fn calibration_bins_count_every_scored_game_once() {
     let app = spawn_app().await;
     let (_, board) = app.get_json("/api/v1/leaderboard?from=2018&to=2018").await;
