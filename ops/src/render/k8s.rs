@@ -30,17 +30,23 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use crate::render::Artifact;
-use crate::topology::Topology;
+use crate::topology::{Resources, Topology};
 
-fn labels(t: &Topology) -> BTreeMap<String, String> {
+// Helpers every manifest module shares (the API's here, the data tier's in `k8s_data`).
+
+/// The labels that select a component's pods (`api`, `neo4j`, `migrate`, `backup`…).
+pub(super) fn labels_of(t: &Topology, component: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), t.name.to_string()),
-        ("app.kubernetes.io/component".to_string(), "api".to_string()),
+        (
+            "app.kubernetes.io/component".to_string(),
+            component.to_string(),
+        ),
     ])
 }
 
-pub(super) fn meta(t: &Topology, name: &str) -> ObjectMeta {
-    let mut l = labels(t);
+pub(super) fn meta_of(t: &Topology, name: &str, component: &str) -> ObjectMeta {
+    let mut l = labels_of(t, component);
     l.insert("app.kubernetes.io/part-of".into(), t.name.into());
     ObjectMeta {
         name: Some(name.to_string()),
@@ -50,10 +56,121 @@ pub(super) fn meta(t: &Topology, name: &str) -> ObjectMeta {
     }
 }
 
-fn selector(t: &Topology) -> LabelSelector {
+pub(super) fn selector_of(t: &Topology, component: &str) -> LabelSelector {
     LabelSelector {
-        match_labels: Some(labels(t)),
+        match_labels: Some(labels_of(t, component)),
         ..Default::default()
+    }
+}
+
+fn labels(t: &Topology) -> BTreeMap<String, String> {
+    labels_of(t, "api")
+}
+
+fn meta(t: &Topology, name: &str) -> ObjectMeta {
+    meta_of(t, name, "api")
+}
+
+fn selector(t: &Topology) -> LabelSelector {
+    selector_of(t, "api")
+}
+
+pub(super) fn resources(r: &Resources) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), q(r.cpu_request)),
+            ("memory".to_string(), q(r.memory_request)),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_string(), q(r.cpu_limit)),
+            ("memory".to_string(), q(r.memory_limit)),
+        ])),
+        ..Default::default()
+    }
+}
+
+/// The restricted pod security profile for a container running as `uid`.
+pub(super) fn container_security(uid: i64, read_only_root: bool) -> SecurityContext {
+    SecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        run_as_group: Some(uid),
+        read_only_root_filesystem: Some(read_only_root),
+        allow_privilege_escalation: Some(false),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(super) fn pod_security(uid: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        fs_group: Some(uid),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A ReadWriteMany claim of `size` (a volume every pod of a component may mount).
+pub(super) fn shared_claim(
+    t: &Topology,
+    name: &str,
+    component: &str,
+    size: &str,
+) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: meta_of(t, name, component),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteMany".into()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([("storage".to_string(), q(size))])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub(super) fn tcp(p: i32) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        port: Some(IntOrString::Int(p)),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+pub(super) fn namespace_peer(ns: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([(
+                "kubernetes.io/metadata.name".to_string(),
+                ns.to_string(),
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Egress to the cluster DNS (kube-system, 53 over TCP and UDP).
+pub(super) fn dns_egress() -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(vec![namespace_peer("kube-system")]),
+        ports: Some(vec![
+            tcp(53),
+            NetworkPolicyPort {
+                port: Some(IntOrString::Int(53)),
+                protocol: Some("UDP".into()),
+                ..Default::default()
+            },
+        ]),
     }
 }
 
@@ -189,32 +306,11 @@ fn deployment(t: &Topology) -> Deployment {
                 ..Default::default()
             },
         ]),
-        resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_string(), q(r.cpu_request)),
-                ("memory".to_string(), q(r.memory_request)),
-            ])),
-            limits: Some(BTreeMap::from([
-                ("cpu".to_string(), q(r.cpu_limit)),
-                ("memory".to_string(), q(r.memory_limit)),
-            ])),
-            ..Default::default()
-        }),
+        resources: Some(resources(r)),
         // The replay of the game history runs before the first /health answers.
         readiness_probe: Some(probe(t, 10, 10, 3)),
         liveness_probe: Some(probe(t, 60, 20, 3)),
-        security_context: Some(SecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(t.api.uid),
-            run_as_group: Some(t.api.uid),
-            read_only_root_filesystem: Some(true),
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        security_context: Some(container_security(t.api.uid, true)),
         volume_mounts: Some(vec![
             VolumeMount {
                 name: "data".into(),
@@ -261,15 +357,7 @@ fn deployment(t: &Topology) -> Deployment {
                     containers: vec![container],
                     automount_service_account_token: Some(false),
                     termination_grace_period_seconds: Some(30),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        fs_group: Some(t.api.uid),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".into(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
+                    security_context: Some(pod_security(t.api.uid)),
                     volumes: Some(vec![
                         Volume {
                             name: "data".into(),
@@ -318,18 +406,7 @@ fn service(t: &Topology) -> Service {
 
 /// The model registry and the admin key: shared by every replica (ReadWriteMany).
 fn pvc(t: &Topology) -> PersistentVolumeClaim {
-    PersistentVolumeClaim {
-        metadata: meta(t, "nfl-predictor-data"),
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteMany".into()]),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([("storage".to_string(), q("5Gi"))])),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    shared_claim(t, "nfl-predictor-data", "api", "5Gi")
 }
 
 fn hpa(t: &Topology) -> HorizontalPodAutoscaler {
@@ -468,21 +545,6 @@ fn pdb(t: &Topology) -> PodDisruptionBudget {
 /// Ingress: the API port from the ingress controller, the metrics port from Prometheus;
 /// egress only to the backends and DNS.
 fn network_policy(t: &Topology) -> NetworkPolicy {
-    let ns_peer = |ns: &str| NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(
-                "kubernetes.io/metadata.name".to_string(),
-                ns.to_string(),
-            )])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let port = |p: i32| NetworkPolicyPort {
-        port: Some(IntOrString::Int(p)),
-        protocol: Some("TCP".into()),
-        ..Default::default()
-    };
     NetworkPolicy {
         metadata: meta(t, "nfl-predictor-api"),
         spec: Some(NetworkPolicySpec {
@@ -490,12 +552,12 @@ fn network_policy(t: &Topology) -> NetworkPolicy {
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: Some(vec![
                 NetworkPolicyIngressRule {
-                    from: Some(vec![ns_peer("ingress-nginx")]),
-                    ports: Some(vec![port(i32::from(t.api.port))]),
+                    from: Some(vec![namespace_peer("ingress-nginx")]),
+                    ports: Some(vec![tcp(i32::from(t.api.port))]),
                 },
                 NetworkPolicyIngressRule {
-                    from: Some(vec![ns_peer("monitoring")]),
-                    ports: Some(vec![port(i32::from(t.api.metrics_port))]),
+                    from: Some(vec![namespace_peer("monitoring")]),
+                    ports: Some(vec![tcp(i32::from(t.api.metrics_port))]),
                 },
             ]),
             egress: Some(vec![
@@ -504,19 +566,9 @@ fn network_policy(t: &Topology) -> NetworkPolicy {
                         pod_selector: Some(LabelSelector::default()),
                         ..Default::default()
                     }]),
-                    ports: Some(vec![port(7687), port(5432), port(6379)]),
+                    ports: Some(vec![tcp(7687), tcp(5432), tcp(6379)]),
                 },
-                NetworkPolicyEgressRule {
-                    to: Some(vec![ns_peer("kube-system")]),
-                    ports: Some(vec![
-                        port(53),
-                        NetworkPolicyPort {
-                            port: Some(IntOrString::Int(53)),
-                            protocol: Some("UDP".into()),
-                            ..Default::default()
-                        },
-                    ]),
-                },
+                dns_egress(),
             ]),
         }),
     }

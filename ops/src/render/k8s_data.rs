@@ -12,16 +12,15 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretEnvSource,
-    SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretEnvSource,
+    SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec,
+    NetworkPolicySpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -29,7 +28,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::k8s::{q, yaml};
+use super::k8s::{
+    container_security, dns_egress, labels_of as labels, meta_of as meta, pod_security, q,
+    resources, selector_of as selector, shared_claim, tcp, yaml,
+};
 use crate::render::Artifact;
 use crate::topology::{Resources, Store, Topology};
 
@@ -45,76 +47,6 @@ pub const STORES: [(&str, &str, i32); 3] = [
     ("timescaledb", "k8s/31-timescaledb.yaml", 5432),
     ("redis", "k8s/32-redis.yaml", 6379),
 ];
-
-fn labels(t: &Topology, component: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), t.name.to_string()),
-        (
-            "app.kubernetes.io/component".to_string(),
-            component.to_string(),
-        ),
-    ])
-}
-
-fn meta(t: &Topology, name: &str, component: &str) -> ObjectMeta {
-    let mut l = labels(t, component);
-    l.insert("app.kubernetes.io/part-of".into(), t.name.into());
-    ObjectMeta {
-        name: Some(name.to_string()),
-        namespace: Some(t.namespace.to_string()),
-        labels: Some(l),
-        ..Default::default()
-    }
-}
-
-fn selector(t: &Topology, component: &str) -> LabelSelector {
-    LabelSelector {
-        match_labels: Some(labels(t, component)),
-        ..Default::default()
-    }
-}
-
-fn resources(r: &Resources) -> ResourceRequirements {
-    ResourceRequirements {
-        requests: Some(BTreeMap::from([
-            ("cpu".to_string(), q(r.cpu_request)),
-            ("memory".to_string(), q(r.memory_request)),
-        ])),
-        limits: Some(BTreeMap::from([
-            ("cpu".to_string(), q(r.cpu_limit)),
-            ("memory".to_string(), q(r.memory_limit)),
-        ])),
-        ..Default::default()
-    }
-}
-
-/// The restricted pod security profile for a container running as `uid`.
-fn container_security(uid: i64, read_only_root: bool) -> SecurityContext {
-    SecurityContext {
-        run_as_non_root: Some(true),
-        run_as_user: Some(uid),
-        run_as_group: Some(uid),
-        read_only_root_filesystem: Some(read_only_root),
-        allow_privilege_escalation: Some(false),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn pod_security(uid: i64) -> PodSecurityContext {
-    PodSecurityContext {
-        run_as_non_root: Some(true),
-        fs_group: Some(uid),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
 
 fn secret_env(name: &str, key: &str) -> EnvVar {
     EnvVar {
@@ -282,11 +214,6 @@ fn network_policy(t: &Topology, component: &str, store_port: i32) -> NetworkPoli
         }),
         ..Default::default()
     };
-    let tcp = |p: i32| NetworkPolicyPort {
-        port: Some(IntOrString::Int(p)),
-        protocol: Some("TCP".into()),
-        ..Default::default()
-    };
     NetworkPolicy {
         metadata: meta(t, component, component),
         spec: Some(NetworkPolicySpec {
@@ -296,26 +223,7 @@ fn network_policy(t: &Topology, component: &str, store_port: i32) -> NetworkPoli
                 from: Some(vec![clients]),
                 ports: Some(vec![tcp(store_port)]),
             }]),
-            egress: Some(vec![NetworkPolicyEgressRule {
-                to: Some(vec![NetworkPolicyPeer {
-                    namespace_selector: Some(LabelSelector {
-                        match_labels: Some(BTreeMap::from([(
-                            "kubernetes.io/metadata.name".to_string(),
-                            "kube-system".to_string(),
-                        )])),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }]),
-                ports: Some(vec![
-                    tcp(53),
-                    NetworkPolicyPort {
-                        port: Some(IntOrString::Int(53)),
-                        protocol: Some("UDP".into()),
-                        ..Default::default()
-                    },
-                ]),
-            }]),
+            egress: Some(vec![dns_egress()]),
         }),
     }
 }
@@ -731,21 +639,7 @@ fn backup_cronjob(t: &Topology, store: &str, image: &str, command: &str) -> Cron
 }
 
 fn backups_pvc(t: &Topology) -> PersistentVolumeClaim {
-    PersistentVolumeClaim {
-        metadata: meta(t, BACKUP_PVC, "backup"),
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteMany".into()]),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    q(t.data.backups.storage),
-                )])),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    shared_claim(t, BACKUP_PVC, "backup", t.data.backups.storage)
 }
 
 /// The backup jobs reach the stores (the stores' policies let `backup` pods in) and DNS only.
@@ -766,16 +660,7 @@ fn backups_network_policy(t: &Topology) -> NetworkPolicy {
             }),
             ..Default::default()
         }]),
-        ports: Some(
-            STORES
-                .iter()
-                .map(|(_, _, p)| NetworkPolicyPort {
-                    port: Some(IntOrString::Int(*p)),
-                    protocol: Some("TCP".into()),
-                    ..Default::default()
-                })
-                .collect(),
-        ),
+        ports: Some(STORES.iter().map(|(_, _, p)| tcp(*p)).collect()),
     });
     spec.egress = Some(egress);
     p.metadata = meta(t, "nfl-predictor-backup", "backup");
