@@ -470,3 +470,75 @@ async fn killing_an_instance_while_it_replays_leaves_the_others_serving_the_new_
     drop((first, third, replacement));
     shared.drop_db().await;
 }
+
+#[tokio::test]
+async fn a_game_moved_by_one_instances_feed_reads_stale_on_another_at_once_though_it_had_it_cached()
+{
+    let _lock = crate::servers::NEO4J.lock().await;
+    let Some(shared) = Shared::up().await else {
+        return;
+    };
+    use crate::ingest::{csv_text, nflverse, season_2018, Feed};
+    let feed = Feed::start();
+    let season = season_2018();
+    feed.serve(csv_text(&nflverse(&season, |_| true)));
+    let dir = tempfile::tempdir().unwrap();
+    let ns = format!("nflp-fleet-{}:", uuid::Uuid::new_v4().simple());
+    // A follows the feed (run by hand here); B does not.
+    let url = feed.url.clone();
+    let a = spawn_app_with(dir.path(), &small_games_file().display().to_string(), |s| {
+        configure(&shared, s, &ns, 1000, true);
+        s.schedule_feed_url = Some(url);
+        s.schedule_cron = "0 0 1 1 *".into();
+    })
+    .await;
+    let b = spawn_app_with(dir.path(), "none", |s| {
+        configure(&shared, s, &ns, 1000, true)
+    })
+    .await;
+    let (status, run) = a.post_empty("/admin/ingest/run").await;
+    assert_eq!(
+        (status, run["outcome"].as_str()),
+        (200, Some("ok")),
+        "{run}"
+    );
+
+    // B forecasts a game and reads it back (now in the shared cache and B's near tier).
+    let game = season.iter().find(|g| g.week.get() == 5).unwrap();
+    forecast(&b, game.id.as_str()).await;
+    let path = format!("/api/v1/games/{}/predictions", game.id);
+    let read = |app: &TestApp| {
+        let path = path.clone();
+        let app_url = app.url(&path);
+        let client = crate::helpers::client_with_key(&app.key);
+        async move {
+            let r = client.get(app_url).send().await.unwrap();
+            let cache = r
+                .headers()
+                .get("x-cache")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: Value = r.json().await.unwrap();
+            (body["consensus"]["stale"].as_bool().unwrap(), cache)
+        }
+    };
+    assert!(!read(&b).await.0, "fresh before the move");
+    assert_eq!(
+        read(&b).await,
+        (false, Some("hit".to_string())),
+        "cached on B"
+    );
+
+    // A's feed moves that game a day later.
+    let mut moved = season.clone();
+    let m = moved.iter().position(|g| g.id == game.id).unwrap();
+    moved[m].date = moved[m].date.succ_opt().unwrap();
+    feed.serve(csv_text(&nflverse(&moved, |_| true)));
+    let (_, run) = a.post_empty("/admin/ingest/run").await;
+    assert_eq!(run["moved"], 1, "{run}");
+
+    // B answers stale at once, not from its cache.
+    assert!(read(&b).await.0, "B still served the forecast as current");
+    a.stop().await;
+    b.stop().await;
+    shared.drop_db().await;
+}
