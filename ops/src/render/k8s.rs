@@ -138,6 +138,27 @@ pub(super) fn shared_claim(
     }
 }
 
+/// The API's configuration: the ConfigMap and the Secret, both required (the Deployment and
+/// the one-off Jobs that run its image).
+pub(super) fn api_env_from() -> Vec<EnvFromSource> {
+    vec![
+        EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: "nfl-predictor-config".into(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        },
+        EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: "nfl-predictor-secrets".into(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        },
+    ]
+}
+
 pub(super) fn tcp(p: i32) -> NetworkPolicyPort {
     NetworkPolicyPort {
         port: Some(IntOrString::Int(p)),
@@ -290,22 +311,7 @@ fn deployment(t: &Topology) -> Deployment {
                 ..Default::default()
             },
         ]),
-        env_from: Some(vec![
-            EnvFromSource {
-                config_map_ref: Some(ConfigMapEnvSource {
-                    name: "nfl-predictor-config".into(),
-                    optional: Some(false),
-                }),
-                ..Default::default()
-            },
-            EnvFromSource {
-                secret_ref: Some(SecretEnvSource {
-                    name: "nfl-predictor-secrets".into(),
-                    optional: Some(false),
-                }),
-                ..Default::default()
-            },
-        ]),
+        env_from: Some(api_env_from()),
         resources: Some(resources(r)),
         // The replay of the game history runs before the first /health answers.
         readiness_probe: Some(probe(t, 10, 10, 3)),

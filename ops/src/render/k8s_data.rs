@@ -12,11 +12,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
-    EnvVarSource, ExecAction, HTTPGetAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretEnvSource,
-    SecretKeySelector, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
+    HTTPGetAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretKeySelector, Service,
+    ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
@@ -29,8 +28,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::k8s::{
-    container_security, dns_egress, labels_of as labels, meta_of as meta, pod_security, q,
-    resources, selector_of as selector, shared_claim, tcp, yaml,
+    api_env_from, container_security, dns_egress, labels_of as labels, meta_of as meta,
+    pod_security, q, resources, selector_of as selector, shared_claim, tcp, yaml,
 };
 use crate::render::Artifact;
 use crate::topology::{Resources, Store, Topology};
@@ -433,22 +432,7 @@ fn api_job_pod(t: &Topology, component: &str, args: &[&str]) -> PodTemplateSpec 
                 image: Some(t.api.image.into()),
                 image_pull_policy: Some("IfNotPresent".into()),
                 args: Some(args.iter().map(|a| (*a).into()).collect()),
-                env_from: Some(vec![
-                    EnvFromSource {
-                        config_map_ref: Some(ConfigMapEnvSource {
-                            name: "nfl-predictor-config".into(),
-                            optional: Some(false),
-                        }),
-                        ..Default::default()
-                    },
-                    EnvFromSource {
-                        secret_ref: Some(SecretEnvSource {
-                            name: SECRET.into(),
-                            optional: Some(false),
-                        }),
-                        ..Default::default()
-                    },
-                ]),
+                env_from: Some(api_env_from()),
                 resources: Some(resources(&t.api.resources)),
                 security_context: Some(container_security(t.api.uid, true)),
                 volume_mounts: Some(vec![mount("data", t.api.data_dir), mount("tmp", "/tmp")]),
