@@ -105,7 +105,11 @@ pub fn run(
         .filter(|(_, g)| (from..=to).contains(&g.season.get()))
         .collect();
     let pairs = |f: &dyn Fn(&forecast::engine::Record) -> f64| -> Vec<(f64, f64)> {
-        in_range.iter().map(|(r, _)| (f(r), r.result)).collect()
+        in_range
+            .iter()
+            .map(|(r, _)| (f(r), r.result))
+            .filter(|(p, _)| p.is_finite())
+            .collect()
     };
     let experts = (0..EXPERTS.len())
         .map(|e| ModelScore::new(EXPERTS[e].spec().id, score(&pairs(&|r| r.experts[e]))))

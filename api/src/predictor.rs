@@ -366,6 +366,14 @@ fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
         neutral: g.neutral,
         playoff: g.playoff,
         same_division: graph::teams::same_division(g.home_team.as_str(), g.away_team.as_str()),
+        lines: g.details.as_ref().and_then(|d| {
+            forecast::Lines {
+                spread: d.spread_line,
+                home_moneyline: d.home_moneyline,
+                away_moneyline: d.away_moneyline,
+            }
+            .usable()
+        }),
     })
 }
 
@@ -1002,6 +1010,7 @@ mod tests {
             neutral: false,
             playoff: false,
             same_division: false,
+            lines: None,
         };
         let (fa, fb) = (
             a.engine.forecast(&m).unwrap(),

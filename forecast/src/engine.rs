@@ -11,7 +11,8 @@ use crate::experts::{
     self, assess, league_points, lr_features, Ctx, Ratings, Skip, EXPERTS, LR_FEATURES,
 };
 use crate::history::{History, Matchup, Played};
-use crate::params::Params;
+use crate::params::{ConsensusMethod, Params};
+use crate::stacking::Stacking;
 use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
 
 pub const N_EXPERTS: usize = EXPERTS.len();
@@ -54,11 +55,19 @@ pub struct ConsensusForecast {
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
     pub game: u32,
+    /// Each expert's home win probability; NaN for an expert absent from the game (the
+    /// market without lines).
     pub experts: [f64; N_EXPERTS],
     pub consensus: f64,
     pub result: f64,
     /// The expected total points before the game (the consensus score distribution's total).
     pub total: f64,
+    /// The final home margin.
+    pub home_margin: f64,
+    /// The closing spread (expected home margin), when the game had one.
+    pub spread: Option<f64>,
+    /// The league home advantage the experts used, points.
+    pub home_advantage: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -67,8 +76,10 @@ pub struct Engine {
     ratings: Ratings,
     /// Exponentially decayed Brier score of each expert.
     loss: [f64; N_EXPERTS],
-    /// Platt calibration of the consensus logit.
+    /// Platt calibration of the consensus logit (the `weights` consensus).
     cal: (f64, f64),
+    /// The stacking consensus.
+    stack: Stacking,
     records: Option<Vec<Record>>,
 }
 
@@ -80,6 +91,13 @@ impl Engine {
     pub fn with_params(teams: usize, params: Params) -> Self {
         Self {
             hist: History::new(teams),
+            stack: Stacking::with_prior(
+                &std::iter::once(1.0)
+                    .chain([0.0; N_EXPERTS])
+                    .collect::<Vec<_>>(),
+                params.stack_prior_sd,
+                params.stack_memory,
+            ),
             ratings: Ratings::new(teams, params),
             loss: [0.25; N_EXPERTS],
             cal: (1.0, 0.0),
@@ -106,6 +124,15 @@ impl Engine {
         self.ratings.team_ratings(team)
     }
 
+    /// The league home advantage the experts use now, points (learned or fixed, per the
+    /// parameters), and what the state-space filter has learned: (mean, sd).
+    pub fn home_advantage(&self) -> (f64, (f64, f64)) {
+        (
+            self.ratings.hfa_points(),
+            self.ratings.state.home_advantage(),
+        )
+    }
+
     pub fn history(&self) -> &History {
         &self.hist
     }
@@ -114,21 +141,70 @@ impl Engine {
         self.hist.last_date()
     }
 
+    /// Each expert's share of the consensus now (sums to 1 over all experts; an absent
+    /// expert's share is spread over the others when a game is combined).
     pub fn consensus_weights(&self) -> [f64; N_EXPERTS] {
-        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
         let mut w = [0.0; N_EXPERTS];
-        for (i, l) in self.loss.iter().enumerate() {
-            w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
+        match self.ratings.params.consensus {
+            ConsensusMethod::Weights => {
+                let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
+                for (i, l) in self.loss.iter().enumerate() {
+                    w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
+                }
+                let s: f64 = w.iter().sum();
+                w.iter_mut().for_each(|x| *x /= s);
+            }
+            ConsensusMethod::Stacking => w.copy_from_slice(&self.stack.shares()[1..]),
         }
-        let s: f64 = w.iter().sum();
-        w.iter_mut().for_each(|x| *x /= s);
         w
     }
 
+    /// The exponential-weights combination of the logits (NaN = absent), before calibration.
+    fn weighted(&self, logits: &[f64; N_EXPERTS]) -> f64 {
+        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
+        let (mut z, mut ws) = (0.0, 0.0);
+        for (l, loss) in logits.iter().zip(&self.loss) {
+            if l.is_finite() {
+                let w = (-self.ratings.params.consensus_eta * (loss - best)).exp();
+                z += w * l;
+                ws += w;
+            }
+        }
+        if ws > 0.0 {
+            z / ws
+        } else {
+            0.0
+        }
+    }
+
+    /// The stacking features: the weighted combination, then every expert's logit.
+    fn stack_features(&self, logits: &[f64; N_EXPERTS]) -> Vec<f64> {
+        std::iter::once(self.weighted(logits))
+            .chain(logits.iter().copied())
+            .collect()
+    }
+
+    /// The consensus of the experts' logits (NaN = absent): (combined logit, probability).
     fn combine(&self, logits: &[f64; N_EXPERTS]) -> (f64, f64) {
-        let w = self.consensus_weights();
-        let z: f64 = w.iter().zip(logits).map(|(w, l)| w * l).sum();
-        (z, sigmoid(self.cal.0 * z + self.cal.1))
+        let z = self.weighted(logits);
+        match self.ratings.params.consensus {
+            ConsensusMethod::Weights => (z, sigmoid(self.cal.0 * z + self.cal.1)),
+            ConsensusMethod::Stacking => {
+                let p = self.stack.predict(&self.stack_features(logits));
+                (logit(p), p)
+            }
+        }
+    }
+
+    /// Every expert's logit for `m` (NaN for an expert that does not apply).
+    fn logits(c: &Ctx, m: &Matchup) -> [f64; N_EXPERTS] {
+        let mut logits = [f64::NAN; N_EXPERTS];
+        for (e, l) in logits.iter_mut().enumerate() {
+            if EXPERTS[e].applies(m) {
+                *l = assess(e, c, m, Skip::None).logit;
+            }
+        }
+        logits
     }
 
     fn ctx(&self, explain: bool) -> Ctx<'_> {
@@ -177,19 +253,26 @@ impl Engine {
             let c = self.ctx(false);
             for g in &day {
                 self.hist.check_teams(&g.matchup)?;
-                let mut logits = [0.0; N_EXPERTS];
-                for (e, l) in logits.iter_mut().enumerate() {
-                    *l = assess(e, &c, &g.matchup, Skip::None).logit;
-                }
+                let logits = Self::logits(&c, &g.matchup);
                 let (x, _) = lr_features(&c, &g.matchup, Skip::None);
                 let (z, p) = self.combine(&logits);
-                pre.push((logits, x, z, p, self.expected_total(&g.matchup)));
+                pre.push((
+                    logits,
+                    x,
+                    z,
+                    p,
+                    self.expected_total(&g.matchup),
+                    self.ratings.hfa_points(),
+                ));
             }
         }
-        for (g, (logits, x, z, p, total)) in day.into_iter().zip(pre) {
+        for (g, (logits, x, z, p, total, hfa)) in day.into_iter().zip(pre) {
             let y = g.home_result();
-            let mut probs = [0.0; N_EXPERTS];
+            let mut probs = [f64::NAN; N_EXPERTS];
             for e in 0..N_EXPERTS {
+                if !logits[e].is_finite() {
+                    continue;
+                }
                 probs[e] = sigmoid(logits[e]);
                 self.loss[e] +=
                     self.ratings.params.loss_decay * ((probs[e] - y).powi(2) - self.loss[e]);
@@ -207,6 +290,12 @@ impl Engine {
             }
             self.cal.0 += self.ratings.params.calibration_rate * (y - p) * z;
             self.cal.1 += self.ratings.params.calibration_rate * (y - p);
+            if self.ratings.params.consensus == ConsensusMethod::Stacking {
+                let f = self.stack_features(&logits);
+                self.stack.update(&f, y);
+            }
+            let home_margin = g.home_margin();
+            let spread = g.matchup.lines.and_then(|l| l.spread);
             let idx = self.hist.push(g)?;
             if let Some(r) = self.records.as_mut() {
                 r.push(Record {
@@ -215,6 +304,9 @@ impl Engine {
                     consensus: p,
                     result: y,
                     total,
+                    home_margin,
+                    spread,
+                    home_advantage: hfa,
                 });
             }
             let played = self.hist.game(idx).clone();
@@ -267,8 +359,11 @@ impl Engine {
         let c = self.ctx(true);
         let total = self.expected_total(m);
         let mut out = Vec::with_capacity(N_EXPERTS);
-        let mut logits = [0.0; N_EXPERTS];
+        let mut logits = [f64::NAN; N_EXPERTS];
         for e in 0..N_EXPERTS {
+            if !EXPERTS[e].applies(m) {
+                continue;
+            }
             let a = assess(e, &c, m, Skip::None);
             logits[e] = a.logit;
             let p = sigmoid(a.logit);
@@ -307,11 +402,22 @@ impl Engine {
             });
         }
         let (_, p) = self.combine(&logits);
-        let weights = self.consensus_weights();
+        let mut weights = self.consensus_weights();
+        for (w, l) in weights.iter_mut().zip(&logits) {
+            if !l.is_finite() {
+                *w = 0.0;
+            }
+        }
+        let ws: f64 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= ws);
         let mut top: Vec<usize> = (0..N_EXPERTS).collect();
         top.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
         let reasoning = format!(
-            "weighted by recent accuracy (top: {} {:.0}%, {} {:.0}%, {} {:.0}%), calibrated: {:.1}% home",
+            "{} (top: {} {:.0}%, {} {:.0}%, {} {:.0}%), calibrated: {:.1}% home",
+            match self.ratings.params.consensus {
+                ConsensusMethod::Weights => "weighted by recent accuracy",
+                ConsensusMethod::Stacking => "stacked (weights learned walk-forward, shrunk toward equal)",
+            },
             EXPERTS[top[0]].spec().id,
             weights[top[0]] * 100.0,
             EXPERTS[top[1]].spec().id,

@@ -18,6 +18,33 @@ pub struct Matchup {
     pub playoff: bool,
     /// Both teams belong to the same (current) division.
     pub same_division: bool,
+    /// The betting market's closing lines, when the game has them.
+    pub lines: Option<Lines>,
+}
+
+/// A betting market's view of a game: the spread (the expected home margin, positive when
+/// the home team is favoured) and American moneylines. Any of them may be missing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Lines {
+    pub spread: Option<f64>,
+    pub home_moneyline: Option<i32>,
+    pub away_moneyline: Option<i32>,
+}
+
+impl Lines {
+    /// `None` when nothing usable is there (no spread and not both moneylines).
+    pub fn usable(self) -> Option<Self> {
+        let ml = matches!(
+            (self.home_moneyline, self.away_moneyline),
+            (Some(h), Some(a)) if h.abs() >= 100 && a.abs() >= 100
+        );
+        let spread = self.spread.is_some_and(|s| s.is_finite() && s.abs() < 60.0);
+        (ml || spread).then_some(Self {
+            spread: self.spread.filter(|_| spread),
+            home_moneyline: self.home_moneyline.filter(|_| ml),
+            away_moneyline: self.away_moneyline.filter(|_| ml),
+        })
+    }
 }
 
 /// A game that has been played.

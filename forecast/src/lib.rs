@@ -1,4 +1,5 @@
-//! The forecasting domain: a walk-forward history of played games, fifteen expert models that
+//! The forecasting domain: a walk-forward history of played games, sixteen expert models (and
+//! the market, for games with lines) that
 //! read it, a learned consensus, and the metrics a back-test scores them with.
 //!
 //! Nothing here performs I/O: callers hand games in date order and ask for forecasts. Every
@@ -15,10 +16,13 @@ pub mod history;
 pub mod metrics;
 pub mod params;
 pub mod prob;
+pub mod sim;
+pub mod stacking;
+pub mod state_space;
 
 pub use categories::{Category, CategoryOutcome};
 pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse};
 pub use error::{Error, Result};
 pub use experts::{Expert, ExpertSpec, EXPERTS};
-pub use history::{History, Matchup, Played, TeamIx};
+pub use history::{History, Lines, Matchup, Played, TeamIx};
 pub use params::Params;

@@ -23,8 +23,53 @@ pub struct Params {
     pub loss_decay: f64,
     /// Learning rate of the logistic expert.
     pub lr_rate: f64,
-    /// Learning rate of the consensus calibration.
+    /// Learning rate of the consensus calibration (the `weights` consensus).
     pub calibration_rate: f64,
+    /// The experts read the league home advantage the state-space filter learns from the
+    /// games (a drifting state) instead of the fixed `hfa_points`/`hfa_elo`. A version saved
+    /// before this existed reads as `false`: its experts keep the fixed edge.
+    #[serde(default = "legacy_false")]
+    pub adaptive_hfa: bool,
+    /// How fast the league home advantage may drift: variance added per day, in points².
+    pub hfa_drift: f64,
+    /// Prior standard deviation of the league home advantage around `hfa_points`, in points.
+    pub hfa_sd: f64,
+    /// Team-strength variance added per week of play in the state-space filter, points².
+    pub state_week_var: f64,
+    /// Share of a team strength kept over an off-season in the state-space filter.
+    pub state_keep: f64,
+    /// Team-strength variance added over an off-season, points².
+    pub state_season_var: f64,
+    /// Prior standard deviation of a team never seen (and the cap on its uncertainty), points.
+    pub team_sd: f64,
+    /// How the experts are combined. A version saved before stacking existed reads as
+    /// `weights`.
+    #[serde(default = "legacy_weights")]
+    pub consensus: ConsensusMethod,
+    /// Stacking: prior standard deviation of each expert's weight around an equal share.
+    pub stack_prior_sd: f64,
+    /// Stacking: the memory of the learned weights, in games (they revert toward the prior
+    /// with this time constant, which is the shrinkage).
+    pub stack_memory: f64,
+}
+
+/// How the consensus combines the experts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsensusMethod {
+    /// Exponential weights by each expert's recent Brier score, then Platt calibration.
+    Weights,
+    /// Stacking: a logistic regression on the experts' logits, learned walk-forward with a
+    /// Gaussian prior on the weights (shrinkage toward equal shares).
+    Stacking,
+}
+
+fn legacy_false() -> bool {
+    false
+}
+
+fn legacy_weights() -> ConsensusMethod {
+    ConsensusMethod::Weights
 }
 
 impl Default for Params {
@@ -40,6 +85,29 @@ impl Default for Params {
             loss_decay: 1.0 / 400.0,
             lr_rate: 0.004,
             calibration_rate: 0.002,
+            adaptive_hfa: true,
+            hfa_drift: 0.01,
+            hfa_sd: 1.0,
+            state_week_var: 0.6,
+            state_keep: 0.7,
+            state_season_var: 16.0,
+            team_sd: 6.0,
+            consensus: ConsensusMethod::Stacking,
+            stack_prior_sd: 0.15,
+            stack_memory: 2000.0,
+        }
+    }
+}
+
+impl Params {
+    /// The parameters every version had before the home advantage was learned and the
+    /// consensus stacked: fixed home advantage, exponential weights (what an old saved version
+    /// reads as).
+    pub fn legacy() -> Self {
+        Self {
+            adaptive_hfa: false,
+            consensus: ConsensusMethod::Weights,
+            ..Self::default()
         }
     }
 }
@@ -58,6 +126,14 @@ impl Params {
             ("loss_decay", self.loss_decay, 1e-5, 0.5),
             ("lr_rate", self.lr_rate, 0.0, 0.5),
             ("calibration_rate", self.calibration_rate, 0.0, 0.5),
+            ("hfa_drift", self.hfa_drift, 0.0, 1.0),
+            ("hfa_sd", self.hfa_sd, 0.01, 10.0),
+            ("state_week_var", self.state_week_var, 0.0, 25.0),
+            ("state_keep", self.state_keep, 0.0, 1.0),
+            ("state_season_var", self.state_season_var, 0.0, 100.0),
+            ("team_sd", self.team_sd, 0.5, 20.0),
+            ("stack_prior_sd", self.stack_prior_sd, 0.001, 10.0),
+            ("stack_memory", self.stack_memory, 10.0, 1e7),
         ];
         for (name, v, lo, hi) in checks {
             if !v.is_finite() || v < lo || v > hi {
@@ -65,5 +141,38 @@ impl Params {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_saved_before_the_learned_home_advantage_reads_as_the_legacy_model() {
+        let old = r#"{"hfa_elo":55.0,"elo_k":20.0,"hfa_points":2.4,"consensus_eta":400.0}"#;
+        let p: Params = serde_json::from_str(old).unwrap();
+        assert!(!p.adaptive_hfa);
+        assert_eq!(p.consensus, ConsensusMethod::Weights);
+        assert_eq!(p, Params::legacy());
+        let new: Params = serde_json::from_str("{}").unwrap();
+        assert_eq!(new, Params::legacy(), "an empty file is an old file");
+        let round: Params =
+            serde_json::from_str(&serde_json::to_string(&Params::default()).unwrap()).unwrap();
+        assert_eq!(round, Params::default());
+        assert!(round.adaptive_hfa && round.consensus == ConsensusMethod::Stacking);
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_their_name() {
+        for (p, name) in [
+            (Params { hfa_drift: -1.0, ..Params::default() }, "hfa_drift"),
+            (Params { state_keep: 1.5, ..Params::default() }, "state_keep"),
+            (Params { stack_memory: 0.0, ..Params::default() }, "stack_memory"),
+        ] {
+            let e = p.validate().unwrap_err();
+            assert!(e.starts_with(name), "{e}");
+        }
+        Params::default().validate().unwrap();
     }
 }

@@ -33,6 +33,7 @@ fn load(seasons: std::ops::RangeInclusive<i32>) -> (usize, Vec<Played>, Vec<Stri
                 neutral: f[2] == "1",
                 playoff: f[3] == "1",
                 same_division: false,
+                lines: None,
             },
             home_score: f[9].parse().unwrap(),
             away_score: f[10].parse().unwrap(),

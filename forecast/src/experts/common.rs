@@ -3,13 +3,13 @@
 use crate::history::{History, Matchup, TeamIx};
 use crate::prob::{logit, margin_to_prob, shrink};
 
-use super::{Ctx, MemoryRef, Skip, HFA_LOGIT};
+use super::{Ctx, MemoryRef, Skip};
 
-pub(super) fn hfa(m: &Matchup) -> f64 {
+pub(super) fn hfa(c: &Ctx, m: &Matchup) -> f64 {
     if m.neutral {
         0.0
     } else {
-        HFA_LOGIT
+        c.ratings.hfa_logit()
     }
 }
 
@@ -17,7 +17,7 @@ pub(super) fn hfa_pts(c: &Ctx, m: &Matchup) -> f64 {
     if m.neutral {
         0.0
     } else {
-        c.ratings.params.hfa_points
+        c.ratings.hfa_points()
     }
 }
 

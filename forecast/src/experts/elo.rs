@@ -48,7 +48,7 @@ pub(super) fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
             if m.neutral {
                 0.0
             } else {
-                c.ratings.params.hfa_elo
+                c.ratings.hfa_elo()
             }
         );
         a.memories

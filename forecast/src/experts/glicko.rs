@@ -43,7 +43,7 @@ fn glicko(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         + if m.neutral {
             0.0
         } else {
-            c.ratings.params.hfa_elo
+            c.ratings.hfa_elo()
         };
     let mut a = Assessment {
         logit: g * gap * LN10_400,

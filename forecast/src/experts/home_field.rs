@@ -52,7 +52,7 @@ fn home_field(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let key = "home_edge";
     let own = if hn > 0.0 && rn > 0.0 && !skip.pattern(key) {
         shrink(
-            (home / hn - road / rn) / 2.0 - c.ratings.params.hfa_points,
+            (home / hn - road / rn) / 2.0 - c.ratings.hfa_points(),
             hn.min(rn),
             24.0,
         )
@@ -62,7 +62,7 @@ fn home_field(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let edge = if m.neutral {
         0.0
     } else {
-        c.ratings.params.hfa_points + own
+        c.ratings.hfa_points() + own
     };
     let margin = pg + edge;
     let mut a = Assessment {

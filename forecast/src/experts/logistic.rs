@@ -84,7 +84,7 @@ pub fn lr_features(
         - if m.neutral {
             0.0
         } else {
-            c.ratings.params.hfa_elo
+            c.ratings.hfa_elo()
         };
     let (ph, _, uph) = pyth(c.hist, m.home, 16, skip);
     let (pa, _, upa) = pyth(c.hist, m.away, 16, skip);

@@ -1,4 +1,4 @@
-//! The fifteen experts, one module each behind the [`Expert`] trait. Each reads the
+//! The experts, one module each behind the [`Expert`] trait. Each reads the
 //! walk-forward [`History`] and the shared [`Ratings`] and turns what it retrieved into a
 //! home-win logit. Every retrieved item is a memory ([`MemoryRef`]): a past game or a pattern
 //! (a rating history, a head-to-head record, a streak, a regression term). An expert can
@@ -49,6 +49,7 @@ mod glicko;
 mod head_to_head;
 mod home_field;
 mod logistic;
+mod market;
 mod nearest_neighbor;
 mod offense_defense;
 mod playoff_experience;
@@ -56,9 +57,11 @@ mod point_differential;
 mod pythagorean;
 mod recent_form;
 mod rest_schedule;
+mod state_space;
 mod streak;
 
 pub use logistic::lr_features;
+pub use market::{implied as moneyline_implied, read as read_market, MarketView};
 pub use offense_defense::league_points;
 pub use ratings::{Ratings, LR_FEATURES};
 
@@ -67,13 +70,20 @@ pub trait Expert: Sync {
     /// Who the expert is and how it decides (for people).
     fn spec(&self) -> &'static ExpertSpec;
 
+    /// Whether the expert has anything to say about `m` (the market needs lines); an expert
+    /// that does not apply is absent from the game's forecast and from the consensus.
+    fn applies(&self, _m: &Matchup) -> bool {
+        true
+    }
+
     /// Evaluates `m` from what the context holds, leaving out `skip` (for attribution).
     fn assess(&self, c: &Ctx, m: &Matchup, skip: Skip) -> Assessment;
 }
 
-/// The fifteen experts, in a fixed order: an expert's index here is its identity inside the
-/// engine (its consensus weight, its column of back-test records).
-pub const EXPERTS: [&'static dyn Expert; 15] = [
+/// The experts, in a fixed order: an expert's index here is its identity inside the engine
+/// (its consensus weight, its column of back-test records). The first sixteen forecast every
+/// game; the market only games with lines.
+pub const EXPERTS: [&'static dyn Expert; 17] = [
     &elo::Elo,
     &glicko::Glicko,
     &pythagorean::Pythagorean,
@@ -89,7 +99,12 @@ pub const EXPERTS: [&'static dyn Expert; 15] = [
     &nearest_neighbor::NearestNeighbor,
     &streak::Streak,
     &offense_defense::OffenseDefense,
+    &state_space::StateSpace,
+    &market::Market,
 ];
+
+/// How many experts forecast a game without lines (all but the market).
+pub const ALWAYS_PRESENT: usize = EXPERTS.len() - 1;
 
 /// Index of an expert in [`EXPERTS`] by id.
 pub fn expert_index(id: &str) -> Option<usize> {

@@ -34,7 +34,7 @@ fn pythagorean(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let (pa, na, ua) = pyth(c.hist, m.away, 16, skip);
     let p = log5(ph, pa);
     let mut a = Assessment {
-        logit: 0.8 * logit(p) + hfa(m),
+        logit: 0.8 * logit(p) + hfa(c, m),
         evidence: evidence(nh + na, 32.0),
         ..Default::default()
     };

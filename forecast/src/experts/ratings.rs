@@ -3,6 +3,7 @@
 
 use crate::history::{Matchup, Played, TeamIx};
 use crate::params::Params;
+use crate::state_space::StateSpace;
 
 use super::{ELO_MEAN, LN10_400, MR_CAP};
 
@@ -27,6 +28,8 @@ pub struct Ratings {
     pub pregame_gap: Vec<f32>,
     /// Online logistic regression weights.
     pub lr_weights: [f64; LR_FEATURES],
+    /// Team strengths and the league home advantage as Gaussian states (Kalman filter).
+    pub state: StateSpace,
 }
 
 pub const LR_FEATURES: usize = 7;
@@ -43,6 +46,7 @@ pub(super) const LR_NAMES: [&str; LR_FEATURES] = [
 impl Ratings {
     pub fn new(teams: usize, params: Params) -> Self {
         Self {
+            state: StateSpace::new(teams, &params),
             params,
             elo: vec![ELO_MEAN; teams],
             elo_season: vec![i32::MIN; teams],
@@ -79,6 +83,42 @@ impl Ratings {
             (r * self.params.points_keep, regs + 1)
         } else {
             (r, regs)
+        }
+    }
+
+    /// The league home advantage the experts use, in points: learned from the games (the
+    /// state-space filter's) when `adaptive_hfa`, else the fixed `hfa_points`.
+    pub fn hfa_points(&self) -> f64 {
+        if self.params.adaptive_hfa {
+            self.state.home_advantage().0
+        } else {
+            self.params.hfa_points
+        }
+    }
+
+    /// The same edge in Elo points (at the parameters' Elo-per-point exchange rate).
+    pub fn hfa_elo(&self) -> f64 {
+        if self.params.adaptive_hfa {
+            self.hfa_points() * self.elo_per_point()
+        } else {
+            self.params.hfa_elo
+        }
+    }
+
+    /// The same edge on the logit scale (the fixed [`HFA_LOGIT`](super::HFA_LOGIT) scaled).
+    pub fn hfa_logit(&self) -> f64 {
+        if self.params.adaptive_hfa && self.params.hfa_points > 0.01 {
+            super::HFA_LOGIT * self.hfa_points() / self.params.hfa_points
+        } else {
+            super::HFA_LOGIT
+        }
+    }
+
+    fn elo_per_point(&self) -> f64 {
+        if self.params.hfa_points > 0.01 {
+            self.params.hfa_elo / self.params.hfa_points
+        } else {
+            25.0
         }
     }
 
@@ -124,7 +164,7 @@ impl Ratings {
     pub fn elo_gap(&self, m: &Matchup) -> f64 {
         let (h, _) = self.elo_as_of(m.home, m.season);
         let (a, _) = self.elo_as_of(m.away, m.season);
-        h - a + if m.neutral { 0.0 } else { self.params.hfa_elo }
+        h - a + if m.neutral { 0.0 } else { self.hfa_elo() }
     }
 
     /// Applies a played game (index `idx` in the history) to the ratings.
@@ -159,11 +199,7 @@ impl Ratings {
             self.mr_season[i] = m.season;
         }
         let expected = self.mr[h] - self.mr[a]
-            + if m.neutral {
-                0.0
-            } else {
-                self.params.hfa_points
-            };
+            + if m.neutral { 0.0 } else { self.hfa_points() };
         let err = g.home_margin().clamp(-MR_CAP, MR_CAP) - expected;
         let d = self.params.points_k * err;
         self.mr[h] += d;
@@ -174,7 +210,7 @@ impl Ratings {
         // Glicko-1 with home field folded into the home rating.
         let (rh, rdh) = self.glicko_as_of(m.home, m.season);
         let (ra, rda) = self.glicko_as_of(m.away, m.season);
-        let hfa = if m.neutral { 0.0 } else { self.params.hfa_elo };
+        let hfa = if m.neutral { 0.0 } else { self.hfa_elo() };
         let q = LN10_400;
         let g_of =
             |rd: f64| 1.0 / (1.0 + 3.0 * q * q * rd * rd / (std::f64::consts::PI.powi(2))).sqrt();
@@ -195,6 +231,8 @@ impl Ratings {
         self.glicko_log[a].push((idx, na - ra));
         self.glicko_season[h] = m.season;
         self.glicko_season[a] = m.season;
+
+        self.state.update(idx, g);
     }
 
     /// The last `n` Elo changes of `t` with their contribution to its current rating.

@@ -37,7 +37,7 @@ fn rest_schedule(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let rest_term = 0.05 * (rh - ra);
     let prior = 0.03 * (mh - ma) * 4.0 / (4.0 + nh.min(na));
     let mut a = Assessment {
-        logit: hfa(m) + 2.2 * (wh - wa) + rest_term + prior,
+        logit: hfa(c, m) + 2.2 * (wh - wa) + rest_term + prior,
         evidence: evidence(nh + na, 16.0),
         ..Default::default()
     };

@@ -35,7 +35,7 @@ fn streak(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let (mh, _, _) = margin_rating(c.hist, m.home, m.season - 1, 16, Skip::None);
     let (ma, _, _) = margin_rating(c.hist, m.away, m.season - 1, 16, Skip::None);
     let prior = 0.03 * (mh - ma) * 4.0 / (4.0 + nh.min(na));
-    let z = hfa(m) + 2.0 * (wh - wa) + 0.04 * (sh - sa) + prior;
+    let z = hfa(c, m) + 2.0 * (wh - wa) + 0.04 * (sh - sa) + prior;
     let mut a = Assessment {
         logit: z,
         evidence: evidence(nh + na, 16.0),
