@@ -98,9 +98,9 @@ try {
     await page.waitForSelector("#live[data-state=connected]", { timeout: 10000 });
   });
 
-  await step("the leaderboard lists the 15 experts, the consensus and the 538 anchor, sortable", async () => {
+  await step("the leaderboard lists the 16 experts (no lines: no market), the consensus and the 538 anchor, sortable", async () => {
     await page.waitForSelector("table.board tbody tr");
-    assert.equal(await page.locator("tr[data-kind=expert]").count(), 15);
+    assert.equal(await page.locator("tr[data-kind=expert]").count(), 16);
     assert.equal(await page.locator("tr[data-kind=consensus]").count(), 1);
     assert.equal(await page.locator("tr[data-kind=anchor]").count(), 1);
     assert.equal(await page.locator("table.board svg.spark polyline").count(), 17);

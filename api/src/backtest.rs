@@ -54,6 +54,9 @@ pub struct Report {
     /// The consensus scored in each of the 27 categories (probabilities: Brier and
     /// calibration; margin, total and each side's points: error and interval coverage).
     pub categories: Vec<forecast::categories::CategoryScore>,
+    /// Every model against the betting market on the games that had lines (`None` when no
+    /// scored game had any), with "against the spread" accuracy of the margin forecasts.
+    pub market: Option<crate::evaluation::MarketReport>,
     pub replay_seconds: f64,
 }
 
@@ -72,6 +75,46 @@ pub fn consensus_scores<'a>(
         .collect()
 }
 
+/// Every final game of a file replayed walk-forward: the engine's records (one per final game
+/// the engine knows, in order) and the games behind them.
+pub struct Replay<'a> {
+    pub records: Vec<forecast::engine::Record>,
+    pub finals: Vec<&'a Game>,
+}
+
+impl<'a> Replay<'a> {
+    /// Replays `batch` with `params`, reporting the games done so far.
+    pub fn run(batch: &'a ImportBatch, params: &Params, progress: &dyn Fn(u64)) -> Self {
+        let team_ix: HashMap<String, u16> = batch
+            .teams
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i as u16))
+            .collect();
+        let finals: Vec<&Game> = batch.games.iter().filter(|g| g.is_final()).collect();
+        let mut engine = Engine::with_params(team_ix.len(), params.clone()).recording();
+        let mut done = 0u64;
+        for season in finals.chunk_by(|a, b| a.season == b.season) {
+            engine
+                .advance(season.iter().filter_map(|g| played(&team_ix, g)))
+                .expect("games of a parsed file are in date order");
+            done += season.len() as u64;
+            progress(done);
+        }
+        let records = engine.records().to_vec();
+        Self { records, finals }
+    }
+
+    /// The records of seasons `from..=to` with their games.
+    pub fn in_range(&self, from: i32, to: i32) -> Vec<(&forecast::engine::Record, &'a Game)> {
+        self.records
+            .iter()
+            .map(|r| (r, self.finals[r.game as usize]))
+            .filter(|(_, g)| (from..=to).contains(&g.season.get()))
+            .collect()
+    }
+}
+
 /// Replays every final game of `batch` walk-forward and scores seasons `from..=to`.
 pub fn run(
     batch: &ImportBatch,
@@ -81,29 +124,9 @@ pub fn run(
     progress: &dyn Fn(u64),
 ) -> Report {
     let started = std::time::Instant::now();
-    let team_ix: HashMap<String, u16> = batch
-        .teams
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.clone(), i as u16))
-        .collect();
-    let finals: Vec<&Game> = batch.games.iter().filter(|g| g.is_final()).collect();
-    let mut engine = Engine::with_params(team_ix.len(), params.clone()).recording();
-    let mut done = 0u64;
-    for season in finals.chunk_by(|a, b| a.season == b.season) {
-        engine
-            .advance(season.iter().filter_map(|g| played(&team_ix, g)))
-            .expect("games of a parsed file are in date order");
-        done += season.len() as u64;
-        progress(done);
-    }
+    let replay = Replay::run(batch, params, progress);
     let replay_seconds = started.elapsed().as_secs_f64();
-    let in_range: Vec<(&forecast::engine::Record, &Game)> = engine
-        .records()
-        .iter()
-        .map(|r| (r, finals[r.game as usize]))
-        .filter(|(_, g)| (from..=to).contains(&g.season.get()))
-        .collect();
+    let in_range = replay.in_range(from, to);
     let pairs = |f: &dyn Fn(&forecast::engine::Record) -> f64| -> Vec<(f64, f64)> {
         in_range
             .iter()
@@ -111,8 +134,10 @@ pub fn run(
             .filter(|(p, _)| p.is_finite())
             .collect()
     };
+    // An expert that forecast none of the games (the market without lines) is left out.
     let experts = (0..EXPERTS.len())
         .map(|e| ModelScore::new(EXPERTS[e].spec().id, score(&pairs(&|r| r.experts[e]))))
+        .filter(|s| s.games > 0)
         .collect();
     let consensus_pairs = pairs(&|r| r.consensus);
     let anchor_pairs: Vec<(f64, f64)> = in_range
@@ -135,6 +160,7 @@ pub fn run(
         categories: forecast::categories::score_categories(&consensus_scores(
             in_range.iter().map(|(r, g)| (*r, *g)),
         )),
+        market: crate::evaluation::market_report(in_range.iter().map(|(r, _)| *r)),
         replay_seconds,
     }
 }

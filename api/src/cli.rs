@@ -28,6 +28,44 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum EvaluateCommand {
+    /// For every season Y in the range: choose among the fit candidates on the seasons before
+    /// Y, forecast Y walk-forward, score it; against 538's Elo and the previous model version.
+    RollingOrigin {
+        /// Games file (default: the bundled one).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 1990)]
+        from: i32,
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Seasons before Y the choice is made on.
+        #[arg(long, default_value_t = 10)]
+        lookback: i32,
+        /// Write the JSON report here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// The consensus against the best expert (in hindsight) on every window of seasons.
+    Windows {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 2000)]
+        from: i32,
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Seasons per window.
+        #[arg(long, default_value_t = 3)]
+        width: i32,
+        /// Model parameters (JSON) instead of the defaults.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum Command {
     /// Walk-forward back-test of every expert and the consensus against the file's 538 Elo.
     Backtest {
@@ -50,6 +88,9 @@ pub enum Command {
         #[arg(long)]
         params: Option<PathBuf>,
     },
+    /// Evaluations beyond one back-test: rolling origin, windows against the best expert.
+    #[command(subcommand)]
+    Evaluate(EvaluateCommand),
     /// API keys: create, list, revoke.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -542,6 +583,10 @@ pub fn backtest(
         anyhow::bail!("the file has no final games in seasons {from}-{to}");
     }
     print!("{}", report.table());
+    match &report.market {
+        Some(m) => print!("\n{}", m.table()),
+        None => println!("\nNo scored game has betting lines: the market expert sat out."),
+    }
     if let Some(p) = json {
         std::fs::write(p, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("Failed to write {}", p.display()))?;
@@ -553,6 +598,91 @@ pub fn backtest(
         println!("calibration plot: {}", p.display());
     }
     Ok(())
+}
+
+/// `api evaluate …`.
+pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
+    let write = |json: &Option<PathBuf>, value: &dyn erased::Json| -> anyhow::Result<()> {
+        if let Some(p) = json {
+            std::fs::write(p, value.to_json()?)
+                .with_context(|| format!("Failed to write {}", p.display()))?;
+            println!("report: {}", p.display());
+        }
+        Ok(())
+    };
+    match cmd {
+        EvaluateCommand::RollingOrigin {
+            data,
+            from,
+            to,
+            lookback,
+            json,
+        } => {
+            check_range(*from, *to)?;
+            if *lookback < 1 {
+                anyhow::bail!("--lookback must be at least 1 season");
+            }
+            let batch = read_games(data)?;
+            let candidates = crate::evaluation::candidates();
+            let bar = ProgressBar::new(candidates.len() as u64 + 1);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} replaying [{bar:40}] {pos}/{len} models")
+                    .expect("static template is valid")
+                    .progress_chars("=> "),
+            );
+            let r = crate::evaluation::rolling_origin(
+                &batch,
+                *from,
+                *to,
+                *lookback,
+                &candidates,
+                &forecast::Params::legacy(),
+                &|n| bar.set_position(n),
+            );
+            bar.finish_and_clear();
+            if r.seasons.is_empty() {
+                anyhow::bail!("the file has no final games in seasons {from}-{to}");
+            }
+            print!("{}", r.table());
+            write(json, &r)?;
+        }
+        EvaluateCommand::Windows {
+            data,
+            from,
+            to,
+            width,
+            params,
+            json,
+        } => {
+            check_range(*from, *to)?;
+            if *width < 1 || *width > to - from + 1 {
+                anyhow::bail!("--width must be between 1 and the {} seasons of the range", to - from + 1);
+            }
+            let batch = read_games(data)?;
+            let params = read_params(params)?;
+            let replay = crate::backtest::Replay::run(&batch, &params, &|_| {});
+            let w = crate::evaluation::windows(&replay, *from, *to, *width);
+            if w.is_empty() {
+                anyhow::bail!("the file has no final games in seasons {from}-{to}");
+            }
+            println!("The consensus against the best expert, every {width}-season window {from}-{to}:");
+            print!("{}", crate::evaluation::windows_table(&w));
+            write(json, &w)?;
+        }
+    }
+    Ok(())
+}
+
+mod erased {
+    /// A report that can be written as JSON.
+    pub trait Json {
+        fn to_json(&self) -> serde_json::Result<Vec<u8>>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+            serde_json::to_vec_pretty(self)
+        }
+    }
 }
 
 /// `api model …`: on the production backends the registry is the shared graph's, so an

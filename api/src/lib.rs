@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod backtest;
+pub mod evaluation;
 pub mod cli;
 pub mod error;
 pub mod limits;

@@ -56,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             api::cli::backtest(&data, from, to, &json, &plot, &params)?;
         }
         Some(Command::Model(cmd)) => api::cli::model(&settings, &cmd).await?,
+        Some(Command::Evaluate(cmd)) => api::cli::evaluate(&cmd)?,
         Some(Command::Keys(cmd)) => api::cli::keys(&settings, &cmd).await?,
         Some(Command::Cache(api::cli::CacheCommand::Rebuild)) => {
             api::cli::cache_rebuild(&settings).await?

@@ -33,7 +33,7 @@ struct V1;
 #[openapi(
     info(
         title = "nfl-predictor",
-        description = "NFL game predictions from fifteen expert models and a learned consensus, with full provenance: every prediction records the memories (past games and patterns) that shaped it.",
+        description = "NFL game predictions from sixteen expert models (and the betting market, for games with lines) and a learned consensus, with full provenance: every prediction records the memories (past games and patterns) that shaped it.",
         license(name = "MIT")
     ),
     paths(
@@ -46,7 +46,7 @@ struct V1;
     components(schemas(crate::error::Problem, graph::RowError)),
     modifiers(&SecurityAddon),
     tags(
-        (name = "experts", description = "The fifteen forecasting experts"),
+        (name = "experts", description = "The forecasting experts: sixteen models and the market"),
         (name = "teams", description = "Franchises and historical clubs"),
         (name = "games", description = "Games, past and upcoming"),
         (name = "predictions", description = "Forecasts and their provenance"),

@@ -1,5 +1,5 @@
 //! The prediction service: turns stored games into the forecasting engine's walk-forward
-//! history, asks the fifteen experts and the consensus, and shapes their output into
+//! history, asks the experts and the consensus, and shapes their output into
 //! prediction records with faithful memory provenance. No HTTP here.
 
 use std::collections::HashMap;
@@ -47,7 +47,8 @@ pub const QUALITY_SEASONS: usize = 2;
 pub struct Quality {
     pub games: usize,
     pub consensus: forecast::metrics::Scores,
-    /// (expert id, Brier score), in the engine's expert order.
+    /// (expert id, Brier score), in the engine's expert order; an expert that forecast none
+    /// of the games (the market, when no game had lines) is left out.
     pub experts: Vec<(&'static str, f64)>,
 }
 
@@ -60,9 +61,13 @@ fn quality(records: &[forecast::engine::Record]) -> Option<Quality> {
         .iter()
         .map(|e| e.spec())
         .enumerate()
-        .map(|(e, spec)| {
-            let pairs: Vec<(f64, f64)> = records.iter().map(|r| (r.experts[e], r.result)).collect();
-            (spec.id, forecast::metrics::score(&pairs).brier)
+        .filter_map(|(e, spec)| {
+            let pairs: Vec<(f64, f64)> = records
+                .iter()
+                .map(|r| (r.experts[e], r.result))
+                .filter(|(p, _)| p.is_finite())
+                .collect();
+            (!pairs.is_empty()).then(|| (spec.id, forecast::metrics::score(&pairs).brier))
         })
         .collect();
     Some(Quality {

@@ -18,6 +18,9 @@ use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
 pub const N_EXPERTS: usize = EXPERTS.len();
 /// Memories kept per expert forecast (the most influential ones).
 pub const MAX_MEMORIES: usize = 10;
+/// Prior standard deviation of the stacking consensus's calibration terms (its intercept and
+/// the weight of the exponential-weights combination): loose, they are learned quickly.
+const CALIBRATION_SD: f64 = 0.05;
 
 /// A memory with its measured influence on the forecast.
 #[derive(Clone, Debug)]
@@ -92,10 +95,10 @@ impl Engine {
         Self {
             hist: History::new(teams),
             stack: Stacking::with_prior(
-                &std::iter::once(1.0)
-                    .chain([0.0; N_EXPERTS])
+                CALIBRATION_SD,
+                &std::iter::once((1.0, CALIBRATION_SD))
+                    .chain([(0.0, params.stack_prior_sd); N_EXPERTS])
                     .collect::<Vec<_>>(),
-                params.stack_prior_sd,
                 params.stack_memory,
             ),
             ratings: Ratings::new(teams, params),
@@ -145,16 +148,23 @@ impl Engine {
     /// expert's share is spread over the others when a game is combined).
     pub fn consensus_weights(&self) -> [f64; N_EXPERTS] {
         let mut w = [0.0; N_EXPERTS];
-        match self.ratings.params.consensus {
-            ConsensusMethod::Weights => {
-                let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
-                for (i, l) in self.loss.iter().enumerate() {
-                    w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
-                }
-                let s: f64 = w.iter().sum();
+        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
+        for (i, l) in self.loss.iter().enumerate() {
+            w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
+        }
+        let s: f64 = w.iter().sum();
+        w.iter_mut().for_each(|x| *x /= s);
+        if self.ratings.params.consensus == ConsensusMethod::Stacking {
+            // Each expert's effective weight: its share through the weighted combination
+            // plus its own learned correction.
+            let (_, learned) = self.stack.weights();
+            for (e, x) in w.iter_mut().enumerate() {
+                *x = (learned[0] * *x + learned[e + 1]).abs();
+            }
+            let s: f64 = w.iter().sum();
+            if s > 0.0 {
                 w.iter_mut().for_each(|x| *x /= s);
             }
-            ConsensusMethod::Stacking => w.copy_from_slice(&self.stack.shares()[1..]),
         }
         w
     }
@@ -416,7 +426,8 @@ impl Engine {
             "{} (top: {} {:.0}%, {} {:.0}%, {} {:.0}%), calibrated: {:.1}% home",
             match self.ratings.params.consensus {
                 ConsensusMethod::Weights => "weighted by recent accuracy",
-                ConsensusMethod::Stacking => "stacked (weights learned walk-forward, shrunk toward equal)",
+                ConsensusMethod::Stacking =>
+                    "stacked (weights by recent accuracy, corrected walk-forward with shrinkage)",
             },
             EXPERTS[top[0]].spec().id,
             weights[top[0]] * 100.0,

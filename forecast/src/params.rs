@@ -46,7 +46,8 @@ pub struct Params {
     /// `weights`.
     #[serde(default = "legacy_weights")]
     pub consensus: ConsensusMethod,
-    /// Stacking: prior standard deviation of each expert's weight around an equal share.
+    /// Stacking: prior standard deviation of each expert's own weight (its correction to the
+    /// exponential-weights combination, centred on 0).
     pub stack_prior_sd: f64,
     /// Stacking: the memory of the learned weights, in games (they revert toward the prior
     /// with this time constant, which is the shrinkage).
@@ -93,7 +94,7 @@ impl Default for Params {
             state_season_var: 16.0,
             team_sd: 6.0,
             consensus: ConsensusMethod::Stacking,
-            stack_prior_sd: 0.15,
+            stack_prior_sd: 0.01,
             stack_memory: 2000.0,
         }
     }

@@ -22,23 +22,28 @@ pub struct Stacking {
     cov: Vec<f64>,
     prior: Vec<f64>,
     keep: f64,
-    noise: f64,
+    /// Variance each weight gains per game (keeps its stationary spread at the prior's).
+    noise: Vec<f64>,
 }
 
 impl Stacking {
     /// Equal shares for `experts` features (the logit average).
     pub fn new(experts: usize, prior_sd: f64, memory: f64) -> Self {
-        Self::with_prior(&vec![1.0 / experts as f64; experts], prior_sd, memory)
+        let prior = vec![(1.0 / experts as f64, prior_sd); experts];
+        Self::with_prior(prior_sd, &prior, memory)
     }
 
-    /// A prior centred on `prior` (one weight per feature; the intercept's is 0).
-    pub fn with_prior(prior: &[f64], prior_sd: f64, memory: f64) -> Self {
+    /// A prior of (mean, standard deviation) per feature; the intercept's mean is 0 with
+    /// `intercept_sd`.
+    pub fn with_prior(intercept_sd: f64, prior: &[(f64, f64)], memory: f64) -> Self {
         let d = prior.len() + 1;
-        let prior: Vec<f64> = std::iter::once(0.0).chain(prior.iter().copied()).collect();
-        let var = prior_sd * prior_sd;
+        let sd: Vec<f64> = std::iter::once(intercept_sd)
+            .chain(prior.iter().map(|p| p.1))
+            .collect();
+        let prior: Vec<f64> = std::iter::once(0.0).chain(prior.iter().map(|p| p.0)).collect();
         let mut cov = vec![0.0; d * d];
         for i in 0..d {
-            cov[i * d + i] = var;
+            cov[i * d + i] = sd[i] * sd[i];
         }
         let keep = 1.0 - 1.0 / memory;
         Self {
@@ -46,7 +51,7 @@ impl Stacking {
             cov,
             prior,
             keep,
-            noise: var * (1.0 - keep * keep),
+            noise: sd.iter().map(|s| s * s * (1.0 - keep * keep)).collect(),
         }
     }
 
@@ -102,7 +107,7 @@ impl Stacking {
             for j in 0..d {
                 self.cov[i * d + j] *= k2;
             }
-            self.cov[i * d + i] += self.noise;
+            self.cov[i * d + i] += self.noise[i];
         }
         let x = self.features(logits);
         let z: f64 = self.mean.iter().zip(&x).map(|(w, x)| w * x).sum();
@@ -122,7 +127,7 @@ impl Stacking {
         }
     }
 
-    /// Each expert's share of the combination (|weight| over the sum), for people.
+    /// Each feature's share of the combination (|weight| over the sum), for people.
     pub fn shares(&self) -> Vec<f64> {
         let w: Vec<f64> = self.mean[1..].iter().map(|w| w.abs()).collect();
         let s: f64 = w.iter().sum();

@@ -178,7 +178,7 @@ fn memory_batch(
 
 impl EmbeddedGraph {
     /// Opens the graph stored at `path` (creating it), loading everything into memory, and
-    /// makes sure the 15 experts and 32 franchises exist.
+    /// makes sure the experts and 32 franchises exist.
     /// Adds the next history generation to `b` (written in the same transaction as the
     /// change it counts) and returns it; the caller holds the writer lock.
     fn next_generation(&self, b: &mut WriteBatch) -> u64 {

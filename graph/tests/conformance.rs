@@ -115,9 +115,9 @@ fn memory(game: &str) -> Memory {
     }
 }
 
-async fn catalogue_has_fifteen_experts_and_thirty_two_franchises(g: Arc<dyn Graph>) {
+async fn catalogue_has_seventeen_experts_and_thirty_two_franchises(g: Arc<dyn Graph>) {
     let experts = g.list_experts().await.unwrap();
-    assert_eq!(experts.len(), 15);
+    assert_eq!(experts.len(), 17, "sixteen models and the market");
     assert_eq!(experts[0].id, "elo", "roster order");
     assert_eq!(g.get_expert("glicko").await.unwrap().name, "The Skeptic");
     assert!(matches!(
@@ -139,7 +139,7 @@ async fn catalogue_has_fifteen_experts_and_thirty_two_franchises(g: Arc<dyn Grap
         g.get_expert("elo'}) DETACH DELETE n //").await,
         Err(Error::NotFound { .. })
     ));
-    assert_eq!(g.list_experts().await.unwrap().len(), 15);
+    assert_eq!(g.list_experts().await.unwrap().len(), 17);
 }
 
 async fn importing_twice_changes_nothing_the_second_time(g: Arc<dyn Graph>) {
@@ -843,7 +843,7 @@ macro_rules! conformance {
 }
 
 conformance!(
-    catalogue_has_fifteen_experts_and_thirty_two_franchises,
+    catalogue_has_seventeen_experts_and_thirty_two_franchises,
     importing_twice_changes_nothing_the_second_time,
     games_are_filtered_paginated_and_ordered,
     creating_a_game_twice_conflicts_and_unknown_teams_are_refused,

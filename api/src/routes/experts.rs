@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 #[utoipa::path(
     tag = "experts",
-    responses((status = 200, description = "The fifteen experts", body = List<Expert>))
+    responses((status = 200, description = "The sixteen experts and the market", body = List<Expert>))
 )]
 #[get("/experts")]
 #[tracing::instrument(name = "experts.list", skip_all)]

@@ -186,9 +186,11 @@ fn pairs(
                 "not an expert id, `consensus` or `anchor_538_elo`",
             )
         })?;
+    // An expert absent from a game (the market without lines) has no forecast to score.
     Ok(scored
         .iter()
         .map(|(_, r)| (r.experts[e], r.result))
+        .filter(|(p, _)| p.is_finite())
         .collect())
 }
 
@@ -196,7 +198,7 @@ fn pairs(
     tag = "quality",
     params(RangeQuery),
     responses(
-        (status = 200, description = "Walk-forward scores of the 15 experts, the consensus and the 538 Elo anchor over the seasons", body = Leaderboard),
+        (status = 200, description = "Walk-forward scores of the experts (the market only when games had lines), the consensus and the 538 Elo anchor over the seasons", body = Leaderboard),
         (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -210,11 +212,14 @@ pub async fn leaderboard(
     let snap = snapshot(&state)?;
     let (from, to) = range(&snap, &q.from, &q.to)?;
     let scored = snap.scored(from, to);
-    let mut rows: Vec<LeaderboardRow> = forecast::EXPERTS
-        .iter()
-        .map(|e| e.spec())
-        .map(|spec| Ok(row(spec.id, spec.name, "expert", &pairs(&scored, spec.id)?)))
-        .collect::<Result<_, ApiError>>()?;
+    let mut rows: Vec<LeaderboardRow> = Vec::new();
+    for spec in forecast::EXPERTS.iter().map(|e| e.spec()) {
+        let p = pairs(&scored, spec.id)?;
+        // The market is listed only when some game of the range had lines.
+        if !p.is_empty() || spec.id != "market" {
+            rows.push(row(spec.id, spec.name, "expert", &p));
+        }
+    }
     rows.push(row(
         CONSENSUS,
         "Consensus",

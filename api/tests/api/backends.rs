@@ -33,14 +33,14 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
         .post_empty("/api/v1/games/NE_HOU_2017_W3/predictions")
         .await;
     assert_eq!(s, 201, "{body}");
-    assert_eq!(body["predictions"].as_array().unwrap().len(), 15);
+    assert_eq!(body["predictions"].as_array().unwrap().len(), 16);
 
     let first = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
     assert_eq!(first.headers()["x-cache"], "miss");
     let second = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
     assert_eq!(second.headers()["x-cache"], "hit");
     let cached: serde_json::Value = second.json().await.unwrap();
-    assert_eq!(cached["total"], 15);
+    assert_eq!(cached["total"], 16);
 
     let id = body["predictions"][0]["id"].as_str().unwrap().to_string();
     let (s, prov) = app
@@ -59,7 +59,10 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
     );
 
     let (_, history) = app.get_json("/api/v1/games/NE_HOU_2017_W3/history").await;
-    assert_eq!(history["total"], 16, "15 experts and the consensus");
+    assert_eq!(
+        history["total"], 17,
+        "16 experts (no lines: no market) and the consensus"
+    );
     let (_, ratings) = app.get_json("/api/v1/teams/NE/ratings").await;
     assert_eq!(ratings["total"], 3, "season-end ratings in PostgreSQL");
 
@@ -161,7 +164,7 @@ async fn cache_rebuild_warms_every_game_with_predictions() {
     let r = app.get("/api/v1/games/LAR_NE_2018_W21/predictions").await;
     assert_eq!(r.headers()["x-cache"], "hit");
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["total"], 15);
+    assert_eq!(body["total"], 16);
     app.stop().await;
 }
 

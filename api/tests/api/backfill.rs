@@ -1,7 +1,7 @@
 //! `api backfill` on every backend: the embedded default, and Neo4j + PostgreSQL (real
 //! servers from `scripts/services start`). Two seasons back-filled in three runs: one stopped
 //! by `--max-games`, one killed mid-way (SIGKILL), one that finishes; then a run that finds
-//! nothing to do. Every game ends with exactly its 15 predictions and the consensus, equal to
+//! nothing to do. Every game ends with exactly its 16 predictions (no lines: no market) and the consensus, equal to
 //! the forecast the API makes of it on demand.
 
 use std::path::Path;
@@ -140,9 +140,9 @@ async fn backfill_runs_resume_and_end_as_on_demand_forecasts(
     let app = spawn().await;
     let per_game = predictions_per_game(&app, &games).await;
     app.stop().await;
-    let done = per_game.iter().filter(|(_, k)| *k == 16).count() as u64;
+    let done = per_game.iter().filter(|(_, k)| *k == 17).count() as u64;
     assert!(
-        per_game.iter().all(|(_, k)| *k == 0 || *k == 16),
+        per_game.iter().all(|(_, k)| *k == 0 || *k == 17),
         "a game half-written: {:?}",
         per_game
             .iter()
@@ -170,7 +170,7 @@ async fn backfill_runs_resume_and_end_as_on_demand_forecasts(
 
     let app = spawn().await;
     let per_game = predictions_per_game(&app, &games).await;
-    assert!(per_game.iter().all(|(_, k)| *k == 16), "{per_game:?}");
+    assert!(per_game.iter().all(|(_, k)| *k == 17), "{per_game:?}");
     let (_, elo) = app
         .get_json("/api/v1/experts/elo/predictions?per_page=1")
         .await;

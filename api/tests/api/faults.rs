@@ -425,9 +425,9 @@ async fn when_postgres_stops_writes_get_503_nothing_is_half_written_and_acknowle
         let (_, preds) = app
             .get_json(&format!("/api/v1/games/{id}/predictions"))
             .await;
-        assert_eq!(preds["total"], 15, "{id}");
+        assert_eq!(preds["total"], 16, "{id}");
         let (_, hist) = app.get_json(&format!("/api/v1/games/{id}/history")).await;
-        assert_eq!(hist["total"], 16, "{id}: {hist}");
+        assert_eq!(hist["total"], 17, "{id}: {hist}");
     }
     for id in during {
         let (_, preds) = app

@@ -55,7 +55,11 @@ fn the_backtest_reports_every_expert_the_consensus_and_the_anchor() {
     );
     let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(r["games"], 534, "two seasons of 267 games");
-    assert_eq!(r["experts"].as_array().unwrap().len(), 15);
+    assert_eq!(
+        r["experts"].as_array().unwrap().len(),
+        16,
+        "no game has lines: no market"
+    );
     for s in r["experts"]
         .as_array()
         .unwrap()

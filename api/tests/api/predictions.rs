@@ -7,19 +7,19 @@ use crate::helpers::{assert_problem, small_games_file, spawn_app, spawn_app_in};
 const GAME: &str = "NE_HOU_2017_W3";
 
 #[tokio::test]
-async fn predicting_a_game_records_fifteen_expert_forecasts_and_a_consensus() {
+async fn predicting_a_game_without_lines_records_sixteen_expert_forecasts_and_a_consensus() {
     let app = spawn_app().await;
     let (status, body) = app
         .post_empty(&format!("/api/v1/games/{GAME}/predictions"))
         .await;
     assert_eq!(status, 201, "{body}");
     let preds = body["predictions"].as_array().unwrap();
-    assert_eq!(preds.len(), 15);
+    assert_eq!(preds.len(), 16);
     let experts: HashSet<&str> = preds
         .iter()
         .map(|p| p["expert_id"].as_str().unwrap())
         .collect();
-    assert_eq!(experts.len(), 15);
+    assert_eq!(experts.len(), 16);
     let probs: HashSet<String> = preds
         .iter()
         .map(|p| format!("{:.6}", p["home_win_probability"].as_f64().unwrap()))
@@ -61,7 +61,7 @@ async fn predicting_a_game_records_fifteen_expert_forecasts_and_a_consensus() {
         .get_json(&format!("/api/v1/games/{GAME}/predictions"))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(stored["total"], 15);
+    assert_eq!(stored["total"], 16);
     assert_eq!(stored["consensus"]["id"], c["id"]);
 }
 

@@ -184,7 +184,7 @@ async fn a_game_exports_its_whole_forecast_with_the_consensus_derived_from_each_
         .iter()
         .map(|p| p["expert_id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(experts.len(), 15);
+    assert_eq!(experts.len(), 16);
     let mut agents = experts.clone();
     agents.insert("consensus".into());
     assert_eq!(
@@ -218,7 +218,7 @@ async fn a_game_exports_its_whole_forecast_with_the_consensus_derived_from_each_
         .collect();
     assert_eq!(
         derived.len(),
-        15,
+        16,
         "the consensus derives from each expert prediction"
     );
     for d in derived {

@@ -3,19 +3,20 @@ use std::collections::HashSet;
 use crate::helpers::{assert_problem, spawn_app};
 
 #[tokio::test]
-async fn fifteen_distinct_experts_are_listed_and_each_can_be_fetched() {
+async fn sixteen_models_and_the_market_are_listed_distinct_and_each_can_be_fetched() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/api/v1/experts").await;
     assert_eq!(status, 200);
-    assert_eq!(body["total"], 15);
+    assert_eq!(body["total"], 17);
     let items = body["items"].as_array().unwrap();
     let ids: HashSet<&str> = items.iter().map(|e| e["id"].as_str().unwrap()).collect();
     let styles: HashSet<&str> = items
         .iter()
         .map(|e| e["decision_style"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 15);
-    assert_eq!(styles.len(), 15, "each expert has its own decision style");
+    assert_eq!(ids.len(), 17);
+    assert!(ids.contains("state_space") && ids.contains("market"));
+    assert_eq!(styles.len(), 17, "each expert has its own decision style");
     let (status, elo) = app.get_json("/api/v1/experts/elo").await;
     assert_eq!(status, 200);
     assert_eq!(elo["name"], "The Elo Purist");

@@ -737,9 +737,9 @@ impl Local {
             .or_else(|| experts.as_array())
             .map(|a| a.len())
             .unwrap_or(0);
-        if n < 15 {
+        if n < 16 {
             return Err(Error::Invalid(format!(
-                "release {} instance {} lists {n} experts, expected 15",
+                "release {} instance {} lists {n} experts, expected at least 16",
                 r.id,
                 i + 1
             )));

@@ -1,0 +1,447 @@
+//! Evaluations beyond one back-test: rolling-origin (choose parameters on the seasons before
+//! each season, score that season), the consensus against its best expert on every window of
+//! seasons, and every model against the betting market where games have lines.
+//!
+//! Rolling origin costs one replay per candidate: a walk-forward replay forecasts every game
+//! from the games before it, so one replay holds each candidate's out-of-sample forecasts of
+//! every season, and choosing the candidate for season Y from seasons before Y never looks
+//! at Y.
+
+use std::fmt::Write as _;
+
+use forecast::engine::Record;
+use forecast::metrics::score;
+use forecast::prob::prob_to_margin;
+use forecast::{Params, EXPERTS};
+use graph::ImportBatch;
+use serde::Serialize;
+
+use crate::backtest::Replay;
+
+fn market_ix() -> usize {
+    forecast::experts::expert_index("market").expect("the market expert is listed")
+}
+
+/// One model against the market on the games with lines.
+#[derive(Clone, Debug, Serialize)]
+pub struct MarketRow {
+    pub id: String,
+    /// Games with a market probability.
+    pub games: usize,
+    pub brier: f64,
+    pub market_brier: f64,
+    /// Games with a spread where the model's margin differs from it and the result is not a
+    /// push.
+    pub ats_games: usize,
+    /// Share of those where the model was on the side that covered.
+    pub ats_accuracy: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MarketReport {
+    pub games: usize,
+    pub rows: Vec<MarketRow>,
+}
+
+/// "Against the spread": the share of games where `margin` picked the side that covered
+/// `spread`, pushes and no-picks left out.
+fn ats(pairs: impl Iterator<Item = (f64, f64, f64)>) -> (usize, Option<f64>) {
+    let (mut n, mut right) = (0usize, 0usize);
+    for (margin, spread, actual) in pairs {
+        let pick = margin - spread;
+        let cover = actual - spread;
+        if pick.abs() < 1e-9 || cover.abs() < 1e-9 {
+            continue;
+        }
+        n += 1;
+        if (pick > 0.0) == (cover > 0.0) {
+            right += 1;
+        }
+    }
+    (n, (n > 0).then(|| right as f64 / n as f64))
+}
+
+/// Every expert and the consensus against the market on the games that had lines.
+pub fn market_report<'a>(records: impl Iterator<Item = &'a Record>) -> Option<MarketReport> {
+    let mk = market_ix();
+    let with: Vec<&Record> = records.filter(|r| r.experts[mk].is_finite()).collect();
+    if with.is_empty() {
+        return None;
+    }
+    let market_brier = |rs: &[&&Record]| {
+        score(
+            &rs.iter()
+                .map(|r| (r.experts[mk], r.result))
+                .collect::<Vec<_>>(),
+        )
+        .brier
+    };
+    let mut rows = Vec::new();
+    let mut models: Vec<(String, Box<dyn Fn(&Record) -> f64>)> = (0..EXPERTS.len())
+        .map(|e| {
+            (
+                EXPERTS[e].spec().id.to_string(),
+                Box::new(move |r: &Record| r.experts[e]) as Box<dyn Fn(&Record) -> f64>,
+            )
+        })
+        .collect();
+    models.push(("consensus".into(), Box::new(|r: &Record| r.consensus)));
+    for (id, f) in &models {
+        let rs: Vec<&&Record> = with.iter().filter(|r| f(r).is_finite()).collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let s = score(&rs.iter().map(|r| (f(r), r.result)).collect::<Vec<_>>());
+        let (ats_games, ats_accuracy) = ats(rs.iter().filter_map(|r| {
+            r.spread
+                .map(|sp| (prob_to_margin(f(r)), sp, r.home_margin))
+        }));
+        rows.push(MarketRow {
+            id: id.clone(),
+            games: rs.len(),
+            brier: s.brier,
+            market_brier: market_brier(&rs),
+            ats_games,
+            ats_accuracy,
+        });
+    }
+    Some(MarketReport {
+        games: with.len(),
+        rows,
+    })
+}
+
+/// One 3-season (or any width) window: the consensus against the best expert in hindsight.
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    pub from: i32,
+    pub to: i32,
+    pub games: usize,
+    pub consensus: f64,
+    pub best_expert: String,
+    pub best_expert_brier: f64,
+    /// The consensus's Brier minus the best expert's (≤ 0: at least as good).
+    pub difference: f64,
+}
+
+/// Scores the consensus and every expert on each `width`-season window in `from..=to`.
+pub fn windows(replay: &Replay, from: i32, to: i32, width: i32) -> Vec<Window> {
+    let mut out = Vec::new();
+    for start in from..=(to - width + 1) {
+        let end = start + width - 1;
+        let rs = replay.in_range(start, end);
+        if rs.is_empty() {
+            continue;
+        }
+        let brier = |f: &dyn Fn(&Record) -> f64| {
+            let pairs: Vec<(f64, f64)> = rs
+                .iter()
+                .map(|(r, _)| (f(r), r.result))
+                .filter(|(p, _)| p.is_finite())
+                .collect();
+            // An expert that forecast few of the window's games is not a fair "best".
+            (pairs.len() * 2 >= rs.len()).then(|| score(&pairs).brier)
+        };
+        let consensus = brier(&|r| r.consensus).expect("the consensus forecasts every game");
+        let (best_expert, best) = (0..EXPERTS.len())
+            .filter_map(|e| brier(&|r| r.experts[e]).map(|b| (EXPERTS[e].spec().id, b)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("experts forecast the window");
+        out.push(Window {
+            from: start,
+            to: end,
+            games: rs.len(),
+            consensus,
+            best_expert: best_expert.to_string(),
+            best_expert_brier: best,
+            difference: consensus - best,
+        });
+    }
+    out
+}
+
+/// One season of a rolling-origin evaluation.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeasonScore {
+    pub season: i32,
+    pub games: usize,
+    /// The candidate chosen on the seasons before this one.
+    pub chosen: String,
+    pub consensus: f64,
+    pub consensus_ece: f64,
+    /// 538's Elo on the same games (when the file has it).
+    pub anchor: Option<f64>,
+    /// The previous model version (fixed home advantage, exponential weights).
+    pub old: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub worst: f64,
+    pub worst_season: i32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RollingOrigin {
+    pub from: i32,
+    pub to: i32,
+    /// Seasons before Y each choice is made on.
+    pub lookback: i32,
+    pub candidates: Vec<(String, Params)>,
+    pub seasons: Vec<SeasonScore>,
+    pub consensus: Summary,
+    pub anchor: Option<Summary>,
+    pub old: Summary,
+    /// Seasons where the consensus beat 538's Elo.
+    pub seasons_better_than_anchor: usize,
+    pub replay_seconds: f64,
+}
+
+fn summary(rows: &[(i32, f64)]) -> Summary {
+    let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len().max(1) as f64;
+    let (worst_season, worst) = rows
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, f64::NAN));
+    Summary {
+        mean,
+        worst,
+        worst_season,
+    }
+}
+
+/// The candidates `model fit` and the rolling-origin evaluation choose among: the shipped
+/// parameters with the home advantage's drift and the stacking prior varied.
+pub fn candidates() -> Vec<(String, Params)> {
+    let base = Params::default();
+    let mut out = Vec::new();
+    for hfa_drift in [0.003, 0.01, 0.03] {
+        for stack_prior_sd in [0.005, 0.02] {
+            out.push((
+                format!("drift {hfa_drift} stack {stack_prior_sd}"),
+                Params {
+                    hfa_drift,
+                    stack_prior_sd,
+                    ..base.clone()
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Rolling origin over seasons `from..=to`: for each season Y, the candidate with the lowest
+/// consensus Brier on seasons `Y-lookback..Y-1` forecasts Y.
+pub fn rolling_origin(
+    batch: &ImportBatch,
+    from: i32,
+    to: i32,
+    lookback: i32,
+    candidates: &[(String, Params)],
+    old: &Params,
+    progress: &dyn Fn(u64),
+) -> RollingOrigin {
+    let started = std::time::Instant::now();
+    let replays: Vec<Replay> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| {
+            let r = Replay::run(batch, p, &|_| {});
+            progress(i as u64 + 1);
+            r
+        })
+        .collect();
+    let old_replay = Replay::run(batch, old, &|_| {});
+    progress(candidates.len() as u64 + 1);
+    let brier = |r: &Replay, a: i32, b: i32, f: &dyn Fn(&Record, &graph::Game) -> Option<f64>| {
+        let pairs: Vec<(f64, f64)> = r
+            .in_range(a, b)
+            .iter()
+            .filter_map(|(r, g)| f(r, g).map(|p| (p, r.result)))
+            .collect();
+        (!pairs.is_empty()).then(|| score(&pairs))
+    };
+    let mut seasons = Vec::new();
+    for y in from..=to {
+        let Some(now) = brier(&replays[0], y, y, &|r, _| Some(r.consensus)) else {
+            continue;
+        };
+        let chosen = (0..candidates.len())
+            .min_by(|&a, &b| {
+                let f = |i: usize| {
+                    brier(&replays[i], y - lookback, y - 1, &|r, _| Some(r.consensus))
+                        .map_or(f64::INFINITY, |s| s.brier)
+                };
+                f(a).total_cmp(&f(b))
+            })
+            .expect("at least one candidate");
+        let s = brier(&replays[chosen], y, y, &|r, _| Some(r.consensus)).expect("games");
+        seasons.push(SeasonScore {
+            season: y,
+            games: now.games,
+            chosen: candidates[chosen].0.clone(),
+            consensus: s.brier,
+            consensus_ece: s.ece,
+            anchor: brier(&replays[0], y, y, &|_, g| g.anchor_home_win_probability)
+                .map(|s| s.brier),
+            old: brier(&old_replay, y, y, &|r, _| Some(r.consensus))
+                .expect("games")
+                .brier,
+        });
+    }
+    let pick = |f: &dyn Fn(&SeasonScore) -> Option<f64>| -> Vec<(i32, f64)> {
+        seasons
+            .iter()
+            .filter_map(|s| f(s).map(|v| (s.season, v)))
+            .collect()
+    };
+    let anchor = pick(&|s| s.anchor);
+    RollingOrigin {
+        from,
+        to,
+        lookback,
+        candidates: candidates.to_vec(),
+        consensus: summary(&pick(&|s| Some(s.consensus))),
+        anchor: (!anchor.is_empty()).then(|| summary(&anchor)),
+        old: summary(&pick(&|s| Some(s.old))),
+        seasons_better_than_anchor: seasons
+            .iter()
+            .filter(|s| s.anchor.is_some_and(|a| s.consensus < a))
+            .count(),
+        seasons,
+        replay_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+impl RollingOrigin {
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Rolling origin, seasons {}-{}: each season forecast by the candidate with the best consensus Brier on the {} seasons before it ({} candidates, {:.1}s)",
+            self.from,
+            self.to,
+            self.lookback,
+            self.candidates.len(),
+            self.replay_seconds
+        );
+        let _ = writeln!(
+            out,
+            "{:>6} {:>5} {:>9} {:>9} {:>9} {:>9}  chosen",
+            "season", "games", "consensus", "ECE", "538 Elo", "old"
+        );
+        for s in &self.seasons {
+            let _ = writeln!(
+                out,
+                "{:>6} {:>5} {:>9.4} {:>9.4} {:>9} {:>9.4}  {}",
+                s.season,
+                s.games,
+                s.consensus,
+                s.consensus_ece,
+                s.anchor.map_or("-".into(), |a| format!("{a:.4}")),
+                s.old,
+                s.chosen
+            );
+        }
+        let line = |name: &str, s: &Summary| {
+            format!(
+                "{name:<10} mean {:.4}  worst {:.4} ({})",
+                s.mean, s.worst, s.worst_season
+            )
+        };
+        let _ = writeln!(out, "{}", line("consensus", &self.consensus));
+        if let Some(a) = &self.anchor {
+            let _ = writeln!(out, "{}", line("538 Elo", a));
+        }
+        let _ = writeln!(out, "{}", line("old", &self.old));
+        let _ = writeln!(
+            out,
+            "the consensus beat 538's Elo in {} of {} seasons",
+            self.seasons_better_than_anchor,
+            self.seasons.len()
+        );
+        out
+    }
+}
+
+/// The windows as a table.
+pub fn windows_table(windows: &[Window]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>9} {:>5} {:>9} {:>20} {:>9} {:>8}",
+        "seasons", "games", "consensus", "best expert", "its Brier", "diff"
+    );
+    for w in windows {
+        let _ = writeln!(
+            out,
+            "{:>4}-{:<4} {:>5} {:>9.4} {:>20} {:>9.4} {:>+8.4}{}",
+            w.from,
+            w.to,
+            w.games,
+            w.consensus,
+            w.best_expert,
+            w.best_expert_brier,
+            w.difference,
+            if w.difference <= 0.0 { "" } else { "  (behind)" }
+        );
+    }
+    let held = windows.iter().filter(|w| w.difference <= 0.0).count();
+    let _ = writeln!(
+        out,
+        "the consensus is at least as good as the best expert in {held} of {} windows",
+        windows.len()
+    );
+    out
+}
+
+impl MarketReport {
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Against the market ({} games with lines):\n{:<22} {:>6} {:>8} {:>8} {:>8} {:>10}",
+            self.games, "model", "games", "Brier", "market", "diff", "ATS"
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{:<22} {:>6} {:>8.4} {:>8.4} {:>+8.4} {:>10}",
+                r.id,
+                r.games,
+                r.brier,
+                r.market_brier,
+                r.brier - r.market_brier,
+                r.ats_accuracy.map_or("-".into(), |a| format!(
+                    "{:.1}% ({})",
+                    a * 100.0,
+                    r.ats_games
+                ))
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn against_the_spread_counts_the_side_that_covered_and_leaves_pushes_out() {
+        // (model margin, spread, actual margin)
+        let games = [
+            (7.0, 3.0, 10.0),  // picked home, home covered: right
+            (1.0, 3.0, 10.0),  // picked away, home covered: wrong
+            (-6.0, -3.0, -7.0), // picked away, away covered: right
+            (5.0, 3.0, 3.0),   // push: left out
+            (3.0, 3.0, 14.0),  // no pick: left out
+        ];
+        let (n, acc) = ats(games.into_iter());
+        assert_eq!(n, 3);
+        assert!((acc.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(ats(std::iter::empty()), (0, None));
+    }
+}
