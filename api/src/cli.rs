@@ -656,7 +656,10 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
         } => {
             check_range(*from, *to)?;
             if *width < 1 || *width > to - from + 1 {
-                anyhow::bail!("--width must be between 1 and the {} seasons of the range", to - from + 1);
+                anyhow::bail!(
+                    "--width must be between 1 and the {} seasons of the range",
+                    to - from + 1
+                );
             }
             let batch = read_games(data)?;
             let params = read_params(params)?;
@@ -665,7 +668,9 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             if w.is_empty() {
                 anyhow::bail!("the file has no final games in seasons {from}-{to}");
             }
-            println!("The consensus against the best expert, every {width}-season window {from}-{to}:");
+            println!(
+                "The consensus against the best expert, every {width}-season window {from}-{to}:"
+            );
             print!("{}", crate::evaluation::windows_table(&w));
             write(json, &w)?;
         }
@@ -715,18 +720,11 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
             let candidates: Vec<forecast::Params> = if params.is_some() {
                 vec![read_params(params)?]
             } else {
-                let base = forecast::Params::default();
-                let mut c = Vec::new();
-                for points_k in [0.06, 0.08, 0.10] {
-                    for hfa_points in [2.0, 2.4, 2.8] {
-                        c.push(forecast::Params {
-                            points_k,
-                            hfa_points,
-                            ..base.clone()
-                        });
-                    }
-                }
-                c
+                // The same candidates the rolling-origin evaluation chooses among.
+                crate::evaluation::candidates()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect()
             };
             let bar = ProgressBar::new(candidates.len() as u64);
             bar.set_style(

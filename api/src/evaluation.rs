@@ -18,6 +18,9 @@ use serde::Serialize;
 
 use crate::backtest::Replay;
 
+/// A model's home win probability in a record (NaN when it did not forecast the game).
+type Forecaster = Box<dyn Fn(&Record) -> f64>;
+
 fn market_ix() -> usize {
     forecast::experts::expert_index("market").expect("the market expert is listed")
 }
@@ -77,11 +80,11 @@ pub fn market_report<'a>(records: impl Iterator<Item = &'a Record>) -> Option<Ma
         .brier
     };
     let mut rows = Vec::new();
-    let mut models: Vec<(String, Box<dyn Fn(&Record) -> f64>)> = (0..EXPERTS.len())
+    let mut models: Vec<(String, Forecaster)> = (0..EXPERTS.len())
         .map(|e| {
             (
                 EXPERTS[e].spec().id.to_string(),
-                Box::new(move |r: &Record| r.experts[e]) as Box<dyn Fn(&Record) -> f64>,
+                Box::new(move |r: &Record| r.experts[e]) as Forecaster,
             )
         })
         .collect();
@@ -92,10 +95,9 @@ pub fn market_report<'a>(records: impl Iterator<Item = &'a Record>) -> Option<Ma
             continue;
         }
         let s = score(&rs.iter().map(|r| (f(r), r.result)).collect::<Vec<_>>());
-        let (ats_games, ats_accuracy) = ats(rs.iter().filter_map(|r| {
-            r.spread
-                .map(|sp| (prob_to_margin(f(r)), sp, r.home_margin))
-        }));
+        let (ats_games, ats_accuracy) = ats(rs
+            .iter()
+            .filter_map(|r| r.spread.map(|sp| (prob_to_margin(f(r)), sp, r.home_margin))));
         rows.push(MarketRow {
             id: id.clone(),
             games: rs.len(),
@@ -385,7 +387,11 @@ pub fn windows_table(windows: &[Window]) -> String {
             w.best_expert,
             w.best_expert_brier,
             w.difference,
-            if w.difference <= 0.0 { "" } else { "  (behind)" }
+            if w.difference <= 0.0 {
+                ""
+            } else {
+                "  (behind)"
+            }
         );
     }
     let held = windows.iter().filter(|w| w.difference <= 0.0).count();
@@ -433,11 +439,11 @@ mod tests {
     fn against_the_spread_counts_the_side_that_covered_and_leaves_pushes_out() {
         // (model margin, spread, actual margin)
         let games = [
-            (7.0, 3.0, 10.0),  // picked home, home covered: right
-            (1.0, 3.0, 10.0),  // picked away, home covered: wrong
+            (7.0, 3.0, 10.0),   // picked home, home covered: right
+            (1.0, 3.0, 10.0),   // picked away, home covered: wrong
             (-6.0, -3.0, -7.0), // picked away, away covered: right
-            (5.0, 3.0, 3.0),   // push: left out
-            (3.0, 3.0, 14.0),  // no pick: left out
+            (5.0, 3.0, 3.0),    // push: left out
+            (3.0, 3.0, 14.0),   // no pick: left out
         ];
         let (n, acc) = ats(games.into_iter());
         assert_eq!(n, 3);

@@ -2,9 +2,9 @@
 
 pub mod auth;
 pub mod backtest;
-pub mod evaluation;
 pub mod cli;
 pub mod error;
+pub mod evaluation;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

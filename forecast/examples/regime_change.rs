@@ -42,8 +42,13 @@ fn main() {
         CHANGE - 1
     );
     println!();
-    println!("Home advantage the experts use going into each week (mean over seeds; the filter's ± sd):");
-    println!("{:>6} {:>4} {:>6} {:>15} {:>8}", "season", "week", "truth", "learned", "fixed");
+    println!(
+        "Home advantage the experts use going into each week (mean over seeds; the filter's ± sd):"
+    );
+    println!(
+        "{:>6} {:>4} {:>6} {:>15} {:>8}",
+        "season", "week", "truth", "learned", "fixed"
+    );
     let r0 = &runs[0][0];
     for (i, w) in r0.weeks.iter().enumerate() {
         if w.season < CHANGE - 1 || w.season > CHANGE + 1 {
@@ -73,10 +78,22 @@ fn main() {
     );
     type Keep = Box<dyn Fn(&RegimeGame) -> bool>;
     let spans: [(&str, Keep); 4] = [
-        ("season before the change", Box::new(|g| g.season == CHANGE - 1)),
-        ("first half-season after", Box::new(move |g| g.season == CHANGE && g.week < weeks / 2)),
-        ("second half-season after", Box::new(move |g| g.season == CHANGE && g.week >= weeks / 2)),
-        ("the season after that", Box::new(|g| g.season == CHANGE + 1)),
+        (
+            "season before the change",
+            Box::new(|g| g.season == CHANGE - 1),
+        ),
+        (
+            "first half-season after",
+            Box::new(move |g| g.season == CHANGE && g.week < weeks / 2),
+        ),
+        (
+            "second half-season after",
+            Box::new(move |g| g.season == CHANGE && g.week >= weeks / 2),
+        ),
+        (
+            "the season after that",
+            Box::new(|g| g.season == CHANGE + 1),
+        ),
     ];
     for (k, (name, _)) in models.iter().enumerate() {
         for (span, keep) in &spans {

@@ -12,8 +12,8 @@ use crate::experts::{
 };
 use crate::history::{History, Matchup, Played};
 use crate::params::{ConsensusMethod, Params};
-use crate::stacking::Stacking;
 use crate::prob::{logit, prob_to_margin, shrink, sigmoid};
+use crate::stacking::Stacking;
 
 pub const N_EXPERTS: usize = EXPERTS.len();
 /// Memories kept per expert forecast (the most influential ones).

@@ -167,9 +167,27 @@ mod tests {
     #[test]
     fn out_of_range_values_are_refused_with_their_name() {
         for (p, name) in [
-            (Params { hfa_drift: -1.0, ..Params::default() }, "hfa_drift"),
-            (Params { state_keep: 1.5, ..Params::default() }, "state_keep"),
-            (Params { stack_memory: 0.0, ..Params::default() }, "stack_memory"),
+            (
+                Params {
+                    hfa_drift: -1.0,
+                    ..Params::default()
+                },
+                "hfa_drift",
+            ),
+            (
+                Params {
+                    state_keep: 1.5,
+                    ..Params::default()
+                },
+                "state_keep",
+            ),
+            (
+                Params {
+                    stack_memory: 0.0,
+                    ..Params::default()
+                },
+                "stack_memory",
+            ),
         ] {
             let e = p.validate().unwrap_err();
             assert!(e.starts_with(name), "{e}");

@@ -115,7 +115,9 @@ impl League {
                     let total = (44.0 + 10.0 * rng.normal()).max(margin.abs() + 3.0).round();
                     let home_score = ((total + margin) / 2.0).round().max(0.0);
                     let away_score = (home_score - margin).max(0.0);
-                    let lines = self.market_sd.map(|sd| market_lines(mu + sd * rng.normal()));
+                    let lines = self
+                        .market_sd
+                        .map(|sd| market_lines(mu + sd * rng.normal()));
                     out.push(SimGame {
                         played: Played {
                             matchup: Matchup {

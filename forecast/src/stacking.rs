@@ -40,7 +40,9 @@ impl Stacking {
         let sd: Vec<f64> = std::iter::once(intercept_sd)
             .chain(prior.iter().map(|p| p.1))
             .collect();
-        let prior: Vec<f64> = std::iter::once(0.0).chain(prior.iter().map(|p| p.0)).collect();
+        let prior: Vec<f64> = std::iter::once(0.0)
+            .chain(prior.iter().map(|p| p.0))
+            .collect();
         let mut cov = vec![0.0; d * d];
         for i in 0..d {
             cov[i * d + i] = sd[i] * sd[i];
@@ -185,7 +187,10 @@ mod tests {
         let p_all = s.predict(&[1.0, 1.0, 1.0, 1.0]);
         let p_missing = s.predict(&[1.0, 1.0, 1.0, f64::NAN]);
         assert!((p_all - p_missing).abs() < 1e-12);
-        assert!(p_all > 0.5 && p_all < sigmoid(1.0), "uncertain weights temper: {p_all}");
+        assert!(
+            p_all > 0.5 && p_all < sigmoid(1.0),
+            "uncertain weights temper: {p_all}"
+        );
     }
 
     #[test]
@@ -203,6 +208,9 @@ mod tests {
             s.update(&[f64::NAN, f64::NAN], 0.5);
         }
         let later = s.weights().1[0];
-        assert!((later - 0.5).abs() < (learned - 0.5).abs() * 0.1, "{learned} → {later}");
+        assert!(
+            (later - 0.5).abs() < (learned - 0.5).abs() * 0.1,
+            "{learned} → {later}"
+        );
     }
 }

@@ -223,7 +223,10 @@ impl StateSpace {
         let s: f64 = h.iter().map(|&(i, c)| c * ph[i]).sum::<f64>() + MARGIN_SD * MARGIN_SD;
         let predicted: f64 = h.iter().map(|&(i, c)| c * self.mean[i]).sum();
         let err = g.home_margin().clamp(-MARGIN_CAP, MARGIN_CAP) - predicted;
-        let before = (self.mean[usize::from(m.home)], self.mean[usize::from(m.away)]);
+        let before = (
+            self.mean[usize::from(m.home)],
+            self.mean[usize::from(m.away)],
+        );
         for r in 0..n {
             self.mean[r] += ph[r] / s * err;
         }
@@ -249,7 +252,8 @@ mod tests {
     fn game(day: u32, season: i32, home: u16, away: u16, hs: u16, as_: u16) -> Played {
         Played {
             matchup: Matchup {
-                date: NaiveDate::from_ymd_opt(season, 9, 1).unwrap() + chrono::Days::new(day.into()),
+                date: NaiveDate::from_ymd_opt(season, 9, 1).unwrap()
+                    + chrono::Days::new(day.into()),
                 season,
                 home,
                 away,
@@ -283,7 +287,10 @@ mod tests {
             s.update(w, &game(w * 7, 2000, 0, 1, 24, 20));
         }
         let (m_end, sd_end) = s.strength(0);
-        s.advance_to(NaiveDate::from_ymd_opt(2000, 12, 28).unwrap() + chrono::Days::new(21), 2000);
+        s.advance_to(
+            NaiveDate::from_ymd_opt(2000, 12, 28).unwrap() + chrono::Days::new(21),
+            2000,
+        );
         let (_, sd_idle) = s.strength(0);
         assert!(sd_idle > sd_end, "{sd_idle} vs {sd_end}");
         s.advance_to(NaiveDate::from_ymd_opt(2001, 9, 1).unwrap(), 2001);

@@ -71,5 +71,8 @@ fn the_market_speaks_only_for_games_with_lines_and_the_consensus_learns_to_lean_
         .map(|e| brier(&|r| r.experts[e]))
         .fold(f64::INFINITY, f64::min);
     assert!(market < best_other, "market {market} vs {best_other}");
-    assert!(consensus < best_other, "consensus {consensus} vs {best_other}");
+    assert!(
+        consensus < best_other,
+        "consensus {consensus} vs {best_other}"
+    );
 }

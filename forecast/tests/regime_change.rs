@@ -51,7 +51,10 @@ fn the_learned_home_advantage_tracks_a_drop_from_three_points_to_zero_within_a_s
     let before = used_at_season_end(&learned, CHANGE - 1);
     assert!((before - 3.0).abs() < 0.8, "{before} before the change");
     let after = used_at_season_end(&learned, CHANGE);
-    assert!(after < 1.0, "{after} at the end of the first season after the change");
+    assert!(
+        after < 1.0,
+        "{after} at the end of the first season after the change"
+    );
     let fixed = runs(&fixed_at_three());
     assert_eq!(used_at_season_end(&fixed, CHANGE), 3.0);
 }
@@ -68,9 +71,8 @@ fn calibration_recovers_after_the_change_while_a_fixed_home_advantage_stays_bias
         )
     };
     let before = |g: &RegimeGame| g.season == CHANGE - 1;
-    let after = |g: &RegimeGame| {
-        g.season == CHANGE + 1 || (g.season == CHANGE && g.week >= weeks / 2)
-    };
+    let after =
+        |g: &RegimeGame| g.season == CHANGE + 1 || (g.season == CHANGE && g.week >= weeks / 2);
     let learned = runs(&Params::default());
     let fixed = runs(&fixed_at_three());
     let (lb, _) = mean(&learned, &before);
@@ -78,7 +80,10 @@ fn calibration_recovers_after_the_change_while_a_fixed_home_advantage_stays_bias
     assert!(lb.abs() < 0.02 && fb.abs() < 0.02, "before: {lb} {fb}");
     let (la, le) = mean(&learned, &after);
     let (fa, fe) = mean(&fixed, &after);
-    assert!(fa > 0.035, "the fixed model leans to the home team after: {fa}");
+    assert!(
+        fa > 0.035,
+        "the fixed model leans to the home team after: {fa}"
+    );
     assert!(la.abs() < 0.02, "the learned model recovers: {la}");
     assert!(le < fe, "closer to the truth: {le} vs {fe}");
 }

@@ -45,11 +45,7 @@ pub(super) fn elo(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
         let (ra, _) = c.ratings.elo_as_of(m.away, m.season);
         a.reasoning = format!(
             "Elo {rh:.0} vs {ra:.0}, home field {:+.0}: gap {gap:+.0} Elo points",
-            if m.neutral {
-                0.0
-            } else {
-                c.ratings.hfa_elo()
-            }
+            if m.neutral { 0.0 } else { c.ratings.hfa_elo() }
         );
         a.memories
             .extend(ch.iter().chain(&ca).map(|&(g, _)| MemoryRef::Game(g)));

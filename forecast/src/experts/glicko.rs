@@ -39,12 +39,7 @@ fn glicko(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let rd = (rdh * rdh + rda * rda).sqrt();
     let q = LN10_400;
     let g = 1.0 / (1.0 + 3.0 * q * q * rd * rd / std::f64::consts::PI.powi(2)).sqrt();
-    let gap = rh - ra
-        + if m.neutral {
-            0.0
-        } else {
-            c.ratings.hfa_elo()
-        };
+    let gap = rh - ra + if m.neutral { 0.0 } else { c.ratings.hfa_elo() };
     let mut a = Assessment {
         logit: g * gap * LN10_400,
         evidence: (1.0 - (rd - 57.0) / 250.0).clamp(0.0, 1.0),

@@ -80,12 +80,7 @@ pub fn lr_features(
     m: &Matchup,
     skip: Skip,
 ) -> ([f64; LR_FEATURES], [Vec<u32>; LR_FEATURES]) {
-    let gap = c.ratings.elo_gap(m)
-        - if m.neutral {
-            0.0
-        } else {
-            c.ratings.hfa_elo()
-        };
+    let gap = c.ratings.elo_gap(m) - if m.neutral { 0.0 } else { c.ratings.hfa_elo() };
     let (ph, _, uph) = pyth(c.hist, m.home, 16, skip);
     let (pa, _, upa) = pyth(c.hist, m.away, 16, skip);
     let (mh, _, umh) = margin_rating(c.hist, m.home, m.season, 16, skip);

@@ -47,11 +47,7 @@ impl Expert for Market {
         let mut a = Assessment {
             logit: z,
             evidence: 1.0,
-            margin: Some(if skip.pattern(KEY) {
-                0.0
-            } else {
-                view.margin
-            }),
+            margin: Some(if skip.pattern(KEY) { 0.0 } else { view.margin }),
             ..Default::default()
         };
         if c.explain {
@@ -173,7 +169,10 @@ mod tests {
         }
         let v = read(&lines(None, Some(-150), Some(130))).unwrap();
         assert!((v.vig.unwrap() - 0.0348).abs() < 1e-3);
-        assert!(v.margin > 0.0, "a favourite is expected to win by something");
+        assert!(
+            v.margin > 0.0,
+            "a favourite is expected to win by something"
+        );
     }
 
     #[test]

@@ -198,8 +198,7 @@ impl Ratings {
             self.mr_regs[i] = regs;
             self.mr_season[i] = m.season;
         }
-        let expected = self.mr[h] - self.mr[a]
-            + if m.neutral { 0.0 } else { self.hfa_points() };
+        let expected = self.mr[h] - self.mr[a] + if m.neutral { 0.0 } else { self.hfa_points() };
         let err = g.home_margin().clamp(-MR_CAP, MR_CAP) - expected;
         let d = self.params.points_k * err;
         self.mr[h] += d;

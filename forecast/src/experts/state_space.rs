@@ -46,7 +46,10 @@ fn state_space(c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
     let team_sd = c.ratings.params.team_sd;
     let mut a = Assessment {
         logit: logit(p),
-        evidence: evidence(1.0 - pred.state_sd / (team_sd * std::f64::consts::SQRT_2), 1.0),
+        evidence: evidence(
+            1.0 - pred.state_sd / (team_sd * std::f64::consts::SQRT_2),
+            1.0,
+        ),
         margin: Some(margin),
         ..Default::default()
     };
