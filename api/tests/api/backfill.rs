@@ -114,7 +114,7 @@ async fn backfill_runs_resume_and_end_as_on_demand_forecasts(
         (n, 150, n - 150),
         "{out}"
     );
-    assert_eq!(count(&out, "predictions written"), 150 * 16);
+    assert_eq!(count(&out, "predictions written"), 150 * 17);
 
     // 2. Killed mid-way, small batches.
     let mut child = api(
@@ -146,7 +146,7 @@ async fn backfill_runs_resume_and_end_as_on_demand_forecasts(
         "a game half-written: {:?}",
         per_game
             .iter()
-            .filter(|(_, k)| *k != 0 && *k != 16)
+            .filter(|(_, k)| *k != 0 && *k != 17)
             .collect::<Vec<_>>()
     );
     assert!(done >= 150, "the first run's games are kept");
@@ -223,7 +223,7 @@ async fn backfill_runs_resume_and_end_as_on_demand_forecasts(
         assert!(nodes(&prov_before).unwrap() > 3, "{prov_before}");
         assert_eq!(nodes(&prov_before), nodes(&prov_after), "{g}");
         let (_, history) = app.get_json(&format!("/api/v1/games/{g}/history")).await;
-        assert_eq!(history["total"], 32, "{history}");
+        assert_eq!(history["total"], 34, "{history}");
     }
     app.stop().await;
 }

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use crate::helpers::spawn_app;
 
 #[tokio::test]
-async fn the_leaderboard_scores_15_experts_the_consensus_and_the_anchor_on_the_same_games() {
+async fn the_leaderboard_scores_16_experts_the_consensus_and_the_anchor_on_the_same_games() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/api/v1/leaderboard?from=2017&to=2018").await;
     assert_eq!(status, 200, "{body}");
@@ -37,10 +37,10 @@ async fn the_leaderboard_scores_15_experts_the_consensus_and_the_anchor_on_the_s
     // Scores are real: experts differ.
     let briers: Vec<f64> = rows.iter().map(|r| r["brier"].as_f64().unwrap()).collect();
     assert!(briers.iter().any(|b| (b - briers[0]).abs() > 1e-6));
-    // Best first: ranks 1..=17 in order of Brier, the lowest at rank 1.
+    // Best first: ranks 1..=18 in order of Brier, the lowest at rank 1.
     assert!(briers.windows(2).all(|w| w[0] <= w[1]), "{briers:?}");
     let ranks: Vec<u64> = rows.iter().map(|r| r["rank"].as_u64().unwrap()).collect();
-    assert_eq!(ranks, (1..=17).collect::<Vec<u64>>());
+    assert_eq!(ranks, (1..=18).collect::<Vec<u64>>());
 }
 
 #[tokio::test]

@@ -316,7 +316,8 @@ async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instanc
     for app in &apps {
         let (_, h) = app.get_json("/health").await;
         assert_eq!(
-            h["model_version"], "wf-2026.11.1",
+            h["model_version"],
+            api::predictor::DEFAULT_VERSION,
             "the built-in version first"
         );
     }

@@ -193,7 +193,7 @@ async fn a_game_exports_its_whole_forecast_with_the_consensus_derived_from_each_
         "one agent per expert and the consensus"
     );
     let predictions = set(&found["entities"]["Prediction"]);
-    assert_eq!(predictions.len(), 16, "{predictions:?}");
+    assert_eq!(predictions.len(), 17, "{predictions:?}");
     let consensus = forecast["consensus"]["id"].as_str().unwrap();
     let weights: HashMap<String, f64> = forecast["consensus"]["weights"]
         .as_array()
