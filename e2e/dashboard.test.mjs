@@ -103,7 +103,7 @@ try {
     assert.equal(await page.locator("tr[data-kind=expert]").count(), 16);
     assert.equal(await page.locator("tr[data-kind=consensus]").count(), 1);
     assert.equal(await page.locator("tr[data-kind=anchor]").count(), 1);
-    assert.equal(await page.locator("table.board svg.spark polyline").count(), 17);
+    assert.equal(await page.locator("table.board svg.spark polyline").count(), 18);
     const board = await api("/api/v1/leaderboard");
     const best = [...board.rows].sort((a, b) => a.brier - b.brier)[0];
     // Sorted by Brier ascending by default: the best row is first.
@@ -142,7 +142,7 @@ try {
     assert.match(await page.locator("#result").innerText(), /NE 27 – 42 KC/);
     await page.getByRole("button", { name: "Forecast this game" }).click();
     await page.waitForSelector("table.preds tbody tr");
-    assert.equal(await page.locator("table.preds tbody tr").count(), 16);
+    assert.equal(await page.locator("table.preds tbody tr").count(), 17);
     assert.equal(await page.locator("tr[data-expert=consensus]").count(), 1);
     await page.screenshot({ path: join(artifacts, "3-game.png"), fullPage: true });
   });
@@ -182,7 +182,7 @@ try {
     const r = await fetch(`${base}/api/v1/games/${other}/predictions`, { method: "POST", headers: { "X-API-Key": key } });
     assert.equal(r.status, 201);
     await page.waitForSelector("table.preds tbody tr", { timeout: 10000 });
-    assert.equal(await page.locator("table.preds tbody tr").count(), 16);
+    assert.equal(await page.locator("table.preds tbody tr").count(), 17);
     assert.ok(await page.locator(`#events li[data-type=prediction]`).filter({ hasText: other }).count() >= 1);
     await page.screenshot({ path: join(artifacts, "5-live-update.png"), fullPage: true });
   });
