@@ -19,6 +19,7 @@ pub mod prob;
 pub mod sim;
 pub mod stacking;
 pub mod state_space;
+pub mod versus_market;
 
 pub use categories::{Category, CategoryOutcome};
 pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse};

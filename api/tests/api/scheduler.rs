@@ -56,7 +56,17 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
     let (_, preds) = app
         .get_json(&format!("/api/v1/games/{}/predictions", season[0].id))
         .await;
-    assert_eq!(preds["items"].as_array().map(Vec::len), Some(15), "{preds}");
+    // The feed carries lines: the market joins the sixteen experts.
+    assert_eq!(preds["items"].as_array().map(Vec::len), Some(17), "{preds}");
+    assert!(
+        preds["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["expert_id"] == "market"
+                && p["reasoning"].as_str().unwrap().contains("closing line")),
+        "{preds}"
+    );
 
     // The feed did not change: a conditional GET, answered 304, changes nothing.
     let asked = feed.requests.load(std::sync::atomic::Ordering::SeqCst);
@@ -180,7 +190,7 @@ async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_we
     assert_eq!(status, 201);
     let soon = &season[0];
     let (before, flags) = stale_flags(&app, late.id.as_str()).await;
-    assert_eq!(flags, vec![false; 16]);
+    assert_eq!(flags, vec![false; 18], "16 experts, the market (lines) and the consensus");
 
     // Both move a day later.
     let mut moved = season.clone();
@@ -200,7 +210,7 @@ async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_we
 
     // The late game's 16 predictions read stale everywhere they are read.
     let (consensus, flags) = stale_flags(&app, late.id.as_str()).await;
-    assert_eq!(flags, vec![true; 16]);
+    assert_eq!(flags, vec![true; 18]);
     assert_eq!(
         consensus["id"], before["id"],
         "the stored forecast is kept, flagged"
@@ -230,7 +240,7 @@ async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_we
 
     // The game inside the horizon was forecast again by the run: nothing stale.
     let (_, flags) = stale_flags(&app, soon.id.as_str()).await;
-    assert_eq!(flags, vec![false; 16]);
+    assert_eq!(flags, vec![false; 18]);
 
     // The upcoming list from the late game's week shows it with its stale consensus.
     let new_date = late.date.succ_opt().unwrap();
@@ -253,13 +263,13 @@ async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_we
         .await;
     assert_eq!(status, 201);
     let (_, flags) = stale_flags(&app, late.id.as_str()).await;
-    assert_eq!(flags, vec![false; 16]);
+    assert_eq!(flags, vec![false; 18]);
 
     // The same feed again moves nothing and marks nothing stale.
     let r = run(&app).await;
     assert_eq!(r["moved"], 0, "{r}");
     let (_, flags) = stale_flags(&app, late.id.as_str()).await;
-    assert_eq!(flags, vec![false; 16]);
+    assert_eq!(flags, vec![false; 18]);
     app.stop().await;
 }
 
