@@ -623,7 +623,26 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 anyhow::bail!("--lookback must be at least 1 season");
             }
             let batch = read_games(data)?;
-            let candidates = crate::evaluation::candidates();
+            let grid = crate::evaluation::grid();
+            println!("Robustness first: each parameter set through the simulated regime change (home advantage 3 → 0 points in one off-season, 4 leagues):");
+            println!(
+                "{:<24} {:>22} {:>18}  candidate?",
+                "parameters", "edge at season's end", "bias after"
+            );
+            for (name, _, c) in &grid {
+                println!(
+                    "{name:<24} {:>22.2} {:>+18.4}  {}",
+                    c.learned_at_season_end,
+                    c.bias_after,
+                    if c.adapts() { "yes" } else { "no: too slow" }
+                );
+            }
+            println!();
+            let candidates: Vec<(String, forecast::Params)> = grid
+                .into_iter()
+                .filter(|(_, _, c)| c.adapts())
+                .map(|(n, p, _)| (n, p))
+                .collect();
             let bar = ProgressBar::new(candidates.len() as u64 + 1);
             bar.set_style(
                 ProgressStyle::with_template("{spinner} replaying [{bar:40}] {pos}/{len} models")

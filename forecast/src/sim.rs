@@ -301,3 +301,60 @@ pub fn run(params: &crate::Params, teams: u16, games: &[SimGame]) -> RegimeRun {
         .collect();
     RegimeRun { weeks, games }
 }
+
+/// The standard regime change: `seeds` default leagues whose home advantage drops from 3
+/// points to 0 in the 2007 off-season.
+pub const REGIME_CHANGE_SEASON: i32 = 2007;
+
+/// How a model fared through the standard regime change, averaged over the leagues.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct RegimeCheck {
+    /// The home advantage the experts used going into the last week of the change season.
+    pub learned_at_season_end: f64,
+    /// The consensus's bias against the truth from mid-change-season through the next one.
+    pub bias_after: f64,
+}
+
+impl RegimeCheck {
+    /// Whether the model followed the change within the season (the robustness a model
+    /// version must have): the edge it uses ended the season below 1 point (from 3) and its
+    /// forecasts after the change lean less than 2 points of probability toward the home team.
+    pub fn adapts(&self) -> bool {
+        self.learned_at_season_end < 1.0 && self.bias_after.abs() < 0.02
+    }
+}
+
+/// Runs `params` through the standard regime change on `seeds` leagues.
+pub fn regime_check(params: &crate::Params, seeds: u64) -> RegimeCheck {
+    let league = League::default();
+    let (mut learned, mut bias) = (0.0, 0.0);
+    for seed in 1..=seeds {
+        let l = League {
+            seed,
+            ..league.clone()
+        };
+        let games = l.play(&|season, _| {
+            if season < REGIME_CHANGE_SEASON {
+                3.0
+            } else {
+                0.0
+            }
+        });
+        let r = run(params, l.teams, &games);
+        learned += r
+            .weeks
+            .iter()
+            .find(|w| w.season == REGIME_CHANGE_SEASON && w.week == l.weeks - 1)
+            .map_or(f64::NAN, |w| w.used_home_advantage);
+        bias += r
+            .calibration(|g| {
+                g.season == REGIME_CHANGE_SEASON + 1
+                    || (g.season == REGIME_CHANGE_SEASON && g.week >= l.weeks / 2)
+            })
+            .bias;
+    }
+    RegimeCheck {
+        learned_at_season_end: learned / seeds as f64,
+        bias_after: bias / seeds as f64,
+    }
+}

@@ -87,3 +87,19 @@ fn calibration_recovers_after_the_change_while_a_fixed_home_advantage_stays_bias
     assert!(la.abs() < 0.02, "the learned model recovers: {la}");
     assert!(le < fe, "closer to the truth: {le} vs {fe}");
 }
+
+#[test]
+fn the_shipped_parameters_pass_the_robustness_check_that_filters_fit_candidates() {
+    let shipped = forecast::sim::regime_check(&Params::default(), SEEDS);
+    assert!(shipped.adapts(), "{shipped:?}");
+    let slow = Params {
+        hfa_drift: 0.0005,
+        ..Params::default()
+    };
+    let slow = forecast::sim::regime_check(&slow, SEEDS);
+    assert!(
+        !slow.adapts(),
+        "a near-fixed edge does not follow: {slow:?}"
+    );
+    assert!(!forecast::sim::regime_check(&fixed_at_three(), SEEDS).adapts());
+}

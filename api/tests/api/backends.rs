@@ -81,7 +81,10 @@ async fn the_service_predicts_caches_and_restarts_on_neo4j_postgres_and_redis() 
     let (_, history) = restarted
         .get_json("/api/v1/games/NE_HOU_2017_W3/history")
         .await;
-    assert_eq!(history["total"], 34, "two forecasts of 16 experts and the consensus");
+    assert_eq!(
+        history["total"], 34,
+        "two forecasts of 16 experts and the consensus"
+    );
     restarted.stop().await;
     servers.drop_db().await;
 }

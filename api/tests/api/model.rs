@@ -248,3 +248,134 @@ async fn model_versions_hot_swap_without_failed_requests_and_roll_back() {
     assert_eq!(stored["total"], 2);
     app.stop().await;
 }
+
+#[test]
+fn rolling_origin_chooses_each_season_on_the_seasons_before_it_among_robust_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("rolling.json");
+    let o = api(&[
+        "evaluate",
+        "rolling-origin",
+        "--data",
+        small_games_file().to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--lookback",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Robustness first") && out.contains("no: too slow"),
+        "{out}"
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let names: Vec<&str> = r["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[0].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| !n.starts_with("drift 0.003")),
+        "a drift too slow for the simulated change is no candidate: {names:?}"
+    );
+    let seasons = r["seasons"].as_array().unwrap();
+    assert_eq!(seasons.len(), 2);
+    for s in seasons {
+        // The choice is the candidate with the lowest Brier on the season before.
+        let briers: Vec<f64> = s["choice_briers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_f64().unwrap())
+            .collect();
+        let best = (0..briers.len())
+            .min_by(|&a, &b| briers[a].total_cmp(&briers[b]))
+            .unwrap();
+        assert_eq!(s["chosen"], names[best], "{s}");
+        for k in ["consensus", "anchor", "old"] {
+            let b = s[k].as_f64().unwrap();
+            assert!(b > 0.15 && b < 0.30, "{k}: {s}");
+        }
+    }
+    assert!(r["consensus"]["worst"].as_f64() >= r["consensus"]["mean"].as_f64());
+}
+
+#[test]
+fn windows_set_the_consensus_against_the_best_expert_and_the_one_chosen_beforehand() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("windows.json");
+    let data = small_games_file();
+    let o = api(&[
+        "evaluate",
+        "windows",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--width",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let w = w.as_array().unwrap();
+    assert_eq!(w.len(), 2, "one window per season");
+    // The best expert of a window is the best of the back-test's experts on those games.
+    let r = backtest_json(&data, &dir.path().join("bt.json"));
+    for win in w {
+        let best = win["best_expert_brier"].as_f64().unwrap();
+        let diff = win["difference"].as_f64().unwrap();
+        assert!((win["consensus"].as_f64().unwrap() - best - diff).abs() < 1e-12);
+        let chosen = win["chosen_expert_brier"].as_f64().unwrap();
+        assert!(
+            chosen >= best - 1e-12,
+            "hindsight is the lower bound: {win}"
+        );
+    }
+    let two = r["experts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["brier"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let o = api(&[
+        "evaluate",
+        "windows",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--width",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!((w[0]["best_expert_brier"].as_f64().unwrap() - two).abs() < 1e-12);
+
+    // Bad ranges and widths are refused with a message.
+    for args in [
+        vec!["evaluate", "windows", "--from", "2018", "--to", "2017"],
+        vec![
+            "evaluate", "windows", "--from", "2017", "--to", "2018", "--width", "3",
+        ],
+        vec!["evaluate", "rolling-origin", "--lookback", "0"],
+    ] {
+        let o = api(&args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}");
+    }
+}

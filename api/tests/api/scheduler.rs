@@ -190,7 +190,11 @@ async fn a_moved_game_reads_stale_until_it_is_forecast_again_and_the_upcoming_we
     assert_eq!(status, 201);
     let soon = &season[0];
     let (before, flags) = stale_flags(&app, late.id.as_str()).await;
-    assert_eq!(flags, vec![false; 18], "16 experts, the market (lines) and the consensus");
+    assert_eq!(
+        flags,
+        vec![false; 18],
+        "16 experts, the market (lines) and the consensus"
+    );
 
     // Both move a day later.
     let mut moved = season.clone();
