@@ -32,7 +32,7 @@ pub enum EvaluateCommand {
     /// For every season Y in the range: choose among the fit candidates on the seasons before
     /// Y, forecast Y walk-forward, score it; against 538's Elo and the previous model version.
     RollingOrigin {
-        /// Games file (default: the bundled one).
+        /// Games file, 538 or nflverse layout (default: the bundled one).
         #[arg(long)]
         data: Option<PathBuf>,
         #[arg(long, default_value_t = 1990)]
@@ -69,7 +69,7 @@ pub enum EvaluateCommand {
 pub enum Command {
     /// Walk-forward back-test of every expert and the consensus against the file's 538 Elo.
     Backtest {
-        /// Games file (default: the bundled one).
+        /// Games file, 538 or nflverse layout (default: the bundled one).
         #[arg(long)]
         data: Option<PathBuf>,
         /// First season scored.
@@ -519,8 +519,9 @@ fn read_games(data: &Option<PathBuf>) -> anyhow::Result<graph::ImportBatch> {
         Some(p) => std::fs::read(p).with_context(|| format!("Failed to read {}", p.display()))?,
         None => crate::BUNDLED_GAMES.to_vec(),
     };
-    match graph::import::parse(bytes.as_slice()) {
-        Ok(b) => Ok(b),
+    // Either layout: an nflverse schedule brings its betting lines (the market expert).
+    match graph::schedule::parse_any(bytes.as_slice()) {
+        Ok((_, b)) => Ok(b),
         Err(graph::Error::Malformed(errors)) => {
             for e in &errors {
                 eprintln!("  {e}");

@@ -379,3 +379,97 @@ fn windows_set_the_consensus_against_the_best_expert_and_the_one_chosen_beforeha
         assert!(!o.stderr.is_empty(), "{args:?}");
     }
 }
+
+/// A simulated league with a market (our own rows), written as an nflverse schedule with
+/// its lines.
+fn league_with_lines(path: &Path) {
+    let teams: Vec<String> = graph::import::franchise_teams()
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    let league = forecast::sim::League {
+        seasons: 3,
+        first_season: 2016,
+        market_sd: Some(1.0),
+        seed: 5,
+        ..forecast::sim::League::default()
+    };
+    let mut csv = String::from(
+        "game_id,season,game_type,week,gameday,away_team,away_score,home_team,home_score,location,spread_line,home_moneyline,away_moneyline\n",
+    );
+    for g in league.play(&|_, _| 2.5) {
+        let m = &g.played.matchup;
+        let l = m.lines.unwrap();
+        let (h, a) = (&teams[usize::from(m.home)], &teams[usize::from(m.away)]);
+        csv.push_str(&format!(
+            "{}_{:02}_{a}_{h},{},REG,{},{},{a},{},{h},{},Home,{},{},{}\n",
+            m.season,
+            g.week + 1,
+            m.season,
+            g.week + 1,
+            m.date,
+            g.played.away_score,
+            g.played.home_score,
+            l.spread.unwrap(),
+            l.home_moneyline.unwrap(),
+            l.away_moneyline.unwrap(),
+        ));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn a_backtest_on_a_schedule_with_lines_sets_every_model_against_the_market() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lines.csv");
+    league_with_lines(&data);
+    let json = dir.path().join("r.json");
+    let o = api(&[
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("Against the market (544 games with lines)"),
+        "{table}"
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let experts = r["experts"].as_array().unwrap();
+    assert_eq!(
+        experts.len(),
+        17,
+        "every game has lines: the market is scored too"
+    );
+    let rows = r["market"]["rows"].as_array().unwrap();
+    let row = |id: &str| rows.iter().find(|x| x["id"] == id).unwrap();
+    // The market knows the truth to a point: it beats the models, and its own row is itself.
+    let market = row("market");
+    assert_eq!(market["brier"], market["market_brier"]);
+    for id in ["elo", "state_space", "logistic"] {
+        let r = row(id);
+        assert!(r["brier"].as_f64() > r["market_brier"].as_f64(), "{r}");
+        let ats = r["ats_accuracy"].as_f64().unwrap();
+        assert!(
+            r["ats_games"].as_u64().unwrap() > 400 && (0.3..0.7).contains(&ats),
+            "{r}"
+        );
+    }
+    // The consensus learns to lean on the market: closer to it than the best other expert.
+    let best_other = experts
+        .iter()
+        .filter(|e| e["id"] != "market")
+        .map(|e| e["brier"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        row("consensus")["brier"].as_f64().unwrap() < best_other,
+        "{rows:?}"
+    );
+}
