@@ -31,8 +31,29 @@ pub struct VersionMetrics {
 pub struct ModelVersion {
     pub id: String,
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "saved_params")]
     pub params: Params,
     pub metrics: VersionMetrics,
+}
+
+/// A version saved before the learned home advantage and the stacking consensus existed has
+/// neither setting: it reads as the model it was (fixed edge, exponential weights), so
+/// activating or rolling back to it restores its behaviour. Any setting it does name is kept.
+fn saved_params<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Params, D::Error> {
+    let mut v = serde_json::Value::deserialize(d)?;
+    if let Some(o) = v.as_object_mut() {
+        let legacy = Params::legacy();
+        if !o.contains_key("adaptive_hfa") {
+            o.insert("adaptive_hfa".into(), legacy.adaptive_hfa.into());
+        }
+        if !o.contains_key("consensus") {
+            o.insert(
+                "consensus".into(),
+                serde_json::to_value(legacy.consensus).map_err(serde::de::Error::custom)?,
+            );
+        }
+    }
+    serde_json::from_value(v).map_err(serde::de::Error::custom)
 }
 
 impl ModelVersion {
@@ -342,5 +363,56 @@ impl Registry {
             }
         }
         bail!("the model pointer kept changing under concurrent activations; try again")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(params: &str) -> String {
+        format!(
+            r#"{{"id":"wf-1","created_at":"2026-11-01T00:00:00Z","params":{params},
+            "metrics":{{"from":2010,"to":2018,"games":2403,"brier":0.2163,"log_loss":0.62,
+            "accuracy":0.65,"ece":0.013,"anchor_brier":0.2186}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_version_saved_before_the_learned_home_advantage_reads_as_the_model_it_was() {
+        // (saved params, expected)
+        let cases = [
+            (
+                r#"{"hfa_elo":55.0,"hfa_points":2.4,"consensus_eta":400.0}"#,
+                Params::legacy(),
+            ),
+            (
+                r#"{"hfa_points":2.0}"#,
+                Params {
+                    hfa_points: 2.0,
+                    ..Params::legacy()
+                },
+            ),
+            (
+                &serde_json::to_string(&Params::default()).unwrap(),
+                Params::default(),
+            ),
+            (
+                r#"{"adaptive_hfa":true}"#,
+                Params {
+                    adaptive_hfa: true,
+                    ..Params::legacy()
+                },
+            ),
+        ];
+        for (saved, want) in cases {
+            let v: ModelVersion = serde_json::from_str(&version(saved)).unwrap();
+            assert_eq!(v.params, want, "{saved}");
+        }
+        // What is saved now reads back the same.
+        let v: ModelVersion = serde_json::from_str(&version("{}")).unwrap();
+        let again: ModelVersion =
+            serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(again, v);
     }
 }

@@ -26,9 +26,8 @@ pub struct Params {
     /// Learning rate of the consensus calibration (the `weights` consensus).
     pub calibration_rate: f64,
     /// The experts read the league home advantage the state-space filter learns from the
-    /// games (a drifting state) instead of the fixed `hfa_points`/`hfa_elo`. A version saved
-    /// before this existed reads as `false`: its experts keep the fixed edge.
-    #[serde(default = "legacy_false")]
+    /// games (a drifting state) instead of the fixed `hfa_points`/`hfa_elo`. (A model version
+    /// saved before this existed reads as `false`: see the API's model registry.)
     pub adaptive_hfa: bool,
     /// How fast the league home advantage may drift: variance added per day, in points².
     pub hfa_drift: f64,
@@ -42,9 +41,7 @@ pub struct Params {
     pub state_season_var: f64,
     /// Prior standard deviation of a team never seen (and the cap on its uncertainty), points.
     pub team_sd: f64,
-    /// How the experts are combined. A version saved before stacking existed reads as
-    /// `weights`.
-    #[serde(default = "legacy_weights")]
+    /// How the experts are combined.
     pub consensus: ConsensusMethod,
     /// Stacking: prior standard deviation of each expert's own weight (its correction to the
     /// exponential-weights combination, centred on 0).
@@ -63,14 +60,6 @@ pub enum ConsensusMethod {
     /// Stacking: a logistic regression on the experts' logits, learned walk-forward with a
     /// Gaussian prior on the weights (shrinkage toward equal shares).
     Stacking,
-}
-
-fn legacy_false() -> bool {
-    false
-}
-
-fn legacy_weights() -> ConsensusMethod {
-    ConsensusMethod::Weights
 }
 
 impl Default for Params {
@@ -101,9 +90,8 @@ impl Default for Params {
 }
 
 impl Params {
-    /// The parameters every version had before the home advantage was learned and the
-    /// consensus stacked: fixed home advantage, exponential weights (what an old saved version
-    /// reads as).
+    /// The previous model: fixed home advantage, exponential weights (what a version saved
+    /// before the learned home advantage existed reads as).
     pub fn legacy() -> Self {
         Self {
             adaptive_hfa: false,
@@ -150,18 +138,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_version_saved_before_the_learned_home_advantage_reads_as_the_legacy_model() {
-        let old = r#"{"hfa_elo":55.0,"elo_k":20.0,"hfa_points":2.4,"consensus_eta":400.0}"#;
-        let p: Params = serde_json::from_str(old).unwrap();
-        assert!(!p.adaptive_hfa);
-        assert_eq!(p.consensus, ConsensusMethod::Weights);
-        assert_eq!(p, Params::legacy());
-        let new: Params = serde_json::from_str("{}").unwrap();
-        assert_eq!(new, Params::legacy(), "an empty file is an old file");
+    fn a_parameters_file_names_only_what_it_changes_and_round_trips() {
+        let p: Params = serde_json::from_str(r#"{"hfa_points": 2.0}"#).unwrap();
+        assert_eq!(
+            p,
+            Params {
+                hfa_points: 2.0,
+                ..Params::default()
+            }
+        );
+        assert!(p.adaptive_hfa && p.consensus == ConsensusMethod::Stacking);
+        let legacy: Params =
+            serde_json::from_str(r#"{"adaptive_hfa": false, "consensus": "weights"}"#).unwrap();
+        assert_eq!(legacy, Params::legacy());
         let round: Params =
             serde_json::from_str(&serde_json::to_string(&Params::default()).unwrap()).unwrap();
         assert_eq!(round, Params::default());
-        assert!(round.adaptive_hfa && round.consensus == ConsensusMethod::Stacking);
+        assert!(serde_json::from_str::<Params>(r#"{"consensus": "median"}"#).is_err());
     }
 
     #[test]
