@@ -37,6 +37,7 @@ pub struct Metrics {
     /// 1 when a dependency (graph, series, cache) answered the last probe, 0 when not.
     pub dependency_up: IntGaugeVec,
     pub consensus_ece: Gauge,
+    pub home_advantage: GaugeVec,
     pub consensus_brier: Gauge,
     pub expert_brier: GaugeVec,
     /// Schedule feed runs by outcome (`ok`, `not_modified`, `failed`, `superseded`).
@@ -112,6 +113,13 @@ impl Metrics {
             "model_consensus_ece",
             "Walk-forward expected calibration error of the consensus over the last seasons",
         ))?;
+        let home_advantage = GaugeVec::new(
+            Opts::new(
+                "model_home_advantage_points",
+                "The league home advantage the model learned from the margins, in points: its estimate (`estimate`), its standard deviation (`sd`) and the edge the experts use now (`used`; the fixed one under an old model version)",
+            ),
+            &["value"],
+        )?;
         let consensus_brier = Gauge::with_opts(Opts::new(
             "model_consensus_brier",
             "Walk-forward Brier score of the consensus over the last seasons",
@@ -159,6 +167,7 @@ impl Metrics {
         registry.register(Box::new(request_staleness.clone()))?;
         registry.register(Box::new(dependency_up.clone()))?;
         registry.register(Box::new(consensus_ece.clone()))?;
+        registry.register(Box::new(home_advantage.clone()))?;
         registry.register(Box::new(consensus_brier.clone()))?;
         registry.register(Box::new(expert_brier.clone()))?;
         let ingest_runs = IntCounterVec::new(
@@ -201,6 +210,7 @@ impl Metrics {
             request_staleness,
             dependency_up,
             consensus_ece,
+            home_advantage,
             consensus_brier,
             expert_brier,
         })

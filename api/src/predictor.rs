@@ -294,6 +294,11 @@ impl Snapshot {
         self.games.len()
     }
 
+    /// The home advantage the experts use now and the learned (mean, sd), in points.
+    pub fn home_advantage(&self) -> (f64, (f64, f64)) {
+        self.engine.home_advantage()
+    }
+
     /// Forecasts `targets` (games sorted by date, final or not) walk-forward in one pass over
     /// this snapshot's history: each from exactly the final games dated before it, as the
     /// back-test and [`Predictor::forecast`] see them (the same predictions, to the bit),

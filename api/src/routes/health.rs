@@ -145,6 +145,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let m = &state.services.metrics;
     if let Some(snap) = state.services.predictor.latest() {
         m.games_in_model.set(snap.games() as i64);
+        let (used, (estimate, sd)) = snap.home_advantage();
+        for (k, v) in [("used", used), ("estimate", estimate), ("sd", sd)] {
+            m.home_advantage.with_label_values(&[k]).set(v);
+        }
         if let Some(q) = &snap.quality {
             m.consensus_ece.set(q.consensus.ece);
             m.consensus_brier.set(q.consensus.brier);

@@ -62,6 +62,21 @@ async fn metrics_expose_dependency_health_and_walk_forward_model_quality() {
         .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
         .collect();
     assert_eq!(experts.len(), 16, "no game has lines: no market; {text}");
+    // The learned league home advantage, as the experts use it: a few points, known to ±1-2.
+    let hfa = |v: &str| {
+        sample(
+            &text,
+            &format!(r#"model_home_advantage_points{{value="{v}"}}"#),
+        )
+        .unwrap_or_else(|| panic!("{v}: {text}"))
+    };
+    assert!((0.5..6.0).contains(&hfa("estimate")), "{text}");
+    assert!(hfa("sd") > 0.0 && hfa("sd") < 3.0, "{text}");
+    assert_eq!(
+        hfa("used"),
+        hfa("estimate"),
+        "the shipped model uses what it learned"
+    );
     assert!(experts.iter().any(|b| (b - experts[0]).abs() > 1e-9));
 }
 

@@ -260,6 +260,7 @@ fn dashboards() -> Vec<(&'static str, &'static str, Vec<Panel>)> {
                 Panel("Consensus Brier score (last seasons)", "short", &[("model_consensus_brier", "consensus")]),
                 Panel("Brier score by expert (last seasons)", "short", &[("model_expert_brier", "{{expert}}")]),
                 Panel("Final games in the model", "short", &[("model_history_games", "games")]),
+                Panel("League home advantage (points)", "short", &[("model_home_advantage_points", "{{value}}")]),
             ],
         ),
         (
