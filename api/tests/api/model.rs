@@ -13,20 +13,23 @@ fn api(args: &[&str]) -> Output {
         .expect("the api binary runs")
 }
 
-fn backtest_json(data: &Path, out: &Path) -> Value {
-    let o = api(&[
-        "backtest",
-        "--data",
-        data.to_str().unwrap(),
-        "--from",
-        "2017",
-        "--to",
-        "2018",
-        "--json",
-        out.to_str().unwrap(),
-    ]);
+/// Runs the CLI with `args` and `--json out`, and reads the report it wrote.
+fn report(args: &[&str], out: &Path) -> (Output, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--json", out.to_str().unwrap()]);
+    let o = api(&all);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
+    let v = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+    (o, v)
+}
+
+fn backtest_json(data: &Path, out: &Path) -> Value {
+    let data = data.to_str().unwrap();
+    report(
+        &["backtest", "--data", data, "--from", "2017", "--to", "2018"],
+        out,
+    )
+    .1
 }
 
 #[test]
@@ -252,28 +255,27 @@ async fn model_versions_hot_swap_without_failed_requests_and_roll_back() {
 #[test]
 fn rolling_origin_chooses_each_season_on_the_seasons_before_it_among_robust_candidates() {
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("rolling.json");
-    let o = api(&[
-        "evaluate",
-        "rolling-origin",
-        "--data",
-        small_games_file().to_str().unwrap(),
-        "--from",
-        "2017",
-        "--to",
-        "2018",
-        "--lookback",
-        "1",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let data = small_games_file();
+    let (o, r) = report(
+        &[
+            "evaluate",
+            "rolling-origin",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            "2017",
+            "--to",
+            "2018",
+            "--lookback",
+            "1",
+        ],
+        &dir.path().join("rolling.json"),
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.contains("Robustness first") && out.contains("no: too slow"),
         "{out}"
     );
-    let r: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let names: Vec<&str> = r["candidates"]
         .as_array()
         .unwrap()
@@ -312,26 +314,24 @@ fn windows_set_the_consensus_against_the_best_expert_and_the_one_chosen_beforeha
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("windows.json");
     let data = small_games_file();
-    let o = api(&[
-        "evaluate",
-        "windows",
-        "--data",
-        data.to_str().unwrap(),
-        "--from",
-        "2017",
-        "--to",
-        "2018",
-        "--width",
-        "1",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let windows = |width: &str| {
+        let args = [
+            "evaluate",
+            "windows",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            "2017",
+            "--to",
+            "2018",
+            "--width",
+            width,
+        ];
+        report(&args, &json).1
+    };
+    let w = windows("1");
     let w = w.as_array().unwrap();
     assert_eq!(w.len(), 2, "one window per season");
-    // The best expert of a window is the best of the back-test's experts on those games.
-    let r = backtest_json(&data, &dir.path().join("bt.json"));
     for win in w {
         let best = win["best_expert_brier"].as_f64().unwrap();
         let diff = win["difference"].as_f64().unwrap();
@@ -342,28 +342,15 @@ fn windows_set_the_consensus_against_the_best_expert_and_the_one_chosen_beforeha
             "hindsight is the lower bound: {win}"
         );
     }
+    // The best expert of a window is the best of the back-test's experts on those games.
+    let r = backtest_json(&data, &dir.path().join("bt.json"));
     let two = r["experts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["brier"].as_f64().unwrap())
         .fold(f64::INFINITY, f64::min);
-    let o = api(&[
-        "evaluate",
-        "windows",
-        "--data",
-        data.to_str().unwrap(),
-        "--from",
-        "2017",
-        "--to",
-        "2018",
-        "--width",
-        "2",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(o.status.success());
-    let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let w = windows("2");
     assert!((w[0]["best_expert_brier"].as_f64().unwrap() - two).abs() < 1e-12);
 
     // Bad ranges and widths are refused with a message.
