@@ -46,6 +46,17 @@ pub enum EvaluateCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// How much more often each final margin 0..=40 happens than a normal around the
+    /// consensus's expected margin says (the key numbers), from the walk-forward forecasts of
+    /// a range of seasons: what `forecast::categories::KEY_WEIGHTS` holds for 1978-2009.
+    KeyNumbers {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 1978)]
+        from: i32,
+        #[arg(long, default_value_t = 2009)]
+        to: i32,
+    },
     /// The consensus against the best expert (in hindsight) on every window of seasons.
     Windows {
         #[arg(long)]
@@ -665,6 +676,29 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             }
             print!("{}", r.table());
             write(json, &r)?;
+        }
+        EvaluateCommand::KeyNumbers { data, from, to } => {
+            check_range(*from, *to)?;
+            let batch = read_games(data)?;
+            let replay =
+                crate::backtest::Replay::run(&batch, &forecast::Params::default(), &|_| {});
+            let games: Vec<(f64, f64)> = replay
+                .in_range(*from, *to)
+                .iter()
+                .map(|(r, _)| (forecast::prob::prob_to_margin(r.consensus), r.home_margin))
+                .collect();
+            if games.is_empty() {
+                anyhow::bail!("the file has no final games in seasons {from}-{to}");
+            }
+            let w = forecast::categories::estimate_key_weights(&games);
+            println!(
+                "Key-number weights from {} games, seasons {from}-{to} (observed / normal-expected count of each final margin |k|):",
+                games.len()
+            );
+            let cells: Vec<String> = w.iter().map(|x| format!("{x:.2}")).collect();
+            for (i, row) in cells.chunks(15).enumerate() {
+                println!("  {:>2}..: {}", i * 15, row.join(", "));
+            }
         }
         EvaluateCommand::Windows {
             data,

@@ -796,15 +796,12 @@ impl Predictor {
 }
 
 fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<CategoryPrediction> {
-    Category::ALL
-        .iter()
-        .map(|c| {
-            let o = c.outcome(scores, game.home_team.as_str(), game.away_team.as_str());
-            CategoryPrediction {
-                category: c.id().to_string(),
-                value: o.value,
-                label: o.label,
-            }
+    Category::outcomes(scores, game.home_team.as_str(), game.away_team.as_str())
+        .into_iter()
+        .map(|o| CategoryPrediction {
+            category: o.category.id().to_string(),
+            value: o.value,
+            label: o.label,
         })
         .collect()
 }

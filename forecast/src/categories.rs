@@ -7,7 +7,110 @@ use crate::prob::{norm_cdf, MARGIN_SD};
 /// Standard deviation of the total points around its expectation.
 pub const TOTAL_SD: f64 = 13.0;
 
-/// A predicted score distribution: home margin ~ N(margin, 13.5), total ~ N(total, 13).
+/// How much more (or less) often a final margin of |k| points happens than a smooth normal
+/// says, for k = 0..=40 (1 beyond): margins pile up on 3 and 7 (field goal, touchdown) and
+/// almost never end level. Estimated walk-forward with [`estimate_key_weights`] from the
+/// consensus's forecasts of the bundled seasons 1978–2009 (`api evaluate key-numbers --from
+/// 1978 --to 2009`), so 2010–2018 is scored out of sample.
+pub const KEY_WEIGHTS: [f64; 41] = [
+    0.09, 0.80, 0.71, 2.88, 1.06, 0.61, 1.16, 1.68, 0.58, 0.42, 1.39, 0.82, 0.42, 0.87, 1.38, 0.52,
+    0.68, 1.39, 0.78, 0.52, 1.16, 1.44, 0.51, 0.78, 1.47, 0.72, 0.48, 1.48, 1.63, 0.51, 0.76, 1.79,
+    0.97, 0.60, 1.43, 1.56, 0.61, 1.14, 1.86, 0.58, 0.54,
+];
+
+/// Margins beyond this are lumped at it (their probability is negligible).
+const MAX_MARGIN: i32 = 100;
+
+/// The probability of each whole-point home margin from -100 to 100.
+#[derive(Clone, Debug)]
+pub struct MarginPmf(Vec<f64>);
+
+impl MarginPmf {
+    /// P(margin = k) ∝ the normal's mass on [k − ½, k + ½] times the key weight of |k|; each
+    /// side is then scaled so that P(home wins) + ½ P(tie) stays the normal's P(margin > 0),
+    /// the forecast's win probability.
+    pub fn new(mean: f64, weights: &[f64]) -> Self {
+        let w = |k: i32| {
+            weights
+                .get(k.unsigned_abs() as usize)
+                .copied()
+                .unwrap_or(1.0)
+        };
+        let mut edges = Vec::with_capacity((2 * MAX_MARGIN + 2) as usize);
+        for k in -MAX_MARGIN..=MAX_MARGIN + 1 {
+            edges.push(norm_cdf((f64::from(k) - 0.5 - mean) / MARGIN_SD));
+        }
+        let mut p: Vec<f64> = (-MAX_MARGIN..=MAX_MARGIN)
+            .map(|k| {
+                let i = (k + MAX_MARGIN) as usize;
+                (edges[i + 1] - edges[i]).max(0.0) * w(k)
+            })
+            .collect();
+        let total: f64 = p.iter().sum();
+        let zero = MAX_MARGIN as usize;
+        let tie = p[zero] / total;
+        let win = norm_cdf(mean / MARGIN_SD);
+        let (away, home) = (
+            p[..zero].iter().sum::<f64>(),
+            p[zero + 1..].iter().sum::<f64>(),
+        );
+        let home_share = (win - tie / 2.0).max(0.0);
+        let away_share = (1.0 - win - tie / 2.0).max(0.0);
+        for (i, x) in p.iter_mut().enumerate() {
+            *x = match i.cmp(&zero) {
+                std::cmp::Ordering::Less if away > 0.0 => *x / away * away_share,
+                std::cmp::Ordering::Greater if home > 0.0 => *x / home * home_share,
+                std::cmp::Ordering::Equal => tie,
+                _ => 0.0,
+            };
+        }
+        Self(p)
+    }
+
+    fn at(&self, k: i32) -> f64 {
+        self.0[(k.clamp(-MAX_MARGIN, MAX_MARGIN) + MAX_MARGIN) as usize]
+    }
+
+    /// P(margin > x).
+    pub fn above(&self, x: f64) -> f64 {
+        let lim = f64::from(MAX_MARGIN);
+        let first = x.floor().clamp(-lim - 1.0, lim) as i32 + 1;
+        (first..=MAX_MARGIN).map(|k| self.at(k)).sum()
+    }
+
+    /// P(lo < margin ≤ hi).
+    pub fn between(&self, lo: f64, hi: f64) -> f64 {
+        (self.above(lo) - self.above(hi)).max(0.0)
+    }
+}
+
+/// Estimates [`KEY_WEIGHTS`] from forecasts and results: for each |k| ≤ 40, the games that
+/// ended with that margin over the number a normal around each game's expected margin
+/// (`(expected margin, final margin)` pairs) predicts, both with 5 pseudo-games (so a rare
+/// margin stays near 1).
+pub fn estimate_key_weights(games: &[(f64, f64)]) -> [f64; 41] {
+    let (mut expected, mut observed) = ([0.0; 41], [0.0; 41]);
+    for &(mean, margin) in games {
+        for k in -40i32..=40 {
+            let f = f64::from(k);
+            let mass =
+                norm_cdf((f + 0.5 - mean) / MARGIN_SD) - norm_cdf((f - 0.5 - mean) / MARGIN_SD);
+            expected[k.unsigned_abs() as usize] += mass;
+        }
+        let m = margin.abs().round();
+        if m <= 40.0 {
+            observed[m as usize] += 1.0;
+        }
+    }
+    let mut w = [1.0; 41];
+    for k in 0..41 {
+        w[k] = (observed[k] + 5.0) / (expected[k] + 5.0);
+    }
+    w
+}
+
+/// A predicted score distribution: home margin ~ N(margin, 13.5) (on whole points with the key
+/// numbers, for the margin categories), total ~ N(total, 13).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ScoreDist {
     pub margin: f64,
@@ -26,6 +129,10 @@ impl ScoreDist {
     }
     fn p_margin_above(&self, x: f64) -> f64 {
         1.0 - norm_cdf((x - self.margin) / MARGIN_SD)
+    }
+    /// The whole-point margin distribution with the key numbers.
+    pub fn margin_pmf(&self) -> MarginPmf {
+        MarginPmf::new(self.margin, &KEY_WEIGHTS)
     }
     fn p_total_above(&self, x: f64) -> f64 {
         1.0 - norm_cdf((x - self.total) / TOTAL_SD)
@@ -119,6 +226,17 @@ const TOTAL_BANDS: [(&str, f64, f64); 5] = [
     ("60+", 59.5, f64::INFINITY),
 ];
 
+/// The most likely margin band on the whole-point distribution.
+fn best_margin_band(pmf: &MarginPmf) -> (&'static str, f64, f64, f64) {
+    MARGIN_BANDS
+        .iter()
+        .map(|&(name, lo, hi)| (name, lo, hi, pmf.between(lo, hi)))
+        .fold(
+            ("", 0.0, 0.0, -1.0),
+            |best, x| if x.3 > best.3 { x } else { best },
+        )
+}
+
 fn best_band(bands: &[(&'static str, f64, f64)], mean: f64, sd: f64) -> (&'static str, f64) {
     bands
         .iter()
@@ -138,6 +256,27 @@ fn yes_no(p: f64) -> String {
 impl Category {
     /// Derives this category's prediction from a score distribution.
     pub fn outcome(self, d: &ScoreDist, home: &str, away: &str) -> CategoryOutcome {
+        self.outcome_with(d, &d.margin_pmf(), home, away)
+    }
+
+    /// Every category's prediction from one score distribution (its margin distribution
+    /// computed once).
+    pub fn outcomes(d: &ScoreDist, home: &str, away: &str) -> Vec<CategoryOutcome> {
+        let pmf = d.margin_pmf();
+        Category::ALL
+            .iter()
+            .map(|c| c.outcome_with(d, &pmf, home, away))
+            .collect()
+    }
+
+    /// [`outcome`](Self::outcome) with `d`'s margin distribution at hand.
+    pub fn outcome_with(
+        self,
+        d: &ScoreDist,
+        pmf: &MarginPmf,
+        home: &str,
+        away: &str,
+    ) -> CategoryOutcome {
         let p_home = d.p_margin_above(0.0);
         let (value, label) = match self {
             Category::Winner => (p_home, if p_home >= 0.5 { home } else { away }.to_string()),
@@ -146,7 +285,7 @@ impl Category {
             Category::HomePoints => (d.home_points(), format!("{:.1}", d.home_points())),
             Category::AwayPoints => (d.away_points(), format!("{:.1}", d.away_points())),
             Category::MarginBand => {
-                let (n, p) = best_band(&MARGIN_BANDS, d.margin, MARGIN_SD);
+                let (n, _, _, p) = best_margin_band(pmf);
                 (p, n.to_string())
             }
             Category::TotalBand => {
@@ -154,11 +293,11 @@ impl Category {
                 (p, n.to_string())
             }
             Category::OneScoreGame => {
-                let p = d.p_margin_above(-8.5) - d.p_margin_above(8.5);
+                let p = pmf.between(-9.0, 8.0);
                 (p, yes_no(p))
             }
             Category::Blowout => {
-                let p = d.p_margin_above(20.5) + 1.0 - d.p_margin_above(-20.5);
+                let p = pmf.above(20.5) + 1.0 - pmf.above(-21.0);
                 (p, yes_no(p))
             }
             Category::Shutout => {
@@ -166,13 +305,13 @@ impl Category {
                 (p.min(1.0), yes_no(p))
             }
             Category::Tie => {
-                let p = d.p_margin_above(-0.5) - d.p_margin_above(0.5);
+                let p = pmf.between(-0.5, 0.5);
                 (p, yes_no(p))
             }
-            Category::HomeCovers3 => yn(d.p_margin_above(3.5)),
-            Category::HomeCovers7 => yn(d.p_margin_above(7.5)),
-            Category::AwayCovers3 => yn(1.0 - d.p_margin_above(-3.5)),
-            Category::AwayCovers7 => yn(1.0 - d.p_margin_above(-7.5)),
+            Category::HomeCovers3 => yn(pmf.above(3.5)),
+            Category::HomeCovers7 => yn(pmf.above(7.5)),
+            Category::AwayCovers3 => yn(1.0 - pmf.above(-4.0)),
+            Category::AwayCovers7 => yn(1.0 - pmf.above(-8.0)),
             Category::Over40 => yn(d.p_total_above(40.5)),
             Category::Over45 => yn(d.p_total_above(45.5)),
             Category::Over50 => yn(d.p_total_above(50.5)),
@@ -220,6 +359,17 @@ impl Category {
     /// within 8 points…), 0 when not, 0.5 for a tie in the winner and upset categories.
     /// `None` for the point categories.
     pub fn occurred(self, d: &ScoreDist, home: u16, away: u16) -> Option<f64> {
+        self.occurred_with(d, &d.margin_pmf(), home, away)
+    }
+
+    /// [`occurred`](Self::occurred) with `d`'s margin distribution at hand.
+    pub fn occurred_with(
+        self,
+        d: &ScoreDist,
+        pmf: &MarginPmf,
+        home: u16,
+        away: u16,
+    ) -> Option<f64> {
         let (h, a) = (f64::from(home), f64::from(away));
         let (margin, total) = (h - a, h + a);
         let b = |yes: bool| Some(if yes { 1.0 } else { 0.0 });
@@ -242,7 +392,14 @@ impl Category {
             } else {
                 0.5
             }),
-            Category::MarginBand => band(&MARGIN_BANDS, d.margin, MARGIN_SD, margin),
+            Category::MarginBand => {
+                let (_, lo, hi, _) = best_margin_band(pmf);
+                Some(if margin > lo && margin <= hi {
+                    1.0
+                } else {
+                    0.0
+                })
+            }
             Category::TotalBand => band(&TOTAL_BANDS, d.total, TOTAL_SD, total),
             Category::OneScoreGame => b(margin.abs() <= 8.0),
             Category::Blowout => b(margin.abs() >= 21.0),
@@ -320,6 +477,7 @@ pub struct CategoryScore {
 /// Scores every category over `games`: each game's predicted score distribution and its
 /// final score (home, away).
 pub fn score_categories(games: &[(ScoreDist, u16, u16)]) -> Vec<CategoryScore> {
+    let pmfs: Vec<MarginPmf> = games.iter().map(|(d, _, _)| d.margin_pmf()).collect();
     Category::ALL
         .iter()
         .map(|&c| {
@@ -358,9 +516,11 @@ pub fn score_categories(games: &[(ScoreDist, u16, u16)]) -> Vec<CategoryScore> {
             } else {
                 let pairs: Vec<(f64, f64)> = games
                     .iter()
-                    .map(|(d, h, a)| {
-                        let p = c.outcome(d, "home", "away").value.clamp(0.0, 1.0);
-                        (p, c.occurred(d, *h, *a).expect("a probability category"))
+                    .zip(&pmfs)
+                    .map(|((d, h, a), pmf)| {
+                        let p = c.outcome_with(d, pmf, "home", "away").value.clamp(0.0, 1.0);
+                        let y = c.occurred_with(d, pmf, *h, *a);
+                        (p, y.expect("a probability category"))
                     })
                     .collect();
                 let scores = crate::metrics::score(&pairs);
@@ -400,13 +560,21 @@ mod tests {
         let mut games = Vec::new();
         for i in 0..20_000 {
             let d = ScoreDist::new(-10.0 + (i % 21) as f64, 38.0 + (i % 15) as f64);
-            let (m, t) = (
-                d.margin + MARGIN_SD * normal(),
-                d.total + TOTAL_SD * normal(),
-            );
-            let home = ((t + m) / 2.0).round().max(0.0) as u16;
-            let away = ((t - m) / 2.0).round().max(0.0) as u16;
-            games.push((d, home, away));
+            // The margin from the whole-point distribution the margin categories use.
+            let pmf = d.margin_pmf();
+            let u = uniform();
+            let mut k = -MAX_MARGIN;
+            while k < MAX_MARGIN && pmf.above(f64::from(k)) > 1.0 - u {
+                k += 1;
+            }
+            let t = d.total + TOTAL_SD * normal();
+            let mut home = ((t + f64::from(k)) / 2.0).round().max(0.0) as i32;
+            let mut away = home - k;
+            if away < 0 {
+                home = k;
+                away = 0;
+            }
+            games.push((d, home as u16, away as u16));
         }
         let scores = score_categories(&games);
         assert_eq!(scores.len(), 27);
@@ -460,6 +628,65 @@ mod tests {
         assert_eq!(get("winner").base_rate, Some(0.75));
         assert_eq!(get("blowout").base_rate, Some(0.0));
         assert_eq!(get("home_wins_by_8_plus").base_rate, Some(0.5));
+    }
+
+    #[test]
+    fn the_whole_point_margin_keeps_the_win_probability_and_piles_up_on_the_key_numbers() {
+        for mean in [-9.0, -2.5, 0.0, 3.0, 14.0] {
+            let pmf = ScoreDist::new(mean, 44.0).margin_pmf();
+            let total = pmf.above(-1000.0);
+            assert!((total - 1.0).abs() < 1e-9, "{mean}: {total}");
+            let win = pmf.above(0.5) + 0.5 * pmf.between(-0.5, 0.5);
+            assert!((win - norm_cdf(mean / MARGIN_SD)).abs() < 1e-9, "{mean}");
+        }
+        let even = ScoreDist::new(0.0, 44.0).margin_pmf();
+        let p = |k: f64| even.between(k - 0.5, k + 0.5);
+        assert!(
+            p(3.0) > 2.0 * p(2.0) && p(3.0) > 2.0 * p(4.0),
+            "3 is a key number"
+        );
+        assert!(p(7.0) > p(6.0) && p(7.0) > p(8.0), "7 is a key number");
+        assert!(p(0.0) < 0.01, "ties are rare: {}", p(0.0));
+        // The categories read it: a pick'em is a one-score game more often than the smooth
+        // normal says (the NFL's 51 % against 47 %).
+        let d = ScoreDist::new(0.0, 44.0);
+        let one = Category::OneScoreGame.outcome(&d, "h", "a").value;
+        let smooth = norm_cdf(8.5 / MARGIN_SD) - norm_cdf(-8.5 / MARGIN_SD);
+        assert!(one > smooth + 0.02, "{one} vs {smooth}");
+    }
+
+    #[test]
+    fn key_weights_are_recovered_from_margins_that_follow_them() {
+        let mut rng = crate::sim::Rng::new(9);
+        let mut games = Vec::new();
+        for i in 0..20_000 {
+            let mean = -7.0 + (i % 15) as f64;
+            let pmf = ScoreDist::new(mean, 44.0).margin_pmf();
+            let u = rng.uniform();
+            let mut k = -MAX_MARGIN;
+            while k < MAX_MARGIN && pmf.above(f64::from(k)) > 1.0 - u {
+                k += 1;
+            }
+            games.push((mean, f64::from(k)));
+        }
+        let w = estimate_key_weights(&games);
+        for k in [0, 3, 7, 10] {
+            assert!(
+                (w[k] - KEY_WEIGHTS[k]).abs() < 0.25 * KEY_WEIGHTS[k].max(0.4),
+                "{k}: {} vs {}",
+                w[k],
+                KEY_WEIGHTS[k]
+            );
+        }
+        // Margins from the smooth normal itself give weights near 1.
+        let smooth: Vec<(f64, f64)> = (0..20_000)
+            .map(|i| {
+                let mean = -7.0 + (i % 15) as f64;
+                (mean, (mean + MARGIN_SD * rng.normal()).round())
+            })
+            .collect();
+        let w = estimate_key_weights(&smooth);
+        assert!(w[..15].iter().all(|x| (x - 1.0).abs() < 0.2), "{w:?}");
     }
 
     #[test]

@@ -460,3 +460,31 @@ fn a_backtest_on_a_schedule_with_lines_sets_every_model_against_the_market() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn key_numbers_are_estimated_from_a_file_and_three_is_one_of_them() {
+    let data = small_games_file();
+    let o = api(&[
+        "evaluate",
+        "key-numbers",
+        "--data",
+        data.to_str().unwrap(),
+        "--from",
+        "2017",
+        "--to",
+        "2018",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("from 534 games"), "{out}");
+    let w: Vec<f64> = out
+        .lines()
+        .filter_map(|l| l.split_once("..: "))
+        .flat_map(|(_, r)| r.split(", ").map(|x| x.parse::<f64>().unwrap()))
+        .collect();
+    assert_eq!(w.len(), 41, "{out}");
+    assert!(w[3] > 1.5 && w[0] < 0.5, "{w:?}");
+    let o = api(&["evaluate", "key-numbers", "--from", "2030", "--to", "2031"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no final games"));
+}
