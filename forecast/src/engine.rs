@@ -69,8 +69,6 @@ pub struct Record {
     pub home_margin: f64,
     /// The closing spread (expected home margin), when the game had one.
     pub spread: Option<f64>,
-    /// The league home advantage the experts used, points.
-    pub home_advantage: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -266,17 +264,10 @@ impl Engine {
                 let logits = Self::logits(&c, &g.matchup);
                 let (x, _) = lr_features(&c, &g.matchup, Skip::None);
                 let (z, p) = self.combine(&logits);
-                pre.push((
-                    logits,
-                    x,
-                    z,
-                    p,
-                    self.expected_total(&g.matchup),
-                    self.ratings.hfa_points(),
-                ));
+                pre.push((logits, x, z, p, self.expected_total(&g.matchup)));
             }
         }
-        for (g, (logits, x, z, p, total, hfa)) in day.into_iter().zip(pre) {
+        for (g, (logits, x, z, p, total)) in day.into_iter().zip(pre) {
             let y = g.home_result();
             let mut probs = [f64::NAN; N_EXPERTS];
             for e in 0..N_EXPERTS {
@@ -316,7 +307,6 @@ impl Engine {
                     total,
                     home_margin,
                     spread,
-                    home_advantage: hfa,
                 });
             }
             let played = self.hist.game(idx).clone();

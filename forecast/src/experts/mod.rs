@@ -103,9 +103,6 @@ pub const EXPERTS: [&'static dyn Expert; 17] = [
     &market::Market,
 ];
 
-/// How many experts forecast a game without lines (all but the market).
-pub const ALWAYS_PRESENT: usize = EXPERTS.len() - 1;
-
 /// Index of an expert in [`EXPERTS`] by id.
 pub fn expert_index(id: &str) -> Option<usize> {
     EXPERTS.iter().position(|e| e.spec().id == id)
