@@ -145,11 +145,7 @@ impl Engine {
     /// Each expert's share of the consensus now (sums to 1 over all experts; an absent
     /// expert's share is spread over the others when a game is combined).
     pub fn consensus_weights(&self) -> [f64; N_EXPERTS] {
-        let mut w = [0.0; N_EXPERTS];
-        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
-        for (i, l) in self.loss.iter().enumerate() {
-            w[i] = (-self.ratings.params.consensus_eta * (l - best)).exp();
-        }
+        let mut w = self.accuracy_weights();
         let s: f64 = w.iter().sum();
         w.iter_mut().for_each(|x| *x /= s);
         if self.ratings.params.consensus == ConsensusMethod::Stacking {
@@ -167,13 +163,18 @@ impl Engine {
         w
     }
 
+    /// Each expert's unnormalised weight by its recent Brier score (1 for the best).
+    fn accuracy_weights(&self) -> [f64; N_EXPERTS] {
+        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
+        self.loss
+            .map(|l| (-self.ratings.params.consensus_eta * (l - best)).exp())
+    }
+
     /// The exponential-weights combination of the logits (NaN = absent), before calibration.
     fn weighted(&self, logits: &[f64; N_EXPERTS]) -> f64 {
-        let best = self.loss.iter().copied().fold(f64::INFINITY, f64::min);
         let (mut z, mut ws) = (0.0, 0.0);
-        for (l, loss) in logits.iter().zip(&self.loss) {
+        for (l, w) in logits.iter().zip(self.accuracy_weights()) {
             if l.is_finite() {
-                let w = (-self.ratings.params.consensus_eta * (loss - best)).exp();
                 z += w * l;
                 ws += w;
             }
@@ -192,14 +193,18 @@ impl Engine {
             .collect()
     }
 
-    /// The consensus of the experts' logits (NaN = absent): (combined logit, probability).
-    fn combine(&self, logits: &[f64; N_EXPERTS]) -> (f64, f64) {
-        let z = self.weighted(logits);
+    /// The consensus of the experts' logits (NaN = absent): (combined logit, probability,
+    /// the stacking features it was made from; empty for the `weights` consensus).
+    fn combine(&self, logits: &[f64; N_EXPERTS]) -> (f64, f64, Vec<f64>) {
         match self.ratings.params.consensus {
-            ConsensusMethod::Weights => (z, sigmoid(self.cal.0 * z + self.cal.1)),
+            ConsensusMethod::Weights => {
+                let z = self.weighted(logits);
+                (z, sigmoid(self.cal.0 * z + self.cal.1), Vec::new())
+            }
             ConsensusMethod::Stacking => {
-                let p = self.stack.predict(&self.stack_features(logits));
-                (logit(p), p)
+                let f = self.stack_features(logits);
+                let p = self.stack.predict(&f);
+                (logit(p), p, f)
             }
         }
     }
@@ -263,11 +268,11 @@ impl Engine {
                 self.hist.check_teams(&g.matchup)?;
                 let logits = Self::logits(&c, &g.matchup);
                 let (x, _) = lr_features(&c, &g.matchup, Skip::None);
-                let (z, p) = self.combine(&logits);
-                pre.push((logits, x, z, p, self.expected_total(&g.matchup)));
+                let (z, p, f) = self.combine(&logits);
+                pre.push((logits, x, z, p, f, self.expected_total(&g.matchup)));
             }
         }
-        for (g, (logits, x, z, p, total)) in day.into_iter().zip(pre) {
+        for (g, (logits, x, z, p, f, total)) in day.into_iter().zip(pre) {
             let y = g.home_result();
             let mut probs = [f64::NAN; N_EXPERTS];
             for e in 0..N_EXPERTS {
@@ -292,7 +297,7 @@ impl Engine {
             self.cal.0 += self.ratings.params.calibration_rate * (y - p) * z;
             self.cal.1 += self.ratings.params.calibration_rate * (y - p);
             if self.ratings.params.consensus == ConsensusMethod::Stacking {
-                let f = self.stack_features(&logits);
+                // Learn from exactly the features the forecast was made from.
                 self.stack.update(&f, y);
             }
             let home_margin = g.home_margin();
@@ -401,7 +406,7 @@ impl Engine {
                 memories: uses,
             });
         }
-        let (_, p) = self.combine(&logits);
+        let (_, p, _) = self.combine(&logits);
         let mut weights = self.consensus_weights();
         for (w, l) in weights.iter_mut().zip(&logits) {
             if !l.is_finite() {
