@@ -599,11 +599,7 @@ pub fn backtest(
         Some(m) => print!("\n{}", m.table()),
         None => println!("\nNo scored game has betting lines: the market expert sat out."),
     }
-    if let Some(p) = json {
-        std::fs::write(p, serde_json::to_vec_pretty(&report)?)
-            .with_context(|| format!("Failed to write {}", p.display()))?;
-        println!("report: {}", p.display());
-    }
+    write_report(json, &report)?;
     if let Some(p) = plot {
         std::fs::write(p, report.calibration_svg())
             .with_context(|| format!("Failed to write {}", p.display()))?;
@@ -614,14 +610,6 @@ pub fn backtest(
 
 /// `api evaluate …`.
 pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
-    let write = |json: &Option<PathBuf>, value: &dyn erased::Json| -> anyhow::Result<()> {
-        if let Some(p) = json {
-            std::fs::write(p, value.to_json()?)
-                .with_context(|| format!("Failed to write {}", p.display()))?;
-            println!("report: {}", p.display());
-        }
-        Ok(())
-    };
     match cmd {
         EvaluateCommand::RollingOrigin {
             data,
@@ -650,11 +638,10 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 );
             }
             println!();
-            let candidates: Vec<(String, forecast::Params)> = grid
-                .into_iter()
-                .filter(|(_, _, c)| c.adapts())
-                .map(|(n, p, _)| (n, p))
-                .collect();
+            let candidates = crate::evaluation::robust(&grid);
+            if candidates.is_empty() {
+                anyhow::bail!("no parameter set of the grid follows the simulated regime change");
+            }
             let bar = ProgressBar::new(candidates.len() as u64 + 1);
             bar.set_style(
                 ProgressStyle::with_template("{spinner} replaying [{bar:40}] {pos}/{len} models")
@@ -675,7 +662,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 anyhow::bail!("the file has no final games in seasons {from}-{to}");
             }
             print!("{}", r.table());
-            write(json, &r)?;
+            write_report(json, &r)?;
         }
         EvaluateCommand::KeyNumbers { data, from, to } => {
             check_range(*from, *to)?;
@@ -726,22 +713,20 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 "The consensus against the best expert, every {width}-season window {from}-{to}:"
             );
             print!("{}", crate::evaluation::windows_table(&w));
-            write(json, &w)?;
+            write_report(json, &w)?;
         }
     }
     Ok(())
 }
 
-mod erased {
-    /// A report that can be written as JSON.
-    pub trait Json {
-        fn to_json(&self) -> serde_json::Result<Vec<u8>>;
+/// Writes a report as JSON when a path was given.
+fn write_report<T: serde::Serialize>(path: &Option<PathBuf>, report: &T) -> anyhow::Result<()> {
+    if let Some(p) = path {
+        std::fs::write(p, serde_json::to_vec_pretty(report)?)
+            .with_context(|| format!("Failed to write {}", p.display()))?;
+        println!("report: {}", p.display());
     }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-            serde_json::to_vec_pretty(self)
-        }
-    }
+    Ok(())
 }
 
 /// `api model …`: on the production backends the registry is the shared graph's, so an

@@ -35,6 +35,17 @@ pub struct Window {
     pub chosen_expert_brier: f64,
 }
 
+/// The Brier score of `f` over `rs`, skipping games it did not forecast; `None` when it
+/// forecast fewer than half of them (not a fair "best") or none.
+fn fair_brier(rs: &[(&Record, &graph::Game)], f: &dyn Fn(&Record) -> f64) -> Option<f64> {
+    let pairs: Vec<(f64, f64)> = rs
+        .iter()
+        .map(|(r, _)| (f(r), r.result))
+        .filter(|(p, _)| p.is_finite())
+        .collect();
+    (!pairs.is_empty() && pairs.len() * 2 >= rs.len()).then(|| score(&pairs).brier)
+}
+
 /// Scores the consensus and every expert on each `width`-season window in `from..=to`.
 pub fn windows(replay: &Replay, from: i32, to: i32, width: i32) -> Vec<Window> {
     let mut out = Vec::new();
@@ -44,33 +55,17 @@ pub fn windows(replay: &Replay, from: i32, to: i32, width: i32) -> Vec<Window> {
         if rs.is_empty() {
             continue;
         }
-        let brier = |f: &dyn Fn(&Record) -> f64| {
-            let pairs: Vec<(f64, f64)> = rs
-                .iter()
-                .map(|(r, _)| (f(r), r.result))
-                .filter(|(p, _)| p.is_finite())
-                .collect();
-            // An expert that forecast few of the window's games is not a fair "best".
-            (pairs.len() * 2 >= rs.len()).then(|| score(&pairs).brier)
-        };
-        let consensus = brier(&|r| r.consensus).expect("the consensus forecasts every game");
+        let consensus =
+            fair_brier(&rs, &|r| r.consensus).expect("the consensus forecasts every game");
         let (best_expert, best) = (0..EXPERTS.len())
-            .filter_map(|e| brier(&|r| r.experts[e]).map(|b| (EXPERTS[e].spec().id, b)))
+            .filter_map(|e| fair_brier(&rs, &|r| r.experts[e]).map(|b| (EXPERTS[e].spec().id, b)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .expect("experts forecast the window");
         let mut chosen = Vec::new();
         for season in start..=end {
             let before = replay.in_range(season - 10, season - 1);
-            let score_of = |e: usize, rs: &[(&Record, &graph::Game)]| {
-                let pairs: Vec<(f64, f64)> = rs
-                    .iter()
-                    .map(|(r, _)| (r.experts[e], r.result))
-                    .filter(|(p, _)| p.is_finite())
-                    .collect();
-                (pairs.len() * 2 >= rs.len() && !pairs.is_empty()).then(|| score(&pairs).brier)
-            };
             let pick = (0..EXPERTS.len())
-                .filter_map(|e| score_of(e, &before).map(|b| (e, b)))
+                .filter_map(|e| fair_brier(&before, &|r| r.experts[e]).map(|b| (e, b)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map_or(0, |(e, _)| e);
             chosen.extend(
@@ -179,10 +174,14 @@ pub fn grid() -> Vec<(String, Params, forecast::sim::RegimeCheck)> {
 /// first and by the data second: the bundled seasons alone, with a slowly moving home
 /// advantage, would pick the slowest drift.
 pub fn candidates() -> Vec<(String, Params)> {
-    grid()
-        .into_iter()
+    robust(&grid())
+}
+
+/// The parameter sets of `grid` that follow the simulated regime change.
+pub fn robust(grid: &[(String, Params, forecast::sim::RegimeCheck)]) -> Vec<(String, Params)> {
+    grid.iter()
         .filter(|(_, _, check)| check.adapts())
-        .map(|(name, p, _)| (name, p))
+        .map(|(name, p, _)| (name.clone(), p.clone()))
         .collect()
 }
 

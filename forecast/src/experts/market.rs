@@ -31,13 +31,7 @@ impl Expert for Market {
     }
 
     fn assess(&self, c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
-        let Some(lines) = m.lines else {
-            return Assessment {
-                logit: f64::NAN,
-                ..Default::default()
-            };
-        };
-        let Some(view) = read(&lines) else {
+        let Some((lines, view)) = m.lines.and_then(|l| read(&l).map(|v| (l, v))) else {
             return Assessment {
                 logit: f64::NAN,
                 ..Default::default()
