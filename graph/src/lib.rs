@@ -11,6 +11,7 @@ pub mod import;
 pub mod neo4j;
 pub mod schedule;
 pub mod sheets;
+pub mod spreadspoke;
 pub mod teams;
 
 use async_trait::async_trait;

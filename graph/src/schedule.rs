@@ -4,8 +4,8 @@
 //! game. Team codes go through the franchise table (`LA` is the Rams, `WAS` Washington, `OAK`,
 //! `SD` and `STL` their franchises'); an unknown code is refused with its line.
 //!
-//! Also: which layout a header is ([`Layout::detect`]) and [`parse_any`], which reads either
-//! layout from CSV text.
+//! Also: which layout a header is ([`Layout::detect`]) and [`parse_any`], which reads any
+//! layout this crate knows (538, nflverse, spreadspoke) from CSV text.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -24,6 +24,10 @@ pub enum Layout {
     /// nflverse schedules: `game_id, season, game_type, week, gameday, …, away_team,
     /// away_score, home_team, home_score, location, …`.
     Nflverse,
+    /// "NFL scores and betting data" (spreadspoke): `schedule_date, schedule_season,
+    /// schedule_week, …, team_home, score_home, score_away, team_away, team_favorite_id,
+    /// spread_favorite, …` ([`crate::spreadspoke`]).
+    Spreadspoke,
 }
 
 impl Layout {
@@ -34,6 +38,8 @@ impl Layout {
             Some(Layout::Nflverse)
         } else if has("team1") && has("team2") && has("date") {
             Some(Layout::FiveThirtyEight)
+        } else if crate::spreadspoke::is_header(header) {
+            Some(Layout::Spreadspoke)
         } else {
             None
         }
@@ -43,6 +49,7 @@ impl Layout {
         match self {
             Layout::FiveThirtyEight => "538 games",
             Layout::Nflverse => "nflverse schedule",
+            Layout::Spreadspoke => "spreadspoke scores",
         }
     }
 }
@@ -57,10 +64,11 @@ pub fn parse_any(text: &[u8]) -> Result<(Layout, ImportBatch)> {
         Some(Layout::FiveThirtyEight) => {
             Ok((Layout::FiveThirtyEight, crate::import::parse(text)?))
         }
+        Some(Layout::Spreadspoke) => Ok((Layout::Spreadspoke, crate::spreadspoke::parse(text)?)),
         None => Err(Error::Malformed(vec![RowError {
             line: 1,
             field: "(header)".into(),
-            message: "neither a 538 games header (date, season, team1, team2, score1, score2, …) nor an nflverse schedule header (season, game_type, week, gameday, away_team, home_team, …)".into(),
+            message: "not a header this importer knows: a 538 games header (date, season, team1, team2, score1, score2, …), an nflverse schedule header (season, game_type, week, gameday, away_team, home_team, …) or a spreadspoke scores header (schedule_date, schedule_season, schedule_week, team_home, team_away, …)".into(),
         }])),
     }
 }
@@ -444,11 +452,15 @@ mod tests {
     #[test]
     fn the_layout_is_detected_from_the_header() {
         // (header, layout)
-        let cases: [(&str, Option<Layout>); 4] = [
+        let cases: [(&str, Option<Layout>); 5] = [
             (HEADER.trim(), Some(Layout::Nflverse)),
             (
                 "date,season,neutral,playoff,team1,team2,elo1,elo2,elo_prob1,score1,score2,result1",
                 Some(Layout::FiveThirtyEight),
+            ),
+            (
+                "schedule_date,schedule_season,schedule_week,schedule_playoff,team_home,score_home,score_away,team_away",
+                Some(Layout::Spreadspoke),
             ),
             ("date,home,away,score", None),
             ("", None),

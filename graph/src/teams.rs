@@ -63,6 +63,23 @@ pub const ALIASES: [(&str, &str); 22] = [
     ("OTI", "TEN"),
 ];
 
+/// Full names a franchise played under since 1966 (as named in games files that spell teams
+/// out), besides the current names in [`FRANCHISES`].
+pub const FORMER_NAMES: [(&str, &str); 12] = [
+    ("Baltimore Colts", "IND"),
+    ("Boston Patriots", "NE"),
+    ("Houston Oilers", "TEN"),
+    ("Tennessee Oilers", "TEN"),
+    ("St. Louis Cardinals", "ARI"),
+    ("Phoenix Cardinals", "ARI"),
+    ("Oakland Raiders", "LV"),
+    ("Los Angeles Raiders", "LV"),
+    ("San Diego Chargers", "LAC"),
+    ("St. Louis Rams", "LAR"),
+    ("Washington Redskins", "WSH"),
+    ("Washington Football Team", "WSH"),
+];
+
 /// Defunct clubs of the early league as coded in the bundled file: inactive teams.
 pub const HISTORICAL: [&str; 92] = [
     "ABU", "AKR", "ATN", "BBA", "BCL", "BDA", "BFF", "BKN", "BRL", "BYK", "CBD", "CCL", "CHB",
@@ -106,6 +123,15 @@ pub fn resolve(code: &str) -> Resolved<'_> {
         return Resolved::Historical(code);
     }
     Resolved::Unrecognised(code)
+}
+
+/// The franchise a full team name (current or former) belongs to.
+pub fn resolve_name(name: &str) -> Option<&'static str> {
+    FRANCHISES
+        .iter()
+        .find(|f| f.1 == name)
+        .map(|f| f.0)
+        .or_else(|| FORMER_NAMES.iter().find(|n| n.0 == name).map(|n| n.1))
 }
 
 /// Division of a current franchise.
@@ -153,6 +179,23 @@ mod tests {
         ];
         for (code, want) in cases {
             assert_eq!(resolve(code), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn current_and_former_names_resolve_to_their_franchise() {
+        let cases = [
+            ("Kansas City Chiefs", Some("KC")),
+            ("Washington Redskins", Some("WSH")),
+            ("Houston Oilers", Some("TEN")),
+            ("Houston Texans", Some("HOU")),
+            ("Baltimore Colts", Some("IND")),
+            ("Baltimore Ravens", Some("BAL")),
+            ("kansas city chiefs", None),
+            ("KC", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(resolve_name(name), want, "{name}");
         }
     }
 }
