@@ -32,7 +32,7 @@ pub enum EvaluateCommand {
     /// For every season Y in the range: choose among the fit candidates on the seasons before
     /// Y, forecast Y walk-forward, score it; against 538's Elo and the previous model version.
     RollingOrigin {
-        /// Games file, 538 or nflverse layout (default: the bundled one).
+        /// Games file: 538, nflverse or spreadspoke layout (default: the bundled one).
         #[arg(long)]
         data: Option<PathBuf>,
         #[arg(long, default_value_t = 1990)]
@@ -57,6 +57,21 @@ pub enum EvaluateCommand {
         #[arg(long, default_value_t = 2009)]
         to: i32,
     },
+    /// The league home advantage the experts used, season by season (at its start, middle and
+    /// end), against the seasons' mean home margin, and the consensus's home bias.
+    HomeAdvantage {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 2000)]
+        from: i32,
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Model parameters (JSON) instead of the defaults.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// The consensus against the best expert (in hindsight) on every window of seasons.
     Windows {
         #[arg(long)]
@@ -80,7 +95,7 @@ pub enum EvaluateCommand {
 pub enum Command {
     /// Walk-forward back-test of every expert and the consensus against the file's 538 Elo.
     Backtest {
-        /// Games file, 538 or nflverse layout (default: the bundled one).
+        /// Games file: 538, nflverse or spreadspoke layout (default: the bundled one).
         #[arg(long)]
         data: Option<PathBuf>,
         /// First season scored.
@@ -125,7 +140,7 @@ pub enum Command {
         /// Game id, e.g. LAR_NE_2018_W21.
         game: String,
     },
-    /// Bring the store up to date from a schedule feed: a CSV (538 or nflverse layout) or a
+    /// Bring the store up to date from a schedule feed: a CSV (538, nflverse or spreadspoke layout) or a
     /// spreadsheet (.xlsx, .xls, .ods), from a path or an http(s) URL. Adds new games, moves
     /// rescheduled ones, records finals; a changed final is applied only with
     /// --accept-corrections; a feed lacking stored games is refused. One transaction.
@@ -686,6 +701,40 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             for (i, row) in cells.chunks(15).enumerate() {
                 println!("  {:>2}..: {}", i * 15, row.join(", "));
             }
+        }
+        EvaluateCommand::HomeAdvantage {
+            data,
+            from,
+            to,
+            params,
+            json,
+        } => {
+            check_range(*from, *to)?;
+            let batch = read_games(data)?;
+            let params = read_params(params)?;
+            let seasons = crate::evaluation::home_advantage(&batch, &params, *from, *to);
+            if seasons.is_empty() {
+                anyhow::bail!("the file has no final games in seasons {from}-{to}");
+            }
+            println!("The home advantage the experts used (points) against each season's mean home margin, and the consensus's home bias (mean forecast minus home win rate):");
+            println!(
+                "{:>6} {:>5} {:>12} {:>7} {:>7} {:>7} {:>10} {:>8}",
+                "season", "games", "home margin", "start", "middle", "end", "home bias", "Brier"
+            );
+            for s in &seasons {
+                println!(
+                    "{:>6} {:>5} {:>12.2} {:>7.2} {:>7.2} {:>7.2} {:>+10.4} {:>8.4}",
+                    s.season,
+                    s.games,
+                    s.home_margin,
+                    s.edge_start,
+                    s.edge_mid,
+                    s.edge_end,
+                    s.home_bias,
+                    s.brier
+                );
+            }
+            write_report(json, &seasons)?;
         }
         EvaluateCommand::Windows {
             data,

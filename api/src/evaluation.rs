@@ -106,6 +106,8 @@ pub struct SeasonScore {
     pub anchor: Option<f64>,
     /// The previous model version (fixed home advantage, exponential weights).
     pub old: f64,
+    /// The betting market (the `market` expert) when every game of the season had lines.
+    pub market: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -126,6 +128,8 @@ pub struct RollingOrigin {
     pub consensus: Summary,
     pub anchor: Option<Summary>,
     pub old: Summary,
+    /// The market over the seasons it covers whole (none without lines).
+    pub market: Option<Summary>,
     /// Seasons where the consensus beat 538's Elo.
     pub seasons_better_than_anchor: usize,
     pub replay_seconds: f64,
@@ -146,23 +150,20 @@ fn summary(rows: &[(i32, f64)]) -> Summary {
 }
 
 /// Every parameter set of the grid: the shipped parameters with the home advantage's drift
-/// and the stacking prior varied, each with how it fares through the simulated regime change.
+/// and the consensus's concentration on its most accurate experts (`consensus_eta`) varied,
+/// each with how it fares through the simulated regime change.
 pub fn grid() -> Vec<(String, Params, forecast::sim::RegimeCheck)> {
     let base = Params::default();
     let mut out = Vec::new();
     for hfa_drift in [0.003, 0.01, 0.03] {
-        for stack_prior_sd in [0.005, 0.02] {
+        for consensus_eta in [400.0, 1600.0] {
             let p = Params {
                 hfa_drift,
-                stack_prior_sd,
+                consensus_eta,
                 ..base.clone()
             };
             let check = forecast::sim::regime_check(&p, 4);
-            out.push((
-                format!("drift {hfa_drift} stack {stack_prior_sd}"),
-                p,
-                check,
-            ));
+            out.push((format!("drift {hfa_drift} eta {consensus_eta}"), p, check));
         }
     }
     out
@@ -216,6 +217,7 @@ pub fn rolling_origin(
             .collect();
         (!pairs.is_empty()).then(|| score(&pairs))
     };
+    let market_ix = EXPERTS.iter().position(|e| e.spec().id == "market");
     let mut seasons = Vec::new();
     for y in from..=to {
         let Some(now) = brier(&replays[0], y, y, &|r, _| Some(r.consensus)) else {
@@ -244,6 +246,15 @@ pub fn rolling_origin(
             old: brier(&old_replay, y, y, &|r, _| Some(r.consensus))
                 .expect("games")
                 .brier,
+            market: market_ix.and_then(|m| {
+                let rs = replays[0].in_range(y, y);
+                let pairs: Vec<(f64, f64)> = rs
+                    .iter()
+                    .map(|(r, _)| (r.experts[m], r.result))
+                    .filter(|(p, _)| p.is_finite())
+                    .collect();
+                (!pairs.is_empty() && pairs.len() == rs.len()).then(|| score(&pairs).brier)
+            }),
         });
     }
     let pick = |f: &dyn Fn(&SeasonScore) -> Option<f64>| -> Vec<(i32, f64)> {
@@ -253,6 +264,7 @@ pub fn rolling_origin(
             .collect()
     };
     let anchor = pick(&|s| s.anchor);
+    let market = pick(&|s| s.market);
     RollingOrigin {
         from,
         to,
@@ -261,6 +273,7 @@ pub fn rolling_origin(
         consensus: summary(&pick(&|s| Some(s.consensus))),
         anchor: (!anchor.is_empty()).then(|| summary(&anchor)),
         old: summary(&pick(&|s| Some(s.old))),
+        market: (!market.is_empty()).then(|| summary(&market)),
         seasons_better_than_anchor: seasons
             .iter()
             .filter(|s| s.anchor.is_some_and(|a| s.consensus < a))
@@ -284,19 +297,21 @@ impl RollingOrigin {
         );
         let _ = writeln!(
             out,
-            "{:>6} {:>5} {:>9} {:>9} {:>9} {:>9}  chosen",
-            "season", "games", "consensus", "ECE", "538 Elo", "old"
+            "{:>6} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9}  chosen",
+            "season", "games", "consensus", "ECE", "538 Elo", "old", "market"
         );
+        let cell = |v: Option<f64>| v.map_or("-".into(), |a| format!("{a:.4}"));
         for s in &self.seasons {
             let _ = writeln!(
                 out,
-                "{:>6} {:>5} {:>9.4} {:>9.4} {:>9} {:>9.4}  {}",
+                "{:>6} {:>5} {:>9.4} {:>9.4} {:>9} {:>9.4} {:>9}  {}",
                 s.season,
                 s.games,
                 s.consensus,
                 s.consensus_ece,
-                s.anchor.map_or("-".into(), |a| format!("{a:.4}")),
+                cell(s.anchor),
                 s.old,
+                cell(s.market),
                 s.chosen
             );
         }
@@ -311,14 +326,95 @@ impl RollingOrigin {
             let _ = writeln!(out, "{}", line("538 Elo", a));
         }
         let _ = writeln!(out, "{}", line("old", &self.old));
-        let _ = writeln!(
-            out,
-            "the consensus beat 538's Elo in {} of {} seasons",
-            self.seasons_better_than_anchor,
-            self.seasons.len()
-        );
+        if let Some(m) = &self.market {
+            let covered = self.seasons.iter().filter(|s| s.market.is_some()).count();
+            let _ = writeln!(
+                out,
+                "{} (the {covered} seasons with lines on every game)",
+                line("market", m)
+            );
+        }
+        if self.anchor.is_some() {
+            let _ = writeln!(
+                out,
+                "the consensus beat 538's Elo in {} of {} seasons",
+                self.seasons_better_than_anchor,
+                self.seasons.len()
+            );
+        }
         out
     }
+}
+
+/// One season of the learned league home advantage against what the games showed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeasonEdge {
+    pub season: i32,
+    /// Final games at a home team's ground (neutral sites left out).
+    pub games: usize,
+    /// Their mean home margin, points: what the season showed.
+    pub home_margin: f64,
+    /// The edge the experts used before the season's first game, at its middle game and
+    /// before its last (points).
+    pub edge_start: f64,
+    pub edge_mid: f64,
+    pub edge_end: f64,
+    /// Mean forecast home win probability minus the home teams' win rate (> 0: the consensus
+    /// favoured home teams too much).
+    pub home_bias: f64,
+    pub brier: f64,
+}
+
+/// Replays `batch` walk-forward with `params` and reports, for each season `from..=to`, the
+/// home advantage the experts used against the season's mean home margin, and the
+/// consensus's home bias.
+pub fn home_advantage(batch: &ImportBatch, params: &Params, from: i32, to: i32) -> Vec<SeasonEdge> {
+    let team_ix: std::collections::HashMap<String, u16> = batch
+        .teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.clone(), i as u16))
+        .collect();
+    let finals: Vec<&graph::Game> = batch.games.iter().filter(|g| g.is_final()).collect();
+    let mut engine = forecast::Engine::with_params(team_ix.len(), params.clone()).recording();
+    // The edge in use before each final game, by game index.
+    let mut edge = Vec::with_capacity(finals.len());
+    for day in finals.chunk_by(|a, b| a.date == b.date) {
+        let (used, _) = engine.home_advantage();
+        edge.extend(std::iter::repeat_n(used, day.len()));
+        engine
+            .advance(
+                day.iter()
+                    .filter_map(|g| crate::predictor::played(&team_ix, g)),
+            )
+            .expect("games of a parsed file are in date order");
+    }
+    let records = engine.records();
+    let mut out = Vec::new();
+    for season in from..=to {
+        let rows: Vec<(usize, &Record)> = records
+            .iter()
+            .map(|r| (r.game as usize, r))
+            .filter(|(i, _)| finals[*i].season.get() == season && !finals[*i].neutral)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len() as f64;
+        let mean = |f: &dyn Fn(&(usize, &Record)) -> f64| rows.iter().map(f).sum::<f64>() / n;
+        let pairs: Vec<(f64, f64)> = rows.iter().map(|(_, r)| (r.consensus, r.result)).collect();
+        out.push(SeasonEdge {
+            season,
+            games: rows.len(),
+            home_margin: mean(&|(_, r)| r.home_margin),
+            edge_start: edge[rows[0].0],
+            edge_mid: edge[rows[rows.len() / 2].0],
+            edge_end: edge[rows[rows.len() - 1].0],
+            home_bias: mean(&|(_, r)| r.consensus - r.result),
+            brier: score(&pairs).brier,
+        });
+    }
+    out
 }
 
 /// The windows as a table.

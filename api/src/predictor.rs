@@ -16,7 +16,7 @@ use graph::{
 };
 
 /// Version id of the built-in parameters, used until a fitted version is activated.
-pub const DEFAULT_VERSION: &str = "wf-2026.12.1";
+pub const DEFAULT_VERSION: &str = "wf-2026.12.2";
 /// Expert id under which the consensus is stored.
 pub const CONSENSUS: &str = "consensus";
 const HISTORIC_SNAPSHOTS: usize = 8;

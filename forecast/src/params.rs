@@ -71,7 +71,7 @@ impl Default for Params {
             hfa_points: 2.4,
             points_k: 0.08,
             points_keep: 0.6,
-            consensus_eta: 400.0,
+            consensus_eta: 1600.0,
             loss_decay: 1.0 / 400.0,
             lr_rate: 0.004,
             calibration_rate: 0.002,
@@ -96,6 +96,7 @@ impl Params {
         Self {
             adaptive_hfa: false,
             consensus: ConsensusMethod::Weights,
+            consensus_eta: 400.0,
             ..Self::default()
         }
     }
@@ -148,8 +149,10 @@ mod tests {
             }
         );
         assert!(p.adaptive_hfa && p.consensus == ConsensusMethod::Stacking);
-        let legacy: Params =
-            serde_json::from_str(r#"{"adaptive_hfa": false, "consensus": "weights"}"#).unwrap();
+        let legacy: Params = serde_json::from_str(
+            r#"{"adaptive_hfa": false, "consensus": "weights", "consensus_eta": 400}"#,
+        )
+        .unwrap();
         assert_eq!(legacy, Params::legacy());
         let round: Params =
             serde_json::from_str(&serde_json::to_string(&Params::default()).unwrap()).unwrap();

@@ -461,6 +461,127 @@ fn a_backtest_on_a_schedule_with_lines_sets_every_model_against_the_market() {
     );
 }
 
+/// A simulated league (our own rows) whose home advantage falls from 3 points to 0 from
+/// `change` on, written in the spreadspoke layout: team names, US dates and, `with_lines`,
+/// the favourite and its spread.
+fn league_in_spreadspoke_layout(path: &Path, seasons: i32, change: i32, with_lines: bool) {
+    let names: Vec<&str> = graph::teams::FRANCHISES.iter().map(|f| f.1).collect();
+    let codes: Vec<&str> = graph::teams::FRANCHISES.iter().map(|f| f.0).collect();
+    let league = forecast::sim::League {
+        seasons,
+        first_season: 2015,
+        market_sd: Some(1.0),
+        seed: 9,
+        ..forecast::sim::League::default()
+    };
+    let mut csv = String::from(
+        "schedule_date,schedule_season,schedule_week,schedule_playoff,team_home,score_home,score_away,team_away,team_favorite_id,spread_favorite,over_under_line,stadium,stadium_neutral\n",
+    );
+    for g in league.play(&|season, _| if season < change { 3.0 } else { 0.0 }) {
+        let m = &g.played.matchup;
+        let spread = m.lines.unwrap().spread.unwrap();
+        let (h, a) = (usize::from(m.home), usize::from(m.away));
+        let (favourite, line) = if !with_lines {
+            (String::new(), String::new())
+        } else if spread > 0.0 {
+            (codes[h].to_string(), format!("{:.1}", -spread))
+        } else if spread < 0.0 {
+            (codes[a].to_string(), format!("{spread:.1}"))
+        } else {
+            ("PICK".into(), "0".into())
+        };
+        csv.push_str(&format!(
+            "{},{},{},FALSE,{},{},{},{},{favourite},{line},,,FALSE\n",
+            m.date.format("%-m/%-d/%Y"),
+            m.season,
+            g.week + 1,
+            names[h],
+            g.played.home_score,
+            g.played.away_score,
+            names[a],
+        ));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn the_learned_home_advantage_follows_a_league_where_it_vanishes_and_the_fixed_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("spreadspoke.csv");
+    league_in_spreadspoke_layout(&data, 5, 2018, false);
+    // The same model but for the home advantage, held at its fixed 2.4 points.
+    let legacy = dir.path().join("fixed.json");
+    std::fs::write(&legacy, r#"{"adaptive_hfa": false}"#).unwrap();
+    let edges = |params: Option<&Path>| {
+        let mut args = vec![
+            "evaluate",
+            "home-advantage",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            "2017",
+            "--to",
+            "2019",
+        ];
+        if let Some(p) = params {
+            args.extend(["--params", p.to_str().unwrap()]);
+        }
+        let (o, r) = report(&args, &dir.path().join("edge.json"));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("home bias"),
+            "the table is printed"
+        );
+        r.as_array().unwrap().clone()
+    };
+    let learned = edges(None);
+    let fixed = edges(Some(&legacy));
+    let season = |rows: &[Value], y: i64| rows.iter().find(|r| r["season"] == y).unwrap().clone();
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap();
+    // Before the change both use an edge near 3 points; by the end of the change season the
+    // learned one is near 0, the fixed one has not moved.
+    assert!(f(&season(&learned, 2017), "edge_end") > 2.0, "{learned:?}");
+    assert!(f(&season(&learned, 2018), "edge_end") < 1.5, "{learned:?}");
+    for s in &fixed {
+        assert_eq!(f(s, "edge_start"), f(s, "edge_end"), "{s}");
+    }
+    // The change season and the one after: what the games showed is near 0, and the
+    // learned model favours home teams less than the fixed one does.
+    for y in [2018, 2019] {
+        let (l, x) = (season(&learned, y), season(&fixed, y));
+        assert!(f(&l, "home_margin").abs() < 2.0, "{l}");
+        assert!(f(&l, "home_bias") < f(&x, "home_bias"), "{l} {x}");
+    }
+
+    // The same league, every game with lines: the rolling origin sets the market beside the
+    // consensus, season by season.
+    league_in_spreadspoke_layout(&data, 5, 2018, true);
+    let (o, r) = report(
+        &[
+            "evaluate",
+            "rolling-origin",
+            "--data",
+            data.to_str().unwrap(),
+            "--from",
+            "2018",
+            "--to",
+            "2019",
+            "--lookback",
+            "1",
+        ],
+        &dir.path().join("rolling.json"),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("market ") && !out.contains("538's Elo"),
+        "no 538 Elo in this file: {out}"
+    );
+    for s in r["seasons"].as_array().unwrap() {
+        let m = s["market"].as_f64().expect("every game has lines");
+        assert!(m > 0.15 && m < 0.3, "{s}");
+    }
+    assert!(r["market"]["mean"].as_f64().is_some(), "{r}");
+}
+
 #[test]
 fn key_numbers_are_estimated_from_a_file_and_three_is_one_of_them() {
     let data = small_games_file();
