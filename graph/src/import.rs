@@ -2,7 +2,6 @@
 //! season, validating every row before anything is written.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -86,8 +85,9 @@ fn inactive_team(code: &str, recognised: bool) -> Team {
 }
 
 /// Parses a whole games file; any malformed row fails the parse with up to 20 row errors.
-pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+pub fn parse(text: &[u8]) -> Result<ImportBatch> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let mut lines = LineOf::new(text);
     let headers = rdr.headers()?.clone();
     let col: HashMap<&str, usize> = headers
         .iter()
@@ -115,7 +115,7 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines.at(e.position());
                 errors.push(RowError {
                     line,
                     field: "(row)".into(),
@@ -130,7 +130,7 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.at(rec.position());
         if rec.len() != headers.len() {
             errors.push(RowError {
                 line,
@@ -306,6 +306,46 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
 }
 
 /// A field's text as shown in an error (at most 30 characters).
+/// The line a record starts on, from its byte offset. (The CSV reader's own line count is one
+/// short on files with Windows line ends.) Records come in file order, so
+/// the count carries on from the last one.
+pub(crate) struct LineOf<'a> {
+    text: &'a [u8],
+    upto: usize,
+    line: u64,
+}
+
+impl<'a> LineOf<'a> {
+    pub(crate) fn new(text: &'a [u8]) -> Self {
+        Self {
+            text,
+            upto: 0,
+            line: 1,
+        }
+    }
+
+    pub(crate) fn at(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut byte = usize::try_from(pos.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        // On Windows line ends a record's offset can be that of the line end before it.
+        while byte < self.text.len() && matches!(self.text[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        if byte < self.upto {
+            self.upto = 0;
+            self.line = 1;
+        }
+        self.line += self.text[self.upto..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.upto = byte;
+        self.line
+    }
+}
+
 pub(crate) fn clip(s: &str) -> String {
     s.chars().take(30).collect()
 }
@@ -455,8 +495,10 @@ mod tests {
             ("2018-09-09,2018,0,0,KC,BUF,1,1,1.5,10,3,1", "elo_prob1"),
             ("2018-09-09,2018,0,0,KC,BUF", "(row)"),
         ];
-        for (row, field) in cases {
-            let csv = format!("{HEADER}2018-09-06,2018,0,0,PHI,ATL,1,1,0.6,18,12,1\n{row}\n");
+        for ((row, field), eol) in cases.into_iter().zip(["\n", "\r\n"].into_iter().cycle()) {
+            // Every other case with Windows line ends: the line reported is the same.
+            let csv = format!("{HEADER}2018-09-06,2018,0,0,PHI,ATL,1,1,0.6,18,12,1\n{row}\n")
+                .replace('\n', eol);
             match parse(csv.as_bytes()) {
                 Err(Error::Malformed(errs)) => {
                     assert_eq!(errs[0].line, 3, "{row}");

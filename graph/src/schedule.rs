@@ -8,11 +8,12 @@
 //! layout this crate knows (538, nflverse, spreadspoke) from CSV text.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use crate::domain::{Game, GameDetails, GameId, TeamId, Week};
 use crate::error::{Error, Result};
-use crate::import::{clip, date_field, franchise_teams, season_field, ImportBatch, RowError};
+use crate::import::{
+    clip, date_field, franchise_teams, season_field, ImportBatch, LineOf, RowError,
+};
 use crate::teams::{self, Resolved};
 
 /// The layouts a games file can have.
@@ -86,8 +87,9 @@ const REQUIRED: [&str; 8] = [
 const MAX_ERRORS: usize = 20;
 
 /// Parses a whole nflverse schedule; any malformed row fails the parse with up to 20 row errors.
-pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+pub fn parse(text: &[u8]) -> Result<ImportBatch> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let mut lines = LineOf::new(text);
     let headers = rdr.headers()?.clone();
     let col: HashMap<&str, usize> = headers
         .iter()
@@ -114,7 +116,7 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
             Ok(r) => r,
             Err(e) => {
                 errors.push(RowError {
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: lines.at(e.position()),
                     field: "(row)".into(),
                     message: e.to_string(),
                 });
@@ -124,7 +126,7 @@ pub fn parse<R: Read>(reader: R) -> Result<ImportBatch> {
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.at(rec.position());
         let cells = Cells {
             rec: &rec,
             col: &col,
@@ -434,8 +436,9 @@ mod tests {
                 "away_team",
             ),
         ];
-        for (row, field) in cases {
-            let csv = format!("{HEADER}{good}\n{row}\n");
+        for ((row, field), eol) in cases.into_iter().zip(["\n", "\r\n"].into_iter().cycle()) {
+            // Every other case with Windows line ends: the line reported is the same.
+            let csv = format!("{HEADER}{good}\n{row}\n").replace('\n', eol);
             match parse(csv.as_bytes()) {
                 Err(Error::Malformed(errs)) => {
                     assert_eq!(
