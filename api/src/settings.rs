@@ -120,7 +120,7 @@ pub struct Settings {
     pub health_watch_seconds: u64,
 
     // ── Live season ──
-    /// A schedule feed (CSV in either layout, or a spreadsheet) the service follows on its
+    /// A schedule feed (CSV in any layout, or a spreadsheet) the service follows on its
     /// own; unset: no scheduler.
     pub schedule_feed_url: Option<String>,
     /// When the scheduler runs (cron, 5 fields or 6 with seconds; UTC).

@@ -429,7 +429,7 @@ pub struct Game {
     pub rescheduled_at: Option<DateTime<Utc>>,
 }
 
-/// Optional facts about a game from a schedule feed (nflverse layout). Lines are the
+/// Optional facts about a game from a schedule feed (nflverse or spreadspoke layout). Lines are the
 /// feed's: `spread_line` positive when the home team is favoured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GameDetails {

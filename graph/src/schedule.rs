@@ -55,7 +55,7 @@ impl Layout {
     }
 }
 
-/// Reads CSV text in either layout, chosen from its header.
+/// Reads CSV text in any layout this crate knows, chosen from its header.
 pub fn parse_any(text: &[u8]) -> Result<(Layout, ImportBatch)> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let header = rdr.headers()?.clone();

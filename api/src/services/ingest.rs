@@ -1,7 +1,7 @@
 //! Keeping the store current from a schedule feed (a file, a spreadsheet or the body a URL
-//! answered): the feed is read in either layout, compared with the store game by game, and
-//! what changed is applied in one transaction per backend, by the rules below. Running the
-//! same feed again changes nothing.
+//! answered): the feed is read in any layout graph knows (538, nflverse, spreadspoke),
+//! compared with the store game by game, and what changed is applied in one transaction per
+//! backend, by the rules below. Running the same feed again changes nothing.
 //!
 //! | the feed has | the store has | outcome |
 //! |---|---|---|
@@ -76,7 +76,7 @@ impl IngestPlan {
 }
 
 /// Reads a feed's bytes: a spreadsheet when `name` ends in `.xlsx`, `.xls` or `.ods` (sheet
-/// `sheet`, default the first), CSV otherwise; either layout, from its header.
+/// `sheet`, default the first), CSV otherwise; any layout, from its header.
 pub fn read_feed(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<(Layout, ImportBatch)> {
     let text;
     let csv = if graph::sheets::is_spreadsheet(name) {
