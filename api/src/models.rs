@@ -36,21 +36,20 @@ pub struct ModelVersion {
     pub metrics: VersionMetrics,
 }
 
-/// A version saved before the learned home advantage and the stacking consensus existed has
-/// neither setting: it reads as the model it was (fixed edge, exponential weights), so
-/// activating or rolling back to it restores its behaviour. Any setting it does name is kept.
+/// A version saved before the learned home advantage and the stacking consensus existed lacks
+/// those settings: it reads as the model it was (fixed edge, exponential weights, and the
+/// previous value of every other setting it does not name), so activating or rolling back to
+/// it restores its behaviour. Any setting it does name is kept.
 fn saved_params<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Params, D::Error> {
     let mut v = serde_json::Value::deserialize(d)?;
     if let Some(o) = v.as_object_mut() {
-        let legacy = Params::legacy();
-        if !o.contains_key("adaptive_hfa") {
-            o.insert("adaptive_hfa".into(), legacy.adaptive_hfa.into());
-        }
-        if !o.contains_key("consensus") {
-            o.insert(
-                "consensus".into(),
-                serde_json::to_value(legacy.consensus).map_err(serde::de::Error::custom)?,
-            );
+        if !(o.contains_key("adaptive_hfa") && o.contains_key("consensus")) {
+            // Every setting it does not name is the previous model's, not today's default.
+            let legacy =
+                serde_json::to_value(Params::legacy()).map_err(serde::de::Error::custom)?;
+            for (k, x) in legacy.as_object().into_iter().flatten() {
+                o.entry(k.clone()).or_insert_with(|| x.clone());
+            }
         }
     }
     serde_json::from_value(v).map_err(serde::de::Error::custom)

@@ -700,6 +700,7 @@ impl PageRequest {
             total,
             page: self.page,
             per_page: self.per_page,
+            next: None,
         }
     }
 
@@ -712,6 +713,7 @@ impl PageRequest {
             total: items.len() as u64,
             page: self.page,
             per_page: self.per_page,
+            next: None,
         }
     }
 }
@@ -720,8 +722,72 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// The page number asked for; 0 for a page asked by cursor.
     pub page: u32,
     pub per_page: u32,
+    /// Where the next page starts, when there is one (pages that support cursors).
+    pub next: Option<Cursor>,
+}
+
+/// Where a page asked by cursor starts: just after the item created at `created_at` with id
+/// `id`, in (creation time, id) order. Reading on from a cursor costs the same at any depth,
+/// where a page number costs what skipping the items before it costs. Clients treat its text
+/// (`<nanoseconds since 1970>.<id>`) as opaque.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    created_at: DateTime<Utc>,
+    id: String,
+}
+
+impl Cursor {
+    /// The cursor just after an item.
+    pub fn after(created_at: DateTime<Utc>, id: &str) -> Self {
+        Self {
+            created_at,
+            id: id.to_string(),
+        }
+    }
+
+    /// Reads a cursor this service gave out; anything else is `Invalid` (field `after`).
+    pub fn parse(v: &str) -> Result<Self> {
+        let bad = || Error::invalid("after", "is not a cursor this service gave out");
+        let (nanos, id) = v.split_once('.').ok_or_else(bad)?;
+        let ok_id = !id.is_empty()
+            && id.len() <= 200
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if nanos.is_empty()
+            || nanos.len() > 19
+            || !nanos.bytes().all(|b| b.is_ascii_digit())
+            || !ok_id
+        {
+            return Err(bad());
+        }
+        let nanos: i64 = nanos.parse().map_err(|_| bad())?;
+        Ok(Self::after(DateTime::from_timestamp_nanos(nanos), id))
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nanos = self.created_at.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        write!(f, "{nanos}.{}", self.id)
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -883,6 +949,36 @@ mod tests {
                 GameId::new(&home, &away, season, week, meeting).0 == s
             }
             _ => false,
+        }
+    }
+
+    #[test]
+    fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
+        let at = DateTime::parse_from_rfc3339("2026-12-02T06:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let c = Cursor::after(at, "KC_BUF_2024_W10.elo.wf-2026.12.2");
+        let text = c.to_string();
+        assert_eq!(text, "1796191200123456789.KC_BUF_2024_W10.elo.wf-2026.12.2");
+        assert_eq!(Cursor::parse(&text).unwrap(), c);
+        for bad in [
+            "",
+            "123",
+            ".KC_BUF_2024_W10.elo.x",
+            "12a.KC_BUF_2024_W10.elo.x",
+            "-5.KC_BUF_2024_W10.elo.x",
+            "99999999999999999999.id",
+            "123.",
+            "123.id with space",
+            "123.id'; DROP",
+        ] {
+            assert!(
+                matches!(
+                    Cursor::parse(bad),
+                    Err(Error::Invalid { field: "after", .. })
+                ),
+                "{bad:?}"
+            );
         }
     }
 

@@ -735,21 +735,39 @@ impl Graph for EmbeddedGraph {
         &self,
         expert: &str,
         page: PageRequest,
+        after: Option<&Cursor>,
     ) -> Result<Page<Prediction>> {
         let s = self.read_state();
         if !s.experts.contains_key(expert) {
             return Err(Error::not_found("expert", expert));
         }
-        let set = s.by_expert.get(expert);
-        let items = set
-            .into_iter()
-            .flatten()
-            .skip(page.offset())
-            .take(page.per_page as usize)
+        let empty = BTreeSet::new();
+        let set = s.by_expert.get(expert).unwrap_or(&empty);
+        let n = page.per_page as usize;
+        // One more than the page: whether a next page exists.
+        let keys: Vec<&(DateTime<Utc>, String)> = match after {
+            Some(c) => set
+                .range((
+                    std::ops::Bound::Excluded((c.created_at(), c.id().to_string())),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take(n + 1)
+                .collect(),
+            None => set.iter().skip(page.offset()).take(n + 1).collect(),
+        };
+        let next = (keys.len() > n).then(|| Cursor::after(keys[n - 1].0, &keys[n - 1].1));
+        let items = keys
+            .iter()
+            .take(n)
             .filter_map(|(_, id)| s.predictions.get(id.as_str()))
             .map(|p| s.marked(p))
             .collect();
-        Ok(page.page(items, set.map_or(0, |s| s.len()) as u64))
+        let mut out = page.page(items, set.len() as u64);
+        out.next = next;
+        if after.is_some() {
+            out.page = 0;
+        }
+        Ok(out)
     }
 
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {

@@ -70,8 +70,15 @@ pub trait Graph: Send + Sync + 'static {
     /// Which of `ids` are stored predictions (one indexed lookup each; any order).
     async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>>;
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>>;
-    async fn expert_predictions(&self, expert: &str, page: PageRequest)
-        -> Result<Page<Prediction>>;
+    /// An expert's predictions in (creation time, id) order: page `page.page`, or, with
+    /// `after`, the `page.per_page` that follow that cursor (at any depth for the cost of the
+    /// first; `page.page` is then not used and the page says 0). `next` is set when more follow.
+    async fn expert_predictions(
+        &self,
+        expert: &str,
+        page: PageRequest,
+        after: Option<&Cursor>,
+    ) -> Result<Page<Prediction>>;
     async fn provenance(&self, prediction_id: &str) -> Result<Provenance>;
 
     /// Saves a model version's document (its parameters and metrics, as JSON text) under

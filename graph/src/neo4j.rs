@@ -927,6 +927,7 @@ impl Graph for Neo4jGraph {
         &self,
         expert: &str,
         page: PageRequest,
+        after: Option<&Cursor>,
     ) -> Result<Page<Prediction>> {
         self.get_expert(expert).await?;
         let total = self
@@ -936,18 +937,41 @@ impl Graph for Neo4jGraph {
                 "n",
             )
             .await?;
-        let items = self
-            .predictions(
-                query("MATCH (p:Prediction) USING INDEX p:Prediction(expert_id, created_at, id) \
-                       WHERE p.expert_id = $id AND p.created_at IS NOT NULL AND p.id IS NOT NULL \
-                       WITH p ORDER BY p.expert_id, p.created_at, p.id SKIP $skip LIMIT $limit \
-                       OPTIONAL MATCH (g:Game {id: p.game_id}) RETURN p.json AS json, g.rescheduled_at AS moved")
-                    .param("id", expert)
-                    .param("skip", page.offset() as i64)
-                    .param("limit", i64::from(page.per_page)),
+        let n = page.per_page as usize;
+        // One more than the page: whether a next page exists. From a cursor the index is
+        // sought from its creation time on (a range seek, no SKIP); the id breaks ties.
+        let q = match after {
+            Some(c) => query(
+                "MATCH (p:Prediction) USING INDEX p:Prediction(expert_id, created_at, id) \
+                 WHERE p.expert_id = $id AND p.created_at >= $at AND p.id IS NOT NULL \
+                   AND (p.created_at > $at OR p.id > $after) \
+                 WITH p ORDER BY p.expert_id, p.created_at, p.id LIMIT $limit \
+                 OPTIONAL MATCH (g:Game {id: p.game_id}) RETURN p.json AS json, g.rescheduled_at AS moved",
             )
+            .param("at", c.created_at().to_rfc3339())
+            .param("after", c.id()),
+            None => query(
+                "MATCH (p:Prediction) USING INDEX p:Prediction(expert_id, created_at, id) \
+                 WHERE p.expert_id = $id AND p.created_at IS NOT NULL AND p.id IS NOT NULL \
+                 WITH p ORDER BY p.expert_id, p.created_at, p.id SKIP $skip LIMIT $limit \
+                 OPTIONAL MATCH (g:Game {id: p.game_id}) RETURN p.json AS json, g.rescheduled_at AS moved",
+            )
+            .param("skip", page.offset() as i64),
+        };
+        let mut items = self
+            .predictions(q.param("id", expert).param("limit", n as i64 + 1))
             .await?;
-        Ok(page.page(items, total as u64))
+        let next = (items.len() > n).then(|| {
+            items.truncate(n);
+            let last = &items[n - 1];
+            Cursor::after(last.created_at, last.id.as_str())
+        });
+        let mut out = page.page(items, total as u64);
+        out.next = next;
+        if after.is_some() {
+            out.page = 0;
+        }
+        Ok(out)
     }
 
     /// Two round trips: the prediction, its expert and its memories with their USED_IN

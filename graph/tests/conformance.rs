@@ -264,7 +264,7 @@ async fn predictions_read_stale_once_their_game_moved_after_them_and_windows_fil
                 .unwrap();
             let one = g.get_prediction("LAR_NE_2018_W21.elo.P9").await.unwrap();
             let by_expert = g
-                .expert_predictions("elo", PageRequest::parse(None, Some(50)).unwrap())
+                .expert_predictions("elo", PageRequest::parse(None, Some(50)).unwrap(), None)
                 .await
                 .unwrap();
             let prov = g.provenance("LAR_NE_2018_W21.elo.P9").await.unwrap();
@@ -305,7 +305,9 @@ async fn predictions_read_stale_once_their_game_moved_after_them_and_windows_fil
     stale_everywhere(false).await;
 }
 
-async fn an_experts_predictions_come_in_creation_order_page_by_page(g: Arc<dyn Graph>) {
+async fn an_experts_predictions_come_in_creation_order_page_by_page_and_by_cursor(
+    g: Arc<dyn Graph>,
+) {
     g.import(&season_2018(), 1000, &|_| {}).await.unwrap();
     let games = g
         .list_games(
@@ -316,10 +318,13 @@ async fn an_experts_predictions_come_in_creation_order_page_by_page(g: Arc<dyn G
         .unwrap()
         .items;
     let t0 = Utc::now();
-    // Written newest first, so that storage order is not creation order.
+    // Written newest first, so that storage order is not creation order; two by two they
+    // share a creation time, so the id decides between them.
+    let mut expected = Vec::new();
     for (i, game) in games.iter().enumerate().rev() {
         let mut p = prediction(&format!("{}.elo.P1", game.id), game.id.as_str(), "elo");
-        p.created_at = t0 + chrono::Duration::milliseconds(i as i64);
+        p.created_at = t0 + chrono::Duration::milliseconds((i / 2) as i64);
+        expected.push((p.created_at, p.id.to_string(), game.id.to_string()));
         g.record_predictions(&[PredictionRecord {
             prediction: p,
             memories: vec![],
@@ -327,17 +332,67 @@ async fn an_experts_predictions_come_in_creation_order_page_by_page(g: Arc<dyn G
         .await
         .unwrap();
     }
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|e| e.2).collect();
+    let read = |page: Option<i64>, after: Option<Cursor>| {
+        let g = g.clone();
+        async move {
+            g.expert_predictions(
+                "elo",
+                PageRequest::parse(page, Some(2)).unwrap(),
+                after.as_ref(),
+            )
+            .await
+            .unwrap()
+        }
+    };
     let mut seen = Vec::new();
     for page in 1..=4 {
-        let p = g
-            .expert_predictions("elo", PageRequest::parse(Some(page), Some(2)).unwrap())
-            .await
-            .unwrap();
+        let p = read(Some(page), None).await;
         assert_eq!(p.total, 7);
+        assert_eq!(p.next.is_some(), page < 4, "page {page}");
         seen.extend(p.items.into_iter().map(|p| p.game_id.to_string()));
     }
-    let expected: Vec<String> = games.iter().map(|g| g.id.to_string()).collect();
-    assert_eq!(seen, expected);
+    assert_eq!(seen, expected, "by page number");
+
+    // By cursor: the first page's `next`, then each page's, to the end.
+    let first = read(None, None).await;
+    let mut seen: Vec<String> = first.items.iter().map(|p| p.game_id.to_string()).collect();
+    let mut next = first.next.clone();
+    let mut pages = 1;
+    while let Some(c) = next {
+        // The cursor survives its text form, as a client sends it back.
+        let c = Cursor::parse(&c.to_string()).unwrap();
+        let p = read(None, Some(c)).await;
+        assert_eq!((p.page, p.total), (0, 7));
+        seen.extend(p.items.iter().map(|p| p.game_id.to_string()));
+        next = p.next;
+        pages += 1;
+    }
+    assert_eq!((seen.clone(), pages), (expected.clone(), 4), "by cursor");
+
+    // A prediction created before the cursor does not shift what follows it (a page number
+    // would now repeat an item).
+    let mut early = prediction(
+        &format!("{}.glicko.P1", games[0].id),
+        games[0].id.as_str(),
+        "elo",
+    );
+    early.created_at = t0 - chrono::Duration::seconds(1);
+    g.record_predictions(&[PredictionRecord {
+        prediction: early,
+        memories: vec![],
+    }])
+    .await
+    .unwrap();
+    let p = read(None, first.next.clone()).await;
+    let after_first: Vec<String> = p.items.iter().map(|p| p.game_id.to_string()).collect();
+    assert_eq!(
+        after_first,
+        expected[2..4],
+        "the cursor still starts at the third"
+    );
+    assert_eq!(p.total, 8);
 }
 
 /// KC–BUF, week 1 of 2030: a game nobody has played.
@@ -433,7 +488,7 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
         .unwrap();
     assert_eq!(for_game.len(), 2);
     let by_expert = g
-        .expert_predictions("elo", PageRequest::parse(None, None).unwrap())
+        .expert_predictions("elo", PageRequest::parse(None, None).unwrap(), None)
         .await
         .unwrap();
     assert_eq!(by_expert.total, 1);
@@ -855,7 +910,7 @@ conformance!(
     concurrent_forecasts_of_games_sharing_memories_all_commit_with_their_own_links,
     a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_using_it,
     predictions_read_stale_once_their_game_moved_after_them_and_windows_filter_by_date,
-    an_experts_predictions_come_in_creation_order_page_by_page,
+    an_experts_predictions_come_in_creation_order_page_by_page_and_by_cursor,
 );
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use actix_web::{get, web};
-use graph::{parse_node_id, Expert, PageRequest, Prediction};
+use graph::{parse_node_id, Cursor, Expert, PageRequest, Prediction};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -57,9 +57,41 @@ impl PageQuery {
     }
 }
 
+/// An expert's predictions, oldest first: by page number, or by cursor (`after`, the `next`
+/// of the page before), which costs the same at any depth.
+#[derive(Deserialize, IntoParams)]
+pub struct ExpertPageQuery {
+    /// 1-based page number (default 1); not with `after`.
+    pub page: Option<String>,
+    /// Items per page, 1–500 (default 50).
+    pub per_page: Option<String>,
+    /// Start just after this cursor: the `next` of the page before.
+    pub after: Option<String>,
+}
+
+impl ExpertPageQuery {
+    pub fn parse(&self) -> Result<(PageRequest, Option<Cursor>), ApiError> {
+        let page = PageRequest::parse(
+            int_param("page", &self.page)?,
+            int_param("per_page", &self.per_page)?,
+        )?;
+        let after = match self.after.as_deref() {
+            None => None,
+            Some(_) if self.page.is_some() => {
+                return Err(ApiError::invalid(
+                    "after",
+                    "a page is asked by number or by cursor, not both",
+                ))
+            }
+            Some(c) => Some(Cursor::parse(c)?),
+        };
+        Ok((page, after))
+    }
+}
+
 #[utoipa::path(
     tag = "experts",
-    params(("id" = String, Path, description = "Expert id"), PageQuery),
+    params(("id" = String, Path, description = "Expert id"), ExpertPageQuery),
     responses(
         (status = 200, body = Paged<Prediction>),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
@@ -71,10 +103,14 @@ impl PageQuery {
 pub async fn predictions(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<PageQuery>,
+    q: web::Query<ExpertPageQuery>,
 ) -> Result<web::Json<Paged<Prediction>>, ApiError> {
     let id = parse_node_id("id", &id)?;
-    let page = q.parse()?;
-    let p = state.services.graph.expert_predictions(&id, page).await?;
+    let (page, after) = q.parse()?;
+    let p = state
+        .services
+        .graph
+        .expert_predictions(&id, page, after.as_ref())
+        .await?;
     Ok(web::Json(Paged::from(p)))
 }

@@ -150,8 +150,12 @@ pub struct List<T> {
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// The page number asked for; 0 for a page asked by cursor (`after`).
     pub page: u32,
     pub per_page: u32,
+    /// On collections that take `after`: the cursor of the next page, absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl<T> From<graph::Page<T>> for Paged<T> {
@@ -161,6 +165,7 @@ impl<T> From<graph::Page<T>> for Paged<T> {
             total: p.total,
             page: p.page,
             per_page: p.per_page,
+            next: p.next.map(|c| c.to_string()),
         }
     }
 }

@@ -473,8 +473,8 @@ async fn killing_an_instance_while_it_replays_leaves_the_others_serving_the_new_
 }
 
 #[tokio::test]
-async fn a_game_moved_by_one_instances_feed_reads_stale_on_another_at_once_though_it_had_it_cached()
-{
+async fn one_instances_feed_reaches_another_at_once_a_moved_game_reads_stale_and_lines_feed_its_market(
+) {
     let _lock = crate::servers::NEO4J.lock().await;
     let Some(shared) = Shared::up().await else {
         return;
@@ -508,6 +508,23 @@ async fn a_game_moved_by_one_instances_feed_reads_stale_on_another_at_once_thoug
     let game = season.iter().find(|g| g.week.get() == 5).unwrap();
     forecast(&b, game.id.as_str()).await;
     let path = format!("/api/v1/games/{}/predictions", game.id);
+    // The lines came in through A's feed only; B's forecast has the market expert at them
+    // (the away team favoured by 2.5 points, as the feed says).
+    let (_, preds) = b.get_json(&path).await;
+    let market = preds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["expert_id"] == "market")
+        .unwrap_or_else(|| panic!("no market forecast on B: {preds}"));
+    assert!(
+        market["reasoning"]
+            .as_str()
+            .unwrap()
+            .contains("closing line")
+            && market["home_win_probability"].as_f64().unwrap() < 0.5,
+        "{market}"
+    );
     let read = |app: &TestApp| {
         let path = path.clone();
         let app_url = app.url(&path);

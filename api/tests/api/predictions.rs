@@ -338,3 +338,72 @@ async fn a_restart_keeps_games_predictions_and_provenance() {
     assert_eq!(prov_before, prov_after);
     again.stop().await;
 }
+
+#[tokio::test]
+async fn an_experts_predictions_read_the_same_by_page_number_and_by_following_next() {
+    let app = spawn_app().await;
+    let (_, games) = app.get_json("/api/v1/games?season=2018&per_page=5").await;
+    for g in games["items"].as_array().unwrap() {
+        let g = g["id"].as_str().unwrap();
+        let (status, body) = app
+            .post_empty(&format!("/api/v1/games/{g}/predictions"))
+            .await;
+        assert_eq!(status, 201, "{g}: {body}");
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut by_number = Vec::new();
+    for n in 1..=3 {
+        let (_, p) = app
+            .get_json(&format!(
+                "/api/v1/experts/elo/predictions?per_page=2&page={n}"
+            ))
+            .await;
+        assert_eq!(
+            (p["total"].as_u64(), p["page"].as_u64()),
+            (Some(5), Some(n))
+        );
+        assert_eq!(p.get("next").is_some(), n < 3, "{p}");
+        by_number.extend(ids(&p));
+    }
+    let (_, first) = app
+        .get_json("/api/v1/experts/elo/predictions?per_page=2")
+        .await;
+    let mut by_cursor = ids(&first);
+    let mut next = first["next"].as_str().map(String::from);
+    while let Some(c) = next {
+        let (status, p) = app
+            .get_json(&format!(
+                "/api/v1/experts/elo/predictions?per_page=2&after={c}"
+            ))
+            .await;
+        assert_eq!((status, p["page"].as_u64()), (200, Some(0)), "{p}");
+        by_cursor.extend(ids(&p));
+        next = p["next"].as_str().map(String::from);
+    }
+    assert_eq!(by_cursor, by_number);
+    assert_eq!(by_cursor.len(), 5);
+
+    // A cursor nobody gave out, or one with a page number, is refused naming `after`.
+    let good = first["next"].as_str().unwrap();
+    for q in [
+        "after=yesterday".to_string(),
+        "after=12.".to_string(),
+        format!("after={good}&page=2"),
+    ] {
+        let body = assert_problem(
+            app.get(&format!("/api/v1/experts/elo/predictions?{q}"))
+                .await,
+            422,
+            "invalid_parameter",
+        )
+        .await;
+        assert_eq!(body["field"], "after", "{q}");
+    }
+}
