@@ -357,7 +357,7 @@ async fn bad_feeds_change_nothing_and_say_why() {
         (
             "another layout",
             (200, b"date,home,away\n2018-09-09,KC,BUF\n".to_vec()),
-            "neither",
+            "not a header this importer knows",
         ),
         ("the feed answers 503", (503, b"down".to_vec()), "503"),
     ];
