@@ -381,6 +381,7 @@ fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
                 spread: d.spread_line,
                 home_moneyline: d.home_moneyline,
                 away_moneyline: d.away_moneyline,
+                total: d.total_line,
             }
             .usable()
         }),

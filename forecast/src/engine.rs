@@ -63,7 +63,8 @@ pub struct Record {
     pub experts: [f64; N_EXPERTS],
     pub consensus: f64,
     pub result: f64,
-    /// The expected total points before the game (the consensus score distribution's total).
+    /// The expected total points before the game (the consensus score distribution's total:
+    /// the over/under when the game had one).
     pub total: f64,
     /// The final home margin.
     pub home_margin: f64,
@@ -321,7 +322,13 @@ impl Engine {
     }
 
     /// Expected total points from both teams' recent scoring (shrunk to the league average).
+    /// The expected total points: the market's over/under when the game has one (it knows
+    /// the weather, the quarterbacks and the pace; our estimate knows the recent scores),
+    /// otherwise each side's recent points for and against, shrunk toward the league's.
     fn expected_total(&self, m: &Matchup) -> f64 {
+        if let Some(t) = m.lines.and_then(|l| l.total) {
+            return t;
+        }
         let lg = league_points(&self.hist);
         let side = |t| {
             let games = self.hist.recent(t, 12);

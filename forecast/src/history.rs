@@ -23,27 +23,39 @@ pub struct Matchup {
 }
 
 /// A betting market's view of a game: the spread (the expected home margin, positive when
-/// the home team is favoured) and American moneylines. Any of them may be missing.
+/// the home team is favoured), American moneylines and the over/under (the expected total
+/// points). Any of them may be missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Lines {
     pub spread: Option<f64>,
     pub home_moneyline: Option<i32>,
     pub away_moneyline: Option<i32>,
+    pub total: Option<f64>,
 }
 
 impl Lines {
-    /// `None` when nothing usable is there (no spread and not both moneylines).
+    /// Only the usable parts (a spread within ±60, both moneylines, a total of 10–120
+    /// points); `None` when nothing usable is there.
     pub fn usable(self) -> Option<Self> {
         let ml = matches!(
             (self.home_moneyline, self.away_moneyline),
             (Some(h), Some(a)) if h.abs() >= 100 && a.abs() >= 100
         );
         let spread = self.spread.is_some_and(|s| s.is_finite() && s.abs() < 60.0);
-        (ml || spread).then_some(Self {
+        let total = self
+            .total
+            .filter(|t| t.is_finite() && (10.0..=120.0).contains(t));
+        (ml || spread || total.is_some()).then_some(Self {
             spread: self.spread.filter(|_| spread),
             home_moneyline: self.home_moneyline.filter(|_| ml),
             away_moneyline: self.away_moneyline.filter(|_| ml),
+            total,
         })
+    }
+
+    /// True when the lines say who should win (a spread or both moneylines).
+    pub fn has_side(&self) -> bool {
+        self.spread.is_some() || (self.home_moneyline.is_some() && self.away_moneyline.is_some())
     }
 }
 

@@ -164,6 +164,7 @@ pub fn market_lines(margin: f64) -> Lines {
         spread: Some((margin * 2.0).round() / 2.0),
         home_moneyline: Some(american(p + 0.0225)),
         away_moneyline: Some(american(1.0 - p + 0.0225)),
+        total: None,
     }
 }
 

@@ -76,3 +76,70 @@ fn the_market_speaks_only_for_games_with_lines_and_the_consensus_learns_to_lean_
         "consensus {consensus} vs {best_other}"
     );
 }
+
+#[test]
+fn an_over_under_sets_the_expected_total_and_alone_does_not_make_a_market_forecast() {
+    let league = League {
+        seasons: 2,
+        seed: 3,
+        ..League::default()
+    };
+    let games = league.play(&|_, _| 2.5);
+    let mk = expert_index("market").unwrap();
+    let mut engine = Engine::with_params(32, Params::default());
+    engine
+        .advance(games.iter().map(|g| g.played.clone()))
+        .unwrap();
+    let mut m = games.last().unwrap().played.matchup.clone();
+    m.date = m.date + chrono::Days::new(7);
+    m.lines = None;
+    let ours = engine.forecast(&m).unwrap();
+    // (lines, expected total, market among the experts)
+    let cases = [
+        (
+            forecast::Lines {
+                total: Some(51.5),
+                ..Default::default()
+            },
+            51.5,
+            false,
+        ),
+        (
+            forecast::Lines {
+                spread: Some(-3.0),
+                total: Some(37.0),
+                ..Default::default()
+            },
+            37.0,
+            true,
+        ),
+        (
+            // An over/under nobody posts: ignored, our own estimate stands.
+            forecast::Lines {
+                spread: Some(-3.0),
+                total: Some(400.0),
+                ..Default::default()
+            },
+            ours.scores.total,
+            true,
+        ),
+    ];
+    for (lines, total, market) in cases {
+        m.lines = lines.usable();
+        let f = engine.forecast(&m).unwrap();
+        assert!(
+            (f.scores.total - total).abs() < 1e-9,
+            "{lines:?}: {}",
+            f.scores.total
+        );
+        assert_eq!(
+            f.experts.iter().any(|e| e.expert == mk),
+            market,
+            "{lines:?}"
+        );
+        // The winner forecast comes from the sides, not from the total.
+        if !market {
+            assert_eq!(f.home_win_probability, ours.home_win_probability);
+        }
+    }
+}

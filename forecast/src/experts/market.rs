@@ -27,7 +27,7 @@ impl Expert for Market {
     }
 
     fn applies(&self, m: &Matchup) -> bool {
-        m.lines.is_some()
+        m.lines.is_some_and(|l| l.has_side())
     }
 
     fn assess(&self, c: &Ctx, m: &Matchup, skip: Skip) -> Assessment {
@@ -140,6 +140,7 @@ mod tests {
             spread,
             home_moneyline: h,
             away_moneyline: a,
+            total: None,
         }
     }
 
