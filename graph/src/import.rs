@@ -89,24 +89,8 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let mut lines = LineOf::new(text);
     let headers = rdr.headers()?.clone();
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim(), i))
-        .collect();
+    let col = columns(&headers, &REQUIRED)?;
     let mut errors = Vec::new();
-    for name in REQUIRED {
-        if !col.contains_key(name) {
-            errors.push(RowError {
-                line: 1,
-                field: name.into(),
-                message: "required column is missing from the header".into(),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Malformed(errors));
-    }
     let mut rows = Vec::new();
     let mut unrecognised: BTreeMap<String, ()> = BTreeMap::new();
     let mut extra_teams: BTreeMap<String, Team> = BTreeMap::new();
@@ -306,6 +290,32 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
 }
 
 /// A field's text as shown in an error (at most 30 characters).
+/// A header's columns by name, or every required one it lacks (line 1, by name).
+pub(crate) fn columns<'h>(
+    headers: &'h csv::StringRecord,
+    required: &[&str],
+) -> Result<HashMap<&'h str, usize>> {
+    let col: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim(), i))
+        .collect();
+    let missing: Vec<RowError> = required
+        .iter()
+        .filter(|c| !col.contains_key(**c))
+        .map(|c| RowError {
+            line: 1,
+            field: (*c).into(),
+            message: "required column is missing from the header".into(),
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(col)
+    } else {
+        Err(Error::Malformed(missing))
+    }
+}
+
 /// The line a record starts on, from its byte offset. (The CSV reader's own line count is one
 /// short on files with Windows line ends.) Records come in file order, so
 /// the count carries on from the last one.

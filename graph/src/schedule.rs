@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use crate::domain::{Game, GameDetails, GameId, TeamId, Week};
 use crate::error::{Error, Result};
 use crate::import::{
-    clip, date_field, franchise_teams, season_field, ImportBatch, LineOf, RowError,
+    clip, columns, date_field, franchise_teams, season_field, ImportBatch, LineOf, RowError,
 };
 use crate::teams::{self, Resolved};
 
@@ -91,23 +91,7 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let mut lines = LineOf::new(text);
     let headers = rdr.headers()?.clone();
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim(), i))
-        .collect();
-    let missing: Vec<RowError> = REQUIRED
-        .iter()
-        .filter(|c| !col.contains_key(**c))
-        .map(|c| RowError {
-            line: 1,
-            field: (*c).into(),
-            message: "required column is missing from the header".into(),
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Malformed(missing));
-    }
+    let col = columns(&headers, &REQUIRED)?;
     let mut errors = Vec::new();
     let mut games = Vec::new();
     let mut meetings: HashMap<(String, String, i64, i64), u8> = HashMap::new();

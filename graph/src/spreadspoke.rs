@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{Game, GameDetails, GameId, Season, TeamId, Week};
 use crate::error::{Error, Result};
-use crate::import::{clip, franchise_teams, season_field, ImportBatch, LineOf, RowError};
+use crate::import::{clip, columns, franchise_teams, season_field, ImportBatch, LineOf, RowError};
 use crate::teams;
 
 const REQUIRED: [&str; 8] = [
@@ -64,23 +64,7 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let mut lines = LineOf::new(text);
     let headers = rdr.headers()?.clone();
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim(), i))
-        .collect();
-    let missing: Vec<RowError> = REQUIRED
-        .iter()
-        .filter(|c| !col.contains_key(**c))
-        .map(|c| RowError {
-            line: 1,
-            field: (*c).into(),
-            message: "required column is missing from the header".into(),
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Malformed(missing));
-    }
+    let col = columns(&headers, &REQUIRED)?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     for rec in rdr.records() {
