@@ -316,6 +316,102 @@ pub(crate) fn columns<'h>(
     }
 }
 
+/// One row's cells by column name (empty for a column the file lacks).
+pub(crate) struct Cells<'a> {
+    rec: &'a csv::StringRecord,
+    col: &'a HashMap<&'a str, usize>,
+}
+
+impl<'a> Cells<'a> {
+    pub(crate) fn get(&self, name: &str) -> &'a str {
+        self.col
+            .get(name)
+            .and_then(|&i| self.rec.get(i))
+            .unwrap_or("")
+            .trim()
+    }
+}
+
+/// Reads every row of a CSV file with a header holding `required`, through `row` (given the
+/// row's line and cells); any malformed row fails the whole read with up to 20 row errors.
+pub(crate) fn read_rows<T>(
+    text: &[u8],
+    required: &[&str],
+    mut row: impl FnMut(u64, &Cells<'_>) -> Result<T, RowError>,
+) -> Result<Vec<T>> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let mut lines = LineOf::new(text);
+    let headers = rdr.headers()?.clone();
+    let col = columns(&headers, required)?;
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let result = match rec {
+            Ok(rec) => row(
+                lines.at(rec.position()),
+                &Cells {
+                    rec: &rec,
+                    col: &col,
+                },
+            ),
+            Err(e) => Err(RowError {
+                line: lines.at(e.position()),
+                field: "(row)".into(),
+                message: e.to_string(),
+            }),
+        };
+        match result {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                errors.push(e);
+                if errors.len() >= MAX_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Malformed(errors))
+    }
+}
+
+/// A home and an away score cell: both empty (`NA` counts as empty: not played yet) or both
+/// whole numbers from 0 to 250. Errors name the field at fault.
+pub(crate) fn score_pair(
+    (home_field, home): (&str, &str),
+    (away_field, away): (&str, &str),
+) -> Result<Option<(u16, u16)>, (String, String)> {
+    let score = |field: &str, v: &str| -> Result<Option<u16>, (String, String)> {
+        if v.is_empty() || v == "NA" {
+            return Ok(None);
+        }
+        v.parse::<f64>()
+            .ok()
+            .filter(|s| s.fract() == 0.0 && (0.0..=250.0).contains(s))
+            .map(|s| Some(s as u16))
+            .ok_or_else(|| {
+                (
+                    field.to_string(),
+                    format!("'{}' is not a score between 0 and 250", clip(v)),
+                )
+            })
+    };
+    match (score(home_field, home)?, score(away_field, away)?) {
+        (Some(h), Some(a)) => Ok(Some((h, a))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err((
+            away_field.to_string(),
+            format!("is empty while {home_field} is set"),
+        )),
+        (None, Some(_)) => Err((
+            home_field.to_string(),
+            format!("is empty while {away_field} is set"),
+        )),
+    }
+}
+
 /// The line a record starts on, from its byte offset. (The CSV reader's own line count is one
 /// short on files with Windows line ends.) Records come in file order, so
 /// the count carries on from the last one.

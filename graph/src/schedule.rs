@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use crate::domain::{Game, GameDetails, GameId, TeamId, Week};
 use crate::error::{Error, Result};
 use crate::import::{
-    clip, columns, date_field, franchise_teams, season_field, ImportBatch, LineOf, RowError,
+    clip, date_field, franchise_teams, read_rows, score_pair, season_field, Cells, ImportBatch,
+    RowError,
 };
 use crate::teams::{self, Resolved};
 
@@ -84,50 +85,13 @@ const REQUIRED: [&str; 8] = [
     "away_score",
     "home_score",
 ];
-const MAX_ERRORS: usize = 20;
 
 /// Parses a whole nflverse schedule; any malformed row fails the parse with up to 20 row errors.
 pub fn parse(text: &[u8]) -> Result<ImportBatch> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
-    let mut lines = LineOf::new(text);
-    let headers = rdr.headers()?.clone();
-    let col = columns(&headers, &REQUIRED)?;
-    let mut errors = Vec::new();
-    let mut games = Vec::new();
     let mut meetings: HashMap<(String, String, i64, i64), u8> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    line: lines.at(e.position()),
-                    field: "(row)".into(),
-                    message: e.to_string(),
-                });
-                if errors.len() >= MAX_ERRORS {
-                    break;
-                }
-                continue;
-            }
-        };
-        let line = lines.at(rec.position());
-        let cells = Cells {
-            rec: &rec,
-            col: &col,
-        };
-        match row(line, &cells, &mut meetings) {
-            Ok(g) => games.push(g),
-            Err(e) => {
-                errors.push(e);
-                if errors.len() >= MAX_ERRORS {
-                    break;
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Malformed(errors));
-    }
+    let mut games = read_rows(text, &REQUIRED, |line, cells| {
+        row(line, cells, &mut meetings)
+    })?;
     games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
     Ok(ImportBatch {
         teams: franchise_teams(),
@@ -136,21 +100,6 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
         rows_with_unrecognised_teams: 0,
         unrecognised_codes: Vec::new(),
     })
-}
-
-struct Cells<'a> {
-    rec: &'a csv::StringRecord,
-    col: &'a HashMap<&'a str, usize>,
-}
-
-impl<'a> Cells<'a> {
-    fn get(&self, name: &str) -> &'a str {
-        self.col
-            .get(name)
-            .and_then(|&i| self.rec.get(i))
-            .unwrap_or("")
-            .trim()
-    }
 }
 
 fn row(
@@ -204,32 +153,12 @@ fn row(
             format!("a team cannot play itself ({})", home.as_str()),
         ));
     }
-    let score = |field: &str| -> Result<Option<u16>, RowError> {
-        let v = get(field);
-        if v.is_empty() || v == "NA" {
-            return Ok(None);
-        }
-        v.parse::<f64>()
-            .ok()
-            .filter(|s| s.fract() == 0.0 && (0.0..=250.0).contains(s))
-            .map(|s| Some(s as u16))
-            .ok_or_else(|| {
-                err(
-                    field,
-                    format!("'{}' is not a score between 0 and 250", clip(v)),
-                )
-            })
-    };
-    let (home_score, away_score) = match (score("home_score")?, score("away_score")?) {
-        (Some(h), Some(a)) => (Some(h), Some(a)),
-        (None, None) => (None, None),
-        (Some(_), None) => {
-            return Err(err("away_score", "is empty while home_score is set".into()))
-        }
-        (None, Some(_)) => {
-            return Err(err("home_score", "is empty while away_score is set".into()))
-        }
-    };
+    let scores = score_pair(
+        ("home_score", get("home_score")),
+        ("away_score", get("away_score")),
+    )
+    .map_err(|(f, m)| err(&f, m))?;
+    let (home_score, away_score) = (scores.map(|s| s.0), scores.map(|s| s.1));
     if let (Some(h), Some(a), r) = (home_score, away_score, get("result")) {
         if !r.is_empty() && r != "NA" && r.parse::<f64>().ok() != Some(f64::from(h) - f64::from(a))
         {

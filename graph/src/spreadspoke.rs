@@ -17,7 +17,9 @@ use chrono::NaiveDate;
 
 use crate::domain::{Game, GameDetails, GameId, Season, TeamId, Week};
 use crate::error::{Error, Result};
-use crate::import::{clip, columns, franchise_teams, season_field, ImportBatch, LineOf, RowError};
+use crate::import::{
+    clip, franchise_teams, read_rows, score_pair, season_field, Cells, ImportBatch, RowError,
+};
 use crate::teams;
 
 const REQUIRED: [&str; 8] = [
@@ -30,7 +32,6 @@ const REQUIRED: [&str; 8] = [
     "score_home",
     "score_away",
 ];
-const MAX_ERRORS: usize = 20;
 
 /// True when a header row is this layout's.
 pub fn is_header(header: &[&str]) -> bool {
@@ -61,43 +62,7 @@ struct Parsed {
 
 /// Parses a whole file in this layout.
 pub fn parse(text: &[u8]) -> Result<ImportBatch> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text);
-    let mut lines = LineOf::new(text);
-    let headers = rdr.headers()?.clone();
-    let col = columns(&headers, &REQUIRED)?;
-    let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let result = rec
-            .map_err(|e| RowError {
-                line: lines.at(e.position()),
-                field: "(row)".into(),
-                message: e.to_string(),
-            })
-            .and_then(|rec| {
-                let line = lines.at(rec.position());
-                let get = |name: &str| {
-                    col.get(name)
-                        .and_then(|&i| rec.get(i))
-                        .unwrap_or("")
-                        .trim()
-                        .to_string()
-                };
-                row(line, &get)
-            });
-        match result {
-            Ok(r) => rows.push(r),
-            Err(e) => {
-                errors.push(e);
-                if errors.len() >= MAX_ERRORS {
-                    break;
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Malformed(errors));
-    }
+    let rows = read_rows(text, &REQUIRED, row)?;
     let mut last_regular: HashMap<i32, i64> = HashMap::new();
     for r in rows.iter().filter(|r| !r.playoff) {
         if let RowWeek::Regular(w) = r.week {
@@ -154,15 +119,16 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
     })
 }
 
-fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
+fn row(line: u64, cells: &Cells<'_>) -> Result<Parsed, RowError> {
+    let get = |name: &str| cells.get(name);
     let err = |field: &str, message: String| RowError {
         line,
         field: field.into(),
         message,
     };
-    let season = season_field(&get("schedule_season")).map_err(|m| err("schedule_season", m))?;
+    let season = season_field(get("schedule_season")).map_err(|m| err("schedule_season", m))?;
     let raw_week = get("schedule_week");
-    let week = match raw_week.as_str() {
+    let week = match raw_week {
         "Wildcard" | "WildCard" => RowWeek::Round(1),
         "Division" => RowWeek::Round(2),
         "Conference" => RowWeek::Round(3),
@@ -180,7 +146,7 @@ fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
             }
         },
     };
-    let playoff = flag(&get("schedule_playoff"))
+    let playoff = flag(get("schedule_playoff"))
         .ok_or_else(|| err("schedule_playoff", "is neither TRUE nor FALSE".into()))?;
     // Early seasons number some playoff games like regular weeks; a named round is always
     // a playoff game.
@@ -189,28 +155,28 @@ fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
             "schedule_playoff",
             format!(
                 "'{}' disagrees with the week '{}'",
-                clip(&get("schedule_playoff")),
-                clip(&raw_week)
+                clip(get("schedule_playoff")),
+                clip(raw_week)
             ),
         ));
     }
     let raw_date = get("schedule_date");
-    let date = NaiveDate::parse_from_str(&raw_date, "%m/%d/%Y").map_err(|_| {
+    let date = NaiveDate::parse_from_str(raw_date, "%m/%d/%Y").map_err(|_| {
         err(
             "schedule_date",
-            format!("'{}' is not a M/D/YYYY date", clip(&raw_date)),
+            format!("'{}' is not a M/D/YYYY date", clip(raw_date)),
         )
     })?;
     let team = |field: &str| -> Result<TeamId, RowError> {
         let v = get(field);
-        team_of(&v)
+        team_of(v)
             .and_then(|id| TeamId::parse(id).ok())
             .ok_or_else(|| {
                 err(
                     field,
                     format!(
                         "'{}' is not a team name or code the franchise table knows",
-                        clip(&v)
+                        clip(v)
                     ),
                 )
             })
@@ -223,33 +189,12 @@ fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
             format!("a team cannot play itself ({})", home.as_str()),
         ));
     }
-    let score = |field: &str| -> Result<Option<u16>, RowError> {
-        let v = get(field);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<f64>()
-            .ok()
-            .filter(|s| s.fract() == 0.0 && (0.0..=250.0).contains(s))
-            .map(|s| Some(s as u16))
-            .ok_or_else(|| {
-                err(
-                    field,
-                    format!("'{}' is not a score between 0 and 250", clip(&v)),
-                )
-            })
-    };
-    let scores = match (score("score_home")?, score("score_away")?) {
-        (Some(h), Some(a)) => Some((h, a)),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(err("score_away", "is empty while score_home is set".into()))
-        }
-        (None, Some(_)) => {
-            return Err(err("score_home", "is empty while score_away is set".into()))
-        }
-    };
-    let neutral = match get("stadium_neutral").as_str() {
+    let scores = score_pair(
+        ("score_home", get("score_home")),
+        ("score_away", get("score_away")),
+    )
+    .map_err(|(f, m)| err(&f, m))?;
+    let neutral = match get("stadium_neutral") {
         "" => false,
         v => flag(v).ok_or_else(|| {
             err(
@@ -259,7 +204,7 @@ fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
         })?,
     };
     let num = |field: &str| -> Result<Option<f64>, RowError> {
-        match get(field).as_str() {
+        match get(field) {
             "" => Ok(None),
             v => v
                 .parse::<f64>()
@@ -269,7 +214,7 @@ fn row(line: u64, get: &dyn Fn(&str) -> String) -> Result<Parsed, RowError> {
                 .ok_or_else(|| err(field, format!("'{}' is not a number", clip(v)))),
         }
     };
-    let spread_line = match (get("team_favorite_id").as_str(), num("spread_favorite")?) {
+    let spread_line = match (get("team_favorite_id"), num("spread_favorite")?) {
         ("", None) => None,
         ("PICK", s) if s.unwrap_or(0.0) == 0.0 => Some(0.0),
         ("", Some(_)) => {
