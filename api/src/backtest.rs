@@ -85,6 +85,17 @@ pub struct Replay<'a> {
 impl<'a> Replay<'a> {
     /// Replays `batch` with `params`, reporting the games done so far.
     pub fn run(batch: &'a ImportBatch, params: &Params, progress: &dyn Fn(u64)) -> Self {
+        Self::run_observing(batch, params, progress, &mut |_, _| {})
+    }
+
+    /// [`run`](Self::run), showing `observe` the engine before each day's games (and how many
+    /// final games that day has): what the model knew going into them.
+    pub fn run_observing(
+        batch: &'a ImportBatch,
+        params: &Params,
+        progress: &dyn Fn(u64),
+        observe: &mut dyn FnMut(&Engine, usize),
+    ) -> Self {
         let team_ix: HashMap<String, u16> = batch
             .teams
             .iter()
@@ -95,9 +106,12 @@ impl<'a> Replay<'a> {
         let mut engine = Engine::with_params(team_ix.len(), params.clone()).recording();
         let mut done = 0u64;
         for season in finals.chunk_by(|a, b| a.season == b.season) {
-            engine
-                .advance(season.iter().filter_map(|g| played(&team_ix, g)))
-                .expect("games of a parsed file are in date order");
+            for day in season.chunk_by(|a, b| a.date == b.date) {
+                observe(&engine, day.len());
+                engine
+                    .advance(day.iter().filter_map(|g| played(&team_ix, g)))
+                    .expect("games of a parsed file are in date order");
+            }
             done += season.len() as u64;
             progress(done);
         }

@@ -369,27 +369,12 @@ pub struct SeasonEdge {
 /// home advantage the experts used against the season's mean home margin, and the
 /// consensus's home bias.
 pub fn home_advantage(batch: &ImportBatch, params: &Params, from: i32, to: i32) -> Vec<SeasonEdge> {
-    let team_ix: std::collections::HashMap<String, u16> = batch
-        .teams
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.clone(), i as u16))
-        .collect();
-    let finals: Vec<&graph::Game> = batch.games.iter().filter(|g| g.is_final()).collect();
-    let mut engine = forecast::Engine::with_params(team_ix.len(), params.clone()).recording();
-    // The edge in use before each final game, by game index.
-    let mut edge = Vec::with_capacity(finals.len());
-    for day in finals.chunk_by(|a, b| a.date == b.date) {
-        let (used, _) = engine.home_advantage();
-        edge.extend(std::iter::repeat_n(used, day.len()));
-        engine
-            .advance(
-                day.iter()
-                    .filter_map(|g| crate::predictor::played(&team_ix, g)),
-            )
-            .expect("games of a parsed file are in date order");
-    }
-    let records = engine.records();
+    // The edge in use before each final game, in the order of the replay's games.
+    let mut edge = Vec::new();
+    let replay = Replay::run_observing(batch, params, &|_| {}, &mut |engine, n| {
+        edge.extend(std::iter::repeat_n(engine.home_advantage().0, n));
+    });
+    let (records, finals) = (&replay.records, &replay.finals);
     let mut out = Vec::new();
     for season in from..=to {
         let rows: Vec<(usize, &Record)> = records
