@@ -604,7 +604,7 @@ pub fn backtest(
     let batch = read_games(data)?;
     let params = read_params(params)?;
     let bar = replay_bar(&batch);
-    let report = crate::backtest::run(&batch, from, to, &params, &|n| bar.set_position(n));
+    let report = runtime::backtest::run(&batch, from, to, &params, &|n| bar.set_position(n));
     bar.finish_and_clear();
     if report.games == 0 {
         anyhow::bail!("the file has no final games in seasons {from}-{to}");
@@ -638,7 +638,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 anyhow::bail!("--lookback must be at least 1 season");
             }
             let batch = read_games(data)?;
-            let grid = crate::evaluation::grid();
+            let grid = runtime::evaluation::grid();
             println!("Robustness first: each parameter set through the simulated regime change (home advantage 3 → 0 points in one off-season, 4 leagues):");
             println!(
                 "{:<24} {:>22} {:>18}  candidate?",
@@ -653,7 +653,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                 );
             }
             println!();
-            let candidates = crate::evaluation::robust(&grid);
+            let candidates = runtime::evaluation::robust(&grid);
             if candidates.is_empty() {
                 anyhow::bail!("no parameter set of the grid follows the simulated regime change");
             }
@@ -663,7 +663,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
                     .expect("static template is valid")
                     .progress_chars("=> "),
             );
-            let r = crate::evaluation::rolling_origin(
+            let r = runtime::evaluation::rolling_origin(
                 &batch,
                 *from,
                 *to,
@@ -683,7 +683,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             check_range(*from, *to)?;
             let batch = read_games(data)?;
             let replay =
-                crate::backtest::Replay::run(&batch, &forecast::Params::default(), &|_| {});
+                runtime::backtest::Replay::run(&batch, &forecast::Params::default(), &|_| {});
             let games: Vec<(f64, f64)> = replay
                 .in_range(*from, *to)
                 .iter()
@@ -712,7 +712,7 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             check_range(*from, *to)?;
             let batch = read_games(data)?;
             let params = read_params(params)?;
-            let seasons = crate::evaluation::home_advantage(&batch, &params, *from, *to);
+            let seasons = runtime::evaluation::home_advantage(&batch, &params, *from, *to);
             if seasons.is_empty() {
                 anyhow::bail!("the file has no final games in seasons {from}-{to}");
             }
@@ -753,15 +753,15 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             }
             let batch = read_games(data)?;
             let params = read_params(params)?;
-            let replay = crate::backtest::Replay::run(&batch, &params, &|_| {});
-            let w = crate::evaluation::windows(&replay, *from, *to, *width);
+            let replay = runtime::backtest::Replay::run(&batch, &params, &|_| {});
+            let w = runtime::evaluation::windows(&replay, *from, *to, *width);
             if w.is_empty() {
                 anyhow::bail!("the file has no final games in seasons {from}-{to}");
             }
             println!(
                 "The consensus against the best expert, every {width}-season window {from}-{to}:"
             );
-            print!("{}", crate::evaluation::windows_table(&w));
+            print!("{}", runtime::evaluation::windows_table(&w));
             write_report(json, &w)?;
         }
     }
@@ -783,7 +783,7 @@ fn write_report<T: serde::Serialize>(path: &Option<PathBuf>, report: &T) -> anyh
 pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()> {
     let registry = match settings.graph_backend {
         crate::settings::GraphBackend::Embedded => {
-            crate::models::Registry::files(&settings.data_dir)
+            runtime::registry::Registry::files(&settings.data_dir)
         }
         crate::settings::GraphBackend::Neo4j => {
             let graph = crate::startup::open_graph(settings).await?;
@@ -809,7 +809,7 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
                 vec![read_params(params)?]
             } else {
                 // The same candidates the rolling-origin evaluation chooses among.
-                crate::evaluation::candidates()
+                runtime::evaluation::candidates()
                     .into_iter()
                     .map(|(_, p)| p)
                     .collect()
@@ -820,9 +820,9 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
                     .expect("static template is valid")
                     .progress_chars("=> "),
             );
-            let mut best: Option<crate::backtest::Report> = None;
+            let mut best: Option<runtime::backtest::Report> = None;
             for p in &candidates {
-                let r = crate::backtest::run(&batch, *from, *to, p, &|_| {});
+                let r = runtime::backtest::run(&batch, *from, *to, p, &|_| {});
                 if r.games == 0 {
                     anyhow::bail!("the file has no final games in seasons {from}-{to}");
                 }
@@ -837,7 +837,7 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
             bar.finish_and_clear();
             let best = best.expect("at least one candidate");
             let id = format!("wf-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S%3f"));
-            let v = crate::models::ModelVersion::from_report(id.clone(), &best);
+            let v = runtime::registry::ModelVersion::from_report(id.clone(), &best);
             registry.save(&v).await?;
             println!(
                 "saved model version {id}: consensus Brier {:.4}, ECE {:.4} on {} games ({}-{})",
@@ -854,7 +854,7 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
             if versions.is_empty() {
                 println!(
                     "no saved model versions; the service runs the built-in {}",
-                    crate::predictor::DEFAULT_VERSION
+                    runtime::DEFAULT_VERSION
                 );
             }
             for v in versions {
@@ -885,7 +885,7 @@ pub async fn model(settings: &Settings, cmd: &ModelCommand) -> anyhow::Result<()
         }
     }
     // A moved pointer moved the shared generation: tell the running instances at once.
-    if let (crate::models::Registry::Shared(graph), Some(n)) =
+    if let (runtime::registry::Registry::Shared(graph), Some(n)) =
         (&registry, crate::startup::open_notifier(settings)?)
     {
         if matches!(

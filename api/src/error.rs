@@ -80,11 +80,24 @@ fn forecast_parts(e: &forecast::Error) -> Parts {
     }
 }
 
+fn runtime_parts(e: &runtime::Error) -> Parts {
+    use runtime::Error as R;
+    match e {
+        R::Graph(g) => graph_parts(g),
+        R::Forecast(f) => forecast_parts(f),
+        R::Registry(_) | R::UnknownTeam { .. } | R::Engine(_) | R::Switched { .. } | R::Task(_) => {
+            INTERNAL
+        }
+    }
+}
+
 fn service_parts(e: &crate::services::Error) -> Parts {
     use crate::services::Error as S;
     match e {
         S::Graph(g) => graph_parts(g),
         S::Forecast(f) => forecast_parts(f),
+        S::Runtime(r) => runtime_parts(r),
+        S::NotReady(_) => STORE_DOWN,
         S::Store(_) => STORE_DOWN,
         S::Invalid { field, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,16 +1,12 @@
 //! The prediction API: actix-web server, CLI commands and the prediction service.
 
 pub mod auth;
-pub mod backtest;
 pub mod cli;
 pub mod error;
-pub mod evaluation;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
-pub mod models;
 pub mod openapi;
-pub mod predictor;
 pub mod prov;
 pub mod routes;
 pub mod scheduler;

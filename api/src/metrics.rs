@@ -261,3 +261,24 @@ impl Metrics {
         String::from_utf8(buf).expect("prometheus text is UTF-8")
     }
 }
+
+/// The model runtime reports its rebuilds and staleness through these metrics.
+impl runtime::Telemetry for Metrics {
+    fn incremental_rebuild(&self) {
+        self.incremental_rebuilds.inc();
+    }
+
+    fn history_generation(&self, generation: u64) {
+        self.history_generation
+            .set(i64::try_from(generation).unwrap_or(i64::MAX));
+    }
+
+    fn rebuilt(&self, reason: runtime::Rebuild, seconds: f64) {
+        self.rebuilds.with_label_values(&[reason.label()]).inc();
+        self.rebuild_duration.observe(seconds);
+    }
+
+    fn request_staleness(&self, generations: u64) {
+        self.request_staleness.observe(generations as f64);
+    }
+}

@@ -19,11 +19,11 @@ use store::{Cache, KeyStore, MemoryCache, PgSettings, PgStore, RedisCache, Serie
 
 use crate::error;
 use crate::metrics::Metrics;
-use crate::predictor::{Predictor, Rebuild};
 use crate::services::events::Components;
 use crate::services::{Event, Events, Services};
 use crate::settings::{GraphBackend, Settings};
 use crate::state::AppState;
+use runtime::{Predictor, Rebuild};
 
 /// Probes graph, series and cache and records them in the `dependency_up` gauges.
 async fn probe_dependencies(state: &AppState) -> [bool; 3] {
@@ -300,10 +300,10 @@ pub fn open_notifier(settings: &Settings) -> anyhow::Result<Option<Arc<store::Re
 
 /// The model registry for the configured backends: shared in the graph on Neo4j (every
 /// instance sees an activation), files in the data directory on the embedded default.
-pub fn open_registry(settings: &Settings, graph: &Arc<dyn Graph>) -> crate::models::Registry {
+pub fn open_registry(settings: &Settings, graph: &Arc<dyn Graph>) -> runtime::registry::Registry {
     match settings.graph_backend {
-        GraphBackend::Neo4j => crate::models::Registry::Shared(graph.clone()),
-        GraphBackend::Embedded => crate::models::Registry::files(&settings.data_dir),
+        GraphBackend::Neo4j => runtime::registry::Registry::Shared(graph.clone()),
+        GraphBackend::Embedded => runtime::registry::Registry::files(&settings.data_dir),
     }
 }
 

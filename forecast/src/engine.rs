@@ -54,6 +54,18 @@ pub struct ConsensusForecast {
     pub reasoning: String,
 }
 
+/// The consensus alone for one game, without reasoning or memories: what a caller that
+/// needs many games at once (a season simulator, a week's table) reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Outlook {
+    /// Probability that the home team wins (the same number [`Engine::forecast`] gives).
+    pub home_win_probability: f64,
+    /// The consensus score distribution (expected margin and total).
+    pub scores: ScoreDist,
+    /// Each expert's home win probability; NaN for an expert absent from the game.
+    pub experts: [f64; N_EXPERTS],
+}
+
 /// Pre-game probabilities of one replayed game, kept for back-tests.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
@@ -124,6 +136,12 @@ impl Engine {
     /// Current Elo and points rating of a team.
     pub fn team_ratings(&self, team: crate::TeamIx) -> (f64, f64) {
         self.ratings.team_ratings(team)
+    }
+
+    /// A team's strength now as the state-space expert's posterior holds it: (mean, sd), in
+    /// points above an average team.
+    pub fn strength(&self, team: crate::TeamIx) -> (f64, f64) {
+        self.ratings.state.strength(team)
     }
 
     /// The league home advantage the experts use now, points (learned or fixed, per the
@@ -358,6 +376,26 @@ impl Engine {
     ) -> f64 {
         let c = self.ctx(false);
         sigmoid(assess(expert, &c, m, Skip::memory(memory)).logit)
+    }
+
+    /// The consensus for a game after the last replayed day, without the reasoning and the
+    /// leave-one-out influence of every memory that [`Engine::forecast`] computes: the same
+    /// probability and score distribution, to the bit, at a fraction of the cost.
+    pub fn outlook(&self, m: &Matchup) -> Result<Outlook> {
+        self.hist.check_teams(m)?;
+        if let Some(last) = self.hist.last_date() {
+            if m.date <= last {
+                return Err(Error::OutOfOrder { last, next: m.date });
+            }
+        }
+        let logits = Self::logits(&self.ctx(false), m);
+        let (_, p, _) = self.combine(&logits);
+        let experts = logits.map(|l| if l.is_finite() { sigmoid(l) } else { f64::NAN });
+        Ok(Outlook {
+            home_win_probability: p,
+            scores: ScoreDist::new(prob_to_margin(p), self.expected_total(m)),
+            experts,
+        })
     }
 
     /// Forecasts a game after the last replayed day, with reasoning and attributed memories.

@@ -22,7 +22,7 @@ pub mod state_space;
 pub mod versus_market;
 
 pub use categories::{Category, CategoryOutcome};
-pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse};
+pub use engine::{ConsensusForecast, Engine, ExpertForecast, MemoryRef, MemoryUse, Outlook};
 pub use error::{Error, Result};
 pub use experts::{Expert, ExpertSpec, EXPERTS};
 pub use history::{History, Lines, Matchup, Played, TeamIx};

@@ -1,4 +1,22 @@
-use crate::import::RowError;
+//! What the graph fails with; a malformed import row is a [`RowError`].
+
+/// A malformed row: the line in the file (1 = header), the field and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, field '{}': {}",
+            self.line, self.field, self.message
+        )
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -6,26 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 
 use crate::domain::{Game, GameId, Season, Team, TeamId, Week};
+pub use crate::error::RowError;
 use crate::error::{Error, Result};
 use crate::teams::{self, Resolved};
-
-/// A malformed row: the line in the file (1 = header), the field and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub line: u64,
-    pub field: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "line {}, field '{}': {}",
-            self.line, self.field, self.message
-        )
-    }
-}
 
 /// Everything a games file contributes, ready to write.
 #[derive(Clone, Debug, Default)]

@@ -5,6 +5,7 @@ use utoipa::IntoParams;
 
 use super::{int_param, List, Paged};
 use crate::error::ApiError;
+use crate::services::catalog;
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -14,7 +15,7 @@ use crate::state::AppState;
 #[get("/experts")]
 #[tracing::instrument(name = "experts.list", skip_all)]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<List<Expert>>, ApiError> {
-    let items = state.services.graph.list_experts().await?;
+    let items = catalog::list_experts(&state.services).await?;
     Ok(web::Json(List {
         total: items.len() as u64,
         items,
@@ -37,7 +38,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<web::Json<Expert>, ApiError> {
     let id = parse_node_id("id", &id)?;
-    Ok(web::Json(state.services.graph.get_expert(&id).await?))
+    Ok(web::Json(catalog::get_expert(&state.services, &id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -107,10 +108,6 @@ pub async fn predictions(
 ) -> Result<web::Json<Paged<Prediction>>, ApiError> {
     let id = parse_node_id("id", &id)?;
     let (page, after) = q.parse()?;
-    let p = state
-        .services
-        .graph
-        .expert_predictions(&id, page, after.as_ref())
-        .await?;
+    let p = catalog::expert_predictions(&state.services, &id, page, after.as_ref()).await?;
     Ok(web::Json(Paged::from(p)))
 }

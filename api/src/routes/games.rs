@@ -68,7 +68,7 @@ pub async fn list(
     }
     let page: PageRequest = p.parse()?;
     Ok(web::Json(Paged::from(
-        state.services.graph.list_games(&filter, page).await?,
+        games::list_games(&state.services, &filter, page).await?,
     )))
 }
 
@@ -88,7 +88,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<web::Json<Game>, ApiError> {
     let id = GameId::parse(&id)?;
-    Ok(web::Json(state.services.graph.get_game(&id).await?))
+    Ok(web::Json(games::get_game(&state.services, &id).await?))
 }
 
 /// An upcoming game.

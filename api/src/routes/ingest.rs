@@ -54,11 +54,6 @@ pub async fn status(state: web::Data<AppState>) -> Result<web::Json<IngestStatus
     Ok(web::Json(IngestStatus {
         feed: state.schedule.as_ref().map(|c| c.feed_url.clone()),
         schedule: state.schedule_cron.clone(),
-        runs: state
-            .services
-            .series
-            .ingest_runs(20)
-            .await
-            .map_err(ApiError::Store)?,
+        runs: ingest::runs(&state.services, 20).await?,
     }))
 }

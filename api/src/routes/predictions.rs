@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::Created;
 use crate::error::ApiError;
 use crate::services::cache_keys;
-use crate::services::forecasts::{self, keep_category, GamePredictions};
+use crate::services::forecasts::{self, GamePredictions};
 use crate::state::AppState;
 
 /// A memory as used by one prediction.
@@ -134,7 +134,7 @@ pub async fn list_for_game(
     let key = cache_keys::predictions(id.as_str(), category);
     state
         .cached_json(&req, &key, || async {
-            Ok(forecasts::game_predictions(state.services.graph.as_ref(), &id, category).await?)
+            Ok(forecasts::stored_forecast(&state.services, &id, category).await?)
         })
         .await
 }
@@ -157,9 +157,9 @@ pub async fn get(
 ) -> Result<web::Json<Prediction>, ApiError> {
     let id = PredictionId::parse(&id)?;
     let category = q.parse()?;
-    let mut p = state.services.graph.get_prediction(id.as_str()).await?;
-    keep_category(&mut p, category);
-    Ok(web::Json(p))
+    Ok(web::Json(
+        forecasts::get_prediction(&state.services, &id, category).await?,
+    ))
 }
 
 /// One point of a game's prediction history.
@@ -198,12 +198,7 @@ pub async fn history(
     id: web::Path<String>,
 ) -> Result<web::Json<History>, ApiError> {
     let id = GameId::parse(&id)?;
-    state.services.graph.get_game(&id).await?;
-    let points = state
-        .services
-        .series
-        .prediction_history(id.as_str(), 1000)
-        .await?;
+    let points = forecasts::game_history(&state.services, &id, 1000).await?;
     let items: Vec<HistoryPoint> = points
         .into_iter()
         .map(|p| HistoryPoint {

@@ -84,13 +84,11 @@ pub async fn prediction(
     if f == Format::Json {
         return state
             .cached_json(&req, &cache_keys::provenance(&id), || async {
-                Ok(state.services.graph.provenance(id.as_str()).await?)
+                Ok(provenance::prediction_graph(&state.services, &id).await?)
             })
             .await;
     }
-    let doc =
-        provenance::prediction_document(state.services.graph.as_ref(), &id, &state.public_base_url)
-            .await?;
+    let doc = provenance::prediction_document(&state.services, &id, &state.public_base_url).await?;
     Ok(prov_response(&doc, f))
 }
 
@@ -122,16 +120,12 @@ pub async fn game(
 ) -> Result<HttpResponse, ApiError> {
     let f = format(&req, &q)?;
     let id = GameId::parse(&id)?;
-    let graph = state.services.graph.as_ref();
     if f == Format::Json {
-        let mut all = Vec::new();
-        for p in graph.game_predictions(&id).await? {
-            all.push(graph.provenance(p.id.as_str()).await?);
-        }
+        let all = provenance::game_graphs(&state.services, &id).await?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::VARY, "Accept"))
             .json(all));
     }
-    let doc = provenance::game_document(graph, &id, &state.public_base_url).await?;
+    let doc = provenance::game_document(&state.services, &id, &state.public_base_url).await?;
     Ok(prov_response(&doc, f))
 }

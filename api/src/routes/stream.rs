@@ -51,9 +51,9 @@ pub async fn stream(
             .headers_mut()
             .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(PROTOCOL));
     }
-    let mut rx = state.services.events.subscribe();
+    let mut rx = state.services.subscribe();
     let hello = Event::Hello {
-        model_version: state.services.predictor.version(),
+        model_version: state.services.model_version(),
         buffer: BUFFER,
     };
     actix_web::rt::spawn(async move {

@@ -5,6 +5,7 @@ use utoipa::IntoParams;
 
 use super::{bool_param, List};
 use crate::error::ApiError;
+use crate::services::catalog::{self, RatingKind};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -28,7 +29,7 @@ pub async fn list(
     q: web::Query<TeamQuery>,
 ) -> Result<web::Json<List<Team>>, ApiError> {
     let all = bool_param("include_inactive", &q.include_inactive)?;
-    let items = state.services.graph.list_teams(all).await?;
+    let items = catalog::list_teams(&state.services, all).await?;
     Ok(web::Json(List {
         total: items.len() as u64,
         items,
@@ -52,7 +53,7 @@ pub async fn get(
 ) -> Result<web::Json<Team>, ApiError> {
     let id = TeamId::parse(&id)
         .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
-    Ok(web::Json(state.services.graph.get_team(&id).await?))
+    Ok(web::Json(catalog::get_team(&state.services, &id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -95,13 +96,8 @@ pub async fn ratings(
 ) -> Result<web::Json<Ratings>, ApiError> {
     let id = TeamId::parse(&id)
         .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
-    let team = state.services.graph.get_team(&id).await?;
-    let kind = match q.kind.as_deref() {
-        None | Some("elo") => "elo",
-        Some("points") => "points",
-        Some(_) => return Err(ApiError::invalid("kind", "must be elo or points")),
-    };
-    let points = state.services.series.rating_history(&team.id, kind).await?;
+    let kind = RatingKind::parse(q.kind.as_deref())?;
+    let (team, points) = catalog::team_ratings(&state.services, &id, kind).await?;
     let items: Vec<RatingPoint> = points
         .into_iter()
         .map(|p| RatingPoint {
@@ -111,7 +107,7 @@ pub async fn ratings(
         .collect();
     Ok(web::Json(Ratings {
         team: team.id,
-        kind: kind.to_string(),
+        kind: kind.as_str().to_string(),
         total: items.len() as u64,
         items,
     }))

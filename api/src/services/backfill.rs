@@ -16,7 +16,7 @@ use graph::{Game, PredictionId, Season};
 use serde::Serialize;
 
 use super::{cache_keys, Error, Result, Services};
-use crate::predictor::{GameForecast, CONSENSUS};
+use runtime::{GameForecast, CONSENSUS};
 
 /// What to back-fill.
 #[derive(Clone, Copy, Debug)]
@@ -133,7 +133,7 @@ pub async fn backfill(
             }
             Ok(()) => {}
             Err(e) => {
-                let _ = tx.blocking_send(Err(e));
+                let _ = tx.blocking_send(Err(e.into()));
             }
         }
     });

@@ -9,6 +9,9 @@ pub enum Error {
     /// The models refused the request (a game dated before the history they hold…).
     #[error(transparent)]
     Forecast(#[from] forecast::Error),
+    /// The model runtime failed (its graph reads, the engine, the version registry).
+    #[error(transparent)]
+    Runtime(#[from] runtime::Error),
     /// The time-series store failed; the cause is logged by whoever reports it, never shown.
     #[error("the time-series store is unavailable")]
     Store(#[from] store::Error),
@@ -18,6 +21,9 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
+    /// This instance cannot answer yet (its start-up replay is not done).
+    #[error("{0}")]
+    NotReady(&'static str),
     /// Anything else (a task that could not be joined, a registry file that cannot be read).
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -29,6 +35,12 @@ impl Error {
             field,
             message: message.into(),
         }
+    }
+}
+
+impl From<runtime::RegistryError> for Error {
+    fn from(e: runtime::RegistryError) -> Self {
+        Error::Runtime(e.into())
     }
 }
 

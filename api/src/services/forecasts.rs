@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use forecast::Category;
-use graph::{Game, GameId, Graph, Prediction, PredictionRecord};
+use graph::{Game, GameId, Graph, Prediction, PredictionId, PredictionRecord};
 
 use super::events::{ConsensusSummary, Event};
 use super::{cache_keys, Result, Services};
@@ -114,7 +114,39 @@ pub struct GamePredictions {
     pub consensus: Option<Prediction>,
 }
 
-/// The stored predictions of game `id`, each keeping only `category` when one is given.
+/// The stored forecast of game `id` (see [`game_predictions`]).
+pub async fn stored_forecast(
+    svc: &Services,
+    id: &GameId,
+    category: Option<Category>,
+) -> Result<GamePredictions> {
+    game_predictions(svc.graph.as_ref(), id, category).await
+}
+
+/// One stored prediction, keeping only `category` when one is given.
+pub async fn get_prediction(
+    svc: &Services,
+    id: &PredictionId,
+    category: Option<Category>,
+) -> Result<Prediction> {
+    let mut p = svc.graph.get_prediction(id.as_str()).await?;
+    keep_category(&mut p, category);
+    Ok(p)
+}
+
+/// Every forecast made for game `id`, oldest first (at most `limit`); `NotFound` for an
+/// unknown game.
+pub async fn game_history(
+    svc: &Services,
+    id: &GameId,
+    limit: i64,
+) -> Result<Vec<store::PredictionPoint>> {
+    svc.graph.get_game(id).await?;
+    Ok(svc.series.prediction_history(id.as_str(), limit).await?)
+}
+
+/// The stored predictions of game `id`, each keeping only `category` when one is given
+/// (for callers holding a graph of their own, such as the cache warmer).
 pub async fn game_predictions(
     graph: &dyn Graph,
     id: &GameId,
@@ -126,7 +158,7 @@ pub async fn game_predictions(
     }
     let consensus = items
         .iter()
-        .position(|p| p.expert_id == crate::predictor::CONSENSUS)
+        .position(|p| p.expert_id == runtime::CONSENSUS)
         .map(|i| items.remove(i));
     Ok(GamePredictions {
         total: items.len() as u64,

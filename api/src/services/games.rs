@@ -5,7 +5,7 @@ use graph::{Game, GameFilter, GameId, PageRequest, Season, TeamId, Week};
 
 use super::events::Event;
 use super::{cache_keys, Error, Result, Services};
-use crate::predictor::Rebuild;
+use runtime::Rebuild;
 
 /// A new game whose every field was checked on its own; what needs the store (do the teams
 /// exist, which week is it) is checked by [`add_game`].
@@ -346,7 +346,7 @@ pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upco
             .game_predictions(&game.id)
             .await?
             .into_iter()
-            .find(|p| p.expert_id == crate::predictor::CONSENSUS);
+            .find(|p| p.expert_id == runtime::CONSENSUS);
         if consensus.as_ref().is_none_or(|c| c.stale) {
             unforecast += 1;
         }
@@ -358,4 +358,18 @@ pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upco
         items,
         unforecast,
     })
+}
+
+/// One game by id.
+pub async fn get_game(svc: &Services, id: &GameId) -> Result<Game> {
+    Ok(svc.graph.get_game(id).await?)
+}
+
+/// Games by date matching `filter`, one page.
+pub async fn list_games(
+    svc: &Services,
+    filter: &GameFilter,
+    page: PageRequest,
+) -> Result<graph::Page<Game>> {
+    Ok(svc.graph.list_games(filter, page).await?)
 }

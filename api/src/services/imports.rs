@@ -3,7 +3,7 @@
 use graph::{ImportBatch, ImportStats};
 
 use super::{cache_keys, Result, Services};
-use crate::predictor::Rebuild;
+use runtime::Rebuild;
 
 /// Writes a parsed games file in transactions of `batch_size` games (`progress` gets the games
 /// written so far), drops every cached response (any game may have changed) and, when this

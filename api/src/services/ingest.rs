@@ -413,9 +413,9 @@ async fn forecast_horizon(
         .filter(|g| !g.is_final() && g.date >= today && g.date <= until)
     {
         let stored = svc.graph.game_predictions(&g.id).await?;
-        let current = stored.iter().any(|p| {
-            p.expert_id == crate::predictor::CONSENSUS && p.generation >= generation && !p.stale
-        });
+        let current = stored
+            .iter()
+            .any(|p| p.expert_id == runtime::CONSENSUS && p.generation >= generation && !p.stale);
         if !current {
             super::forecasts::record_forecast(svc, &g.id).await?;
             n += 1;
@@ -564,4 +564,9 @@ async fn run_steps(
     run.last_modified = last_modified;
     run.forecasts = forecast_horizon(svc, &batch.games, today, cfg.horizon_days).await?;
     Ok("ok")
+}
+
+/// The last `limit` feed runs, newest first.
+pub async fn runs(svc: &Services, limit: i64) -> Result<Vec<store::IngestRun>> {
+    Ok(svc.series.ingest_runs(limit).await?)
 }

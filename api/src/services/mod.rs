@@ -12,17 +12,38 @@
 //! | forecast and store a range of seasons walk-forward | [`backfill::backfill`] |
 //! | keep the store current from a schedule feed | [`ingest::plan`], [`ingest::apply`] |
 //! | a prediction's or a game's provenance as W3C PROV | [`provenance::prediction_document`], [`provenance::game_document`] |
+//!
+//! Reads go through here too: the catalogue ([`catalog`]), games ([`games::get_game`],
+//! [`games::list_games`], [`games::upcoming`]), stored forecasts ([`forecasts::stored_forecast`],
+//! [`forecasts::get_prediction`], [`forecasts::game_history`]), provenance graphs, the model's
+//! quality ([`quality`]), feed runs ([`ingest::runs`]) and the service's own health and
+//! metrics ([`health`]).
+//!
+//! # What may call what
+//!
+//! - A route (`crate::routes`) parses its input into domain types, calls one function of this
+//!   module, and shapes the answer. It never names a store, the cache, the model runtime or
+//!   the event bus: no `services.graph`, `.series`, `.cache`, `.predictor`, `.registry`,
+//!   `.metrics`, `.events` or `.notifier` in `routes/` (`api/tests/api/layering.rs` fails on one).
+//! - A use case here may call the stores (`graph`, `store`), the model runtime (`runtime`),
+//!   the other use cases and the event bus; never `crate::routes`, `crate::state` or
+//!   anything of actix-web.
+//! - The model runtime (`runtime` crate) never calls back into this module: it reports
+//!   through `runtime::Telemetry` and returns `runtime::Error`.
 
 pub mod backfill;
 pub mod cache_keys;
+pub mod catalog;
 mod error;
 pub mod events;
 pub mod forecasts;
 pub mod games;
+pub mod health;
 pub mod imports;
 pub mod ingest;
 pub mod models;
 pub mod provenance;
+pub mod quality;
 
 use std::sync::Arc;
 
@@ -33,7 +54,7 @@ pub use error::{Error, Result};
 pub use events::{Event, Events};
 
 use crate::metrics::Metrics;
-use crate::predictor::Predictor;
+use runtime::Predictor;
 
 /// What the use cases work with: the stores, the model, metrics and the event bus.
 pub struct Services {
@@ -41,7 +62,7 @@ pub struct Services {
     pub series: Arc<dyn Series>,
     pub cache: Arc<dyn Cache>,
     pub predictor: Arc<Predictor>,
-    pub registry: crate::models::Registry,
+    pub registry: runtime::registry::Registry,
     pub metrics: Arc<Metrics>,
     pub events: Events,
     /// Announces new history generations to the fleet (with Redis and `HISTORY_NOTIFY`).
@@ -49,6 +70,16 @@ pub struct Services {
 }
 
 impl Services {
+    /// The model version this instance forecasts with.
+    pub fn model_version(&self) -> String {
+        self.predictor.version()
+    }
+
+    /// Subscribes to the event stream (bounded; a slow reader is told what it missed).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.events.subscribe()
+    }
+
     /// Tells the other instances that the shared history moved to `generation`, so they
     /// replay ahead of their next request (best effort: they also poll and check).
     pub async fn announce(&self, generation: u64) {

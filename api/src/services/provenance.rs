@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use graph::{Expert, Game, GameId, Graph, Memory, Prediction, PredictionId, Provenance};
 
-use super::Result;
-use crate::predictor::CONSENSUS;
+use super::{Result, Services};
 use crate::prov::Document;
+use runtime::CONSENSUS;
 
 /// What one prediction's provenance read holds, typed.
 struct Parts {
@@ -114,10 +114,11 @@ async fn experts(graph: &dyn Graph) -> Result<HashMap<String, Expert>> {
 /// One prediction's provenance (`NotFound` if there is no such prediction). A consensus
 /// brings the expert predictions it was derived from.
 pub async fn prediction_document(
-    graph: &dyn Graph,
+    svc: &Services,
     id: &PredictionId,
     base: &str,
 ) -> Result<Document> {
+    let graph = svc.graph.as_ref();
     let mut doc = Document::new(base);
     let peers = if id.expert() == CONSENSUS {
         graph.game_predictions(&id.game()).await?
@@ -130,7 +131,8 @@ pub async fn prediction_document(
 
 /// The whole stored forecast of a game (every expert's prediction and the consensus) as one
 /// document; `NotFound` if the game is unknown.
-pub async fn game_document(graph: &dyn Graph, game: &GameId, base: &str) -> Result<Document> {
+pub async fn game_document(svc: &Services, game: &GameId, base: &str) -> Result<Document> {
+    let graph = svc.graph.as_ref();
     let predictions = graph.game_predictions(game).await?;
     let experts = experts(graph).await?;
     let mut doc = Document::new(base);
@@ -139,4 +141,18 @@ pub async fn game_document(graph: &dyn Graph, game: &GameId, base: &str) -> Resu
         add(&mut doc, graph, p.id.as_str(), &predictions, &experts).await?;
     }
     Ok(doc)
+}
+
+/// One prediction's provenance as the graph shape (`NotFound` if there is no such prediction).
+pub async fn prediction_graph(svc: &Services, id: &PredictionId) -> Result<Provenance> {
+    Ok(svc.graph.provenance(id.as_str()).await?)
+}
+
+/// The provenance of every stored prediction of a game, in the graph shape.
+pub async fn game_graphs(svc: &Services, game: &GameId) -> Result<Vec<Provenance>> {
+    let mut all = Vec::new();
+    for p in svc.graph.game_predictions(game).await? {
+        all.push(svc.graph.provenance(p.id.as_str()).await?);
+    }
+    Ok(all)
 }

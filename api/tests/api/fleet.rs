@@ -317,7 +317,7 @@ async fn a_model_version_activated_or_rolled_back_anywhere_is_what_every_instanc
         let (_, h) = app.get_json("/health").await;
         assert_eq!(
             h["model_version"],
-            api::predictor::DEFAULT_VERSION,
+            runtime::DEFAULT_VERSION,
             "the built-in version first"
         );
     }

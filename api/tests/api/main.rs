@@ -9,6 +9,7 @@ mod games;
 mod health;
 mod helpers;
 mod ingest;
+mod layering;
 mod limits;
 mod model;
 mod predictions;

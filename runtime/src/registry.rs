@@ -7,13 +7,33 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use forecast::Params;
 use graph::{Graph, ModelPointer};
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::Report;
+use crate::error::RegistryError;
+
+/// Version id of the built-in parameters, used until a fitted version is activated.
+pub const DEFAULT_VERSION: &str = "wf-2026.12.2";
+
+type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RegistryError {
+    let what = what.into();
+    move |source| RegistryError::Io { what, source }
+}
+
+fn parse(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> RegistryError {
+    let what = what.into();
+    move |source| RegistryError::Parse { what, source }
+}
+
+fn store(what: impl Into<String>) -> impl FnOnce(graph::Error) -> RegistryError {
+    let what = what.into();
+    move |source| RegistryError::Graph { what, source }
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VersionMetrics {
@@ -106,44 +126,50 @@ impl FileRegistry {
         self.dir.join(format!("{id}.json"))
     }
 
-    fn write_atomic(&self, name: &str, body: &[u8]) -> anyhow::Result<()> {
+    fn write_atomic(&self, name: &str, body: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&self.dir)
-            .with_context(|| format!("Failed to create {}", self.dir.display()))?;
+            .map_err(io(format!("Failed to create {}", self.dir.display())))?;
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body).with_context(|| format!("Failed to write {}", tmp.display()))?;
+        std::fs::write(&tmp, body).map_err(io(format!("Failed to write {}", tmp.display())))?;
         std::fs::rename(&tmp, self.dir.join(name))
-            .with_context(|| format!("Failed to replace {name}"))?;
+            .map_err(io(format!("Failed to replace {name}")))?;
         Ok(())
     }
 
-    pub fn save(&self, v: &ModelVersion) -> anyhow::Result<()> {
+    pub fn save(&self, v: &ModelVersion) -> Result<()> {
         if !valid_id(&v.id) {
-            bail!("'{}' is not a valid model version id", v.id);
+            return Err(RegistryError::InvalidId(v.id.clone()));
         }
         if self.path(&v.id).exists() {
-            bail!("model version {} already exists", v.id);
+            return Err(RegistryError::Exists(v.id.clone()));
         }
-        self.write_atomic(&format!("{}.json", v.id), &serde_json::to_vec_pretty(v)?)
+        let body =
+            serde_json::to_vec_pretty(v).map_err(parse("Failed to serialise the version"))?;
+        self.write_atomic(&format!("{}.json", v.id), &body)
     }
 
-    pub fn get(&self, id: &str) -> anyhow::Result<ModelVersion> {
+    pub fn get(&self, id: &str) -> Result<ModelVersion> {
         if !valid_id(id) {
-            bail!("'{id}' is not a valid model version id");
+            return Err(RegistryError::InvalidId(id.to_string()));
         }
         let path = self.path(id);
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("no model version {id}"))?;
-        serde_json::from_str(&text).with_context(|| format!("Failed to parse {}", path.display()))
+        let text = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(RegistryError::NotFound(id.to_string()))
+            }
+            other => other.map_err(io(format!("Failed to read {}", path.display())))?,
+        };
+        serde_json::from_str(&text).map_err(parse(format!("Failed to parse {}", path.display())))
     }
 
-    pub fn list(&self) -> anyhow::Result<Vec<ModelVersion>> {
+    pub fn list(&self) -> Result<Vec<ModelVersion>> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(out);
         };
         for e in entries {
             let name = e
-                .context("Failed to list model versions")?
+                .map_err(io("Failed to list model versions"))?
                 .file_name()
                 .to_string_lossy()
                 .to_string();
@@ -155,7 +181,7 @@ impl FileRegistry {
         Ok(out)
     }
 
-    fn history(&self) -> anyhow::Result<Vec<String>> {
+    fn history(&self) -> Result<Vec<String>> {
         match std::fs::read_to_string(self.dir.join("history")) {
             Ok(t) => Ok(t
                 .lines()
@@ -163,21 +189,21 @@ impl FileRegistry {
                 .map(String::from)
                 .collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e).context("Failed to read model history"),
+            Err(e) => Err(io("Failed to read model history")(e)),
         }
     }
 
     /// The version `current` points at, if any.
-    pub fn current(&self) -> anyhow::Result<Option<ModelVersion>> {
+    pub fn current(&self) -> Result<Option<ModelVersion>> {
         match std::fs::read_to_string(self.dir.join("current")) {
             Ok(id) => Ok(Some(self.get(id.trim())?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).context("Failed to read the current model pointer"),
+            Err(e) => Err(io("Failed to read the current model pointer")(e)),
         }
     }
 
     /// Points `current` at `id`, remembering the previous one for rollback.
-    pub fn activate(&self, id: &str) -> anyhow::Result<()> {
+    pub fn activate(&self, id: &str) -> Result<()> {
         self.get(id)?;
         let mut history = self.history()?;
         if let Some(cur) = self.current()? {
@@ -191,10 +217,10 @@ impl FileRegistry {
     }
 
     /// Points `current` back at the previously active version; returns its id.
-    pub fn rollback(&self) -> anyhow::Result<String> {
+    pub fn rollback(&self) -> Result<String> {
         let mut history = self.history()?;
         let Some(prev) = history.pop() else {
-            bail!("there is no previous model version to roll back to");
+            return Err(RegistryError::NoPrevious);
         };
         self.get(&prev)?;
         self.write_atomic("history", history.join("\n").as_bytes())?;
@@ -214,49 +240,54 @@ impl Registry {
         matches!(self, Registry::Shared(_))
     }
 
-    pub async fn save(&self, v: &ModelVersion) -> anyhow::Result<()> {
+    pub async fn save(&self, v: &ModelVersion) -> Result<()> {
         match self {
             Registry::Files(f) => f.save(v),
             Registry::Shared(g) => {
                 if !valid_id(&v.id) {
-                    bail!("'{}' is not a valid model version id", v.id);
+                    return Err(RegistryError::InvalidId(v.id.clone()));
                 }
-                let doc = serde_json::to_string(v).context("Failed to serialise the version")?;
+                let doc =
+                    serde_json::to_string(v).map_err(parse("Failed to serialise the version"))?;
                 g.save_model_version(&v.id, &doc)
                     .await
-                    .with_context(|| format!("Failed to save model version {}", v.id))
+                    .map_err(store(format!("Failed to save model version {}", v.id)))
             }
         }
     }
 
-    pub async fn get(&self, id: &str) -> anyhow::Result<ModelVersion> {
+    pub async fn get(&self, id: &str) -> Result<ModelVersion> {
         match self {
             Registry::Files(f) => f.get(id),
             Registry::Shared(g) => {
                 if !valid_id(id) {
-                    bail!("'{id}' is not a valid model version id");
+                    return Err(RegistryError::InvalidId(id.to_string()));
                 }
                 let doc = match g.model_version(id).await {
-                    Err(graph::Error::NotFound { .. }) => bail!("no model version {id}"),
-                    other => other.with_context(|| format!("Failed to read model version {id}"))?,
+                    Err(graph::Error::NotFound { .. }) => {
+                        return Err(RegistryError::NotFound(id.to_string()))
+                    }
+                    other => other.map_err(store(format!("Failed to read model version {id}")))?,
                 };
                 serde_json::from_str(&doc)
-                    .with_context(|| format!("Failed to parse model version {id}"))
+                    .map_err(parse(format!("Failed to parse model version {id}")))
             }
         }
     }
 
-    pub async fn list(&self) -> anyhow::Result<Vec<ModelVersion>> {
+    pub async fn list(&self) -> Result<Vec<ModelVersion>> {
         match self {
             Registry::Files(f) => f.list(),
             Registry::Shared(g) => {
                 let mut out: Vec<ModelVersion> = g
                     .model_versions()
                     .await
-                    .context("Failed to list model versions")?
+                    .map_err(store("Failed to list model versions"))?
                     .iter()
-                    .map(|d| serde_json::from_str(d).context("Failed to parse a model version"))
-                    .collect::<anyhow::Result<_>>()?;
+                    .map(|d| {
+                        serde_json::from_str(d).map_err(parse("Failed to parse a model version"))
+                    })
+                    .collect::<Result<_>>()?;
                 out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
                 Ok(out)
             }
@@ -264,14 +295,14 @@ impl Registry {
     }
 
     /// The version `current` points at, if any.
-    pub async fn current(&self) -> anyhow::Result<Option<ModelVersion>> {
+    pub async fn current(&self) -> Result<Option<ModelVersion>> {
         match self {
             Registry::Files(f) => f.current(),
             Registry::Shared(g) => {
                 let p = g
                     .model_pointer()
                     .await
-                    .context("Failed to read the model pointer")?;
+                    .map_err(store("Failed to read the model pointer"))?;
                 match p.current {
                     Some(id) => Ok(Some(self.get(&id).await?)),
                     None => Ok(None),
@@ -281,18 +312,15 @@ impl Registry {
     }
 
     /// The current version's id and parameters, or the built-in ones.
-    pub async fn current_model(&self) -> anyhow::Result<(String, Params)> {
+    pub async fn current_model(&self) -> Result<(String, Params)> {
         Ok(match self.current().await? {
             Some(v) => (v.id, v.params),
-            None => (
-                crate::predictor::DEFAULT_VERSION.to_string(),
-                Params::default(),
-            ),
+            None => (DEFAULT_VERSION.to_string(), Params::default()),
         })
     }
 
     /// Points `current` at `id`, remembering the previous one for rollback.
-    pub async fn activate(&self, id: &str) -> anyhow::Result<()> {
+    pub async fn activate(&self, id: &str) -> Result<()> {
         match self {
             Registry::Files(f) => f.activate(id),
             Registry::Shared(g) => {
@@ -315,18 +343,21 @@ impl Registry {
     }
 
     /// Points `current` back at the previously active version; returns its id.
-    pub async fn rollback(&self) -> anyhow::Result<String> {
+    pub async fn rollback(&self) -> Result<String> {
         match self {
             Registry::Files(f) => f.rollback(),
             Registry::Shared(g) => {
-                let p = g.model_pointer().await?;
+                let p = g
+                    .model_pointer()
+                    .await
+                    .map_err(store("Failed to read the model pointer"))?;
                 if let Some(prev) = p.history.last() {
                     self.get(prev).await?;
                 }
                 self.move_pointer(g.as_ref(), |p| {
                     let mut history = p.history.clone();
                     let Some(prev) = history.pop() else {
-                        bail!("there is no previous model version to roll back to");
+                        return Err(RegistryError::NoPrevious);
                     };
                     Ok(Some(ModelPointer {
                         current: Some(prev),
@@ -335,7 +366,7 @@ impl Registry {
                 })
                 .await?
                 .and_then(|p| p.current)
-                .context("the rollback left no current version")
+                .ok_or(RegistryError::NoPrevious)
             }
         }
     }
@@ -345,23 +376,23 @@ impl Registry {
     async fn move_pointer(
         &self,
         g: &dyn Graph,
-        change: impl Fn(&ModelPointer) -> anyhow::Result<Option<ModelPointer>>,
-    ) -> anyhow::Result<Option<ModelPointer>> {
+        change: impl Fn(&ModelPointer) -> Result<Option<ModelPointer>>,
+    ) -> Result<Option<ModelPointer>> {
         for _ in 0..5 {
             let p = g
                 .model_pointer()
                 .await
-                .context("Failed to read the model pointer")?;
+                .map_err(store("Failed to read the model pointer"))?;
             let Some(next) = change(&p)? else {
                 return Ok(None);
             };
             match g.set_model_pointer(&p, &next).await {
                 Ok(()) => return Ok(Some(next)),
                 Err(graph::Error::Conflict { .. }) => continue,
-                Err(e) => return Err(e).context("Failed to move the model pointer"),
+                Err(e) => return Err(store("Failed to move the model pointer")(e)),
             }
         }
-        bail!("the model pointer kept changing under concurrent activations; try again")
+        Err(RegistryError::Contended)
     }
 }
 

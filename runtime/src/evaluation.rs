@@ -6,6 +6,7 @@
 //! from the games before it, so one replay holds each candidate's out-of-sample forecasts of
 //! every season, and choosing the candidate for season Y from seasons before Y never looks
 //! at Y. (Every model against the betting market is `forecast::versus_market`.)
+//! Pure and synchronous; may call `forecast` and [`crate::backtest`].
 
 use std::fmt::Write as _;
 

@@ -1,5 +1,6 @@
 //! Walk-forward back-test of the experts and the consensus on any games file, with
-//! FiveThirtyEight's Elo probability from the same file as the anchor to beat.
+//! FiveThirtyEight's Elo probability from the same file as the anchor to beat. Pure and
+//! synchronous; may call `forecast` and [`crate::snapshot::played`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use forecast::{Engine, Params, EXPERTS};
 use graph::{Game, ImportBatch};
 use serde::Serialize;
 
-use crate::predictor::played;
+use crate::snapshot::played;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelScore {
@@ -56,7 +57,7 @@ pub struct Report {
     pub categories: Vec<forecast::categories::CategoryScore>,
     /// Every model against the betting market on the games that had lines (`None` when no
     /// scored game had any), with "against the spread" accuracy of the margin forecasts.
-    pub market: Option<crate::evaluation::MarketReport>,
+    pub market: Option<forecast::versus_market::MarketReport>,
     pub replay_seconds: f64,
 }
 
@@ -174,7 +175,7 @@ pub fn run(
         categories: forecast::categories::score_categories(&consensus_scores(
             in_range.iter().map(|(r, g)| (*r, *g)),
         )),
-        market: crate::evaluation::market_report(in_range.iter().map(|(r, _)| *r)),
+        market: forecast::versus_market::market_report(in_range.iter().map(|(r, _)| *r)),
         replay_seconds,
     }
 }

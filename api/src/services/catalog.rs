@@ -1,0 +1,71 @@
+//! Reads of the catalogue: the experts, the teams, and a team's rating history.
+
+use graph::{Cursor, Expert, Page, PageRequest, Prediction, Team, TeamId};
+use store::RatingPoint;
+
+use super::{Result, Services};
+
+pub async fn list_experts(svc: &Services) -> Result<Vec<Expert>> {
+    Ok(svc.graph.list_experts().await?)
+}
+
+pub async fn get_expert(svc: &Services, id: &str) -> Result<Expert> {
+    Ok(svc.graph.get_expert(id).await?)
+}
+
+/// The current franchises, and the defunct clubs too when `include_inactive`.
+pub async fn list_teams(svc: &Services, include_inactive: bool) -> Result<Vec<Team>> {
+    Ok(svc.graph.list_teams(include_inactive).await?)
+}
+
+/// A team by code (historical codes resolve to their franchise).
+pub async fn get_team(svc: &Services, id: &TeamId) -> Result<Team> {
+    Ok(svc.graph.get_team(id).await?)
+}
+
+/// Which rating a team's history is read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RatingKind {
+    Elo,
+    Points,
+}
+
+impl RatingKind {
+    /// `elo` (the default) or `points`.
+    pub fn parse(s: Option<&str>) -> Result<Self> {
+        match s {
+            None | Some("elo") => Ok(RatingKind::Elo),
+            Some("points") => Ok(RatingKind::Points),
+            Some(_) => Err(super::Error::invalid("kind", "must be elo or points")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingKind::Elo => "elo",
+            RatingKind::Points => "points",
+        }
+    }
+}
+
+/// The team (resolved to its franchise) and its rating at the end of each season it played.
+pub async fn team_ratings(
+    svc: &Services,
+    id: &TeamId,
+    kind: RatingKind,
+) -> Result<(Team, Vec<RatingPoint>)> {
+    let team = svc.graph.get_team(id).await?;
+    let points = svc.series.rating_history(&team.id, kind.as_str()).await?;
+    Ok((team, points))
+}
+
+/// An expert's predictions in (creation time, id) order: page `page.page`, or the
+/// `page.per_page` that follow `after` (the `next` of the page before) at any depth.
+pub async fn expert_predictions(
+    svc: &Services,
+    expert: &str,
+    page: PageRequest,
+    after: Option<&Cursor>,
+) -> Result<Page<Prediction>> {
+    Ok(svc.graph.expert_predictions(expert, page, after).await?)
+}
