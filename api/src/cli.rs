@@ -303,9 +303,9 @@ fn print_changes(title: &str, changes: &[crate::services::ingest::Change]) {
     for c in changes.iter().take(5) {
         let g = &c.game;
         let mut line = format!("      {} {} {}", g.id, g.date, g.away_team);
-        match (g.home_score, g.away_score) {
-            (Some(h), Some(a)) => line.push_str(&format!(" {a} at {} {h}", g.home_team)),
-            _ => line.push_str(&format!(" at {}", g.home_team)),
+        match g.result {
+            Some(r) => line.push_str(&format!(" {} at {} {}", r.away(), g.home_team, r.home())),
+            None => line.push_str(&format!(" at {}", g.home_team)),
         }
         if let Some(d) = c.old_date {
             line.push_str(&format!(" (was {d})"));

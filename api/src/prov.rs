@@ -278,7 +278,7 @@ impl Document {
                 Attr::Int(i64::from(g.season.get())),
             ),
         ];
-        if let (Some(h), Some(a)) = (g.home_score, g.away_score) {
+        if let Some((h, a)) = g.result.map(|r| (r.home(), r.away())) {
             attrs.push((format!("{NFLP}:home_score"), Attr::Int(i64::from(h))));
             attrs.push((format!("{NFLP}:away_score"), Attr::Int(i64::from(a))));
         }
@@ -358,7 +358,7 @@ impl Document {
                 (format!("{NFLP}:reasoning"), Attr::Text(p.reasoning.clone())),
                 (
                     format!("{NFLP}:model_version"),
-                    Attr::Text(p.model_version.clone()),
+                    Attr::Text(p.model_version.to_string()),
                 ),
             ],
         ));
@@ -370,7 +370,7 @@ impl Document {
                 ("prov:type".into(), Attr::Name(format!("{NFLP}:Forecast"))),
                 (
                     format!("{NFLP}:model_version"),
-                    Attr::Text(p.model_version.clone()),
+                    Attr::Text(p.model_version.to_string()),
                 ),
             ],
         ));
@@ -378,7 +378,7 @@ impl Document {
             plan.clone(),
             vec![("prov:type".into(), Attr::Name("prov:Plan".into()))],
         ));
-        let agent = self.agent(&p.expert_id, expert);
+        let agent = self.agent(p.expert_id.as_str(), expert);
         let game = self.game(game);
         self.relations.push(Record::Generation {
             entity: id.clone(),

@@ -5,377 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-
-/// A team code: 2–4 upper-case letters or digits (e.g. `KC`, `NG1`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct TeamId(String);
-
-impl TeamId {
-    pub fn parse(s: &str) -> Result<Self> {
-        let up = s.trim().to_ascii_uppercase();
-        let ok = (2..=4).contains(&up.len())
-            && up
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            && up.as_bytes()[0].is_ascii_uppercase();
-        if ok {
-            Ok(Self(up))
-        } else {
-            Err(Error::invalid(
-                "team",
-                format!(
-                    "'{}' is not a team code (2-4 letters, e.g. KC)",
-                    truncate(s)
-                ),
-            ))
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Equality with text, serialisation as the text itself and deserialisation through `parse`
-/// (a stored id that is not canonical is an error, not a silently different id).
-macro_rules! text_id {
-    ($t:ty) => {
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl AsRef<str> for $t {
-            fn as_ref(&self) -> &str {
-                self.as_str()
-            }
-        }
-
-        impl PartialEq<str> for $t {
-            fn eq(&self, other: &str) -> bool {
-                self.as_str() == other
-            }
-        }
-
-        impl PartialEq<&str> for $t {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
-        /// Maps keyed by the id are looked up by its text.
-        impl std::borrow::Borrow<str> for $t {
-            fn borrow(&self) -> &str {
-                self.as_str()
-            }
-        }
-
-        impl From<$t> for String {
-            fn from(id: $t) -> String {
-                id.as_str().to_string()
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(
-                d: D,
-            ) -> std::result::Result<Self, D::Error> {
-                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-text_id!(TeamId);
-text_id!(GameId);
-text_id!(PredictionId);
-
-/// A season year (a January playoff game belongs to the previous year's season).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Season(i32);
-
-impl Season {
-    pub const FIRST: i32 = 1920;
-    pub const LAST: i32 = 2100;
-
-    pub fn parse(v: i64) -> Result<Self> {
-        if (i64::from(Self::FIRST)..=i64::from(Self::LAST)).contains(&v) {
-            Ok(Self(v as i32))
-        } else {
-            Err(Error::invalid(
-                "season",
-                format!("{v} is outside {}..={}", Self::FIRST, Self::LAST),
-            ))
-        }
-    }
-    pub fn get(self) -> i32 {
-        self.0
-    }
-}
-
-impl std::fmt::Display for Season {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A week of a season: 1 is the first regular-season week, playoff weeks continue after the last.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Week(u8);
-
-impl Week {
-    pub fn parse(v: i64) -> Result<Self> {
-        if (1..=30).contains(&v) {
-            Ok(Self(v as u8))
-        } else {
-            Err(Error::invalid("week", format!("{v} is outside 1..=30")))
-        }
-    }
-    pub fn get(self) -> u8 {
-        self.0
-    }
-}
-
-impl std::fmt::Display for Week {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Formats like the `f64` it holds (so `{:.3}` works).
-impl std::fmt::Display for Probability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A probability in [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(try_from = "f64")]
-pub struct Probability(f64);
-
-impl TryFrom<f64> for Probability {
-    type Error = Error;
-
-    fn try_from(v: f64) -> Result<Self> {
-        Self::parse(v)
-    }
-}
-
-impl Probability {
-    pub fn parse(v: f64) -> Result<Self> {
-        if v.is_finite() && (0.0..=1.0).contains(&v) {
-            Ok(Self(v))
-        } else {
-            Err(Error::invalid(
-                "probability",
-                format!("{v} is outside [0, 1]"),
-            ))
-        }
-    }
-    pub fn get(self) -> f64 {
-        self.0
-    }
-
-    /// The probability of the other outcome.
-    pub fn complement(self) -> Self {
-        Self(1.0 - self.0)
-    }
-}
-
-/// A game id: `HOME_AWAY_SEASON_W<week>`, with `_G2` for a rare second meeting in one week.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct GameId(String);
-
-/// A team code exactly as [`TeamId::parse`] would write it (2-4 upper-case letters or digits,
-/// a letter first).
-fn canonical_team(t: &str) -> bool {
-    (2..=4).contains(&t.len())
-        && t.as_bytes()[0].is_ascii_uppercase()
-        && t.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
-
-/// A non-negative decimal number written without sign or leading zeros.
-fn canonical_number(t: &str) -> Option<i64> {
-    let ok = !t.is_empty()
-        && t.len() <= 10
-        && t.bytes().all(|b| b.is_ascii_digit())
-        && (t == "0" || !t.starts_with('0'));
-    ok.then(|| t.parse().ok()).flatten()
-}
-
-impl GameId {
-    pub fn new(home: &TeamId, away: &TeamId, season: Season, week: Week, meeting: u8) -> Self {
-        let mut s = format!("{}_{}_{}_W{}", home.0, away.0, season.0, week.0);
-        if meeting > 1 {
-            s.push_str(&format!("_G{meeting}"));
-        }
-        Self(s)
-    }
-
-    /// Parses a game id in its canonical form only (the form [`GameId::new`] writes): any
-    /// other spelling of the same game (lower case, `W01`, `_G1`) is an error. Handlers call
-    /// this on every request, so it checks the text in place and allocates only the result.
-    pub fn parse(s: &str) -> Result<Self> {
-        let bad = || {
-            Error::invalid(
-                "game_id",
-                format!("'{}' is not a game id like KC_BUF_2024_W10", truncate(s)),
-            )
-        };
-        if s.len() > 32 {
-            return Err(bad());
-        }
-        let mut parts = s.split('_');
-        let (Some(home), Some(away), Some(season), Some(week)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        let meeting = parts.next();
-        if parts.next().is_some() || !canonical_team(home) || !canonical_team(away) {
-            return Err(bad());
-        }
-        canonical_number(season)
-            .and_then(|v| Season::parse(v).ok())
-            .ok_or_else(bad)?;
-        week.strip_prefix('W')
-            .and_then(canonical_number)
-            .and_then(|v| Week::parse(v).ok())
-            .ok_or_else(bad)?;
-        if let Some(g) = meeting {
-            g.strip_prefix('G')
-                .and_then(canonical_number)
-                .filter(|n| (2..=9).contains(n))
-                .ok_or_else(bad)?;
-        }
-        Ok(Self(s.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A prediction id: `{game}.{expert}.{model version}` (the version may hold dots). Built by
-/// [`PredictionId::new`] and taken apart by its methods, never by formatting and splitting
-/// strings at call sites.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PredictionId {
-    text: String,
-    /// Byte offsets of the two separating dots.
-    game_end: usize,
-    expert_end: usize,
-}
-
-impl PredictionId {
-    pub fn new(game: &GameId, expert: &str, version: &str) -> Self {
-        let mut text = String::with_capacity(game.0.len() + expert.len() + version.len() + 2);
-        text.push_str(&game.0);
-        text.push('.');
-        text.push_str(expert);
-        text.push('.');
-        text.push_str(version);
-        Self {
-            game_end: game.0.len(),
-            expert_end: game.0.len() + 1 + expert.len(),
-            text,
-        }
-    }
-
-    /// Parses an id taken from a request. Characters no id may hold are `invalid_parameter`;
-    /// a well-formed node id that cannot name a prediction (no game, expert and version) is
-    /// `not_found`, as it was before ids were typed.
-    pub fn parse(s: &str) -> Result<Self> {
-        parse_node_id("id", s)?;
-        let missing = || Error::not_found("prediction", s);
-        let game_end = s.find('.').ok_or_else(missing)?;
-        let expert_end = s[game_end + 1..]
-            .find('.')
-            .map(|i| game_end + 1 + i)
-            .ok_or_else(missing)?;
-        let game = GameId::parse(&s[..game_end]).map_err(|_| missing())?;
-        if expert_end == game_end + 1 || expert_end + 1 == s.len() {
-            return Err(missing());
-        }
-        Ok(Self {
-            text: s.to_string(),
-            game_end: game.0.len(),
-            expert_end,
-        })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// The game the prediction is about.
-    pub fn game(&self) -> GameId {
-        GameId(self.text[..self.game_end].to_string())
-    }
-
-    /// The expert's id (or `consensus`).
-    pub fn expert(&self) -> &str {
-        &self.text[self.game_end + 1..self.expert_end]
-    }
-
-    /// The model version that made it.
-    pub fn version(&self) -> &str {
-        &self.text[self.expert_end + 1..]
-    }
-}
-
-/// Hashes as its text (so that `Borrow<str>` lookups find it).
-impl std::hash::Hash for PredictionId {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.text.hash(state)
-    }
-}
-
-impl PartialOrd for PredictionId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PredictionId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.text.cmp(&other.text)
-    }
-}
-
-impl Serialize for PredictionId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-/// Any other node id taken from a request (experts, predictions, memories).
-pub fn parse_node_id(field: &'static str, s: &str) -> Result<String> {
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("'{}' is not a valid id", truncate(s)),
-        ))
-    }
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(40).collect()
-}
+pub use crate::ids::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Expert {
-    #[schema(example = "elo")]
-    pub id: String,
+    #[schema(value_type = String, example = "elo")]
+    pub id: ExpertId,
     pub name: String,
     pub personality: String,
     pub decision_style: String,
@@ -385,8 +20,8 @@ pub struct Expert {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Team {
-    #[schema(example = "KC")]
-    pub id: String,
+    #[schema(value_type = String, example = "KC")]
+    pub id: TeamId,
     pub name: String,
     pub conference: Option<String>,
     pub division: Option<String>,
@@ -397,36 +32,126 @@ pub struct Team {
     pub aliases: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A game, played or not. Written as a `GameRecord` (`home_score` and `away_score`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "GameRecord", try_from = "GameRecord")]
 pub struct Game {
-    #[schema(value_type = String, example = "KC_BUF_2024_W10")]
     pub id: GameId,
-    #[schema(value_type = String)]
     pub home_team: TeamId,
-    #[schema(value_type = String)]
     pub away_team: TeamId,
-    #[schema(value_type = i32)]
     pub season: Season,
-    #[schema(value_type = u8)]
     pub week: Week,
-    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     pub neutral: bool,
     pub playoff: bool,
-    pub home_score: Option<u16>,
-    pub away_score: Option<u16>,
+    /// The final score once the game is played.
+    pub result: Option<FinalScore>,
     /// FiveThirtyEight's pre-game home win probability from the source file: a reference
     /// anchor for evaluation, never a model input.
     pub anchor_home_win_probability: Option<f64>,
     /// What a schedule feed says about the game beyond the teams, date and score (rest days,
     /// betting lines, venue, weather), when it says it: available to models, never required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<GameDetails>,
+    /// When a schedule feed last moved the game to another date: predictions made before
+    /// then are `stale` (the scheduler forecasts the game again).
+    pub rescheduled_at: Option<DateTime<Utc>>,
+}
+
+// A game as it is written, on the wire and in the stores: the score as two fields, both set
+// or neither. Its OpenAPI schema is `Game` (no doc comment: it would become the schema's
+// description).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Game)]
+struct GameRecord {
+    #[schema(value_type = String, example = "KC_BUF_2024_W10")]
+    id: GameId,
+    #[schema(value_type = String)]
+    home_team: TeamId,
+    #[schema(value_type = String)]
+    away_team: TeamId,
+    #[schema(value_type = i32)]
+    season: Season,
+    #[schema(value_type = u8)]
+    week: Week,
+    #[schema(value_type = String, format = Date)]
+    date: NaiveDate,
+    neutral: bool,
+    playoff: bool,
+    home_score: Option<u16>,
+    away_score: Option<u16>,
+    /// FiveThirtyEight's pre-game home win probability from the source file: a reference
+    /// anchor for evaluation, never a model input.
+    anchor_home_win_probability: Option<f64>,
+    /// What a schedule feed says about the game beyond the teams, date and score (rest days,
+    /// betting lines, venue, weather), when it says it: available to models, never required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    details: Option<GameDetails>,
     /// When a schedule feed last moved the game to another date: predictions made before
     /// then are `stale` (the scheduler forecasts the game again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub rescheduled_at: Option<DateTime<Utc>>,
+    rescheduled_at: Option<DateTime<Utc>>,
+}
+
+impl From<Game> for GameRecord {
+    fn from(g: Game) -> Self {
+        GameRecord {
+            id: g.id,
+            home_team: g.home_team,
+            away_team: g.away_team,
+            season: g.season,
+            week: g.week,
+            date: g.date,
+            neutral: g.neutral,
+            playoff: g.playoff,
+            home_score: g.result.map(FinalScore::home),
+            away_score: g.result.map(FinalScore::away),
+            anchor_home_win_probability: g.anchor_home_win_probability,
+            details: g.details,
+            rescheduled_at: g.rescheduled_at,
+        }
+    }
+}
+
+impl TryFrom<GameRecord> for Game {
+    type Error = Error;
+    fn try_from(r: GameRecord) -> Result<Self> {
+        Ok(Game {
+            result: FinalScore::from_parts(r.home_score, r.away_score)?,
+            id: r.id,
+            home_team: r.home_team,
+            away_team: r.away_team,
+            season: r.season,
+            week: r.week,
+            date: r.date,
+            neutral: r.neutral,
+            playoff: r.playoff,
+            anchor_home_win_probability: r.anchor_home_win_probability,
+            details: r.details,
+            rescheduled_at: r.rescheduled_at,
+        })
+    }
+}
+
+/// The OpenAPI schema of a game is its written form, [`GameRecord`].
+impl utoipa::PartialSchema for Game {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        GameRecord::schema()
+    }
+}
+
+impl ToSchema for Game {
+    fn name() -> std::borrow::Cow<'static, str> {
+        GameRecord::name()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        GameRecord::schemas(schemas)
+    }
 }
 
 /// Optional facts about a game from a schedule feed (nflverse or spreadspoke layout). Lines are the
@@ -461,7 +186,7 @@ pub struct GameDetails {
 
 impl Game {
     pub fn is_final(&self) -> bool {
-        self.home_score.is_some() && self.away_score.is_some()
+        self.result.is_some()
     }
 }
 
@@ -478,7 +203,8 @@ pub struct Memory {
 impl Memory {
     /// The memory of a played game, as experts retrieve it.
     pub fn of_game(g: &Game) -> Option<Memory> {
-        let (hs, as_) = (g.home_score?, g.away_score?);
+        let score = g.result?;
+        let (hs, as_) = (score.home(), score.away());
         let venue = if g.neutral { "vs" } else { "at" };
         Some(Memory {
             id: format!("mem:game:{}", g.id),
@@ -518,7 +244,8 @@ pub struct Prediction {
     #[schema(value_type = String)]
     pub id: PredictionId,
     /// An expert id, or `consensus`.
-    pub expert_id: String,
+    #[schema(value_type = String)]
+    pub expert_id: ExpertId,
     #[schema(value_type = String)]
     pub game_id: GameId,
     /// The headline category (`winner`); every category is under `categories`.
@@ -533,7 +260,8 @@ pub struct Prediction {
     pub reasoning: String,
     pub predicted_home_score: f64,
     pub predicted_away_score: f64,
-    pub model_version: String,
+    #[schema(value_type = String)]
+    pub model_version: ModelVersion,
     /// The history generation the forecast was made from (see `Graph::history_generation`):
     /// a stored prediction is never replaced by one made from an older history.
     #[serde(default)]
@@ -560,7 +288,8 @@ impl Prediction {
 /// One expert's weight in a consensus.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ExpertWeight {
-    pub expert_id: String,
+    #[schema(value_type = String)]
+    pub expert_id: ExpertId,
     pub weight: f64,
 }
 
@@ -599,9 +328,10 @@ pub struct Matchup {
 pub fn compute_matchups<'a>(games: impl IntoIterator<Item = &'a Game>) -> Vec<Matchup> {
     let mut map: std::collections::BTreeMap<(String, String), Matchup> = Default::default();
     for g in games {
-        let (Some(hs), Some(as_)) = (g.home_score, g.away_score) else {
+        let Some(score) = g.result else {
             continue;
         };
+        let (hs, as_) = (score.home(), score.away());
         let (a, b, a_pts, b_pts) = if g.home_team <= g.away_team {
             (&g.home_team, &g.away_team, hs, as_)
         } else {
@@ -834,18 +564,18 @@ pub fn assemble_provenance(
     let mut edges = Vec::new();
     if let Some(e) = expert {
         nodes.push(ProvenanceNode {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             label: "Expert".into(),
             properties: props(e)?,
         });
         edges.push(ProvenanceEdge {
-            source: e.id.clone(),
+            source: e.id.to_string(),
             target: p.game_id.to_string(),
             relation: "PREDICTED".into(),
             properties: json!({"prediction_id": p.id}),
         });
         edges.push(ProvenanceEdge {
-            source: e.id.clone(),
+            source: e.id.to_string(),
             target: p.id.to_string(),
             relation: "MADE".into(),
             properties: json!({}),
@@ -946,7 +676,7 @@ mod tests {
         };
         match (season, week, meeting) {
             (Some(season), Some(week), Some(meeting)) => {
-                GameId::new(&home, &away, season, week, meeting).0 == s
+                GameId::new(&home, &away, season, week, meeting).as_str() == s
             }
             _ => false,
         }
@@ -1043,7 +773,11 @@ mod tests {
             ("consensus", "v0"),
             ("point_differential", "wf-20261201-101010123"),
         ] {
-            let id = PredictionId::new(&game, expert, version);
+            let id = PredictionId::new(
+                &game,
+                &ExpertId::parse(expert).unwrap(),
+                &ModelVersion::parse(version).unwrap(),
+            );
             assert_eq!(id.as_str(), format!("KC_BUF_2024_W10.{expert}.{version}"));
             let back = PredictionId::parse(id.as_str()).unwrap();
             assert_eq!(back, id);
@@ -1104,8 +838,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2018, 9, 9).unwrap(),
             neutral: false,
             playoff: false,
-            home_score: Some(hs),
-            away_score: Some(as_),
+            result: Some(FinalScore::parse(hs, as_).unwrap()),
             anchor_home_win_probability: None,
             details: None,
             rescheduled_at: None,

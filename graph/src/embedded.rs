@@ -32,8 +32,8 @@ const MODEL_VERSION: &str = "ModelVersion";
 
 #[derive(Default)]
 struct State {
-    experts: BTreeMap<String, Expert>,
-    teams: BTreeMap<String, Team>,
+    experts: BTreeMap<ExpertId, Expert>,
+    teams: BTreeMap<TeamId, Team>,
     games: HashMap<GameId, Game>,
     /// Game ids ordered by (date, id).
     game_order: BTreeSet<(NaiveDate, GameId)>,
@@ -41,7 +41,7 @@ struct State {
     predictions: HashMap<PredictionId, Prediction>,
     by_game: HashMap<GameId, Vec<PredictionId>>,
     /// An expert's predictions in creation order (then id), as Neo4j pages them.
-    by_expert: HashMap<String, BTreeSet<(DateTime<Utc>, String)>>,
+    by_expert: HashMap<ExpertId, BTreeSet<(DateTime<Utc>, String)>>,
     /// prediction id → usages
     used_in: HashMap<String, Vec<MemoryUsage>>,
     matchups: BTreeMap<(String, String), Matchup>,
@@ -192,10 +192,12 @@ impl EmbeddedGraph {
         let store = SqliteStore::open(path).await?;
         let mut s = State::default();
         for (id, v) in store.load_nodes(EXPERT).await? {
-            s.experts.insert(id, serde_json::from_value(v)?);
+            s.experts
+                .insert(ExpertId::parse(&id)?, serde_json::from_value(v)?);
         }
         for (id, v) in store.load_nodes(TEAM).await? {
-            s.teams.insert(id, serde_json::from_value(v)?);
+            s.teams
+                .insert(TeamId::parse(&id)?, serde_json::from_value(v)?);
         }
         for (_, v) in store.load_nodes(GAME).await? {
             s.put_game(serde_json::from_value(v)?);
@@ -405,7 +407,8 @@ impl Graph for EmbeddedGraph {
             .collect())
     }
 
-    async fn get_expert(&self, id: &str) -> Result<Expert> {
+    async fn get_expert(&self, id: &ExpertId) -> Result<Expert> {
+        let id = id.as_str();
         self.read_state()
             .experts
             .get(id)
@@ -427,7 +430,7 @@ impl Graph for EmbeddedGraph {
         let s = self.read_state();
         let id = crate::teams::resolve(id.as_str()).id().to_string();
         s.teams
-            .get(&id)
+            .get(id.as_str())
             .cloned()
             .ok_or_else(|| Error::not_found("team", id))
     }
@@ -504,7 +507,8 @@ impl Graph for EmbeddedGraph {
         Ok(self.read_state().generation)
     }
 
-    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()> {
+    async fn save_model_version(&self, id: &ModelVersion, doc: &str) -> Result<()> {
+        let id = id.as_str();
         let _w = self.writer.lock().await;
         if self.read_state().model_versions.contains_key(id) {
             return Err(Error::Conflict {
@@ -521,7 +525,8 @@ impl Graph for EmbeddedGraph {
         Ok(())
     }
 
-    async fn model_version(&self, id: &str) -> Result<String> {
+    async fn model_version(&self, id: &ModelVersion) -> Result<String> {
+        let id = id.as_str();
         self.read_state()
             .model_versions
             .get(id)
@@ -642,6 +647,56 @@ impl Graph for EmbeddedGraph {
         Ok(stats)
     }
 
+    #[tracing::instrument(name = "graph.record_result", skip(self))]
+    async fn record_result(&self, id: &GameId, score: FinalScore) -> Result<Game> {
+        let _w = self.writer.lock().await;
+        let (game, memory, matchup) = {
+            let s = self.read_state();
+            let mut game = s
+                .games
+                .get(id.as_str())
+                .cloned()
+                .ok_or_else(|| Error::not_found("game", id.as_str()))?;
+            if game.result == Some(score) {
+                return Ok(game);
+            }
+            game.result = Some(score);
+            // The pair's head-to-head record with this result in it.
+            let pair = |g: &Game| {
+                (g.home_team == game.home_team && g.away_team == game.away_team)
+                    || (g.home_team == game.away_team && g.away_team == game.home_team)
+            };
+            let games: Vec<&Game> = s
+                .games
+                .values()
+                .filter(|g| g.id != game.id && pair(g))
+                .chain([&game])
+                .collect();
+            let matchup = compute_matchups(games).pop();
+            (game.clone(), Memory::of_game(&game), matchup)
+        };
+        let mut b = WriteBatch::default();
+        b.node(GAME, game.id.clone(), props(&game)?);
+        if let Some(m) = &memory {
+            b.node(MEMORY, m.id.clone(), props(m)?);
+        }
+        if let Some(m) = &matchup {
+            b.edge(TEAM_MATCHUP, m.team_a.clone(), m.team_b.clone(), props(m)?);
+        }
+        let generation = self.next_generation(&mut b);
+        self.store.write(&b).await?;
+        let mut s = self.write_state();
+        s.put_game(game.clone());
+        if let Some(m) = memory {
+            s.memories.insert(m.id.clone(), m);
+        }
+        if let Some(m) = matchup {
+            s.matchups.insert((m.team_a.clone(), m.team_b.clone()), m);
+        }
+        s.generation = generation;
+        Ok(game)
+    }
+
     #[tracing::instrument(name = "graph.record_predictions", skip_all, fields(count = records.len()))]
     async fn record_predictions(&self, records: &[PredictionRecord]) -> Result<()> {
         // The predictions are serialised before taking the writer lock.
@@ -681,9 +736,10 @@ impl Graph for EmbeddedGraph {
 
     async fn record_memory_usage(
         &self,
-        prediction_id: &str,
+        prediction_id: &PredictionId,
         memories: &[(Memory, MemoryUsage)],
     ) -> Result<()> {
+        let prediction_id = prediction_id.as_str();
         let _w = self.writer.lock().await;
         if !self.read_state().predictions.contains_key(prediction_id) {
             return Err(Error::not_found("prediction", prediction_id));
@@ -702,7 +758,8 @@ impl Graph for EmbeddedGraph {
         Ok(())
     }
 
-    async fn get_prediction(&self, id: &str) -> Result<Prediction> {
+    async fn get_prediction(&self, id: &PredictionId) -> Result<Prediction> {
+        let id = id.as_str();
         let s = self.read_state();
         let p = s
             .predictions
@@ -711,11 +768,11 @@ impl Graph for EmbeddedGraph {
         Ok(s.marked(p))
     }
 
-    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+    async fn stored_prediction_ids(&self, ids: &[PredictionId]) -> Result<Vec<PredictionId>> {
         let s = self.read_state();
         Ok(ids
             .iter()
-            .filter(|id| s.predictions.contains_key(id.as_str()))
+            .filter(|id| s.predictions.contains_key(*id))
             .cloned()
             .collect())
     }
@@ -733,10 +790,11 @@ impl Graph for EmbeddedGraph {
 
     async fn expert_predictions(
         &self,
-        expert: &str,
+        expert: &ExpertId,
         page: PageRequest,
         after: Option<&Cursor>,
     ) -> Result<Page<Prediction>> {
+        let expert = expert.as_str();
         let s = self.read_state();
         if !s.experts.contains_key(expert) {
             return Err(Error::not_found("expert", expert));
@@ -770,7 +828,8 @@ impl Graph for EmbeddedGraph {
         Ok(out)
     }
 
-    async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
+    async fn provenance(&self, prediction_id: &PredictionId) -> Result<Provenance> {
+        let prediction_id = prediction_id.as_str();
         let s = self.read_state();
         let p = s
             .predictions

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::domain::{Game, GameId, Season, Team, TeamId, Week};
 pub use crate::error::RowError;
 use crate::error::{Error, Result};
+use crate::ids::FinalScore;
 use crate::teams::{self, Resolved};
 
 /// Everything a games file contributes, ready to write.
@@ -42,7 +43,7 @@ pub fn franchise_teams() -> Vec<Team> {
     teams::FRANCHISES
         .iter()
         .map(|&(id, name, conf, div)| Team {
-            id: id.into(),
+            id: TeamId::parse(id).expect("franchise codes are valid"),
             name: name.into(),
             conference: Some(conf.into()),
             division: Some(div.into()),
@@ -54,7 +55,7 @@ pub fn franchise_teams() -> Vec<Team> {
 
 fn inactive_team(code: &str, recognised: bool) -> Team {
     Team {
-        id: code.into(),
+        id: TeamId::parse(code).expect("an inactive club's code was parsed"),
         name: if recognised {
             format!("Defunct club {code}")
         } else {
@@ -217,12 +218,16 @@ fn parse_row(line: u64, f: &Fields<'_>) -> Result<Row, RowError> {
         }
         v.parse::<u16>()
             .ok()
-            .filter(|s| *s <= 250)
+            .filter(|s| *s <= FinalScore::MAX)
             .map(Some)
             .ok_or_else(|| {
                 err(
                     name,
-                    format!("'{}' is not a score between 0 and 250", clip(v)),
+                    format!(
+                        "'{}' is not a score between 0 and {}",
+                        clip(v),
+                        FinalScore::MAX
+                    ),
                 )
             })
     };
@@ -372,12 +377,16 @@ pub(crate) fn score_pair(
         }
         v.parse::<f64>()
             .ok()
-            .filter(|s| s.fract() == 0.0 && (0.0..=250.0).contains(s))
+            .filter(|s| s.fract() == 0.0 && (0.0..=f64::from(FinalScore::MAX)).contains(s))
             .map(|s| Some(s as u16))
             .ok_or_else(|| {
                 (
                     field.to_string(),
-                    format!("'{}' is not a score between 0 and 250", clip(v)),
+                    format!(
+                        "'{}' is not a score between 0 and {}",
+                        clip(v),
+                        FinalScore::MAX
+                    ),
                 )
             })
     };
@@ -529,8 +538,7 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
                 date: r.date,
                 neutral: r.neutral,
                 playoff: r.playoff,
-                home_score: r.scores.map(|s| s.0),
-                away_score: r.scores.map(|s| s.1),
+                result: r.scores.map(|(h, a)| FinalScore::new(h, a)),
                 anchor_home_win_probability: r.anchor,
                 details: None,
                 rescheduled_at: None,

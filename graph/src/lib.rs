@@ -7,6 +7,7 @@ pub mod domain;
 pub mod embedded;
 pub mod error;
 mod group;
+pub mod ids;
 pub mod import;
 pub mod neo4j;
 pub mod schedule;
@@ -30,7 +31,7 @@ pub trait Graph: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     async fn list_experts(&self) -> Result<Vec<Expert>>;
-    async fn get_expert(&self, id: &str) -> Result<Expert>;
+    async fn get_expert(&self, id: &ExpertId) -> Result<Expert>;
     async fn list_teams(&self, include_inactive: bool) -> Result<Vec<Team>>;
     async fn get_team(&self, id: &TeamId) -> Result<Team>;
 
@@ -55,6 +56,11 @@ pub trait Graph: Send + Sync + 'static {
         progress: Progress<'_>,
     ) -> Result<ImportStats>;
 
+    /// Records a played game's final score, all or nothing: the game, the memory of it that
+    /// experts retrieve and its two teams' head-to-head record are written, and the history
+    /// generation moves. The same score again changes nothing. `NotFound` for an unknown game.
+    async fn record_result(&self, id: &GameId, score: FinalScore) -> Result<Game>;
+
     /// Records predictions and the memories each used, all or nothing. A prediction with an
     /// existing id is replaced together with its USED_IN links, unless the stored one was made
     /// from a newer history generation: then nothing is written and the error is `Stale`
@@ -63,29 +69,29 @@ pub trait Graph: Send + Sync + 'static {
     /// Links memories to an existing prediction (replacing its previous links).
     async fn record_memory_usage(
         &self,
-        prediction_id: &str,
+        prediction_id: &PredictionId,
         memories: &[(Memory, MemoryUsage)],
     ) -> Result<()>;
-    async fn get_prediction(&self, id: &str) -> Result<Prediction>;
+    async fn get_prediction(&self, id: &PredictionId) -> Result<Prediction>;
     /// Which of `ids` are stored predictions (one indexed lookup each; any order).
-    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>>;
+    async fn stored_prediction_ids(&self, ids: &[PredictionId]) -> Result<Vec<PredictionId>>;
     async fn game_predictions(&self, game: &GameId) -> Result<Vec<Prediction>>;
     /// An expert's predictions in (creation time, id) order: page `page.page`, or, with
     /// `after`, the `page.per_page` that follow that cursor (at any depth for the cost of the
     /// first; `page.page` is then not used and the page says 0). `next` is set when more follow.
     async fn expert_predictions(
         &self,
-        expert: &str,
+        expert: &ExpertId,
         page: PageRequest,
         after: Option<&Cursor>,
     ) -> Result<Page<Prediction>>;
-    async fn provenance(&self, prediction_id: &str) -> Result<Provenance>;
+    async fn provenance(&self, prediction_id: &PredictionId) -> Result<Provenance>;
 
     /// Saves a model version's document (its parameters and metrics, as JSON text) under
     /// `id`; `Conflict` if the id is taken.
-    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()>;
+    async fn save_model_version(&self, id: &ModelVersion, doc: &str) -> Result<()>;
     /// A saved model version's document; `NotFound` if there is none.
-    async fn model_version(&self, id: &str) -> Result<String>;
+    async fn model_version(&self, id: &ModelVersion) -> Result<String>;
     /// Every saved model version's document.
     async fn model_versions(&self) -> Result<Vec<String>>;
     async fn model_pointer(&self) -> Result<ModelPointer>;
@@ -104,7 +110,7 @@ pub fn expert_nodes() -> Vec<Expert> {
         .iter()
         .map(|e| e.spec())
         .map(|e| Expert {
-            id: e.id.into(),
+            id: ExpertId::parse(e.id).expect("roster ids are valid"),
             name: e.name.into(),
             personality: e.personality.into(),
             decision_style: e.decision_style.into(),

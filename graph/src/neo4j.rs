@@ -503,7 +503,8 @@ impl Graph for Neo4jGraph {
             .collect())
     }
 
-    async fn get_expert(&self, id: &str) -> Result<Expert> {
+    async fn get_expert(&self, id: &ExpertId) -> Result<Expert> {
+        let id = id.as_str();
         self.one(
             query("MATCH (e:Expert {id: $id}) RETURN e.json AS json").param("id", id),
             "expert",
@@ -621,13 +622,67 @@ impl Graph for Neo4jGraph {
         .await
     }
 
+    #[tracing::instrument(name = "neo4j.record_result", skip(self))]
+    async fn record_result(&self, id: &GameId, score: FinalScore) -> Result<Game> {
+        let mut game = self.get_game(id).await?;
+        if game.result == Some(score) {
+            return Ok(game);
+        }
+        game.result = Some(score);
+        // The pair's head-to-head record with this result in it.
+        let mut pair: Vec<Game> = self
+            .docs(
+                query(
+                    "MATCH (g:Game) WHERE g.final AND g.id <> $id \
+                     AND ((g.home = $a AND g.away = $b) OR (g.home = $b AND g.away = $a)) \
+                     RETURN g.json AS json",
+                )
+                .param("id", id.as_str())
+                .param("a", game.home_team.as_str())
+                .param("b", game.away_team.as_str()),
+            )
+            .await?;
+        pair.push(game.clone());
+        let memory = Memory::of_game(&game);
+        let mut statements = vec![query(
+            "MATCH (g:Game {id: $id}) SET g.final = true, g.json = $json \
+             WITH g FOREACH (_ IN CASE WHEN $memory IS NULL THEN [] ELSE [1] END | \
+                 MERGE (m:Memory {id: $memory}) SET m.kind = $kind, m.json = $memory_json) \
+             MERGE (h:History {id: 'history'}) SET h.generation = coalesce(h.generation, 0) + 1",
+        )
+        .param("id", id.as_str())
+        .param("json", doc(&game)?)
+        .param("memory", memory.as_ref().map(|m| m.id.clone()))
+        .param("kind", memory.as_ref().map(|m| m.kind.clone()))
+        .param("memory_json", memory.as_ref().map(doc).transpose()?)];
+        if let Some(m) = compute_matchups(&pair).pop() {
+            statements.push(
+                query(
+                    "MATCH (a:Team {id: $a}), (b:Team {id: $b}) MERGE (a)-[m:TEAM_MATCHUP]->(b) \
+                     SET m.games = $games, m.team_a_wins = $a_wins, m.team_b_wins = $b_wins, \
+                         m.ties = $ties, m.json = $json",
+                )
+                .param("a", m.team_a.as_str())
+                .param("b", m.team_b.as_str())
+                .param("games", i64::from(m.games))
+                .param("a_wins", i64::from(m.team_a_wins))
+                .param("b_wins", i64::from(m.team_b_wins))
+                .param("ties", i64::from(m.ties))
+                .param("json", doc(&m)?),
+            );
+        }
+        self.write(statements).await?;
+        Ok(game)
+    }
+
     async fn count_games(&self) -> Result<u64> {
         Ok(self
             .scalar_i64(query("MATCH (g:Game) RETURN count(g) AS n"), "n")
             .await? as u64)
     }
 
-    async fn save_model_version(&self, id: &str, doc: &str) -> Result<()> {
+    async fn save_model_version(&self, id: &ModelVersion, doc: &str) -> Result<()> {
+        let id = id.as_str();
         let created = self
             .write(vec![query(
                 "OPTIONAL MATCH (x:ModelVersion {id: $id}) WITH x WHERE x IS NULL \
@@ -652,7 +707,8 @@ impl Graph for Neo4jGraph {
         }
     }
 
-    async fn model_version(&self, id: &str) -> Result<String> {
+    async fn model_version(&self, id: &ModelVersion) -> Result<String> {
+        let id = id.as_str();
         let mut rows = self
             .graph
             .execute(
@@ -850,9 +906,10 @@ impl Graph for Neo4jGraph {
 
     async fn record_memory_usage(
         &self,
-        prediction_id: &str,
+        prediction_id: &PredictionId,
         memories: &[(Memory, MemoryUsage)],
     ) -> Result<()> {
+        let prediction_id = prediction_id.as_str();
         let n = self
             .scalar_i64(
                 query("MATCH (p:Prediction {id: $id}) RETURN count(p) AS n")
@@ -868,7 +925,8 @@ impl Graph for Neo4jGraph {
         Ok(())
     }
 
-    async fn get_prediction(&self, id: &str) -> Result<Prediction> {
+    async fn get_prediction(&self, id: &PredictionId) -> Result<Prediction> {
+        let id = id.as_str();
         self.predictions(
             query(
                 "MATCH (p:Prediction {id: $id}) OPTIONAL MATCH (g:Game {id: p.game_id}) \
@@ -882,15 +940,18 @@ impl Graph for Neo4jGraph {
         .ok_or_else(|| Error::not_found("prediction", id))
     }
 
-    async fn stored_prediction_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+    async fn stored_prediction_ids(&self, ids: &[PredictionId]) -> Result<Vec<PredictionId>> {
         let mut found = Vec::new();
         for chunk in ids.chunks(5000) {
+            let texts: Vec<&str> = chunk.iter().map(PredictionId::as_str).collect();
             let q = query(
                 "UNWIND $ids AS id MATCH (p:Prediction {id: id}) RETURN collect(p.id) AS found",
             )
-            .param("ids", chunk.to_vec());
+            .param("ids", texts);
             let row = self.timed("read", self.first_row(q)).await?;
-            found.extend(row.get::<Vec<String>>("found").map_err(de)?);
+            for id in row.get::<Vec<String>>("found").map_err(de)? {
+                found.push(PredictionId::parse(&id)?);
+            }
         }
         Ok(found)
     }
@@ -925,11 +986,12 @@ impl Graph for Neo4jGraph {
 
     async fn expert_predictions(
         &self,
-        expert: &str,
+        expert: &ExpertId,
         page: PageRequest,
         after: Option<&Cursor>,
     ) -> Result<Page<Prediction>> {
         self.get_expert(expert).await?;
+        let expert = expert.as_str();
         let total = self
             .scalar_i64(
                 query("MATCH (p:Prediction {expert_id: $id}) RETURN count(p) AS n")
@@ -976,7 +1038,8 @@ impl Graph for Neo4jGraph {
 
     /// Two round trips: the prediction, its expert and its memories with their USED_IN
     /// properties in one query, then the games they stand for.
-    async fn provenance(&self, prediction_id: &str) -> Result<Provenance> {
+    async fn provenance(&self, prediction_id: &PredictionId) -> Result<Provenance> {
+        let prediction_id = prediction_id.as_str();
         let q = query(
             "MATCH (p:Prediction {id: $id}) \
              OPTIONAL MATCH (e:Expert {id: p.expert_id}) \

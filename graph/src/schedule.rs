@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use crate::domain::{Game, GameDetails, GameId, TeamId, Week};
 use crate::error::{Error, Result};
+use crate::ids::FinalScore;
 use crate::import::{
     clip, date_field, franchise_teams, read_rows, score_pair, season_field, Cells, ImportBatch,
     RowError,
@@ -242,8 +243,7 @@ fn row(
         date,
         neutral,
         playoff,
-        home_score,
-        away_score,
+        result: scores.map(|(h, a)| FinalScore::new(h, a)),
         anchor_home_win_probability: None,
         details: (details != GameDetails::default()).then_some(details),
         rescheduled_at: None,
@@ -272,8 +272,8 @@ mod tests {
             .map(|g| {
                 (
                     g.id.as_str(),
-                    g.home_score,
-                    g.away_score,
+                    g.result.map(|r| r.home()),
+                    g.result.map(|r| r.away()),
                     g.neutral,
                     g.playoff,
                 )

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{Game, GameDetails, GameId, Season, TeamId, Week};
 use crate::error::{Error, Result};
+use crate::ids::FinalScore;
 use crate::import::{
     clip, franchise_teams, read_rows, score_pair, season_field, Cells, ImportBatch, RowError,
 };
@@ -102,8 +103,7 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
             date: r.date,
             neutral: r.neutral,
             playoff: r.playoff,
-            home_score: r.scores.map(|s| s.0),
-            away_score: r.scores.map(|s| s.1),
+            result: r.scores.map(|(h, a)| FinalScore::new(h, a)),
             anchor_home_win_probability: None,
             details: (r.details != GameDetails::default()).then_some(r.details),
             rescheduled_at: None,
@@ -327,8 +327,8 @@ mod tests {
             .map(|g| {
                 (
                     g.id.as_str(),
-                    g.home_score,
-                    g.away_score,
+                    g.result.map(|r| r.home()),
+                    g.result.map(|r| r.away()),
                     g.neutral,
                     g.playoff,
                     g.details.as_ref().and_then(|d| d.spread_line),

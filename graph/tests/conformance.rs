@@ -67,6 +67,18 @@ async fn neo4j() -> Option<Backend> {
     })
 }
 
+fn eid(id: &str) -> ExpertId {
+    ExpertId::parse(id).unwrap()
+}
+
+fn mv(id: &str) -> ModelVersion {
+    ModelVersion::parse(id).unwrap()
+}
+
+fn pid(id: &str) -> PredictionId {
+    PredictionId::parse(id).unwrap()
+}
+
 fn season_2018() -> ImportBatch {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/nfl_games.csv");
     let text = std::fs::read_to_string(path).unwrap();
@@ -83,7 +95,7 @@ fn season_2018() -> ImportBatch {
 fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
     Prediction {
         id: PredictionId::parse(id).unwrap(),
-        expert_id: expert.into(),
+        expert_id: eid(expert),
         game_id: GameId::parse(game).unwrap(),
         category: "winner".into(),
         winner: "KC".into(),
@@ -93,7 +105,7 @@ fn prediction(id: &str, game: &str, expert: &str) -> Prediction {
         reasoning: "test".into(),
         predicted_home_score: 27.5,
         predicted_away_score: 23.25,
-        model_version: "t1".into(),
+        model_version: mv("t1"),
         generation: 0,
         created_at: Utc::now(),
         categories: vec![CategoryPrediction {
@@ -119,9 +131,12 @@ async fn catalogue_has_seventeen_experts_and_thirty_two_franchises(g: Arc<dyn Gr
     let experts = g.list_experts().await.unwrap();
     assert_eq!(experts.len(), 17, "sixteen models and the market");
     assert_eq!(experts[0].id, "elo", "roster order");
-    assert_eq!(g.get_expert("glicko").await.unwrap().name, "The Skeptic");
+    assert_eq!(
+        g.get_expert(&eid("glicko")).await.unwrap().name,
+        "The Skeptic"
+    );
     assert!(matches!(
-        g.get_expert("nobody").await,
+        g.get_expert(&eid("nobody")).await,
         Err(Error::NotFound { .. })
     ));
     let teams = g.list_teams(false).await.unwrap();
@@ -130,15 +145,16 @@ async fn catalogue_has_seventeen_experts_and_thirty_two_franchises(g: Arc<dyn Gr
         g.get_team(&TeamId::parse("OAK").unwrap()).await.unwrap().id,
         "LV"
     );
-    // Hostile strings are only ever parameters: they find nothing and change nothing.
-    assert!(matches!(
-        g.get_expert("x' OR 1=1 //").await,
-        Err(Error::NotFound { .. })
-    ));
-    assert!(matches!(
-        g.get_expert("elo'}) DETACH DELETE n //").await,
-        Err(Error::NotFound { .. })
-    ));
+    // Hostile strings never reach a query: an expert id is parsed first, and refused.
+    for hostile in ["x' OR 1=1 //", "elo'}) DETACH DELETE n //"] {
+        assert!(matches!(
+            ExpertId::parse(hostile),
+            Err(Error::Invalid {
+                field: "expert",
+                ..
+            })
+        ));
+    }
     assert_eq!(g.list_experts().await.unwrap().len(), 17);
 }
 
@@ -210,7 +226,11 @@ async fn games_are_filtered_paginated_and_ordered(g: Arc<dyn Graph>) {
         .await
         .unwrap();
     assert_eq!(
-        (sb.home_score, sb.away_score, sb.neutral),
+        (
+            sb.result.map(|r| r.home()),
+            sb.result.map(|r| r.away()),
+            sb.neutral
+        ),
         (Some(3), Some(13), true)
     );
     let before = g
@@ -262,12 +282,19 @@ async fn predictions_read_stale_once_their_game_moved_after_them_and_windows_fil
                 .game_predictions(&GameId::parse(target).unwrap())
                 .await
                 .unwrap();
-            let one = g.get_prediction("LAR_NE_2018_W21.elo.P9").await.unwrap();
-            let by_expert = g
-                .expert_predictions("elo", PageRequest::parse(None, Some(50)).unwrap(), None)
+            let one = g
+                .get_prediction(&pid("LAR_NE_2018_W21.elo.P9"))
                 .await
                 .unwrap();
-            let prov = g.provenance("LAR_NE_2018_W21.elo.P9").await.unwrap();
+            let by_expert = g
+                .expert_predictions(
+                    &eid("elo"),
+                    PageRequest::parse(None, Some(50)).unwrap(),
+                    None,
+                )
+                .await
+                .unwrap();
+            let prov = g.provenance(&pid("LAR_NE_2018_W21.elo.P9")).await.unwrap();
             let node = prov.nodes.iter().find(|n| n.label == "Prediction").unwrap();
             assert_eq!(
                 (
@@ -338,7 +365,7 @@ async fn an_experts_predictions_come_in_creation_order_page_by_page_and_by_curso
         let g = g.clone();
         async move {
             g.expert_predictions(
-                "elo",
+                &eid("elo"),
                 PageRequest::parse(page, Some(2)).unwrap(),
                 after.as_ref(),
             )
@@ -406,8 +433,7 @@ fn upcoming_game() -> Game {
         date: NaiveDate::from_ymd_opt(2030, 9, 8).unwrap(),
         neutral: false,
         playoff: false,
-        home_score: None,
-        away_score: None,
+        result: None,
         anchor_home_win_probability: None,
         details: None,
         rescheduled_at: None,
@@ -481,19 +507,24 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
     ])
     .await
     .unwrap();
-    assert_eq!(g.get_prediction("LAR_NE_2018_W21.elo.P1").await.unwrap(), p);
+    assert_eq!(
+        g.get_prediction(&pid("LAR_NE_2018_W21.elo.P1"))
+            .await
+            .unwrap(),
+        p
+    );
     let for_game = g
         .game_predictions(&GameId::parse(target).unwrap())
         .await
         .unwrap();
     assert_eq!(for_game.len(), 2);
     let by_expert = g
-        .expert_predictions("elo", PageRequest::parse(None, None).unwrap(), None)
+        .expert_predictions(&eid("elo"), PageRequest::parse(None, None).unwrap(), None)
         .await
         .unwrap();
     assert_eq!(by_expert.total, 1);
 
-    let prov = g.provenance("LAR_NE_2018_W21.elo.P1").await.unwrap();
+    let prov = g.provenance(&pid("LAR_NE_2018_W21.elo.P1")).await.unwrap();
     let label = |id: &str| {
         prov.nodes
             .iter()
@@ -525,7 +556,7 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
     }])
     .await
     .unwrap();
-    let prov = g.provenance("LAR_NE_2018_W21.elo.P1").await.unwrap();
+    let prov = g.provenance(&pid("LAR_NE_2018_W21.elo.P1")).await.unwrap();
     assert_eq!(
         prov.edges
             .iter()
@@ -533,11 +564,11 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
             .count(),
         1
     );
-    g.record_memory_usage("LAR_NE_2018_W21.elo.P1", &used)
+    g.record_memory_usage(&pid("LAR_NE_2018_W21.elo.P1"), &used)
         .await
         .unwrap();
     assert_eq!(
-        g.provenance("LAR_NE_2018_W21.elo.P1")
+        g.provenance(&pid("LAR_NE_2018_W21.elo.P1"))
             .await
             .unwrap()
             .edges
@@ -547,11 +578,12 @@ async fn predictions_with_memories_round_trip_to_provenance(g: Arc<dyn Graph>) {
         2
     );
     assert!(matches!(
-        g.record_memory_usage("nope", &used).await,
+        g.record_memory_usage(&pid("NE_KC_2018_W1.elo.P1"), &used)
+            .await,
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        g.provenance("nope").await,
+        g.provenance(&pid("NE_KC_2018_W1.elo.P1")).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -572,7 +604,7 @@ async fn a_prediction_for_an_unknown_game_writes_nothing(g: Arc<dyn Graph>) {
     ));
     assert!(
         matches!(
-            g.get_prediction("LAR_NE_2018_W21.elo.G1").await,
+            g.get_prediction(&pid("LAR_NE_2018_W21.elo.G1")).await,
             Err(Error::NotFound { .. })
         ),
         "all or nothing"
@@ -616,20 +648,39 @@ async fn the_history_generation_moves_with_every_change_to_the_games_and_only_th
         created,
         "a forecast leaves it"
     );
+    // A result recorded on its own: the generation moves, and not again for the same score.
+    g.record_result(&game.id, FinalScore::parse(27, 20).unwrap())
+        .await
+        .unwrap();
+    let recorded = g.history_generation().await.unwrap();
+    assert!(recorded > created, "a recorded result moves it");
+    g.record_result(&game.id, FinalScore::parse(27, 20).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        g.history_generation().await.unwrap(),
+        recorded,
+        "the same result again leaves it"
+    );
+    let created = recorded;
     let mut played = game.clone();
-    played.home_score = Some(27);
-    played.away_score = Some(20);
+    played.result = Some(FinalScore::parse(27, 20).unwrap());
     let one = ImportBatch {
         teams: Vec::new(),
-        games: vec![played],
+        games: vec![played.clone()],
         rows: 1,
         rows_with_unrecognised_teams: 0,
         unrecognised_codes: Vec::new(),
     };
+    played.result = Some(FinalScore::parse(28, 20).unwrap());
+    let one = ImportBatch {
+        games: vec![played],
+        ..one
+    };
     g.import(&one, 1, &|_| {}).await.unwrap();
     assert!(
         g.history_generation().await.unwrap() > created,
-        "a result moves it"
+        "a corrected result through an import moves it"
     );
 }
 
@@ -671,7 +722,7 @@ async fn a_forecast_from_an_older_history_never_replaces_a_newer_one(g: Arc<dyn 
             }
             (other, _) => panic!("generation {generation}: {other:?}"),
         }
-        let stored = g.get_prediction(id).await.unwrap();
+        let stored = g.get_prediction(&pid(id)).await.unwrap();
         let newest = if generation == 6 {
             7
         } else {
@@ -679,13 +730,13 @@ async fn a_forecast_from_an_older_history_never_replaces_a_newer_one(g: Arc<dyn 
         };
         assert_eq!(stored.generation, newest, "after offering {generation}");
     }
-    let stored = g.get_prediction(id).await.unwrap();
+    let stored = g.get_prediction(&pid(id)).await.unwrap();
     assert!(
         (stored.home_win_probability.get() - 0.57).abs() < 1e-12,
         "generation 7's forecast stays"
     );
     assert_eq!(
-        g.provenance(id)
+        g.provenance(&pid(id))
             .await
             .unwrap()
             .edges
@@ -699,15 +750,19 @@ async fn a_forecast_from_an_older_history_never_replaces_a_newer_one(g: Arc<dyn 
 
 async fn the_model_registry_is_shared_and_its_pointer_moves_by_compare_and_set(g: Arc<dyn Graph>) {
     assert_eq!(g.model_pointer().await.unwrap(), ModelPointer::default());
-    g.save_model_version("v1", r#"{"id":"v1"}"#).await.unwrap();
-    g.save_model_version("v2", r#"{"id":"v2"}"#).await.unwrap();
+    g.save_model_version(&mv("v1"), r#"{"id":"v1"}"#)
+        .await
+        .unwrap();
+    g.save_model_version(&mv("v2"), r#"{"id":"v2"}"#)
+        .await
+        .unwrap();
     assert!(matches!(
-        g.save_model_version("v1", "{}").await,
+        g.save_model_version(&mv("v1"), "{}").await,
         Err(Error::Conflict { .. })
     ));
-    assert_eq!(g.model_version("v1").await.unwrap(), r#"{"id":"v1"}"#);
+    assert_eq!(g.model_version(&mv("v1")).await.unwrap(), r#"{"id":"v1"}"#);
     assert!(matches!(
-        g.model_version("v3").await,
+        g.model_version(&mv("v3")).await,
         Err(Error::NotFound { .. })
     ));
     let mut docs = g.model_versions().await.unwrap();
@@ -806,7 +861,7 @@ async fn concurrent_forecasts_of_games_sharing_memories_all_commit_with_their_ow
     for (i, game) in games.iter().enumerate() {
         for expert in ["elo", "glicko", "streak"] {
             let id = format!("{game}.{expert}.t1");
-            let prov = g.provenance(&id).await.unwrap();
+            let prov = g.provenance(&pid(&id)).await.unwrap();
             let mut used: Vec<(String, String)> = prov
                 .edges
                 .iter()
@@ -856,7 +911,7 @@ async fn a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_usin
     };
     for content in ["before the result", "after the result", "after the result"] {
         g.record_predictions(&[write(content)]).await.unwrap();
-        let prov = g.provenance(id).await.unwrap();
+        let prov = g.provenance(&pid(id)).await.unwrap();
         let node = prov
             .nodes
             .iter()
@@ -872,6 +927,40 @@ async fn a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_usin
             "one link after writing {content:?}"
         );
     }
+}
+
+async fn a_recorded_result_writes_the_game_and_the_head_to_head_a_full_import_would(
+    g: Arc<dyn Graph>,
+) {
+    let b = season_2018();
+    g.import(&b, 500, &|_| {}).await.unwrap();
+    let game = upcoming_game();
+    g.create_game(game.clone()).await.unwrap();
+    let unknown = GameId::parse("KC_BUF_2031_W1").unwrap();
+    assert!(matches!(
+        g.record_result(&unknown, FinalScore::parse(1, 0).unwrap())
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    let score = FinalScore::parse(31, 17).unwrap();
+    let recorded = g.record_result(&game.id, score).await.unwrap();
+    assert_eq!(recorded.result, Some(score));
+    assert_eq!(g.get_game(&game.id).await.unwrap().result, Some(score));
+    let finals = g.final_games_before(None).await.unwrap();
+    assert_eq!(
+        finals.last().map(|g| &g.id),
+        Some(&game.id),
+        "the newest final game"
+    );
+    // The same games imported whole change nothing: the game, its memory and the pair's
+    // head-to-head record are what a full import writes.
+    let mut all = b.clone();
+    all.games.push(recorded);
+    all.rows += 1;
+    let stats = g.import(&all, 500, &|_| {}).await.unwrap();
+    assert_eq!(stats.games_created + stats.games_updated, 0, "{stats:?}");
+    assert_eq!(stats.memories_created, 0, "{stats:?}");
+    assert_eq!(stats.matchups_written, 0, "{stats:?}");
 }
 
 macro_rules! conformance {
@@ -911,6 +1000,7 @@ conformance!(
     a_memory_whose_content_changed_is_rewritten_by_the_next_prediction_using_it,
     predictions_read_stale_once_their_game_moved_after_them_and_windows_filter_by_date,
     an_experts_predictions_come_in_creation_order_page_by_page_and_by_cursor,
+    a_recorded_result_writes_the_game_and_the_head_to_head_a_full_import_would,
 );
 
 #[tokio::test]
@@ -983,7 +1073,7 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         "LAR_NE_2018_W21.elo.P1",
         "LAR_NE_2018_W21.elo.P2",
     ] {
-        let prov = g.provenance(p).await.unwrap();
+        let prov = g.provenance(&pid(p)).await.unwrap();
         let m = prov
             .nodes
             .iter()
@@ -992,7 +1082,7 @@ async fn a_memory_shared_by_later_predictions_is_written_once_and_survives_a_reo
         assert_eq!(m.label, "Memory");
         assert_eq!(m.properties["content"], shared.content, "{p}");
     }
-    let prov = g.provenance("LAR_NE_2018_W21.elo.P3").await.unwrap();
+    let prov = g.provenance(&pid("LAR_NE_2018_W21.elo.P3")).await.unwrap();
     let m = prov
         .nodes
         .iter()
@@ -1068,9 +1158,15 @@ async fn concurrent_neo4j_writes_commit_in_fewer_transactions_and_end_as_if_made
     assert!(matches!(a, Err(Error::NotFound { .. })), "{a:?}");
     assert!(matches!(b, Err(Error::Stale { .. })), "{b:?}");
     c.unwrap();
-    let p1 = g.get_prediction("LAR_NE_2018_W21.elo.P1").await.unwrap();
+    let p1 = g
+        .get_prediction(&pid("LAR_NE_2018_W21.elo.P1"))
+        .await
+        .unwrap();
     assert_eq!(p1.generation, 7, "the stale write left the newer one alone");
-    let p2 = g.get_prediction("LAR_NE_2018_W21.elo.P2").await.unwrap();
+    let p2 = g
+        .get_prediction(&pid("LAR_NE_2018_W21.elo.P2"))
+        .await
+        .unwrap();
     assert_eq!(p2.win_probability.get(), 0.602);
 }
 
@@ -1127,14 +1223,14 @@ async fn concurrent_prediction_writes_commit_together_and_end_as_if_made_one_aft
 async fn check_last_writers(g: &dyn Graph, when: &str, n: usize, shared: &str) {
     for k in 0..n {
         let id = format!("LAR_NE_2018_W21.elo.P{k}");
-        let p = g.get_prediction(&id).await.unwrap();
+        let p = g.get_prediction(&pid(&id)).await.unwrap();
         let writer = ((p.win_probability.get() - 0.5) * 1000.0).round() as usize;
         assert_eq!(
             writer % n,
             k,
             "{when}: {id} holds another prediction's write"
         );
-        let prov = g.provenance(&id).await.unwrap();
+        let prov = g.provenance(&pid(&id)).await.unwrap();
         let mut used: Vec<_> = prov
             .edges
             .iter()

@@ -71,7 +71,7 @@ pub fn consensus_scores<'a>(
                 forecast::prob::prob_to_margin(r.consensus),
                 r.total,
             );
-            Some((d, g.home_score?, g.away_score?))
+            Some((d, g.result?.home(), g.result?.away()))
         })
         .collect()
 }
@@ -101,7 +101,7 @@ impl<'a> Replay<'a> {
             .teams
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.id.clone(), i as u16))
+            .map(|(i, t)| (t.id.to_string(), i as u16))
             .collect();
         let finals: Vec<&Game> = batch.games.iter().filter(|g| g.is_final()).collect();
         let mut engine = Engine::with_params(team_ix.len(), params.clone()).recording();

@@ -116,7 +116,7 @@ impl Predictor {
             .list_teams(true)
             .await?
             .into_iter()
-            .map(|t| t.id)
+            .map(|t| String::from(t.id))
             .collect())
     }
 

@@ -108,11 +108,12 @@ pub struct FileRegistry {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    graph::ModelVersion::parse(id).is_ok()
+}
+
+/// A version id as the graph takes it.
+fn version_id(id: &str) -> Result<graph::ModelVersion> {
+    graph::ModelVersion::parse(id).map_err(|_| RegistryError::InvalidId(id.to_string()))
 }
 
 impl FileRegistry {
@@ -244,12 +245,10 @@ impl Registry {
         match self {
             Registry::Files(f) => f.save(v),
             Registry::Shared(g) => {
-                if !valid_id(&v.id) {
-                    return Err(RegistryError::InvalidId(v.id.clone()));
-                }
+                let id = version_id(&v.id)?;
                 let doc =
                     serde_json::to_string(v).map_err(parse("Failed to serialise the version"))?;
-                g.save_model_version(&v.id, &doc)
+                g.save_model_version(&id, &doc)
                     .await
                     .map_err(store(format!("Failed to save model version {}", v.id)))
             }
@@ -260,10 +259,7 @@ impl Registry {
         match self {
             Registry::Files(f) => f.get(id),
             Registry::Shared(g) => {
-                if !valid_id(id) {
-                    return Err(RegistryError::InvalidId(id.to_string()));
-                }
-                let doc = match g.model_version(id).await {
+                let doc = match g.model_version(&version_id(id)?).await {
                     Err(graph::Error::NotFound { .. }) => {
                         return Err(RegistryError::NotFound(id.to_string()))
                     }

@@ -5,8 +5,8 @@
 use chrono::Utc;
 use forecast::{Category, ConsensusForecast, MemoryRef, EXPERTS};
 use graph::{
-    CategoryPrediction, ExpertWeight, Game, Memory, MemoryUsage, Prediction, PredictionId,
-    PredictionRecord, Probability,
+    CategoryPrediction, ExpertId, ExpertWeight, Game, Memory, MemoryUsage, ModelVersion,
+    Prediction, PredictionId, PredictionRecord, Probability,
 };
 
 use crate::error::{Error, Result};
@@ -37,19 +37,19 @@ fn categories(scores: &forecast::categories::ScoreDist, game: &Game) -> Vec<Cate
 #[allow(clippy::too_many_arguments)]
 fn prediction(
     id: PredictionId,
-    expert: &str,
+    expert: ExpertId,
     game: &Game,
     p_home: Probability,
     confidence: f64,
     reasoning: String,
     scores: &forecast::categories::ScoreDist,
-    version: &str,
+    version: &ModelVersion,
     generation: u64,
 ) -> Prediction {
     let home_wins = p_home.get() >= 0.5;
     Prediction {
         id,
-        expert_id: expert.to_string(),
+        expert_id: expert,
         game_id: game.id.clone(),
         category: Category::Winner.id().to_string(),
         winner: if home_wins {
@@ -68,7 +68,7 @@ fn prediction(
         reasoning,
         predicted_home_score: scores.home_points(),
         predicted_away_score: scores.away_points(),
-        model_version: version.to_string(),
+        model_version: version.clone(),
         generation,
         created_at: Utc::now(),
         categories: categories(scores, game),
@@ -95,6 +95,11 @@ fn probability(p: f64) -> Result<Probability> {
     Probability::parse(p).map_err(|e| Error::Engine(format!("the engine produced {p}: {e}")))
 }
 
+/// A roster id as the domain's [`ExpertId`] (every roster id is one; a failure is a bug).
+fn roster_id(id: &str) -> Result<ExpertId> {
+    ExpertId::parse(id).map_err(|e| Error::Engine(e.to_string()))
+}
+
 /// A forecast as predictions and memories: `replayed` are the replayed games by engine history
 /// index (at least those before `game`).
 pub(crate) fn shape_from(
@@ -104,6 +109,9 @@ pub(crate) fn shape_from(
     game: &Game,
     f: &ConsensusForecast,
 ) -> Result<GameForecast> {
+    let version = ModelVersion::parse(version).map_err(|e| Error::Engine(e.to_string()))?;
+    let version = &version;
+    let consensus_id = roster_id(CONSENSUS)?;
     let game_memory =
         |idx: u32| Memory::of_game(&replayed[idx as usize]).expect("replayed games are final");
     let records = f
@@ -111,7 +119,8 @@ pub(crate) fn shape_from(
         .iter()
         .map(|ef| {
             let spec = EXPERTS[ef.expert].spec();
-            let id = PredictionId::new(&game.id, spec.id, version);
+            let expert = roster_id(spec.id)?;
+            let id = PredictionId::new(&game.id, &expert, version);
             let memories = ef
                 .memories
                 .iter()
@@ -145,7 +154,7 @@ pub(crate) fn shape_from(
             Ok(PredictionRecord {
                 prediction: prediction(
                     id,
-                    spec.id,
+                    expert,
                     game,
                     probability(ef.home_win_probability)?,
                     ef.confidence,
@@ -166,8 +175,8 @@ pub(crate) fn shape_from(
         .map(|(_, w)| w)
         .sum::<f64>();
     let mut consensus = prediction(
-        PredictionId::new(&game.id, CONSENSUS, version),
-        CONSENSUS,
+        PredictionId::new(&game.id, &consensus_id, version),
+        consensus_id.clone(),
         game,
         probability(f.home_win_probability)?,
         agreement,
@@ -180,11 +189,13 @@ pub(crate) fn shape_from(
         .experts
         .iter()
         .zip(f.weights)
-        .map(|(e, w)| ExpertWeight {
-            expert_id: EXPERTS[e.expert].spec().id.to_string(),
-            weight: w,
+        .map(|(e, w)| {
+            Ok(ExpertWeight {
+                expert_id: roster_id(EXPERTS[e.expert].spec().id)?,
+                weight: w,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let consensus = PredictionRecord {
         prediction: consensus,
         memories: Vec::new(),

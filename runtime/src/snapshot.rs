@@ -394,8 +394,8 @@ fn matchup(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Matchup> {
 pub fn played(team_ix: &HashMap<String, u16>, g: &Game) -> Option<Played> {
     Some(Played {
         matchup: matchup(team_ix, g)?,
-        home_score: g.home_score?,
-        away_score: g.away_score?,
+        home_score: g.result?.home(),
+        away_score: g.result?.away(),
     })
 }
 
@@ -411,7 +411,7 @@ mod tests {
         .unwrap();
         let mut games = batch.games;
         games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-        let mut teams: Vec<String> = batch.teams.iter().map(|t| t.id.clone()).collect();
+        let mut teams: Vec<String> = batch.teams.iter().map(|t| t.id.to_string()).collect();
         teams.sort();
         (teams, games)
     }
@@ -573,7 +573,9 @@ mod tests {
         let base = Snapshot::build("v", 1, &p, &teams, &games[..games.len() - 5]).unwrap();
         // (case, games offered, teams offered, extendable?)
         let mut changed = games.clone();
-        changed[10].home_score = changed[10].home_score.map(|s| s + 1);
+        changed[10].result = changed[10].result.map(|s| {
+            graph::FinalScore::parse(i64::from(s.home()) + 1, i64::from(s.away())).unwrap()
+        });
         let last_day = base.last_date().unwrap();
         let mut same_day: Vec<Game> = games[..games.len() - 5].to_vec();
         let mut extra = games[games.len() - 1].clone();

@@ -137,7 +137,7 @@ mod tests {
         .unwrap();
         let mut games = batch.games;
         games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-        let mut teams: Vec<String> = batch.teams.iter().map(|t| t.id.clone()).collect();
+        let mut teams: Vec<String> = batch.teams.iter().map(|t| t.id.to_string()).collect();
         teams.sort();
         // The model through 2017; 2018's games are the "remaining schedule".
         let (before, after): (Vec<Game>, Vec<Game>) =

@@ -1,5 +1,5 @@
 use actix_web::{get, web};
-use graph::{parse_node_id, Cursor, Expert, PageRequest, Prediction};
+use graph::{Cursor, Expert, ExpertId, PageRequest, Prediction};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -7,6 +7,19 @@ use super::{int_param, List, Paged};
 use crate::error::ApiError;
 use crate::services::catalog;
 use crate::state::AppState;
+
+/// The expert id of a path (`id`).
+fn expert_id(id: &str) -> Result<ExpertId, ApiError> {
+    ExpertId::parse(id).map_err(|_| {
+        ApiError::invalid(
+            "id",
+            format!(
+                "'{}' is not a valid id",
+                id.chars().take(40).collect::<String>()
+            ),
+        )
+    })
+}
 
 #[utoipa::path(
     tag = "experts",
@@ -37,7 +50,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<Expert>, ApiError> {
-    let id = parse_node_id("id", &id)?;
+    let id = expert_id(&id)?;
     Ok(web::Json(catalog::get_expert(&state.services, &id).await?))
 }
 
@@ -106,7 +119,7 @@ pub async fn predictions(
     id: web::Path<String>,
     q: web::Query<ExpertPageQuery>,
 ) -> Result<web::Json<Paged<Prediction>>, ApiError> {
-    let id = parse_node_id("id", &id)?;
+    let id = expert_id(&id)?;
     let (page, after) = q.parse()?;
     let p = catalog::expert_predictions(&state.services, &id, page, after.as_ref()).await?;
     Ok(web::Json(Paged::from(p)))

@@ -106,7 +106,7 @@ pub async fn ratings(
         })
         .collect();
     Ok(web::Json(Ratings {
-        team: team.id,
+        team: team.id.to_string(),
         kind: kind.as_str().to_string(),
         total: items.len() as u64,
         items,

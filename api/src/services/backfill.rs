@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use graph::{Game, PredictionId, Season};
+use graph::{ExpertId, Game, ModelVersion, PredictionId, Season};
 use serde::Serialize;
 
 use super::{cache_keys, Error, Result, Services};
@@ -89,11 +89,13 @@ pub async fn backfill(
         ..BackfillSummary::default()
     };
     // A game is done when its consensus is stored (written with the experts', all or nothing).
-    let ids: Vec<String> = targets
+    let consensus = ExpertId::parse(CONSENSUS)?;
+    let version = ModelVersion::parse(&snap.version)?;
+    let ids: Vec<PredictionId> = targets
         .iter()
-        .map(|g| PredictionId::new(&g.id, CONSENSUS, &snap.version).to_string())
+        .map(|g| PredictionId::new(&g.id, &consensus, &version))
         .collect();
-    let stored: HashSet<String> = svc
+    let stored: HashSet<PredictionId> = svc
         .graph
         .stored_prediction_ids(&ids)
         .await?
@@ -102,7 +104,7 @@ pub async fn backfill(
     let mut todo: Vec<Game> = targets
         .into_iter()
         .zip(&ids)
-        .filter(|(_, id)| !stored.contains(id.as_str()))
+        .filter(|(_, id)| !stored.contains(*id))
         .map(|(g, _)| g)
         .collect();
     summary.already_stored = summary.games - todo.len() as u64;

@@ -1,6 +1,6 @@
 //! Reads of the catalogue: the experts, the teams, and a team's rating history.
 
-use graph::{Cursor, Expert, Page, PageRequest, Prediction, Team, TeamId};
+use graph::{Cursor, Expert, ExpertId, Page, PageRequest, Prediction, Team, TeamId};
 use store::RatingPoint;
 
 use super::{Result, Services};
@@ -9,7 +9,7 @@ pub async fn list_experts(svc: &Services) -> Result<Vec<Expert>> {
     Ok(svc.graph.list_experts().await?)
 }
 
-pub async fn get_expert(svc: &Services, id: &str) -> Result<Expert> {
+pub async fn get_expert(svc: &Services, id: &ExpertId) -> Result<Expert> {
     Ok(svc.graph.get_expert(id).await?)
 }
 
@@ -55,7 +55,10 @@ pub async fn team_ratings(
     kind: RatingKind,
 ) -> Result<(Team, Vec<RatingPoint>)> {
     let team = svc.graph.get_team(id).await?;
-    let points = svc.series.rating_history(&team.id, kind.as_str()).await?;
+    let points = svc
+        .series
+        .rating_history(team.id.as_str(), kind.as_str())
+        .await?;
     Ok((team, points))
 }
 
@@ -63,7 +66,7 @@ pub async fn team_ratings(
 /// `page.per_page` that follow `after` (the `next` of the page before) at any depth.
 pub async fn expert_predictions(
     svc: &Services,
-    expert: &str,
+    expert: &ExpertId,
     page: PageRequest,
     after: Option<&Cursor>,
 ) -> Result<Page<Prediction>> {

@@ -84,8 +84,8 @@ pub(super) async fn write(svc: &Services, all: &[PredictionRecord]) -> Result<()
             time: r.prediction.created_at,
             prediction_id: r.prediction.id.to_string(),
             game_id: r.prediction.game_id.to_string(),
-            expert_id: r.prediction.expert_id.clone(),
-            model_version: r.prediction.model_version.clone(),
+            expert_id: r.prediction.expert_id.to_string(),
+            model_version: r.prediction.model_version.to_string(),
             home_win_probability: r.prediction.home_win_probability.get(),
             confidence: r.prediction.confidence,
             generation: r.prediction.generation,
@@ -129,7 +129,7 @@ pub async fn get_prediction(
     id: &PredictionId,
     category: Option<Category>,
 ) -> Result<Prediction> {
-    let mut p = svc.graph.get_prediction(id.as_str()).await?;
+    let mut p = svc.graph.get_prediction(id).await?;
     keep_category(&mut p, category);
     Ok(p)
 }

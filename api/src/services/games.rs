@@ -100,8 +100,7 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         date: draft.date,
         neutral: draft.neutral,
         playoff: draft.playoff,
-        home_score: None,
-        away_score: None,
+        result: None,
         anchor_home_win_probability: None,
         details: None,
         rescheduled_at: None,
@@ -149,44 +148,15 @@ async fn week_of(svc: &Services, season: Season, date: NaiveDate) -> Result<Week
     Ok(Week::parse(graph::import::week_number(first, date))?)
 }
 
-/// A final score: each side 0 to 200 points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FinalScore {
-    home: u16,
-    away: u16,
-}
-
-impl FinalScore {
-    pub const MAX: u16 = 200;
-
-    pub fn parse(home: i64, away: i64) -> Result<Self> {
-        let score = |field: &'static str, v: i64| -> Result<u16> {
-            u16::try_from(v)
-                .ok()
-                .filter(|s| *s <= Self::MAX)
-                .ok_or_else(|| Error::invalid(field, "must be a score from 0 to 200"))
-        };
-        Ok(Self {
-            home: score("home_score", home)?,
-            away: score("away_score", away)?,
-        })
-    }
-
-    pub fn home(self) -> u16 {
-        self.home
-    }
-
-    pub fn away(self) -> u16 {
-        self.away
-    }
-}
+/// A final score (each side 0 to 200 points): the graph's own type.
+pub use graph::FinalScore;
 
 /// Records a played game's final score: the game, its memories and head-to-head records are
 /// written, its cached responses dropped, the models learn it in the background (requests keep
 /// the current engine meanwhile), and a `result` event is announced.
 #[tracing::instrument(name = "services.record_result", skip(svc))]
 pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Result<Game> {
-    let mut game = svc.graph.get_game(id).await?;
+    let game = svc.graph.get_game(id).await?;
     if game.date > chrono::Utc::now().date_naive() {
         return Err(Error::invalid(
             "game_id",
@@ -196,16 +166,7 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
             ),
         ));
     }
-    game.home_score = Some(score.home);
-    game.away_score = Some(score.away);
-    let batch = graph::import::ImportBatch {
-        teams: Vec::new(),
-        games: vec![game.clone()],
-        rows: 1,
-        rows_with_unrecognised_teams: 0,
-        unrecognised_codes: Vec::new(),
-    };
-    svc.graph.import(&batch, 1, &|_| {}).await?;
+    let game = svc.graph.record_result(&game.id, score).await?;
     svc.cache
         .invalidate_prefix(&cache_keys::game_prefix(game.id.as_str()))
         .await;
@@ -217,8 +178,8 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
         generation,
         home_team: game.home_team.clone(),
         away_team: game.away_team.clone(),
-        home_score: score.home,
-        away_score: score.away,
+        home_score: score.home(),
+        away_score: score.away(),
     });
     Ok(game)
 }
@@ -297,7 +258,7 @@ mod tests {
         ] {
             match (FinalScore::parse(home, away), bad) {
                 (Ok(s), None) => assert_eq!((s.home(), s.away()), (home as u16, away as u16)),
-                (Err(Error::Invalid { field, .. }), Some(b)) => assert_eq!(field, b),
+                (Err(graph::Error::Invalid { field, .. }), Some(b)) => assert_eq!(field, b),
                 (other, _) => panic!("{home}-{away}: {other:?}"),
             }
         }

@@ -113,7 +113,7 @@ pub(crate) async fn stored_season(svc: &Services, season: Season) -> Result<Vec<
 }
 
 fn score(g: &Game) -> Option<(u16, u16)> {
-    Some((g.home_score?, g.away_score?))
+    g.result.map(|r| (r.home(), r.away()))
 }
 
 /// Compares a parsed feed with the store, game by game (no write).
@@ -170,9 +170,8 @@ pub async fn plan(
         };
         // A final is never taken back by a feed that has no score for it.
         let mut merged = g.clone();
-        if score(g).is_none() {
-            merged.home_score = old.home_score;
-            merged.away_score = old.away_score;
+        if g.result.is_none() {
+            merged.result = old.result;
         }
         if merged.anchor_home_win_probability.is_none() {
             merged.anchor_home_win_probability = old.anchor_home_win_probability;

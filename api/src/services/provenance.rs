@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use graph::{Expert, Game, GameId, Graph, Memory, Prediction, PredictionId, Provenance};
+use graph::{Expert, ExpertId, Game, GameId, Graph, Memory, Prediction, PredictionId, Provenance};
 
 use super::{Result, Services};
 use crate::prov::Document;
@@ -68,9 +68,9 @@ fn parts(prov: &Provenance) -> Result<Parts> {
 async fn add(
     doc: &mut Document,
     graph: &dyn Graph,
-    id: &str,
+    id: &PredictionId,
     peers: &[Prediction],
-    experts: &HashMap<String, Expert>,
+    experts: &HashMap<ExpertId, Expert>,
 ) -> Result<()> {
     let prov = graph.provenance(id).await?;
     let p = parts(&prov)?;
@@ -102,7 +102,7 @@ async fn add(
     Ok(())
 }
 
-async fn experts(graph: &dyn Graph) -> Result<HashMap<String, Expert>> {
+async fn experts(graph: &dyn Graph) -> Result<HashMap<ExpertId, Expert>> {
     Ok(graph
         .list_experts()
         .await?
@@ -125,7 +125,7 @@ pub async fn prediction_document(
     } else {
         Vec::new()
     };
-    add(&mut doc, graph, id.as_str(), &peers, &experts(graph).await?).await?;
+    add(&mut doc, graph, id, &peers, &experts(graph).await?).await?;
     Ok(doc)
 }
 
@@ -138,21 +138,21 @@ pub async fn game_document(svc: &Services, game: &GameId, base: &str) -> Result<
     let mut doc = Document::new(base);
     doc.game(&graph.get_game(game).await?);
     for p in &predictions {
-        add(&mut doc, graph, p.id.as_str(), &predictions, &experts).await?;
+        add(&mut doc, graph, &p.id, &predictions, &experts).await?;
     }
     Ok(doc)
 }
 
 /// One prediction's provenance as the graph shape (`NotFound` if there is no such prediction).
 pub async fn prediction_graph(svc: &Services, id: &PredictionId) -> Result<Provenance> {
-    Ok(svc.graph.provenance(id.as_str()).await?)
+    Ok(svc.graph.provenance(id).await?)
 }
 
 /// The provenance of every stored prediction of a game, in the graph shape.
 pub async fn game_graphs(svc: &Services, game: &GameId) -> Result<Vec<Provenance>> {
     let mut all = Vec::new();
     for p in svc.graph.game_predictions(game).await? {
-        all.push(svc.graph.provenance(p.id.as_str()).await?);
+        all.push(svc.graph.provenance(&p.id).await?);
     }
     Ok(all)
 }

@@ -54,8 +54,9 @@ pub fn nflverse(games: &[Game], played: impl Fn(&Game) -> bool) -> Vec<Vec<Strin
     games
         .iter()
         .map(|g| {
-            let (hs, as_, result) = match (played(g), g.home_score, g.away_score) {
-                (true, Some(h), Some(a)) => (
+            let score = g.result.map(|r| (r.home(), r.away()));
+            let (hs, as_, result) = match (played(g), score) {
+                (true, Some((h, a))) => (
                     h.to_string(),
                     a.to_string(),
                     (i32::from(h) - i32::from(a)).to_string(),
@@ -304,8 +305,10 @@ async fn a_season_followed_through_its_feed_ends_with_exactly_the_games_finals_a
     // 5. A corrected week-1 score: refused without the setting, applied with it.
     let mut corrected = moved.clone();
     let c = corrected.iter().position(|g| g.week.get() == 1).unwrap();
-    let old = corrected[c].home_score.unwrap();
-    corrected[c].home_score = Some(old + 3);
+    let old_score = corrected[c].result.unwrap();
+    let old = old_score.home();
+    corrected[c].result =
+        Some(graph::FinalScore::parse(i64::from(old) + 3, i64::from(old_score.away())).unwrap());
     feed.serve(csv_text(&nflverse(&corrected, week(2))));
     let run = ingest(dir.path(), &feed.url, &[]);
     ok(&run);

@@ -84,7 +84,9 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
     let week1 = season.iter().filter(|g| g.week.get() == 1).count();
     assert_eq!(r["finalised"], week1);
     let mut corrected = season.clone();
-    corrected[0].home_score = corrected[0].home_score.map(|s| s + 7);
+    corrected[0].result = corrected[0]
+        .result
+        .map(|s| graph::FinalScore::parse(i64::from(s.home()) + 7, i64::from(s.away())).unwrap());
     feed.serve(csv_text(&nflverse(&corrected, |g| g.week.get() == 1)));
     let r = run(&app).await;
     assert_eq!(
