@@ -50,6 +50,7 @@ const server = spawn(bin, [], {
     LOG_LEVEL: "warn",
     SCHEDULE_FEED_URL: `http://127.0.0.1:${feed.address().port}/games.csv`,
     SCHEDULE_CRON: "0 0 1 1 *",
+    SCHEDULE_RUN_AT_START: "false",
     SCHEDULE_TODAY: "2019-09-04",
   },
   stdio: ["ignore", "inherit", "inherit"],

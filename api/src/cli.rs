@@ -177,13 +177,18 @@ pub enum Command {
         #[arg(long)]
         max_games: Option<u64>,
     },
-    /// Import a games file (nfl_games.csv format, any season) into the store.
+    /// Import a games file in any layout (538 games, nflverse schedule, spreadspoke scores; CSV
+    /// or a spreadsheet of one) into the store; games it names that are stored under another
+    /// id (a feed's own ids, another home designation at a neutral site) update them.
     Import {
-        /// Path of the CSV file.
+        /// Path of the CSV file or spreadsheet (.xlsx, .xls, .ods).
         file: PathBuf,
         /// Games per transaction (overrides IMPORT_BATCH_SIZE).
         #[arg(long)]
         batch_size: Option<usize>,
+        /// The spreadsheet's sheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
     },
 }
 
@@ -227,12 +232,18 @@ pub enum GamesCommand {
     },
     /// Record a played game's final score.
     Result {
-        /// Game id, e.g. KC_BUF_2024_W10.
+        /// Game id, e.g. KC_BUF_2024_W10, or a feed's id for it (nflverse game_id, gsis, espn…).
         game: String,
         #[arg(long)]
         home_score: i64,
         #[arg(long)]
         away_score: i64,
+    },
+    /// Take back a cancellation: the game is upcoming again until it is played or a feed
+    /// drops it once more.
+    Reinstate {
+        /// Game id or a feed's id for it.
+        game: String,
     },
 }
 
@@ -298,6 +309,32 @@ async fn fetch_feed(from: &str) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// How the feed's games were recognised, and every game matched other than by its id or
+/// whose record differs, with each difference and its rule (the first 20 in full).
+fn print_reconciled(plan: &crate::services::ingest::IngestPlan) {
+    println!(
+        "  matched: {} by id, {} by alias, {} by teams and date",
+        plan.matched_by_id, plan.matched_by_alias, plan.matched_by_teams_and_date
+    );
+    for m in plan.reconciled.iter().take(20) {
+        let by = match m.by {
+            graph::reconcile::MatchedBy::Id => "id",
+            graph::reconcile::MatchedBy::Alias => "alias",
+            graph::reconcile::MatchedBy::TeamsAndDate => "teams and date",
+        };
+        println!("      {} is {} (by {by})", m.feed_id, m.game.id);
+        for d in &m.differences {
+            println!(
+                "        {}: feed {}, stored {}: {}",
+                d.field, d.feed, d.stored, d.rule
+            );
+        }
+    }
+    if plan.reconciled.len() > 20 {
+        println!("      … and {} more", plan.reconciled.len() - 20);
+    }
+}
+
 fn print_changes(title: &str, changes: &[crate::services::ingest::Change]) {
     println!("  {title:<28}{:>7}", changes.len());
     for c in changes.iter().take(5) {
@@ -348,7 +385,10 @@ pub async fn ingest(
         &services,
         layout,
         &batch,
-        ingest::IngestOptions { accept_corrections },
+        ingest::IngestOptions {
+            accept_corrections,
+            today: settings.schedule_today,
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
@@ -368,7 +408,9 @@ pub async fn ingest(
     print_changes("finals corrected", &plan.corrected);
     print_changes("games updated (details)", &plan.updated);
     print_changes("corrections refused", &plan.refused);
+    print_changes("games cancelled", &plan.cancelled);
     println!("  {:<28}{:>7}", "games unchanged", plan.unchanged);
+    print_reconciled(&plan);
     if !plan.refused.is_empty() {
         println!("  (a changed final score is applied only with --accept-corrections)");
     }
@@ -418,6 +460,7 @@ pub async fn backfill(
     };
     let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
+    seed_for_command(&services, settings).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -478,13 +521,15 @@ pub async fn import(
     settings: &Settings,
     file: &PathBuf,
     batch_size: Option<usize>,
+    sheet: Option<&str>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let bytes =
         std::fs::read(file).with_context(|| format!("Failed to read {}", file.display()))?;
-    let batch = match graph::import::parse(bytes.as_slice()) {
-        Ok(b) => b,
-        Err(graph::Error::Malformed(errors)) => {
+    let name = file.display().to_string();
+    let batch = match crate::services::ingest::read_feed(&bytes, &name, sheet) {
+        Ok((_, b)) => b,
+        Err(crate::services::Error::Graph(graph::Error::Malformed(errors))) => {
             eprintln!(
                 "error: {} is not a valid games file; nothing was imported:",
                 file.display()
@@ -498,6 +543,9 @@ pub async fn import(
     };
     let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
+    let batch = crate::services::imports::reconciled(&services, &batch)
+        .await
+        .with_context(|| format!("Failed to import {}", file.display()))?;
     let bar = ProgressBar::new(batch.games.len() as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -1055,10 +1103,10 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
             home_score,
             away_score,
         } => {
-            let id = graph::GameId::parse(game)?;
             let score = games::FinalScore::parse(*home_score, *away_score)?;
             let _lock = crate::startup::lock_data_dir(settings)?;
             let services = crate::startup::open_services(settings).await?;
+            let id = games::resolve(&services, game).await?;
             let g = games::record_result(&services, &id, score)
                 .await
                 .context("Failed to record the result")?;
@@ -1071,15 +1119,42 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
                 g.away_team
             );
         }
+        GamesCommand::Reinstate { game } => {
+            let _lock = crate::startup::lock_data_dir(settings)?;
+            let services = crate::startup::open_services(settings).await?;
+            let id = games::resolve(&services, game).await?;
+            let g = games::reinstate(&services, &id).await?;
+            println!(
+                "reinstated {} ({} at {}, {}): it is upcoming again",
+                g.id, g.away_team, g.home_team, g.date
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A command that needs the history on a fresh data directory seeds it the way the service
+/// does at its first start (the bundled file, or `SEED_FILE`), and says so.
+async fn seed_for_command(
+    services: &crate::services::Services,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if let Some(n) = crate::startup::seed_if_empty(services.graph.as_ref(), settings).await? {
+        println!(
+            "seeded the empty store under {} with {n} games ({}), as the service does at its first start",
+            settings.data_dir.display(),
+            settings.seed_file
+        );
     }
     Ok(())
 }
 
 /// `api predict GAME`: forecasts and records a game, then prints the experts and the consensus.
 pub async fn predict(settings: &Settings, game: &str) -> anyhow::Result<()> {
-    let id = graph::GameId::parse(game)?;
     let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
+    seed_for_command(&services, settings).await?;
+    let id = games::resolve(&services, game).await?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("replaying the history before {id} and forecasting"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -42,8 +42,12 @@ async fn main() -> anyhow::Result<()> {
             batch_games,
             max_games,
         }) => api::cli::backfill(&settings, from, to, batch_games, max_games).await?,
-        Some(Command::Import { file, batch_size }) => {
-            api::cli::import(&settings, &file, batch_size).await?;
+        Some(Command::Import {
+            file,
+            batch_size,
+            sheet,
+        }) => {
+            api::cli::import(&settings, &file, batch_size, sheet.as_deref()).await?;
         }
         Some(Command::Backtest {
             data,

@@ -132,6 +132,8 @@ pub struct Settings {
     pub schedule_today: Option<chrono::NaiveDate>,
     /// Apply changed final scores from the feed (refused and logged otherwise).
     pub schedule_accept_corrections: bool,
+    /// At start, run the last scheduled time if no instance ran it (within the past week).
+    pub schedule_run_at_start: bool,
     /// Bound on each attempt to fetch the feed.
     pub schedule_feed_timeout_seconds: u64,
     /// Attempts after the first when the feed fails (connection, timeout, 5xx).
@@ -192,6 +194,7 @@ impl Settings {
             .set_default("schedule_cron", "*/30 * * * *")?
             .set_default("forecast_horizon_days", 8)?
             .set_default("schedule_accept_corrections", false)?
+            .set_default("schedule_run_at_start", true)?
             .set_default("schedule_feed_timeout_seconds", 30)?
             .set_default("schedule_feed_retries", 3)?
             .set_default("schedule_feed_max_mb", 64)?;

@@ -211,13 +211,14 @@ pub fn import_batch_size(settings: &Settings) -> usize {
     }
 }
 
-/// Imports the seed file when the store holds no games.
-pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Result<()> {
+/// Imports the seed file when the store holds no games (the service's first start, and the
+/// commands that need the history on a fresh data directory); the games imported, if any.
+pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Result<Option<u64>> {
     if graph.count_games().await.context("Failed to count games")? > 0 {
-        return Ok(());
+        return Ok(None);
     }
     let bytes: Vec<u8> = match settings.seed_file.as_str() {
-        "none" | "" => return Ok(()),
+        "none" | "" => return Ok(None),
         "bundled" => crate::BUNDLED_GAMES.to_vec(),
         path => std::fs::read(path).with_context(|| format!("Failed to read seed file {path}"))?,
     };
@@ -236,7 +237,7 @@ pub async fn seed_if_empty(graph: &dyn Graph, settings: &Settings) -> anyhow::Re
         elapsed_ms = started.elapsed().as_millis() as u64,
         "imported the seed games file on first start"
     );
-    Ok(())
+    Ok(Some(stats.games_created))
 }
 
 /// The API's and `/admin`'s rate limits: fleet-wide through Redis when it is configured (each
@@ -405,7 +406,7 @@ impl Application {
                 .schedule_cron
                 .parse::<croner::Cron>()
                 .context("Failed to parse SCHEDULE_CRON")?;
-            crate::scheduler::spawn(state.clone(), cron);
+            crate::scheduler::spawn(state.clone(), cron, settings.schedule_run_at_start);
         }
         // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
         // announces changes on the live stream. The first probe runs before the server opens.

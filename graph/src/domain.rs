@@ -55,6 +55,13 @@ pub struct Game {
     /// When a schedule feed last moved the game to another date: predictions made before
     /// then are `stale` (the scheduler forecasts the game again).
     pub rescheduled_at: Option<DateTime<Utc>>,
+    /// Other ids schedule feeds give this game (nflverse `game_id`, `old_game_id`, `gsis`,
+    /// `espn`, `pfr`): any of them names the game wherever a game id is taken.
+    pub aliases: Vec<String>,
+    /// When the game was found cancelled: a feed stopped listing it while it was unplayed and
+    /// past its date. It is kept, never listed as upcoming and never counted as played; an
+    /// administrator can reinstate it.
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 // A game as it is written, on the wire and in the stores: the score as two fields, both set
@@ -91,6 +98,15 @@ struct GameRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     rescheduled_at: Option<DateTime<Utc>>,
+    /// Other ids schedule feeds give this game (nflverse `game_id`, `old_game_id`, `gsis`,
+    /// `espn`, `pfr`): any of them names the game wherever a game id is taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<String>,
+    /// When the game was found cancelled (a feed stopped listing it while it was unplayed and
+    /// past its date): kept, never upcoming, never counted as played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl From<Game> for GameRecord {
@@ -109,6 +125,8 @@ impl From<Game> for GameRecord {
             anchor_home_win_probability: g.anchor_home_win_probability,
             details: g.details,
             rescheduled_at: g.rescheduled_at,
+            aliases: g.aliases,
+            cancelled_at: g.cancelled_at,
         }
     }
 }
@@ -129,6 +147,8 @@ impl TryFrom<GameRecord> for Game {
             anchor_home_win_probability: r.anchor_home_win_probability,
             details: r.details,
             rescheduled_at: r.rescheduled_at,
+            aliases: r.aliases,
+            cancelled_at: r.cancelled_at,
         })
     }
 }
@@ -182,11 +202,57 @@ pub struct GameDetails {
     pub wind_mph: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stadium: Option<String>,
+    /// The starting quarterbacks (feed player ids and names), when the feed names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_qb_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_qb_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_qb_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_qb_name: Option<String>,
+    /// The head coaches, when the feed names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_coach: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_coach: Option<String>,
+}
+
+impl GameDetails {
+    /// The same facts seen from the other side: every home value is the away one and the
+    /// spread (positive when the home team is favoured) changes sign. A feed that designates
+    /// the other team as home at a neutral site is read through this.
+    pub fn flipped(&self) -> Self {
+        Self {
+            home_rest_days: self.away_rest_days,
+            away_rest_days: self.home_rest_days,
+            home_moneyline: self.away_moneyline,
+            away_moneyline: self.home_moneyline,
+            spread_line: self.spread_line.map(|s| -s),
+            home_qb_id: self.away_qb_id.clone(),
+            home_qb_name: self.away_qb_name.clone(),
+            away_qb_id: self.home_qb_id.clone(),
+            away_qb_name: self.home_qb_name.clone(),
+            home_coach: self.away_coach.clone(),
+            away_coach: self.home_coach.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 impl Game {
     pub fn is_final(&self) -> bool {
         self.result.is_some()
+    }
+
+    /// Whether the game was found cancelled (see [`Game::cancelled_at`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
+
+    /// Whether `id` names this game: its id or one of its aliases.
+    pub fn answers_to(&self, id: &str) -> bool {
+        self.id == id || self.aliases.iter().any(|a| a == id)
     }
 }
 
@@ -842,6 +908,8 @@ mod tests {
             anchor_home_win_probability: None,
             details: None,
             rescheduled_at: None,
+            aliases: Vec::new(),
+            cancelled_at: None,
         };
         let m = compute_matchups(&[
             g("KC", "BUF", 30, 20),

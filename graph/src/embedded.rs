@@ -37,6 +37,8 @@ struct State {
     games: HashMap<GameId, Game>,
     /// Game ids ordered by (date, id).
     game_order: BTreeSet<(NaiveDate, GameId)>,
+    /// Every game's aliases (feed ids).
+    aliases: HashMap<String, GameId>,
     memories: HashMap<String, Memory>,
     predictions: HashMap<PredictionId, Prediction>,
     by_game: HashMap<GameId, Vec<PredictionId>>,
@@ -65,6 +67,9 @@ impl State {
             self.game_order.remove(&(old.date, old.id.clone()));
         }
         self.game_order.insert((g.date, g.id.clone()));
+        for a in &g.aliases {
+            self.aliases.insert(a.clone(), g.id.clone());
+        }
         self.games.insert(g.id.clone(), g);
     }
 
@@ -468,6 +473,15 @@ impl Graph for EmbeddedGraph {
             .get(id.as_str())
             .cloned()
             .ok_or_else(|| Error::not_found("game", id.as_str()))
+    }
+
+    async fn find_game(&self, id: &str) -> Result<Game> {
+        let s = self.read_state();
+        s.games
+            .get(id)
+            .or_else(|| s.aliases.get(id).and_then(|g| s.games.get(g)))
+            .cloned()
+            .ok_or_else(|| Error::not_found("game", id))
     }
 
     async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {

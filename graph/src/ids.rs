@@ -476,6 +476,14 @@ impl FinalScore {
         self.away
     }
 
+    /// The same score seen from the other side.
+    pub fn swapped(self) -> Self {
+        Self {
+            home: self.away,
+            away: self.home,
+        }
+    }
+
     /// Home points minus away points.
     pub fn margin(self) -> i32 {
         i32::from(self.home) - i32::from(self.away)

@@ -542,6 +542,8 @@ fn assign_ids(mut rows: Vec<Row>) -> Result<Vec<Game>> {
                 anchor_home_win_probability: r.anchor,
                 details: None,
                 rescheduled_at: None,
+                aliases: Vec::new(),
+                cancelled_at: None,
             });
         }
     }

@@ -10,6 +10,7 @@ mod group;
 pub mod ids;
 pub mod import;
 pub mod neo4j;
+pub mod reconcile;
 pub mod schedule;
 pub mod sheets;
 pub mod spreadspoke;
@@ -38,6 +39,8 @@ pub trait Graph: Send + Sync + 'static {
     /// Adds an upcoming game; fails with `Conflict` if the id exists.
     async fn create_game(&self, game: Game) -> Result<Game>;
     async fn get_game(&self, id: &GameId) -> Result<Game>;
+    /// A game by its id or by any of its aliases (the ids schedule feeds give it).
+    async fn find_game(&self, id_or_alias: &str) -> Result<Game>;
     async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>>;
     /// Final games dated strictly before `before` (all of them when `None`), oldest first.
     async fn final_games_before(&self, before: Option<NaiveDate>) -> Result<Vec<Game>>;

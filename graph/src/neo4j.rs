@@ -68,7 +68,7 @@ fn doc<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-const SCHEMA: [&str; 15] = [
+const SCHEMA: [&str; 16] = [
     "CREATE CONSTRAINT expert_id IF NOT EXISTS FOR (n:Expert) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT game_id IF NOT EXISTS FOR (n:Game) REQUIRE n.id IS UNIQUE",
@@ -76,6 +76,7 @@ const SCHEMA: [&str; 15] = [
     "CREATE CONSTRAINT prediction_id IF NOT EXISTS FOR (n:Prediction) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT history_id IF NOT EXISTS FOR (n:History) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT model_version_id IF NOT EXISTS FOR (n:ModelVersion) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT game_alias_id IF NOT EXISTS FOR (n:GameAlias) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX game_season_week IF NOT EXISTS FOR (g:Game) ON (g.season, g.week)",
     "CREATE INDEX game_date IF NOT EXISTS FOR (g:Game) ON (g.date)",
     "CREATE INDEX game_home IF NOT EXISTS FOR (g:Game) ON (g.home)",
@@ -96,7 +97,7 @@ fn game_row(g: &Game) -> Result<Value> {
     Ok(json!({
         "id": g.id, "season": g.season, "week": g.week, "date": g.date.to_string(),
         "home": g.home_team, "away": g.away_team, "final": g.is_final(), "json": doc(g)?, "memory": memory,
-        "rescheduled_at": g.rescheduled_at.map(|t| t.to_rfc3339()),
+        "rescheduled_at": g.rescheduled_at.map(|t| t.to_rfc3339()), "aliases": g.aliases,
     }))
 }
 
@@ -580,6 +581,24 @@ impl Graph for Neo4jGraph {
         .await
     }
 
+    async fn find_game(&self, id: &str) -> Result<Game> {
+        if let Ok(gid) = GameId::parse(id) {
+            match self.get_game(&gid).await {
+                Err(Error::NotFound { .. }) => {}
+                found => return found,
+            }
+        }
+        self.one(
+            query(
+                "MATCH (x:GameAlias {id: $id}) MATCH (g:Game {id: x.game}) RETURN g.json AS json",
+            )
+            .param("id", id),
+            "game",
+            id,
+        )
+        .await
+    }
+
     async fn list_games(&self, filter: &GameFilter, page: PageRequest) -> Result<Page<Game>> {
         let where_ =
             "($season IS NULL OR g.season = $season) AND ($week IS NULL OR g.week = $week) \
@@ -831,6 +850,7 @@ impl Graph for Neo4jGraph {
                      MERGE (g:Game {id: r.id}) \
                      SET g.season = r.season, g.week = r.week, g.date = r.date, g.home = r.home, g.away = r.away, \
                          g.final = r.final, g.json = r.json, g.rescheduled_at = r.rescheduled_at \
+                     FOREACH (a IN r.aliases | MERGE (x:GameAlias {id: a}) SET x.game = r.id) \
                      FOREACH (_ IN CASE WHEN r.memory IS NULL THEN [] ELSE [1] END | \
                          MERGE (m:Memory {id: r.memory.id}) SET m.kind = r.memory.kind, m.json = r.memory.json) \
                      WITH sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS created, \

@@ -182,6 +182,51 @@ fn row(
             ))
         }
     };
+    let details = details(line, cells)?;
+    let w = week_n.unwrap_or_default();
+    let n = meetings
+        .entry((
+            home.as_str().into(),
+            away.as_str().into(),
+            season.get().into(),
+            w,
+        ))
+        .or_insert(0);
+    *n += 1;
+    Ok(Game {
+        id: GameId::new(&home, &away, season, week, *n),
+        home_team: home,
+        away_team: away,
+        season,
+        week,
+        date,
+        neutral,
+        playoff,
+        result: scores.map(|(h, a)| FinalScore::new(h, a)),
+        anchor_home_win_probability: None,
+        details: (details != GameDetails::default()).then_some(details),
+        rescheduled_at: None,
+        aliases: ALIAS_COLUMNS
+            .iter()
+            .map(|c| get(c))
+            .filter(|v| !v.is_empty() && *v != "NA")
+            .map(|v| v.chars().take(40).collect())
+            .collect(),
+        cancelled_at: None,
+    })
+}
+
+/// The feed's own ids of a game, kept on it as aliases (any of them finds the game).
+const ALIAS_COLUMNS: [&str; 5] = ["game_id", "old_game_id", "gsis", "espn", "pfr"];
+
+/// The optional facts of a row: rest, lines, venue, weather, starting quarterbacks, coaches.
+fn details(line: u64, cells: &Cells<'_>) -> Result<GameDetails, RowError> {
+    let get = |name: &str| cells.get(name);
+    let err = |field: &str, message: String| RowError {
+        line,
+        field: field.into(),
+        message,
+    };
     let opt_int = |field: &str| -> Result<Option<i32>, RowError> {
         match get(field) {
             "" | "NA" => Ok(None),
@@ -210,7 +255,7 @@ fn row(
             v => Some(v.chars().take(80).collect()),
         }
     };
-    let details = GameDetails {
+    Ok(GameDetails {
         kickoff: opt_text("gametime"),
         home_rest_days: opt_int("home_rest")?,
         away_rest_days: opt_int("away_rest")?,
@@ -223,30 +268,12 @@ fn row(
         temperature_f: opt_int("temp")?,
         wind_mph: opt_int("wind")?,
         stadium: opt_text("stadium"),
-    };
-    let w = week_n.unwrap_or_default();
-    let n = meetings
-        .entry((
-            home.as_str().into(),
-            away.as_str().into(),
-            season.get().into(),
-            w,
-        ))
-        .or_insert(0);
-    *n += 1;
-    Ok(Game {
-        id: GameId::new(&home, &away, season, week, *n),
-        home_team: home,
-        away_team: away,
-        season,
-        week,
-        date,
-        neutral,
-        playoff,
-        result: scores.map(|(h, a)| FinalScore::new(h, a)),
-        anchor_home_win_probability: None,
-        details: (details != GameDetails::default()).then_some(details),
-        rescheduled_at: None,
+        home_qb_id: opt_text("home_qb_id"),
+        home_qb_name: opt_text("home_qb_name"),
+        away_qb_id: opt_text("away_qb_id"),
+        away_qb_name: opt_text("away_qb_name"),
+        home_coach: opt_text("home_coach"),
+        away_coach: opt_text("away_coach"),
     })
 }
 

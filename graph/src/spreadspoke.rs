@@ -107,6 +107,8 @@ pub fn parse(text: &[u8]) -> Result<ImportBatch> {
             anchor_home_win_probability: None,
             details: (r.details != GameDetails::default()).then_some(r.details),
             rescheduled_at: None,
+            aliases: Vec::new(),
+            cancelled_at: None,
         });
     }
     games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));

@@ -437,6 +437,8 @@ fn upcoming_game() -> Game {
         anchor_home_win_probability: None,
         details: None,
         rescheduled_at: None,
+        aliases: Vec::new(),
+        cancelled_at: None,
     }
 }
 

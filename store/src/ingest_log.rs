@@ -31,6 +31,17 @@ pub struct IngestRun {
     pub unchanged: i64,
     /// Games forecast after the feed was applied.
     pub forecasts: i64,
+    /// Stored games, unplayed and past their date, the feed no longer listed (marked cancelled).
+    pub cancelled: i64,
+    /// How the feed's games were recognised among the stored ones.
+    pub matched_by_id: i64,
+    pub matched_by_alias: i64,
+    pub matched_by_teams_and_date: i64,
+    /// Every game recognised other than by its id, or whose record differed: the feed's id,
+    /// the stored one, how it was matched, each difference and the rule applied.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    #[schema(value_type = Object)]
+    pub reconciliation: serde_json::Value,
     pub error: Option<String>,
     #[serde(skip)]
     pub etag: Option<String>,
@@ -78,13 +89,29 @@ fn run_from_text_row(r: &sqlx::sqlite::SqliteRow) -> Result<IngestRun> {
         refused: r.try_get("refused")?,
         unchanged: r.try_get("unchanged")?,
         forecasts: r.try_get("forecasts")?,
+        cancelled: r.try_get("cancelled")?,
+        matched_by_id: r.try_get("matched_by_id")?,
+        matched_by_alias: r.try_get("matched_by_alias")?,
+        matched_by_teams_and_date: r.try_get("matched_by_teams_and_date")?,
+        reconciliation: json_column(r.try_get("reconciliation")?),
         error: r.try_get("error")?,
         etag: r.try_get("etag")?,
         last_modified: r.try_get("last_modified")?,
     })
 }
 
-const COLUMNS: &str = "id, slot, instance, feed, started_at, finished_at, outcome, rows, added, moved, finalised, corrected, refused, unchanged, forecasts, error, etag, last_modified";
+const COLUMNS: &str = "id, slot, instance, feed, started_at, finished_at, outcome, rows, added, moved, finalised, corrected, refused, unchanged, forecasts, cancelled, matched_by_id, matched_by_alias, matched_by_teams_and_date, reconciliation, error, etag, last_modified";
+
+/// The reconciliation column as JSON (null when empty or unreadable: it is a report).
+fn json_column(text: Option<String>) -> serde_json::Value {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The reconciliation as stored (None for none).
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    (!v.is_null()).then(|| v.to_string())
+}
 
 #[async_trait]
 impl IngestLog for crate::SqliteStore {
@@ -111,7 +138,8 @@ impl IngestLog for crate::SqliteStore {
     async fn finish_ingest_run(&self, r: &IngestRun) -> Result<()> {
         sqlx::query(
             "UPDATE ingest_runs SET finished_at = ?, outcome = ?, added = ?, moved = ?, finalised = ?, corrected = ?, \
-             refused = ?, unchanged = ?, forecasts = ?, error = ?, etag = ?, last_modified = ?, rows = ? WHERE id = ?",
+             refused = ?, unchanged = ?, forecasts = ?, error = ?, etag = ?, last_modified = ?, rows = ?, \
+             cancelled = ?, matched_by_id = ?, matched_by_alias = ?, matched_by_teams_and_date = ?, reconciliation = ? WHERE id = ?",
         )
         .bind(r.finished_at.map(|t| t.to_rfc3339()))
         .bind(&r.outcome)
@@ -126,6 +154,11 @@ impl IngestLog for crate::SqliteStore {
         .bind(&r.etag)
         .bind(&r.last_modified)
         .bind(r.rows)
+        .bind(r.cancelled)
+        .bind(r.matched_by_id)
+        .bind(r.matched_by_alias)
+        .bind(r.matched_by_teams_and_date)
+        .bind(json_text(&r.reconciliation))
         .bind(r.id)
         .execute(self.pool())
         .await?;
@@ -178,7 +211,8 @@ impl IngestLog for crate::PgStore {
     async fn finish_ingest_run(&self, r: &IngestRun) -> Result<()> {
         sqlx::query(
             "UPDATE ingest_runs SET finished_at = $1, outcome = $2, added = $3, moved = $4, finalised = $5, corrected = $6, \
-             refused = $7, unchanged = $8, forecasts = $9, error = $10, etag = $11, last_modified = $12, rows = $14 WHERE id = $13",
+             refused = $7, unchanged = $8, forecasts = $9, error = $10, etag = $11, last_modified = $12, rows = $14, \
+             cancelled = $15, matched_by_id = $16, matched_by_alias = $17, matched_by_teams_and_date = $18, reconciliation = $19 WHERE id = $13",
         )
         .bind(r.finished_at)
         .bind(&r.outcome)
@@ -194,6 +228,11 @@ impl IngestLog for crate::PgStore {
         .bind(&r.last_modified)
         .bind(r.id)
         .bind(r.rows)
+        .bind(r.cancelled)
+        .bind(r.matched_by_id)
+        .bind(r.matched_by_alias)
+        .bind(r.matched_by_teams_and_date)
+        .bind(json_text(&r.reconciliation))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -224,6 +263,11 @@ impl IngestLog for crate::PgStore {
                     refused: r.try_get("refused")?,
                     unchanged: r.try_get("unchanged")?,
                     forecasts: r.try_get("forecasts")?,
+                    cancelled: r.try_get("cancelled")?,
+                    matched_by_id: r.try_get("matched_by_id")?,
+                    matched_by_alias: r.try_get("matched_by_alias")?,
+                    matched_by_teams_and_date: r.try_get("matched_by_teams_and_date")?,
+                    reconciliation: json_column(r.try_get("reconciliation")?),
                     error: r.try_get("error")?,
                     etag: r.try_get("etag")?,
                     last_modified: r.try_get("last_modified")?,

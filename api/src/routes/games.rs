@@ -1,5 +1,5 @@
 use actix_web::{get, post, put, web};
-use graph::{Game, GameFilter, GameId, PageRequest, Season, TeamId, Week};
+use graph::{Game, GameFilter, PageRequest, Season, TeamId, Week};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -87,7 +87,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<Game>, ApiError> {
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     Ok(web::Json(games::get_game(&state.services, &id).await?))
 }
 
@@ -176,7 +176,7 @@ pub async fn record_result(
     id: web::Path<String>,
     body: web::Json<ResultBody>,
 ) -> Result<web::Json<Game>, ApiError> {
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     let score = FinalScore::parse(body.home_score, body.away_score)?;
     Ok(web::Json(
         games::record_result(&state.services, &id, score).await?,

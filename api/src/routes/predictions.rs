@@ -1,6 +1,6 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use forecast::Category;
-use graph::{Game, GameId, Prediction, PredictionId, PredictionRecord};
+use graph::{Game, Prediction, PredictionId, PredictionRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -8,6 +8,7 @@ use super::Created;
 use crate::error::ApiError;
 use crate::services::cache_keys;
 use crate::services::forecasts::{self, GamePredictions};
+use crate::services::games;
 use crate::state::AppState;
 
 /// A memory as used by one prediction.
@@ -97,7 +98,7 @@ pub async fn create_for_game(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<Created<GameForecastResponse>, ApiError> {
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     let f = forecasts::record_forecast(&state.services, &id).await?;
     Ok(Created::new(GameForecastResponse {
         game: f.game,
@@ -129,7 +130,7 @@ pub async fn list_for_game(
     id: web::Path<String>,
     q: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     let category = q.parse()?;
     let key = cache_keys::predictions(id.as_str(), category);
     state
@@ -197,7 +198,7 @@ pub async fn history(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<History>, ApiError> {
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     let points = forecasts::game_history(&state.services, &id, 1000).await?;
     let items: Vec<HistoryPoint> = points
         .into_iter()

@@ -2,12 +2,13 @@
 //! shape or in W3C PROV (PROV-JSON, PROV-N), chosen by `Accept` or `?format=`.
 
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
-use graph::{GameId, PredictionId, Provenance};
+use graph::{PredictionId, Provenance};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::prov::{Document, Format};
+use crate::services::games;
 use crate::services::{cache_keys, provenance};
 use crate::state::AppState;
 
@@ -119,7 +120,7 @@ pub async fn game(
     q: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let f = format(&req, &q)?;
-    let id = GameId::parse(&id)?;
+    let id = games::resolve(&state.services, &id).await?;
     if f == Format::Json {
         let all = provenance::game_graphs(&state.services, &id).await?;
         return Ok(HttpResponse::Ok()

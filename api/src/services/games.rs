@@ -104,6 +104,8 @@ pub async fn add_game(svc: &Services, draft: GameDraft) -> Result<Game> {
         anchor_home_win_probability: None,
         details: None,
         rescheduled_at: None,
+        aliases: Vec::new(),
+        cancelled_at: None,
     };
     let created = svc.graph.create_game(game).await?;
     let generation = svc.graph.history_generation().await?;
@@ -285,7 +287,8 @@ pub struct Upcoming {
     pub unforecast: u64,
 }
 
-/// The unplayed games from `from` to `from + days - 1` (at most 200) with their consensus.
+/// The unplayed games from `from` to `from + days - 1` (at most 200) with their consensus; a
+/// cancelled game is never upcoming.
 #[tracing::instrument(name = "services.upcoming", skip(svc))]
 pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upcoming> {
     let to = from + chrono::Days::new(u64::from(days.max(1)) - 1);
@@ -301,7 +304,7 @@ pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upco
         .await?;
     let mut items = Vec::with_capacity(games.items.len());
     let mut unforecast = 0;
-    for game in games.items {
+    for game in games.items.into_iter().filter(|g| !g.is_cancelled()) {
         let consensus = svc
             .graph
             .game_predictions(&game.id)
@@ -324,6 +327,50 @@ pub async fn upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<Upco
 /// One game by id.
 pub async fn get_game(svc: &Services, id: &GameId) -> Result<Game> {
     Ok(svc.graph.get_game(id).await?)
+}
+
+/// The game a path or argument names: a game id as it is, or any alias a schedule feed gave
+/// the game (nflverse `game_id`, `old_game_id`, `gsis`, `espn`, `pfr`), looked up. Text
+/// that can be neither is the id parser's `invalid` (field `game_id`); an alias no game
+/// carries is `not_found`.
+pub async fn resolve(svc: &Services, text: &str) -> Result<GameId> {
+    match GameId::parse(text) {
+        Ok(id) => Ok(id),
+        Err(invalid) => {
+            // Every feed id starts with a digit (a season, a date, a number); a game id never.
+            let alias = text.len() <= 40
+                && text.bytes().next().is_some_and(|b| b.is_ascii_digit())
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !alias {
+                return Err(invalid.into());
+            }
+            Ok(svc.graph.find_game(text).await?.id)
+        }
+    }
+}
+
+/// Takes back a cancellation (an administrator's decision): the game is listed as upcoming
+/// again and the next feed run treats it like any other game. `invalid` for a game that is
+/// not cancelled.
+#[tracing::instrument(name = "services.reinstate", skip(svc))]
+pub async fn reinstate(svc: &Services, id: &GameId) -> Result<Game> {
+    let mut game = svc.graph.get_game(id).await?;
+    if !game.is_cancelled() {
+        return Err(Error::invalid(
+            "game_id",
+            format!("{} is not cancelled", game.id),
+        ));
+    }
+    game.cancelled_at = None;
+    let batch = graph::ImportBatch {
+        teams: Vec::new(),
+        rows: 1,
+        games: vec![game.clone()],
+        rows_with_unrecognised_teams: 0,
+        unrecognised_codes: Vec::new(),
+    };
+    super::imports::import_games(svc, &batch, 1, &|_| {}).await?;
+    Ok(game)
 }
 
 /// Games by date matching `filter`, one page.

@@ -12,12 +12,18 @@
 //! | no score | the game, final | unchanged (a final is never taken back) |
 //! | the same game | the same game | unchanged (new details are applied as an update) |
 //!
-//! A feed that lacks games the store has for the seasons it covers is refused whole as
-//! suspicious (a truncated or wrong file), with a message that names what is missing.
+//! | a game under another id (another home designation at a neutral site, another week number, the feed's own ids) | the same game, recognised by alias or by teams and date (`graph::reconcile`) | the stored game keeps its id; the feed's ids become its aliases; every difference is reported with its rule |
+//! | nothing | an unplayed game past its date | **cancelled** (kept, never upcoming, never scored; `api reinstate` undoes it) |
+//!
+//! A feed that lacks a played game, a game still to come, or more than
+//! [`MAX_CANCELLED_PER_RUN`] unplayed past games of the seasons it covers is refused whole as
+//! suspicious (a truncated or wrong file), with a message that names what is missing; so is
+//! a feed game two stored games could be.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use graph::reconcile::{Matched, MatchedBy};
 use graph::schedule::Layout;
 use graph::{Game, GameFilter, ImportBatch, ImportStats, PageRequest, Season};
 use serde::Serialize;
@@ -29,6 +35,8 @@ use super::{Error, Result, Services};
 pub struct IngestOptions {
     /// Apply changed final scores (corrections); refused and reported otherwise.
     pub accept_corrections: bool,
+    /// Today (default: the clock's), for telling a cancelled game from one still to come.
+    pub today: Option<NaiveDate>,
 }
 
 /// One game a run would change, with what it had before.
@@ -56,7 +64,16 @@ pub struct IngestPlan {
     pub updated: Vec<Change>,
     /// Corrections left out because they were not accepted.
     pub refused: Vec<Change>,
+    /// Stored games, unplayed and past their date, that the feed no longer lists.
+    pub cancelled: Vec<Change>,
     pub unchanged: u64,
+    /// How the feed's games were recognised among the stored ones.
+    pub matched_by_id: u64,
+    pub matched_by_alias: u64,
+    pub matched_by_teams_and_date: u64,
+    /// Every game recognised other than by its id, or whose record differs from the stored
+    /// one: how it was matched, each difference and the rule applied.
+    pub reconciled: Vec<Matched>,
 }
 
 impl IngestPlan {
@@ -68,6 +85,7 @@ impl IngestPlan {
             .chain(&self.finalised)
             .chain(&self.corrected)
             .chain(&self.updated)
+            .chain(&self.cancelled)
     }
 
     pub fn is_noop(&self) -> bool {
@@ -116,7 +134,14 @@ fn score(g: &Game) -> Option<(u16, u16)> {
     g.result.map(|r| (r.home(), r.away()))
 }
 
-/// Compares a parsed feed with the store, game by game (no write).
+/// Stored games a feed may leave out unplayed and past their date before it is refused as
+/// suspicious instead of their being marked cancelled (the real schedule cancelled one game
+/// in a century).
+pub const MAX_CANCELLED_PER_RUN: usize = 4;
+
+/// Compares a parsed feed with the store, game by game (no write): each feed game is
+/// recognised among the stored games of its seasons (`graph::reconcile`: by id, alias, or
+/// teams and date), then compared with the one it is.
 #[tracing::instrument(name = "services.ingest.plan", skip_all, fields(games = batch.games.len()))]
 pub async fn plan(
     svc: &Services,
@@ -128,95 +153,162 @@ pub async fn plan(
     for g in &batch.games {
         seasons.insert(g.season.get(), g.season);
     }
-    let mut stored: HashMap<String, Game> = HashMap::new();
+    let mut stored_games: Vec<Game> = Vec::new();
     for season in seasons.values() {
-        for g in stored_season(svc, *season).await? {
-            stored.insert(g.id.to_string(), g);
-        }
+        stored_games.extend(stored_season(svc, *season).await?);
     }
-    let in_feed: std::collections::HashSet<&str> =
-        batch.games.iter().map(|g| g.id.as_str()).collect();
-    let mut missing: Vec<&str> = stored
+    let r = graph::reconcile::reconcile(&stored_games, &batch.games);
+    let covered = seasons
         .keys()
-        .map(String::as_str)
-        .filter(|id| !in_feed.contains(id))
-        .collect();
-    if !missing.is_empty() {
-        missing.sort_unstable();
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Some(a) = r.ambiguous.first() {
         return Err(Error::invalid(
             "feed",
             format!(
-                "refused as suspicious: it lacks {} game(s) the store has for the season(s) it covers ({}), e.g. {}; a schedule feed lists every game of its seasons",
-                missing.len(),
-                seasons.keys().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+                "refused: feed game {} could be any of the stored games {} (same teams within {} days); {} such game(s)",
+                a.feed_id,
+                a.candidates.join(" and "),
+                graph::reconcile::SAME_GAME_DAYS,
+                r.ambiguous.len()
+            ),
+        ));
+    }
+    let today = opts
+        .today
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let cancelled = unlisted(&r.unlisted, today, &covered)?;
+    let stored: HashMap<&str, &Game> = stored_games.iter().map(|g| (g.id.as_str(), g)).collect();
+    let mut plan = IngestPlan {
+        layout: layout.name().into(),
+        rows: batch.rows,
+        matched_by_id: r.count(MatchedBy::Id) as u64,
+        matched_by_alias: r.count(MatchedBy::Alias) as u64,
+        matched_by_teams_and_date: r.count(MatchedBy::TeamsAndDate) as u64,
+        ..IngestPlan::default()
+    };
+    let now = chrono::Utc::now();
+    plan.cancelled = cancelled
+        .into_iter()
+        .map(|g| {
+            let mut game = g.clone();
+            game.cancelled_at = Some(now);
+            tracing::warn!(game = %g.id, date = %g.date, "the feed no longer lists this unplayed game: marked cancelled");
+            Change {
+                game,
+                old_date: None,
+                old_score: None,
+            }
+        })
+        .collect();
+    for g in &r.new {
+        plan.added.push(Change {
+            game: g.clone(),
+            old_date: None,
+            old_score: None,
+        });
+    }
+    for m in r.matched {
+        let old = stored[m.game.id.as_str()];
+        compare(&mut plan, old, &m.game, opts);
+        if m.by != MatchedBy::Id || !m.differences.is_empty() {
+            plan.reconciled.push(m);
+        }
+    }
+    Ok(plan)
+}
+
+/// The stored games a feed does not list: the unplayed ones past their date are cancelled;
+/// a played one, one still to come, or more than [`MAX_CANCELLED_PER_RUN`] make the feed
+/// suspicious (refused whole, with what is missing). Games already cancelled stay so.
+fn unlisted<'a>(games: &'a [Game], today: NaiveDate, covered: &str) -> Result<Vec<&'a Game>> {
+    let (cancel, suspicious): (Vec<&Game>, Vec<&Game>) = games
+        .iter()
+        .filter(|g| !g.is_cancelled())
+        .partition(|g| !g.is_final() && g.date < today);
+    if !suspicious.is_empty() || cancel.len() > MAX_CANCELLED_PER_RUN {
+        let mut missing: Vec<&str> = suspicious
+            .iter()
+            .chain(if suspicious.is_empty() {
+                &cancel
+            } else {
+                &suspicious
+            })
+            .map(|g| g.id.as_str())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let played = suspicious.iter().filter(|g| g.is_final()).count();
+        return Err(Error::invalid(
+            "feed",
+            format!(
+                "refused as suspicious: it lacks {} game(s) the store has for the season(s) it covers ({covered}) — {played} played, {} still to come, {} unplayed and past their date — e.g. {}; a schedule feed lists every game of its seasons (an unplayed game past its date that it drops is marked cancelled, at most {MAX_CANCELLED_PER_RUN} per run)",
+                suspicious.len() + cancel.len(),
+                suspicious.len() - played,
+                cancel.len(),
                 missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")
             ),
         ));
     }
-    let mut plan = IngestPlan {
-        layout: layout.name().into(),
-        rows: batch.rows,
-        ..IngestPlan::default()
-    };
-    for g in &batch.games {
-        let change = |old_date, old_score| Change {
-            game: g.clone(),
-            old_date,
-            old_score,
-        };
-        let Some(old) = stored.get(g.id.as_str()) else {
-            plan.added.push(change(None, None));
-            continue;
-        };
-        // A final is never taken back by a feed that has no score for it.
-        let mut merged = g.clone();
-        if g.result.is_none() {
-            merged.result = old.result;
-        }
-        if merged.anchor_home_win_probability.is_none() {
-            merged.anchor_home_win_probability = old.anchor_home_win_probability;
-        }
-        if merged.details.is_none() {
-            merged.details.clone_from(&old.details);
-        }
-        // A moved game's forecasts made before now become stale (read as `stale`).
-        merged.rescheduled_at = if old.date == merged.date {
-            old.rescheduled_at
-        } else {
-            Some(chrono::Utc::now())
-        };
-        let c = |old_date, old_score| Change {
-            game: merged.clone(),
-            old_date,
-            old_score,
-        };
-        match (score(old), score(&merged)) {
-            (Some(a), Some(b)) if a != b => {
-                if opts.accept_corrections {
-                    tracing::warn!(game = %g.id, old = ?a, new = ?b, "final score corrected by the feed");
-                    plan.corrected.push(c(None, Some(a)));
-                } else {
-                    tracing::warn!(game = %g.id, old = ?a, new = ?b, "final score correction refused (not accepted)");
-                    plan.refused.push(c(None, Some(a)));
-                }
-                continue;
-            }
-            (None, Some(_)) => {
-                plan.finalised
-                    .push(c((old.date != merged.date).then_some(old.date), None));
-                continue;
-            }
-            _ => {}
-        }
-        if old.date != merged.date {
-            plan.moved.push(c(Some(old.date), None));
-        } else if *old != merged {
-            plan.updated.push(c(None, None));
-        } else {
-            plan.unchanged += 1;
-        }
+    Ok(cancel)
+}
+
+/// A file's or feed's game `g` (rewritten as stored game `old`) as it is written: a final is
+/// never taken back by a file without a score for it, the anchor and details are kept when
+/// it has none, and a game moved to another date is marked so (its forecasts read stale).
+pub fn merge(old: &Game, g: &Game) -> Game {
+    let mut merged = g.clone();
+    if g.result.is_none() {
+        merged.result = old.result;
     }
-    Ok(plan)
+    if merged.anchor_home_win_probability.is_none() {
+        merged.anchor_home_win_probability = old.anchor_home_win_probability;
+    }
+    if merged.details.is_none() {
+        merged.details.clone_from(&old.details);
+    }
+    merged.rescheduled_at = if old.date == merged.date {
+        old.rescheduled_at
+    } else {
+        Some(chrono::Utc::now())
+    };
+    merged
+}
+
+/// Sorts feed game `g` (rewritten as stored game `old`) into the plan by the rules above.
+fn compare(plan: &mut IngestPlan, old: &Game, g: &Game, opts: IngestOptions) {
+    let merged = merge(old, g);
+    let c = |old_date, old_score| Change {
+        game: merged.clone(),
+        old_date,
+        old_score,
+    };
+    match (score(old), score(&merged)) {
+        (Some(a), Some(b)) if a != b => {
+            if opts.accept_corrections {
+                tracing::warn!(game = %g.id, old = ?a, new = ?b, "final score corrected by the feed");
+                plan.corrected.push(c(None, Some(a)));
+            } else {
+                tracing::warn!(game = %g.id, old = ?a, new = ?b, "final score correction refused (not accepted)");
+                plan.refused.push(c(None, Some(a)));
+            }
+            return;
+        }
+        (None, Some(_)) => {
+            plan.finalised
+                .push(c((old.date != merged.date).then_some(old.date), None));
+            return;
+        }
+        _ => {}
+    }
+    if old.date != merged.date {
+        plan.moved.push(c(Some(old.date), None));
+    } else if *old != merged {
+        plan.updated.push(c(None, None));
+    } else {
+        plan.unchanged += 1;
+    }
 }
 
 /// Applies a plan: every game it writes, in one transaction per backend (nothing
@@ -409,7 +501,7 @@ async fn forecast_horizon(
     let mut n = 0;
     for g in games
         .iter()
-        .filter(|g| !g.is_final() && g.date >= today && g.date <= until)
+        .filter(|g| !g.is_final() && !g.is_cancelled() && g.date >= today && g.date <= until)
     {
         let stored = svc.graph.game_predictions(&g.id).await?;
         let current = stored
@@ -545,10 +637,18 @@ async fn run_steps(
         &batch,
         IngestOptions {
             accept_corrections: cfg.accept_corrections,
+            today: cfg.today,
         },
     )
     .await?;
     run.added = plan.added.len() as i64;
+    run.cancelled = plan.cancelled.len() as i64;
+    run.matched_by_id = plan.matched_by_id as i64;
+    run.matched_by_alias = plan.matched_by_alias as i64;
+    run.matched_by_teams_and_date = plan.matched_by_teams_and_date as i64;
+    if !plan.reconciled.is_empty() {
+        run.reconciliation = serde_json::to_value(&plan.reconciled).unwrap_or_default();
+    }
     run.moved = plan.moved.len() as i64;
     run.finalised = plan.finalised.len() as i64;
     run.corrected = plan.corrected.len() as i64;

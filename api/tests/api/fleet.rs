@@ -491,6 +491,7 @@ async fn one_instances_feed_reaches_another_at_once_a_moved_game_reads_stale_and
         configure(&shared, s, &ns, 1000, true);
         s.schedule_feed_url = Some(url);
         s.schedule_cron = "0 0 1 1 *".into();
+        s.schedule_run_at_start = false;
     })
     .await;
     let b = spawn_app_with(dir.path(), "none", |s| {

@@ -14,6 +14,7 @@ mod limits;
 mod model;
 mod predictions;
 mod prov;
+mod published;
 mod reference;
 mod scheduler;
 mod security;

@@ -19,13 +19,45 @@ async fn follow(
     let url = feed.url.clone();
     spawn_app_with(dir, "none", move |s| {
         s.schedule_feed_url = Some(url);
-        // Yearly: in these tests the runs are the ones asked for.
+        // Yearly, and none at start: in these tests the runs are the ones asked for.
         s.schedule_cron = "0 0 1 1 *".into();
+        s.schedule_run_at_start = false;
         s.schedule_today = chrono::NaiveDate::from_ymd_opt(2018, 9, 5);
         s.forecast_horizon_days = 8;
         configure(s);
     })
     .await
+}
+
+#[tokio::test]
+async fn a_new_service_follows_its_feed_at_once_not_at_the_next_slot() {
+    let feed = Feed::start();
+    let dir = tempfile::tempdir().unwrap();
+    let season = season_2018();
+    feed.serve(csv_text(&nflverse(&season, |_| false)));
+    // Hourly: the next slot is up to an hour away; the one at start runs the last one.
+    let app = follow(dir.path(), &feed, |s| {
+        s.schedule_cron = "0 * * * *".into();
+        s.schedule_run_at_start = true;
+    })
+    .await;
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        let (_, status) = app.get_json("/api/v1/ingest/status").await;
+        runs = status["runs"].clone();
+        if runs[0]["outcome"] == "ok" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs[0]["outcome"], "ok", "{runs}");
+    assert_eq!(runs[0]["added"], season.len());
+    assert!(
+        runs[0]["slot"].as_str().unwrap().ends_with(":00:00Z"),
+        "the slot is the last scheduled time: {runs}"
+    );
+    let (_, page) = app.get_json("/api/v1/games?season=2018&per_page=1").await;
+    assert_eq!(page["total"], season.len());
 }
 
 async fn run(app: &TestApp) -> Value {
