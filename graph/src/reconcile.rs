@@ -4,8 +4,10 @@
 //! two teams, of the same kind (regular season or playoff), dated within six days of it —
 //! whichever team the feed calls home at a neutral site, whatever week number it gives a game
 //! moved out of its week. Two such candidates are ambiguous and reported with both; two
-//! meetings of the same teams weeks apart, or a playoff rematch, are never merged. Pure: the
-//! service decides what to do with the result. May call [`crate::domain`] only.
+//! meetings of the same teams weeks apart, or a playoff rematch, are never merged. Then
+//! [`merge`] says what a recognised game is once written (a final never taken back). Pure
+//! but for the clock that dates a move: the service decides what to do with the result. May
+//! call [`crate::domain`] only.
 
 use std::collections::{HashMap, HashSet};
 
@@ -251,6 +253,28 @@ fn as_stored(stored: &Game, feed: &Game, by: MatchedBy) -> Matched {
         game,
         differences,
     }
+}
+
+/// A file's or feed's game `g` (rewritten as stored game `old`) as it is written: a final is
+/// never taken back by a file without a score for it, the anchor and details are kept when
+/// it has none, and a game moved to another date is marked so (its forecasts read stale).
+pub fn merge(old: &Game, g: &Game) -> Game {
+    let mut merged = g.clone();
+    if g.result.is_none() {
+        merged.result = old.result;
+    }
+    if merged.anchor_home_win_probability.is_none() {
+        merged.anchor_home_win_probability = old.anchor_home_win_probability;
+    }
+    if merged.details.is_none() {
+        merged.details.clone_from(&old.details);
+    }
+    merged.rescheduled_at = if old.date == merged.date {
+        old.rescheduled_at
+    } else {
+        Some(chrono::Utc::now())
+    };
+    merged
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ pub async fn backfill(
     }
     let mut targets: Vec<Game> = Vec::new();
     for year in opts.from.get()..=opts.to.get() {
-        targets.extend(super::ingest::stored_season(svc, Season::parse(i64::from(year))?).await?);
+        targets.extend(super::catalog::season_games(svc, Season::parse(i64::from(year))?).await?);
     }
     if targets.is_empty() {
         return Err(Error::invalid(

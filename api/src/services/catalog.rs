@@ -1,6 +1,8 @@
 //! Reads of the catalogue: the experts, the teams, and a team's rating history.
 
-use graph::{Cursor, Expert, ExpertId, Page, PageRequest, Prediction, Team, TeamId};
+use graph::{
+    Cursor, Expert, ExpertId, Game, GameFilter, Page, PageRequest, Prediction, Season, Team, TeamId,
+};
 use store::RatingPoint;
 
 use super::{Result, Services};
@@ -71,4 +73,28 @@ pub async fn expert_predictions(
     after: Option<&Cursor>,
 ) -> Result<Page<Prediction>> {
     Ok(svc.graph.expert_predictions(expert, page, after).await?)
+}
+
+/// Every stored game of `season`.
+pub async fn season_games(svc: &Services, season: Season) -> Result<Vec<Game>> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = svc
+            .graph
+            .list_games(
+                &GameFilter {
+                    season: Some(season),
+                    ..GameFilter::default()
+                },
+                PageRequest::parse(Some(page), Some(500))?,
+            )
+            .await?;
+        let n = p.items.len();
+        out.extend(p.items);
+        if n < 500 {
+            return Ok(out);
+        }
+        page += 1;
+    }
 }

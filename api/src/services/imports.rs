@@ -32,7 +32,7 @@ pub async fn import_games(
 
 /// What an import writes for `batch`: each game recognised as a stored one is rewritten as it
 /// (its id, week and home designation; a final it lacks, details and anchor kept, see
-/// [`super::ingest::merge`]); the others as they are. Stored games the file leaves out are
+/// `graph::reconcile::merge`); the others as they are. Stored games the file leaves out are
 /// left alone (an import adds and updates; only a schedule feed cancels). A game two stored
 /// games could be is refused with both.
 pub async fn reconciled(svc: &Services, batch: &ImportBatch) -> Result<ImportBatch> {
@@ -43,7 +43,7 @@ pub async fn reconciled(svc: &Services, batch: &ImportBatch) -> Result<ImportBat
         .collect();
     let mut stored: Vec<Game> = Vec::new();
     for season in seasons.values() {
-        stored.extend(super::ingest::stored_season(svc, *season).await?);
+        stored.extend(super::catalog::season_games(svc, *season).await?);
     }
     if stored.is_empty() {
         return Ok(batch.clone());
@@ -63,7 +63,7 @@ pub async fn reconciled(svc: &Services, batch: &ImportBatch) -> Result<ImportBat
     let mut games: Vec<Game> = r
         .matched
         .iter()
-        .map(|m| super::ingest::merge(by_id[m.game.id.as_str()], &m.game))
+        .map(|m| graph::reconcile::merge(by_id[m.game.id.as_str()], &m.game))
         .chain(r.new)
         .collect();
     games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));

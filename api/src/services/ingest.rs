@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use graph::reconcile::{Matched, MatchedBy};
 use graph::schedule::Layout;
-use graph::{Game, GameFilter, ImportBatch, ImportStats, PageRequest, Season};
+use graph::{Game, ImportBatch, ImportStats, Season};
 use serde::Serialize;
 
 use super::{Error, Result, Services};
@@ -106,30 +106,6 @@ pub fn read_feed(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<(Layou
     Ok(graph::schedule::parse_any(csv)?)
 }
 
-/// Every stored game of `season`.
-pub(crate) async fn stored_season(svc: &Services, season: Season) -> Result<Vec<Game>> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let p = svc
-            .graph
-            .list_games(
-                &GameFilter {
-                    season: Some(season),
-                    ..GameFilter::default()
-                },
-                PageRequest::parse(Some(page), Some(500))?,
-            )
-            .await?;
-        let n = p.items.len();
-        out.extend(p.items);
-        if n < 500 {
-            return Ok(out);
-        }
-        page += 1;
-    }
-}
-
 fn score(g: &Game) -> Option<(u16, u16)> {
     g.result.map(|r| (r.home(), r.away()))
 }
@@ -155,7 +131,7 @@ pub async fn plan(
     }
     let mut stored_games: Vec<Game> = Vec::new();
     for season in seasons.values() {
-        stored_games.extend(stored_season(svc, *season).await?);
+        stored_games.extend(super::catalog::season_games(svc, *season).await?);
     }
     let r = graph::reconcile::reconcile(&stored_games, &batch.games);
     let covered = seasons
@@ -254,31 +230,9 @@ fn unlisted<'a>(games: &'a [Game], today: NaiveDate, covered: &str) -> Result<Ve
     Ok(cancel)
 }
 
-/// A file's or feed's game `g` (rewritten as stored game `old`) as it is written: a final is
-/// never taken back by a file without a score for it, the anchor and details are kept when
-/// it has none, and a game moved to another date is marked so (its forecasts read stale).
-pub fn merge(old: &Game, g: &Game) -> Game {
-    let mut merged = g.clone();
-    if g.result.is_none() {
-        merged.result = old.result;
-    }
-    if merged.anchor_home_win_probability.is_none() {
-        merged.anchor_home_win_probability = old.anchor_home_win_probability;
-    }
-    if merged.details.is_none() {
-        merged.details.clone_from(&old.details);
-    }
-    merged.rescheduled_at = if old.date == merged.date {
-        old.rescheduled_at
-    } else {
-        Some(chrono::Utc::now())
-    };
-    merged
-}
-
 /// Sorts feed game `g` (rewritten as stored game `old`) into the plan by the rules above.
 fn compare(plan: &mut IngestPlan, old: &Game, g: &Game, opts: IngestOptions) {
-    let merged = merge(old, g);
+    let merged = graph::reconcile::merge(old, g);
     let c = |old_date, old_score| Change {
         game: merged.clone(),
         old_date,
