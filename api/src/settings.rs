@@ -361,7 +361,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 47] = [
+    const CHANGED: [(&str, &str); 48] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -409,6 +409,7 @@ mod tests {
         ("FORECAST_HORIZON_DAYS", "3"),
         ("SCHEDULE_TODAY", "2018-09-05"),
         ("SCHEDULE_ACCEPT_CORRECTIONS", "true"),
+        ("SCHEDULE_RUN_AT_START", "false"),
         ("SCHEDULE_FEED_TIMEOUT_SECONDS", "5"),
         ("SCHEDULE_FEED_RETRIES", "0"),
         ("SCHEDULE_FEED_MAX_MB", "2"),
