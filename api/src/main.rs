@@ -21,6 +21,17 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Migrate) => api::cli::migrate(&settings).await?,
         Some(Command::Games(cmd)) => api::cli::games(&settings, &cmd).await?,
         Some(Command::Predict { game }) => api::cli::predict(&settings, &game).await?,
+        Some(Command::Forecast {
+            upcoming,
+            from,
+            days,
+            json,
+        }) => {
+            if !upcoming {
+                anyhow::bail!("say what to forecast: --upcoming (the coming games)");
+            }
+            api::cli::upcoming::forecast(&settings, from.as_deref(), days, json).await?
+        }
         Some(Command::Ingest {
             from,
             dry_run,

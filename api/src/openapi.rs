@@ -14,6 +14,7 @@ use crate::routes;
     routes::games::list,
     routes::games::get,
     routes::games::upcoming,
+    routes::games::this_week,
     routes::games::create,
     routes::games::record_result,
     routes::predictions::create_for_game,

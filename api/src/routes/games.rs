@@ -7,6 +7,7 @@ use super::experts::PageQuery;
 use super::{bool_param, date_param, int_param, Created, Paged};
 use crate::error::ApiError;
 use crate::services::games::{self, FinalScore, GameDraft, GameInput};
+use crate::services::week;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -205,6 +206,15 @@ pub async fn upcoming(
     state: web::Data<AppState>,
     q: web::Query<UpcomingQuery>,
 ) -> Result<web::Json<games::Upcoming>, ApiError> {
+    let (from, days) = window(&state, &q)?;
+    Ok(web::Json(
+        games::upcoming(&state.services, from, days).await?,
+    ))
+}
+
+/// The window a query asks for: its first day (default today, or `SCHEDULE_TODAY`) and days
+/// (default 7, 1–28).
+fn window(state: &AppState, q: &UpcomingQuery) -> Result<(chrono::NaiveDate, u32), ApiError> {
     let from = date_param("from", &q.from)?
         .or(state.today)
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
@@ -213,7 +223,25 @@ pub async fn upcoming(
         Some(d @ 1..=28) => d as u32,
         Some(_) => return Err(ApiError::invalid("days", "must be between 1 and 28")),
     };
+    Ok((from, days))
+}
+
+#[utoipa::path(
+    tag = "games",
+    params(UpcomingQuery),
+    responses(
+        (status = 200, description = "This week: the window's unplayed games as cards (both teams by name, the consensus with its predicted score, spread and total, the market's line and the consensus's distance from it, how much the experts disagree, whether the forecast is current and how much it moved) and its played games beside the forecast they had", body = week::Week),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/week")]
+#[tracing::instrument(name = "games.week", skip_all)]
+pub async fn this_week(
+    state: web::Data<AppState>,
+    q: web::Query<UpcomingQuery>,
+) -> Result<web::Json<week::Week>, ApiError> {
+    let (from, days) = window(&state, &q)?;
     Ok(web::Json(
-        games::upcoming(&state.services, from, days).await?,
+        week::this_week(&state.services, from, days).await?,
     ))
 }

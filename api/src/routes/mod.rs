@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::ratings)
             .service(games::list)
             .service(games::upcoming)
+            .service(games::this_week)
             .service(games::create)
             .service(games::get)
             .service(games::record_result)

@@ -2,6 +2,8 @@
 
 use std::time::Instant;
 
+use chrono::NaiveDate;
+
 use forecast::Category;
 use graph::{Game, GameId, Graph, Prediction, PredictionId, PredictionRecord};
 
@@ -172,4 +174,51 @@ pub fn keep_category(p: &mut Prediction, category: Option<Category>) {
     if let Some(c) = category {
         p.categories.retain(|x| x.category == c.id());
     }
+}
+
+/// Forecasts every unplayed game of `games` dated within `horizon_days` of `today` whose
+/// stored forecast is missing, older than the shared history or stale (made before the game
+/// moved); returns how many.
+pub async fn forecast_window(
+    svc: &Services,
+    games: &[Game],
+    today: NaiveDate,
+    horizon_days: u32,
+) -> Result<i64> {
+    let until = today + chrono::Days::new(u64::from(horizon_days));
+    let generation = svc.graph.history_generation().await?;
+    let mut n = 0;
+    for g in games
+        .iter()
+        .filter(|g| !g.is_final() && !g.is_cancelled() && g.date >= today && g.date <= until)
+    {
+        let stored = svc.graph.game_predictions(&g.id).await?;
+        let current = stored
+            .iter()
+            .any(|p| p.expert_id == runtime::CONSENSUS && p.generation >= generation && !p.stale);
+        if !current {
+            record_forecast(svc, &g.id).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// `api forecast --upcoming`: forecasts every unplayed game from `from` for `days` days that
+/// has no current forecast (as the scheduler does after a feed run); how many.
+pub async fn forecast_upcoming(svc: &Services, from: NaiveDate, days: u32) -> Result<i64> {
+    let until = from + chrono::Days::new(u64::from(days.max(1)) - 1);
+    let games = svc
+        .graph
+        .list_games(
+            &graph::GameFilter {
+                from: Some(from),
+                to: Some(until),
+                played: Some(false),
+                ..graph::GameFilter::default()
+            },
+            graph::PageRequest::parse(Some(1), Some(i64::from(graph::PageRequest::MAX_PER_PAGE)))?,
+        )
+        .await?;
+    forecast_window(svc, &games.items, from, days.max(1) - 1).await
 }

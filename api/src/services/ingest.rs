@@ -441,34 +441,6 @@ pub async fn fetch(
     }
 }
 
-/// Forecasts every unplayed game of `games` dated within `horizon_days` of `today` whose
-/// stored forecast is missing, older than the shared history or stale (made before the game
-/// moved); returns how many.
-async fn forecast_horizon(
-    svc: &Services,
-    games: &[Game],
-    today: NaiveDate,
-    horizon_days: u32,
-) -> Result<i64> {
-    let until = today + chrono::Days::new(u64::from(horizon_days));
-    let generation = svc.graph.history_generation().await?;
-    let mut n = 0;
-    for g in games
-        .iter()
-        .filter(|g| !g.is_final() && !g.is_cancelled() && g.date >= today && g.date <= until)
-    {
-        let stored = svc.graph.game_predictions(&g.id).await?;
-        let current = stored
-            .iter()
-            .any(|p| p.expert_id == runtime::CONSENSUS && p.generation >= generation && !p.stale);
-        if !current {
-            super::forecasts::record_forecast(svc, &g.id).await?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
 /// One run of the schedule for `slot` (the scheduled time, or `manual:<id>`): claims the slot
 /// in the shared run log (`None` when another instance has it: each slot runs once), fetches
 /// the feed (conditionally on the last run's validators), applies it by the rules above,
@@ -615,7 +587,8 @@ async fn run_steps(
     apply(svc, &plan, &batch.teams, &|_| {}).await?;
     run.etag = etag;
     run.last_modified = last_modified;
-    run.forecasts = forecast_horizon(svc, &batch.games, today, cfg.horizon_days).await?;
+    run.forecasts =
+        super::forecasts::forecast_window(svc, &batch.games, today, cfg.horizon_days).await?;
     Ok("ok")
 }
 

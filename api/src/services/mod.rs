@@ -7,6 +7,7 @@
 //! | forecast a game and record it | [`forecasts::record_forecast`] |
 //! | record a final score | [`games::record_result`] |
 //! | add an upcoming game | [`games::add_game`] |
+//! | forecast the coming games (`api forecast --upcoming`) | [`forecasts::forecast_upcoming`] |
 //! | switch the running model version | [`models::switch_model`] |
 //! | import a games file | [`imports::import_games`] |
 //! | forecast and store a range of seasons walk-forward | [`backfill::backfill`] |
@@ -16,7 +17,7 @@
 //! Reads go through here too: the catalogue ([`catalog`]), games ([`games::get_game`],
 //! [`games::list_games`], [`games::upcoming`]), stored forecasts ([`forecasts::stored_forecast`],
 //! [`forecasts::get_prediction`], [`forecasts::game_history`]), provenance graphs, the model's
-//! quality ([`quality`]), feed runs ([`ingest::runs`]) and the service's own health and
+//! quality ([`quality`]), this week's games and results ([`week`]), feed runs ([`ingest::runs`]) and the service's own health and
 //! metrics ([`health`]).
 //!
 //! # What may call what
@@ -44,6 +45,7 @@ pub mod ingest;
 pub mod models;
 pub mod provenance;
 pub mod quality;
+pub mod week;
 
 use std::sync::Arc;
 

@@ -430,6 +430,43 @@ async fn the_whole_published_schedule_over_the_bundled_history_ends_with_one_gam
         "{g}"
     );
     app.stop().await;
+    // This week in a terminal: the coming week of 2026 forecast, teams by name, the market.
+    let week = ok(&api(
+        dir.path(),
+        &["forecast", "--upcoming", "--json"],
+        today,
+    ));
+    let week: Value = serde_json::from_str(&week).unwrap();
+    let cards = week["upcoming"].as_array().unwrap();
+    assert_eq!(cards.len(), 16, "one game per team on 2026-12-06: {week}");
+    for c in cards {
+        let f = &c["forecast"];
+        let p = f["home_win_probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{c}");
+        let spread = f["spread"].as_f64().unwrap();
+        assert!(
+            (spread
+                - (f["predicted_home_score"].as_f64().unwrap()
+                    - f["predicted_away_score"].as_f64().unwrap()))
+            .abs()
+                < 1e-9
+        );
+        assert_eq!(c["market"]["spread"], -2.5, "{c}");
+        assert!(
+            (c["market"]["edge"].as_f64().unwrap() - (spread + 2.5)).abs() < 1e-9,
+            "{c}"
+        );
+        assert!(f["expert_spread"].as_f64().unwrap() > 0.0, "{c}");
+        assert_ne!(
+            c["home"]["name"], c["home"]["team"],
+            "a name, not a code: {c}"
+        );
+    }
+    let table = ok(&api(dir.path(), &["forecast", "--upcoming"], today));
+    assert!(
+        table.contains("16 games to come (0 forecast now)"),
+        "already forecast: {table}"
+    );
     let back = ok(&api(dir.path(), &["games", "reinstate", &feed_id], today));
     assert!(back.contains(&format!("reinstated {cancelled}")), "{back}");
     let app = spawn_app_in(dir.path(), "none").await;

@@ -1,5 +1,7 @@
 //! Command-line interface: serve (default), import, ingest, backfill and the operations commands.
 
+pub mod upcoming;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -139,6 +141,23 @@ pub enum Command {
     Predict {
         /// Game id, e.g. LAR_NE_2018_W21.
         game: String,
+    },
+    /// Forecast the coming games that lack a current forecast and print them: teams, win
+    /// probability, predicted score, spread, total and the market's line (the "This week"
+    /// page in a terminal).
+    Forecast {
+        /// The coming games (the only mode for now).
+        #[arg(long)]
+        upcoming: bool,
+        /// First day, YYYY-MM-DD (default today, or SCHEDULE_TODAY).
+        #[arg(long)]
+        from: Option<String>,
+        /// Days from the first, 1–28.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Print the week as JSON (the body of GET /api/v1/week).
+        #[arg(long)]
+        json: bool,
     },
     /// Bring the store up to date from a schedule feed: a CSV (538, nflverse or spreadspoke layout) or a
     /// spreadsheet (.xlsx, .xls, .ods), from a path or an http(s) URL. Adds new games, moves
@@ -1135,7 +1154,7 @@ pub async fn games(settings: &Settings, cmd: &GamesCommand) -> anyhow::Result<()
 
 /// A command that needs the history on a fresh data directory seeds it the way the service
 /// does at its first start (the bundled file, or `SEED_FILE`), and says so.
-async fn seed_for_command(
+pub(crate) async fn seed_for_command(
     services: &crate::services::Services,
     settings: &Settings,
 ) -> anyhow::Result<()> {
