@@ -2,7 +2,9 @@
 // default (seasons 2016-2018), Debian's Chromium driven by playwright-core. Clicks through
 // leaderboard -> calibration -> game -> provenance, checks what is on screen against the API,
 // checks that a prediction posted through the API appears on the open page through the live
-// stream, and that the upcoming week follows a schedule feed run (a feed served here). Screenshots go to e2e/artifacts/.
+// stream, that This week (the first page) follows a schedule feed through a week (a feed served
+// here: the schedule, the forecasts on the cards, a result moving to the results strip), and a
+// team page. Screenshots go to e2e/artifacts/.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -99,7 +101,16 @@ try {
     await page.waitForSelector("#live[data-state=connected]", { timeout: 10000 });
   });
 
+  await step("the first page is This week: with nothing to come it says how to follow a season", async () => {
+    await page.waitForSelector("#no-upcoming");
+    assert.match(await page.locator("#no-upcoming").innerText(), /SCHEDULE_FEED_URL=https:\/\/github.com\/nflverse\/nfldata/);
+    assert.equal(await page.locator("main[aria-live]").count(), 0, "only the events panel is a live region");
+    assert.equal(await page.locator("#events[aria-live]").count(), 1);
+    await page.screenshot({ path: join(artifacts, "0-this-week-empty.png"), fullPage: true });
+  });
+
   await step("the leaderboard lists the 16 experts (no lines: no market), the consensus and the 538 anchor, sortable", async () => {
+    await page.goto(`${base}/#/leaderboard`);
     await page.waitForSelector("table.board tbody tr");
     assert.equal(await page.locator("tr[data-kind=expert]").count(), 16);
     assert.equal(await page.locator("tr[data-kind=consensus]").count(), 1);
@@ -188,8 +199,8 @@ try {
     await page.screenshot({ path: join(artifacts, "5-live-update.png"), fullPage: true });
   });
 
-  await step("the upcoming week shows the feed's games with their forecasts and the last ingest", async () => {
-    await page.goto(`${base}/#/upcoming`);
+  await step("This week follows a feed through a week: the schedule, forecasts on the cards, a result to the results strip", async () => {
+    await page.goto(`${base}/#/week`);
     await page.waitForSelector("#no-upcoming");
     assert.match(await page.locator("#last-ingest").innerText(), /No run yet/);
     // A run now: the feed's three games are added and forecast (all within the horizon).
@@ -198,22 +209,49 @@ try {
     assert.equal(r.status, 200, JSON.stringify(run));
     assert.equal(run.added, 3);
     assert.equal(run.forecasts, 3);
-    // The page follows the run through the live stream.
-    await page.waitForSelector("#upcoming tbody tr:nth-child(3)", { timeout: 10000 });
-    await page.waitForFunction(() => !document.querySelector("#upcoming")?.innerText.includes("not forecast yet"), null, { timeout: 10000 });
-    const week = await api("/api/v1/upcoming?from=2019-09-04");
-    assert.deepEqual(await page.locator("#upcoming tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.game)),
-      week.items.map((i) => i.game.id));
-    const first = week.items[0];
-    assert.match(await page.locator(`#upcoming tr[data-game=${first.game.id}]`).innerText(),
-      new RegExp(`${first.consensus.winner} ${(100 * first.consensus.win_probability).toFixed(1)}%`));
+    // The page follows the run through the live stream: three cards, each forecast.
+    await page.waitForSelector("#week article.card:nth-child(3) .prob-text", { timeout: 10000 });
+    const week = await api("/api/v1/week?from=2019-09-04");
+    assert.deepEqual(await page.locator("#week article.card").evaluateAll((cards) => cards.map((c) => c.dataset.game)),
+      week.upcoming.map((c) => c.game_id));
+    const first = week.upcoming[0];
+    const text = await page.locator(`#week article[data-game=${first.game_id}]`).innerText();
+    assert.match(text, new RegExp(`${first.away.name}\\s+at\\s+${first.home.name}`), text);
+    assert.match(text, new RegExp(`${first.home.team} ${(100 * first.forecast.home_win_probability).toFixed(1)}%`), text);
+    const fav = first.market.spread > 0 ? first.home.team : first.away.team;
+    assert.match(text, new RegExp(`Market\\s+${fav} by ${Math.abs(first.market.spread).toFixed(1)}`), text);
+    assert.match(text, /Experts\s+disagree by/, text);
     assert.equal(await page.locator("#last-ingest [data-outcome]").innerText(), "ok");
     assert.match(await page.locator("#last-ingest").innerText(), /3 added, 0 moved, 0 finals, 0 corrected, 0 refused, 3 forecast/);
-    assert.ok(await page.locator("#events li[data-type=ingest]").count() >= 1);
-    for (const { game: g } of week.items) {
-      assert.equal(await page.locator("#events li[data-type=game]").filter({ hasText: g.id }).count(), 1, `a game event for ${g.id}`);
+    for (const c of week.upcoming) {
+      assert.equal(await page.locator("#events li[data-type=game]").filter({ hasText: c.game_id }).count(), 1, `a game event for ${c.game_id}`);
     }
-    await page.screenshot({ path: join(artifacts, "6-upcoming.png"), fullPage: true });
+    await page.screenshot({ path: join(artifacts, "6-this-week.png"), fullPage: true });
+    // The Thursday game is played: its card moves to the results strip with its forecast.
+    const put = await fetch(`${base}/api/v1/games/${first.game_id}/result`, {
+      method: "PUT", headers: { "X-API-Key": key, "Content-Type": "application/json" },
+      body: JSON.stringify({ home_score: 10, away_score: 3 }),
+    });
+    assert.equal(put.status, 200);
+    await page.waitForSelector(`#results article[data-game=${first.game_id}]`, { timeout: 10000 });
+    assert.equal(await page.locator("#week article.card").count(), 2);
+    assert.match(await page.locator(`#results article[data-game=${first.game_id}]`).innerText(),
+      new RegExp(`Final: ${first.away.name} 3, ${first.home.name} 10`));
+    await page.screenshot({ path: join(artifacts, "6b-this-week-result.png"), fullPage: true });
+  });
+
+  await step("a team page: the rating over the years, the season's results against the forecasts", async () => {
+    await page.goto(`${base}/#/team/NE?season=2018`);
+    await page.waitForSelector("#rating-chart polyline");
+    assert.match(await page.locator("main h2").innerText(), /New England Patriots/);
+    const ratings = await api("/api/v1/teams/NE/ratings?kind=elo");
+    assert.match(await page.locator("#rating-chart").getAttribute("aria-label"), new RegExp(`from ${ratings.items[0].rating.toFixed(0)}`));
+    const season = await api("/api/v1/teams/NE/season?season=2018");
+    assert.equal(await page.locator("#team-results tbody tr").count(), season.games.filter((g) => g.score).length);
+    assert.equal(season.regular_season.wins + season.regular_season.losses + season.regular_season.ties, 16);
+    assert.ok(season.forecast_games >= 16, "walk-forward forecasts beside the results");
+    assert.match(await page.locator("#season-title").innerText(), new RegExp(`consensus called ${season.called} of ${season.forecast_games}`));
+    await page.screenshot({ path: join(artifacts, "8-team.png"), fullPage: true });
   });
 
   await step("the layout holds at a phone's width", async () => {

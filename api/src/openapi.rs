@@ -11,6 +11,7 @@ use crate::routes;
     routes::teams::list,
     routes::teams::get,
     routes::teams::ratings,
+    routes::teams::season,
     routes::games::list,
     routes::games::get,
     routes::games::upcoming,

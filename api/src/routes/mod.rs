@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::list)
             .service(teams::get)
             .service(teams::ratings)
+            .service(teams::season)
             .service(games::list)
             .service(games::upcoming)
             .service(games::this_week)

@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 use super::{bool_param, List};
 use crate::error::ApiError;
 use crate::services::catalog::{self, RatingKind};
+use crate::services::teams;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -111,4 +112,36 @@ pub async fn ratings(
         total: items.len() as u64,
         items,
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SeasonQuery {
+    /// The season (default: the team's latest season with games).
+    pub season: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "teams",
+    params(("id" = String, Path, description = "Team code"), SeasonQuery),
+    responses(
+        (status = 200, description = "The team's games of the season with results, the consensus's pre-game chance for the team (walk-forward for played games, the stored forecast for coming ones) and its records", body = teams::TeamSeason),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/teams/{id}/season")]
+#[tracing::instrument(name = "teams.season", skip(state, q))]
+pub async fn season(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<SeasonQuery>,
+) -> Result<web::Json<teams::TeamSeason>, ApiError> {
+    let id = TeamId::parse(&id)
+        .map_err(|_| ApiError::invalid("id", "not a team code (2-4 letters, e.g. KC)"))?;
+    let season = super::int_param("season", &q.season)?
+        .map(graph::Season::parse)
+        .transpose()?;
+    Ok(web::Json(
+        teams::team_season(&state.services, &id, season).await?,
+    ))
 }

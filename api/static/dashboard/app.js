@@ -1,4 +1,4 @@
-// nfl-predictor dashboard: leaderboard, calibration, upcoming week, game and provenance pages over the
+// nfl-predictor dashboard: this week (the first page), team, leaderboard, calibration, game and provenance pages over the
 // public API, with live updates from /api/v1/stream. No dependencies; charts are SVG drawn here.
 "use strict";
 
@@ -263,28 +263,151 @@ function lastIngest(status) {
   return box;
 }
 
-async function upcoming() {
-  page("Upcoming week", el("p", { class: "muted", text: "Loading…" }));
+// ---------- this week ----------
+
+const QUICK_START = "SCHEDULE_FEED_URL=https://github.com/nflverse/nfldata/raw/master/data/games.csv cargo run -p api";
+const signed = (x, d = 1) => (x === null || x === undefined ? "–" : `${x > 0 ? "+" : ""}${Number(x).toFixed(d)}`);
+// A home margin as a fan reads a line: the favourite "by" the points.
+const by = (margin, home, away) => (Math.abs(margin) < 0.05 ? "even" : `${margin > 0 ? home : away} by ${Math.abs(margin).toFixed(1)}`);
+
+// A probability bar with its text beside it (the bar alone says nothing to a screen reader).
+function probBar(pHome, home, away) {
+  const w = 120;
+  return el("span", { class: "prob" },
+    svg("svg", { width: w, height: 12, "aria-hidden": "true", class: "probbar" },
+      svg("rect", { width: w * (1 - pHome), height: 12, class: "away" }),
+      svg("rect", { x: w * (1 - pHome), width: w * pHome, height: 12, class: "home" })),
+    el("span", { class: "prob-text", text: `${away} ${pct(1 - pHome)} · ${home} ${pct(pHome)}` }));
+}
+
+function teamLink(side) {
+  return el("a", { href: `#/team/${encodeURIComponent(side.team)}`, class: "team", title: side.team, text: side.name });
+}
+
+function card(c) {
+  const f = c.forecast;
+  const m = c.market;
+  const head = el("header", {},
+    el("span", { class: "when" }, el("time", { datetime: c.date, text: new Date(`${c.date}T12:00:00Z`).toLocaleDateString(undefined, { weekday: "short", month: "short", day: "numeric" }) }),
+      c.kickoff ? ` ${c.kickoff}` : "", c.neutral ? " · neutral site" : "", c.playoff ? " · playoff" : ""),
+    el("a", { href: `#/game/${encodeURIComponent(c.game_id)}`, class: "detail", text: "details" }));
+  const teams = el("p", { class: "teams" }, teamLink(c.away), el("span", { class: "at", text: " at " }), teamLink(c.home));
+  const body = [];
+  if (c.result) {
+    const [h, a] = c.result;
+    body.push(el("p", { class: "final", "data-final": `${h}-${a}` }, `Final: ${c.away.name} ${a}, ${c.home.name} ${h}`));
+    if (f) body.push(el("p", { class: c.forecast_right === false ? "missed" : "called" },
+      `Forecast: ${c.home.team} ${pct(f.home_win_probability)} to win, ${f.predicted_away_score.toFixed(0)}–${f.predicted_home_score.toFixed(0)}`,
+      c.forecast_right === true ? " · called it" : c.forecast_right === false ? " · missed" : ""));
+  } else if (!f) {
+    body.push(el("p", { class: "muted", text: "Not forecast yet." }));
+  } else {
+    body.push(probBar(f.home_win_probability, c.home.team, c.away.team));
+    body.push(el("dl", { class: "facts card-facts" },
+      el("dt", { text: "Score" }), el("dd", { text: `${c.away.team} ${f.predicted_away_score.toFixed(0)} – ${f.predicted_home_score.toFixed(0)} ${c.home.team}` }),
+      el("dt", { text: "Spread" }), el("dd", { text: by(f.spread, c.home.team, c.away.team) }),
+      el("dt", { text: "Total" }), el("dd", { text: f.total.toFixed(1) }),
+      ...(m && m.spread !== undefined ? [el("dt", { text: "Market" }), el("dd", { class: "market" },
+        by(m.spread, c.home.team, c.away.team),
+        m.edge !== undefined ? el("span", { class: "edge", text: Math.abs(m.edge) < 0.05 ? " (the consensus agrees)"
+          : ` (consensus ${Math.abs(m.edge).toFixed(1)} more for ${m.edge > 0 ? c.home.team : c.away.team})` }) : "")] : []),
+      el("dt", { text: "Experts" }), el("dd", { text: `disagree by ±${(100 * f.expert_spread).toFixed(1)} pts` }),
+    ));
+    const notes = [];
+    if (f.stale) notes.push(el("span", { class: "stale", text: "stale: the game moved since it was forecast" }));
+    if (f.change !== undefined && f.change !== null && Math.abs(f.change) >= 0.0005) notes.push(el("span", { class: "changed", text: `moved ${signed(100 * f.change)} pts for ${c.home.team} since the last forecast` }));
+    if (notes.length) body.push(el("p", { class: "notes" }, ...notes));
+  }
+  return el("article", { class: `card${c.result ? " played" : ""}`, "data-game": c.game_id, "aria-label": `${c.away.name} at ${c.home.name}` }, head, teams, ...body);
+}
+
+async function thisWeek() {
+  page("This week", el("p", { class: "muted", text: "Loading…" }));
   const p = params();
   const q = new URLSearchParams({ days: p.get("days") || 7 });
   if (p.get("from")) q.set("from", p.get("from"));
   let week, status;
   try {
-    [week, status] = await Promise.all([api(`/api/v1/upcoming?${q}`), api("/api/v1/ingest/status")]);
-  } catch (e) { return page("Upcoming week", failure(e)); }
-  const table = el("table", { class: "preds", id: "upcoming" },
-    el("caption", { text: `Games not played yet, ${week.from} to ${week.to}: ${week.items.length} games, ${week.unforecast} without a current forecast` }),
-    el("thead", {}, el("tr", {}, ["Date", "Game", "Forecast", "Home win"].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, week.items.map(({ game: g, consensus: c }) => el("tr", { "data-game": g.id },
-      el("td", { text: g.date }),
-      el("th", { scope: "row" }, el("a", { href: `#/game/${encodeURIComponent(g.id)}`, text: `${g.away_team} at ${g.home_team}` })),
-      el("td", { class: c && c.stale ? "stale" : "" }, !c ? "not forecast yet"
-        : `${c.winner} ${pct(c.win_probability)}${c.stale ? " (stale: the game moved since)" : ""}`),
-      el("td", {}, c ? el("span", { class: "bar", "aria-hidden": "true" }, svg("svg", { width: 80, height: 10 }, svg("rect", { width: 80 * c.home_win_probability, height: 10, class: "barfill" }))) : "–"),
-    ))));
-  const body = week.items.length ? el("div", { class: "scroll" }, table)
-    : el("p", { id: "no-upcoming", text: `No unplayed games between ${week.from} and ${week.to}.` });
-  page("Upcoming week", lastIngest(status), body);
+    [week, status] = await Promise.all([api(`/api/v1/week?${q}`), api("/api/v1/ingest/status")]);
+  } catch (e) { return page("This week", failure(e)); }
+  const parts = [el("p", { class: "muted", id: "window", text: `${week.from} to ${week.to}: ${week.upcoming.length} games to come, ${week.unforecast} without a current forecast, ${week.results.length} played` })];
+  if (week.upcoming.length) {
+    parts.push(el("div", { class: "cards", id: "week" }, week.upcoming.map(card)));
+  } else {
+    parts.push(el("section", { class: "panel empty", id: "no-upcoming" },
+      el("p", { text: `No games to come between ${week.from} and ${week.to}.` }),
+      el("p", {}, "To follow this season, start the service on the published nflverse schedule:"),
+      el("pre", {}, el("code", { text: QUICK_START })),
+      el("p", { class: "muted", text: "It runs the feed at once, then every 30 minutes, and forecasts the games of the next 8 days." })));
+  }
+  if (week.results.length) {
+    parts.push(el("h3", { id: "results-title", text: "Results" }),
+      el("div", { class: "cards results", id: "results", "aria-labelledby": "results-title" }, week.results.map(card)));
+  }
+  parts.push(lastIngest(status));
+  parts.push(el("p", { class: "muted" }, "Back-tested quality: ", el("a", { href: "#/leaderboard", text: "leaderboard" }), " · ", el("a", { href: "#/calibration", text: "calibration" })));
+  page("This week", ...parts);
+}
+
+// ---------- team ----------
+
+function ratingChart(points, kind) {
+  const w = 640, h = 180, pad = 32;
+  if (!points.length) return el("p", { class: "muted", text: "No rating history." });
+  const ys = points.map((p) => p.rating);
+  const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
+  const x = (i) => pad + (i * (w - 2 * pad)) / Math.max(points.length - 1, 1);
+  const y = (v) => h - pad / 2 - ((v - lo) / span) * (h - pad);
+  const first = points[0], last = points[points.length - 1];
+  // A season ends in its following winter: the season is the year before a date before August.
+  const seasonOf = (t) => { const d = new Date(t); return d.getUTCMonth() < 7 ? d.getUTCFullYear() - 1 : d.getUTCFullYear(); };
+  const label = `${kind} rating at each season's end, ${seasonOf(first.time)} to ${seasonOf(last.time)}: from ${first.rating.toFixed(0)} to ${last.rating.toFixed(0)} (low ${lo.toFixed(0)}, high ${hi.toFixed(0)})`;
+  return svg("svg", { id: "rating-chart", viewBox: `0 0 ${w} ${h}`, width: "100%", role: "img", "aria-label": label },
+    svg("polyline", { class: "rating", fill: "none", points: points.map((p, i) => `${x(i).toFixed(1)},${y(p.rating).toFixed(1)}`).join(" ") }),
+    svg("text", { x: 2, y: y(hi) + 4, text: hi.toFixed(0) }), svg("text", { x: 2, y: y(lo) + 4, text: lo.toFixed(0) }),
+    svg("text", { x: pad, y: h - 2, text: String(seasonOf(first.time)) }), svg("text", { x: w - pad - 28, y: h - 2, text: String(seasonOf(last.time)) }));
+}
+
+const recordText = (r) => `${r.wins}–${r.losses}${r.ties ? `–${r.ties}` : ""}`;
+
+async function teamPage(id) {
+  page(id || "Team", el("p", { class: "muted", text: "Loading…" }));
+  const p = params();
+  let team, ratings, season;
+  try {
+    team = await api(`/api/v1/teams/${encodeURIComponent(id)}`);
+    const q = p.get("season") ? `?season=${encodeURIComponent(p.get("season"))}` : "";
+    [ratings, season] = await Promise.all([
+      api(`/api/v1/teams/${encodeURIComponent(team.id)}/ratings?kind=elo`),
+      api(`/api/v1/teams/${encodeURIComponent(team.id)}/season${q}`),
+    ]);
+  } catch (e) { return page(id || "Team", failure(e)); }
+  const played = season.games.filter((g) => g.score);
+  const coming = season.games.filter((g) => !g.score && !g.cancelled);
+  const rows = played.map((g) => el("tr", { "data-game": g.game_id },
+    el("td", { text: g.date }),
+    el("th", { scope: "row" }, el("a", { href: `#/game/${encodeURIComponent(g.game_id)}`, text: `${g.home ? "vs" : "at"} ${g.opponent}${g.playoff ? " (playoff)" : ""}` })),
+    el("td", { class: `res-${g.outcome}`, text: `${g.outcome} ${g.score[0]}–${g.score[1]}` }),
+    el("td", {}, g.win_probability === undefined ? "–" : `${pct(g.win_probability)} to win`,
+      g.win_probability !== undefined && g.outcome !== "T"
+        ? el("span", { class: (g.win_probability >= 0.5) === (g.outcome === "W") ? "called" : "missed", text: (g.win_probability >= 0.5) === (g.outcome === "W") ? " · called" : " · missed" }) : "")));
+  const playoffs = season.playoffs.wins + season.playoffs.losses + season.playoffs.ties;
+  const summary = `${season.season}: ${recordText(season.regular_season)} in the regular season${playoffs ? `, ${recordText(season.playoffs)} in the playoffs` : ""}${season.forecast_games ? `; the consensus called ${season.called} of ${season.forecast_games}` : ""}`;
+  page(`${team.name}`,
+    el("p", { class: "muted", text: `${team.id}${team.division ? ` · ${team.division}` : ""}${team.aliases && team.aliases.length ? ` · also ${team.aliases.join(", ")}` : ""}` }),
+    el("h3", { text: "Rating over the years" }), ratingChart(ratings.items, "Elo"),
+    el("h3", { id: "season-title", text: summary }),
+    played.length ? el("div", { class: "scroll" }, el("table", { class: "preds", id: "team-results" },
+      el("caption", { text: `Results with the consensus's pre-game chance for ${team.id} (walk-forward: from the games before each)` }),
+      el("thead", {}, el("tr", {}, ["Date", "Game", "Result", "Forecast"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows))) : el("p", { class: "muted", text: "No games played this season." }),
+    el("h3", { text: "Coming games" }),
+    coming.length ? el("ul", { class: "games", id: "team-coming" }, coming.map((g) => el("li", {},
+      el("a", { href: `#/game/${encodeURIComponent(g.game_id)}`, text: `${g.date}: ${g.home ? "vs" : "at"} ${g.opponent}` }),
+      g.win_probability !== undefined ? ` · ${pct(g.win_probability)} to win` : " · not forecast yet")))
+      : el("p", { class: "muted", text: "None scheduled." }),
+    el("p", {}, el("a", { href: `#/team/${team.id}?season=${season.season - 1}`, text: `← ${season.season - 1}` }), " · ",
+      el("a", { href: `#/team/${team.id}?season=${season.season + 1}`, text: `${season.season + 1} →` })));
 }
 
 // ---------- game ----------
@@ -474,7 +597,8 @@ function connect() {
     let e; try { e = JSON.parse(m.data); } catch (_) { return; }
     logEvent(e);
     if ((e.type === "prediction" || e.type === "result") && currentGame === e.game_id && location.hash === `#/game/${e.game_id}`) gameDetail(e.game_id);
-    if (["ingest", "prediction", "game", "result"].includes(e.type) && location.hash.startsWith("#/upcoming")) scheduleRefresh(upcoming);
+    const onWeek = location.hash === "" || location.hash === "#/" || location.hash.startsWith("#/week") || location.hash.startsWith("#/upcoming");
+    if (["ingest", "prediction", "game", "result"].includes(e.type) && onWeek) scheduleRefresh(thisWeek);
   };
   ws.onclose = () => { socket = null; liveEl.dataset.state = "offline"; retry(); };
   ws.onerror = () => ws.close();
@@ -503,11 +627,12 @@ async function route() {
   currentGame = null;
   if (!key) { askForKey(); main.replaceChildren(el("p", { text: "Enter an API key to start." })); return; }
   switch (name) {
+    case "leaderboard": return leaderboard();
     case "calibration": return calibration();
-    case "upcoming": return upcoming();
     case "game": return gamePage(arg);
+    case "team": return teamPage(arg);
     case "provenance": return provenance(arg);
-    default: return leaderboard();
+    default: return thisWeek(); // "", "week", and the old "upcoming"
   }
 }
 
