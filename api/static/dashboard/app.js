@@ -79,7 +79,8 @@ function page(title, ...content) {
   main.replaceChildren(el("h2", { text: title }), ...content);
   document.title = `${title} · nfl-predictor`;
   for (const a of document.querySelectorAll("nav a")) {
-    const on = location.hash.startsWith(a.getAttribute("href"));
+    const here = ["", "#", "#/"].includes(location.hash) || location.hash.startsWith("#/upcoming") ? "#/week" : location.hash;
+    const on = here.startsWith(a.getAttribute("href"));
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
 }
@@ -457,7 +458,10 @@ async function gameDetail(id) {
   if (currentGame !== id) return;
   const final = game.home_score !== null && game.away_score !== null;
   const facts = el("dl", { class: "facts" },
-    el("dt", { text: "Matchup" }), el("dd", { text: `${game.away_team} at ${game.home_team}${game.neutral ? " (neutral site)" : ""}` }),
+    el("dt", { text: "Matchup" }), el("dd", {},
+      el("a", { href: `#/team/${game.away_team}?season=${game.season}`, text: game.away_team }), " at ",
+      el("a", { href: `#/team/${game.home_team}?season=${game.season}`, text: game.home_team }),
+      game.neutral ? " (neutral site)" : ""),
     el("dt", { text: "Date" }), el("dd", { text: `${game.date} · season ${game.season}, week ${game.week}${game.playoff ? " (playoffs)" : ""}` }),
     el("dt", { text: "Result" }), el("dd", { id: "result", text: final ? `${game.home_team} ${game.home_score} – ${game.away_score} ${game.away_team}` : "not played yet" }),
   );
