@@ -232,7 +232,7 @@ mod tests {
                 .iter()
                 .filter(|t| division_of(season, t).unwrap().conference == Afc)
                 .count();
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 assert_eq!(afc * 2, n, "{season}");
             }
         }
