@@ -1,0 +1,97 @@
+//! Proven against reality: for every season 1990–2018 of the bundled file, the standings of
+//! every regular-season game give the real playoff field — the teams that played in the
+//! playoffs, the bye teams, and every playoff game's home team (the higher seed; the Super
+//! Bowl is neutral).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use graph::Game;
+use season::seeds::fields;
+
+fn bundled() -> Vec<Game> {
+    graph::import::parse(&include_bytes!("../../data/nfl_games.csv")[..])
+        .unwrap()
+        .games
+}
+
+/// What the computed field gets wrong for `season`, as readable lines (empty: all right).
+fn misses(season: i32, games: &[Game]) -> Vec<String> {
+    let (_, fields) = fields(season, games, 7).unwrap();
+    let seed_of = |t: &str| -> Option<(usize, usize)> {
+        fields
+            .iter()
+            .enumerate()
+            .find_map(|(c, f)| f.seeds.iter().position(|s| *s == t).map(|i| (c, i + 1)))
+    };
+    let playoff: Vec<&Game> = games
+        .iter()
+        .filter(|g| g.season.get() == season && g.playoff)
+        .collect();
+    let mut out = Vec::new();
+    let real: BTreeSet<String> = playoff
+        .iter()
+        .flat_map(|g| [g.home_team.to_string(), g.away_team.to_string()])
+        .collect();
+    let computed: BTreeSet<String> = fields
+        .iter()
+        .flat_map(|f| f.seeds.iter().map(|s| s.to_string()))
+        .collect();
+    if real != computed {
+        out.push(format!(
+            "field: missing {:?}, extra {:?}",
+            real.difference(&computed).collect::<Vec<_>>(),
+            computed.difference(&real).collect::<Vec<_>>()
+        ));
+    }
+    // Byes: the teams whose first playoff game comes after the first playoff week.
+    let first_week = playoff.iter().map(|g| g.week.get()).min().unwrap();
+    let mut first_game: BTreeMap<String, u8> = BTreeMap::new();
+    for g in &playoff {
+        for t in [&g.home_team, &g.away_team] {
+            let e = first_game.entry(t.to_string()).or_insert(u8::MAX);
+            *e = (*e).min(g.week.get());
+        }
+    }
+    let real_byes: BTreeSet<String> = first_game
+        .iter()
+        .filter(|(_, w)| **w > first_week)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let computed_byes: BTreeSet<String> = fields
+        .iter()
+        .flat_map(|f| f.byes.iter().map(|s| s.to_string()))
+        .collect();
+    if real_byes != computed_byes {
+        out.push(format!(
+            "byes: real {real_byes:?}, computed {computed_byes:?}"
+        ));
+    }
+    for g in playoff.iter().filter(|g| !g.neutral) {
+        let (h, a) = (seed_of(g.home_team.as_str()), seed_of(g.away_team.as_str()));
+        match (h, a) {
+            (Some((ch, sh)), Some((ca, sa))) if ch == ca && sh < sa => {}
+            _ => out.push(format!(
+                "{}: home {} (seed {h:?}) against {} (seed {a:?})",
+                g.id, g.home_team, g.away_team
+            )),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_playoff_field_home_team_and_bye_from_1990_to_2018_is_the_real_one() {
+    let games = bundled();
+    let mut report = Vec::new();
+    for season in 1990..=2018 {
+        for m in misses(season, &games) {
+            report.push(format!("{season} {m}"));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "{} misses:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
