@@ -257,48 +257,53 @@ impl<'a> Tables<'a> {
         -((scored + allowed) as f64)
     }
 
+    /// Head-to-head: each club's percentage in the games among the clubs (applicable when
+    /// every one played another of them), or for three or more in the wild-card procedure
+    /// only a sweep (1 for the club that beat each of the others, -1 for one that lost to each).
+    fn head_to_head(&self, group: &[&'static str], procedure: Procedure) -> Option<Vec<f64>> {
+        let pct = |r: Record| r.pct(self.half);
+        let set: HashSet<&str> = group.iter().copied().collect();
+        if procedure == Procedure::WildCard && group.len() > 2 {
+            // Only a sweep counts: one club beat each of the others, or lost to each.
+            let mut out = vec![0.0; group.len()];
+            for (i, t) in group.iter().enumerate() {
+                let beat_all = group.iter().filter(|o| *o != t).all(|o| {
+                    let g: Vec<_> = self.games(t).iter().filter(|g| g.0 == *o).collect();
+                    !g.is_empty() && g.iter().all(|g| g.1 > g.2)
+                });
+                let lost_all = group.iter().filter(|o| *o != t).all(|o| {
+                    let g: Vec<_> = self.games(t).iter().filter(|g| g.0 == *o).collect();
+                    !g.is_empty() && g.iter().all(|g| g.1 < g.2)
+                });
+                out[i] = if beat_all {
+                    1.0
+                } else if lost_all {
+                    -1.0
+                } else {
+                    0.0
+                };
+            }
+            return out.iter().any(|v| *v != 0.0).then_some(out);
+        }
+        let records: Vec<Record> = group
+            .iter()
+            .map(|t| {
+                let others: HashSet<&str> = set.iter().copied().filter(|o| o != t).collect();
+                self.record_against(t, &others)
+            })
+            .collect();
+        // Applicable when the clubs met (for two, at least once).
+        records
+            .iter()
+            .all(|r| r.games() > 0)
+            .then(|| records.into_iter().map(pct).collect())
+    }
+
     /// Each club's value at `step` (higher is better), or `None` when the step does not apply.
     fn values(&self, step: Step, group: &[&'static str], procedure: Procedure) -> Option<Vec<f64>> {
         let pct = |r: Record| r.pct(self.half);
         match step {
-            Step::HeadToHead => {
-                let set: HashSet<&str> = group.iter().copied().collect();
-                if procedure == Procedure::WildCard && group.len() > 2 {
-                    // Only a sweep counts: one club beat each of the others, or lost to each.
-                    let mut out = vec![0.0; group.len()];
-                    for (i, t) in group.iter().enumerate() {
-                        let beat_all = group.iter().filter(|o| *o != t).all(|o| {
-                            let g: Vec<_> = self.games(t).iter().filter(|g| g.0 == *o).collect();
-                            !g.is_empty() && g.iter().all(|g| g.1 > g.2)
-                        });
-                        let lost_all = group.iter().filter(|o| *o != t).all(|o| {
-                            let g: Vec<_> = self.games(t).iter().filter(|g| g.0 == *o).collect();
-                            !g.is_empty() && g.iter().all(|g| g.1 < g.2)
-                        });
-                        out[i] = if beat_all {
-                            1.0
-                        } else if lost_all {
-                            -1.0
-                        } else {
-                            0.0
-                        };
-                    }
-                    return out.iter().any(|v| *v != 0.0).then_some(out);
-                }
-                let records: Vec<Record> = group
-                    .iter()
-                    .map(|t| {
-                        let others: HashSet<&str> =
-                            set.iter().copied().filter(|o| o != t).collect();
-                        self.record_against(t, &others)
-                    })
-                    .collect();
-                // Applicable when the clubs met (for two, at least once).
-                records
-                    .iter()
-                    .all(|r| r.games() > 0)
-                    .then(|| records.into_iter().map(pct).collect())
-            }
+            Step::HeadToHead => self.head_to_head(group, procedure),
             Step::DivisionRecord => Some(
                 group
                     .iter()
