@@ -504,3 +504,236 @@ fn toss(seed: u64, team: &str) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::standings::standings;
+    use graph::{FinalScore, GameId, Season, TeamId, Week};
+
+    /// A game of `season` in week `week`, played home–away.
+    fn game(season: i32, week: i64, home: &str, away: &str, hs: i64, as_: i64) -> Game {
+        let (h, a) = (TeamId::parse(home).unwrap(), TeamId::parse(away).unwrap());
+        let (s, w) = (
+            Season::parse(season.into()).unwrap(),
+            Week::parse(week).unwrap(),
+        );
+        Game {
+            id: GameId::new(&h, &a, s, w, 1),
+            home_team: h,
+            away_team: a,
+            season: s,
+            week: w,
+            date: chrono::NaiveDate::from_ymd_opt(season, 9, 1).unwrap()
+                + chrono::Days::new(7 * week as u64),
+            neutral: false,
+            playoff: false,
+            result: Some(FinalScore::parse(hs, as_).unwrap()),
+            anchor_home_win_probability: None,
+            details: None,
+            rescheduled_at: None,
+            aliases: Vec::new(),
+            cancelled_at: None,
+        }
+    }
+
+    /// Who comes first among `group` and by what step, in a made-up `season` of `games`.
+    fn decide(
+        season: i32,
+        games: &[Game],
+        group: &[&'static str],
+        procedure: Procedure,
+        seed: u64,
+    ) -> (&'static str, Step) {
+        let lines = standings(season, games, None).unwrap();
+        let t = Tables::new(&lines, games, season, seed);
+        let b = t.first(group, procedure);
+        (b.first, b.step)
+    }
+
+    #[test]
+    fn each_step_breaks_the_tie_it_is_for() {
+        use Procedure::{Division, WildCard};
+        let g = |w, h, a, hs, as_| game(2010, w, h, a, hs, as_);
+        // (case, season, games, tied clubs, procedure, expected first, expected step)
+        type Case = (
+            &'static str,
+            i32,
+            Vec<Game>,
+            Vec<&'static str>,
+            Procedure,
+            &'static str,
+            Step,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "division: head-to-head",
+                2010,
+                vec![g(1, "NE", "MIA", 20, 10)],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::HeadToHead,
+            ),
+            (
+                "division: division record (they did not meet)",
+                2010,
+                vec![g(1, "NE", "NYJ", 20, 10), g(2, "BUF", "MIA", 20, 10)],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::DivisionRecord,
+            ),
+            (
+                "division: common games before conference record",
+                2010,
+                vec![g(1, "NE", "KC", 20, 10), g(2, "KC", "MIA", 20, 10)],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::CommonGames,
+            ),
+            (
+                "division: conference record (no common opponent)",
+                2010,
+                vec![g(1, "NE", "KC", 20, 10), g(2, "DEN", "MIA", 20, 10)],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::ConferenceRecord,
+            ),
+            (
+                "division: strength of victory",
+                2010,
+                vec![
+                    g(1, "NE", "KC", 20, 10),
+                    g(2, "MIA", "DEN", 20, 10),
+                    g(3, "KC", "LAC", 20, 10),
+                    g(4, "KC", "LV", 20, 10),
+                ],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::StrengthOfVictory,
+            ),
+            (
+                "1990s division: net points in division games after conference record",
+                1995,
+                vec![
+                    game(1995, 1, "NE", "IND", 30, 10),
+                    game(1995, 2, "MIA", "BUF", 20, 10),
+                ],
+                vec!["MIA", "NE"],
+                Division,
+                "NE",
+                Step::NetPointsDivision,
+            ),
+            (
+                "wild card: head-to-head between divisions",
+                2010,
+                vec![g(1, "KC", "NE", 20, 10), g(2, "NE", "PIT", 20, 10)],
+                vec!["KC", "NE"],
+                WildCard,
+                "KC",
+                Step::HeadToHead,
+            ),
+            (
+                "wild card: conference record before common games",
+                2010,
+                vec![g(1, "KC", "PIT", 20, 10), g(2, "NE", "CHI", 20, 10)],
+                vec!["KC", "NE"],
+                WildCard,
+                "KC",
+                Step::ConferenceRecord,
+            ),
+            (
+                "wild card of three: a sweep",
+                2010,
+                vec![
+                    g(1, "KC", "NE", 20, 10),
+                    g(2, "KC", "PIT", 20, 10),
+                    g(3, "PIT", "NE", 20, 10),
+                ],
+                vec!["KC", "NE", "PIT"],
+                WildCard,
+                "KC",
+                Step::HeadToHead,
+            ),
+            (
+                "wild card: common games count with four or more",
+                2010,
+                vec![
+                    g(1, "KC", "CHI", 20, 10),
+                    g(2, "KC", "GB", 20, 10),
+                    g(3, "KC", "DET", 20, 10),
+                    g(4, "KC", "MIN", 20, 10),
+                    g(1, "NE", "CHI", 20, 10),
+                    g(2, "GB", "NE", 20, 10),
+                    g(3, "NE", "DET", 20, 10),
+                    g(4, "NE", "MIN", 20, 10),
+                ],
+                vec!["KC", "NE"],
+                WildCard,
+                "KC",
+                Step::CommonGames,
+            ),
+            (
+                "wild card: fewer than four common games do not count",
+                2010,
+                vec![
+                    g(1, "KC", "CHI", 20, 10),
+                    g(2, "KC", "GB", 20, 10),
+                    g(3, "KC", "DET", 20, 10),
+                    g(1, "NE", "CHI", 20, 10),
+                    g(2, "GB", "NE", 20, 10),
+                    g(3, "NE", "DET", 20, 10),
+                    g(5, "NE", "DAL", 50, 0),
+                    g(5, "KC", "NYG", 21, 20),
+                    g(6, "MIA", "NE", 3, 0),
+                ],
+                vec!["KC", "NE"],
+                WildCard,
+                "KC",
+                Step::StrengthOfVictory,
+            ),
+            (
+                "wild card of three: each division's best club first (2002 on)",
+                2010,
+                // MIA beat KC, but NE is the AFC East's best (it beat MIA); NE-KC decides.
+                vec![
+                    g(1, "NE", "MIA", 20, 10),
+                    g(2, "MIA", "KC", 20, 10),
+                    g(3, "KC", "NE", 20, 10),
+                ],
+                vec!["KC", "MIA", "NE"],
+                WildCard,
+                "KC",
+                Step::HeadToHead,
+            ),
+        ];
+        for (case, season, games, group, procedure, first, step) in cases {
+            assert_eq!(
+                decide(season, &games, &group, procedure, 1),
+                (first, step),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tie_nothing_breaks_goes_to_a_seeded_coin_toss() {
+        // Two clubs that never played and have no record: the coin decides, the same way for
+        // the same seed, and some seed picks each club.
+        let games = [game(2010, 1, "NYJ", "BUF", 20, 10)];
+        let once = decide(2010, &games, &["KC", "NE"], Procedure::WildCard, 42);
+        assert_eq!(once.1, Step::CoinToss);
+        assert_eq!(
+            decide(2010, &games, &["KC", "NE"], Procedure::WildCard, 42),
+            once
+        );
+        let winners: HashSet<&str> = (0..20)
+            .map(|s| decide(2010, &games, &["KC", "NE"], Procedure::WildCard, s).0)
+            .collect();
+        assert_eq!(winners.len(), 2, "both clubs win some tosses");
+    }
+}
