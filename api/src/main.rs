@@ -21,6 +21,11 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Migrate) => api::cli::migrate(&settings).await?,
         Some(Command::Games(cmd)) => api::cli::games(&settings, &cmd).await?,
         Some(Command::Predict { game }) => api::cli::predict(&settings, &game).await?,
+        Some(Command::Standings {
+            season,
+            through,
+            json,
+        }) => api::cli::standings::run(&settings, season, through.as_deref(), json).await?,
         Some(Command::Forecast {
             upcoming,
             from,

@@ -12,6 +12,7 @@ use crate::routes;
     routes::teams::get,
     routes::teams::ratings,
     routes::teams::season,
+    routes::seasons::standings,
     routes::games::list,
     routes::games::get,
     routes::games::upcoming,
@@ -50,6 +51,7 @@ struct V1;
     tags(
         (name = "experts", description = "The forecasting experts: sixteen models and the market"),
         (name = "teams", description = "Franchises and historical clubs"),
+        (name = "seasons", description = "Standings and playoff seeds by the league's tie-breaking procedures"),
         (name = "games", description = "Games, past and upcoming"),
         (name = "predictions", description = "Forecasts and their provenance"),
         (name = "quality", description = "Walk-forward scores and calibration of every expert"),

@@ -1,5 +1,6 @@
 //! Command-line interface: serve (default), import, ingest, backfill and the operations commands.
 
+pub mod standings;
 pub mod upcoming;
 
 use std::path::PathBuf;
@@ -145,6 +146,18 @@ pub enum Command {
     /// Forecast the coming games that lack a current forecast and print them: teams, win
     /// probability, predicted score, spread, total and the market's line (the "This week"
     /// page in a terminal).
+    /// A season's standings and playoff seeds by the league's tie-breaking procedures.
+    Standings {
+        /// The season (1970 on).
+        #[arg(long)]
+        season: i64,
+        /// Count the games played on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        through: Option<String>,
+        /// Print JSON (the body of GET /api/v1/seasons/{season}/standings).
+        #[arg(long)]
+        json: bool,
+    },
     Forecast {
         /// The coming games (the only mode for now).
         #[arg(long)]

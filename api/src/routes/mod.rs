@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod predictions;
 pub mod provenance;
 pub mod quality;
+pub mod seasons;
 pub mod stream;
 pub mod teams;
 pub mod ui;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::get)
             .service(teams::ratings)
             .service(teams::season)
+            .service(seasons::standings)
             .service(games::list)
             .service(games::upcoming)
             .service(games::this_week)

@@ -17,7 +17,7 @@
 //! Reads go through here too: the catalogue ([`catalog`]), games ([`games::get_game`],
 //! [`games::list_games`], [`games::upcoming`]), stored forecasts ([`forecasts::stored_forecast`],
 //! [`forecasts::get_prediction`], [`forecasts::game_history`]), provenance graphs, the model's
-//! quality ([`quality`]), this week's games and results ([`week`]), a team's season ([`teams`]), feed runs ([`ingest::runs`]) and the service's own health and
+//! quality ([`quality`]), this week's games and results ([`week`]), a team's season ([`teams`]), a season's standings and seeds ([`standings`]), feed runs ([`ingest::runs`]) and the service's own health and
 //! metrics ([`health`]).
 //!
 //! # What may call what
@@ -45,6 +45,7 @@ pub mod ingest;
 pub mod models;
 pub mod provenance;
 pub mod quality;
+pub mod standings;
 pub mod teams;
 pub mod week;
 

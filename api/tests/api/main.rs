@@ -17,5 +17,6 @@ mod prov;
 mod published;
 mod reference;
 mod scheduler;
+mod seasons;
 mod security;
 mod servers;
