@@ -254,6 +254,18 @@ try {
     await page.screenshot({ path: join(artifacts, "8-team.png"), fullPage: true });
   });
 
+  await step("the standings of 2018: eight divisions, each conference's seeds as the API gives them", async () => {
+    await page.goto(`${base}/#/standings?season=2018`);
+    await page.waitForSelector("table.standings tbody tr");
+    const t = await api("/api/v1/seasons/2018/standings");
+    assert.equal(await page.locator("table.standings").count(), 8);
+    for (const c of t.conferences) {
+      assert.deepEqual(await page.locator(`#seeds-${c.conference} li`).evaluateAll((li) => li.map((x) => x.dataset.team)), c.seeds);
+    }
+    assert.match(await page.locator("table[data-division='AFC West'] tbody tr").first().innerText(), /Kansas City Chiefs\s+12-4/);
+    await page.screenshot({ path: join(artifacts, "10-standings.png"), fullPage: true });
+  });
+
   await step("the layout holds at a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/leaderboard`);

@@ -411,6 +411,48 @@ async function teamPage(id) {
       el("a", { href: `#/team/${team.id}?season=${season.season + 1}`, text: `${season.season + 1} →` })));
 }
 
+// ---------- standings ----------
+
+async function standingsPage() {
+  const p = params();
+  const season = el("input", { id: "st-season", type: "number", min: 1970, max: 2100, value: p.get("season") || 2018, required: true });
+  const through = el("input", { id: "st-through", type: "date", value: p.get("through") || "" });
+  const form = el("form", { class: "inline", onsubmit: (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams({ season: season.value });
+    if (through.value) q.set("through", through.value);
+    location.hash = `#/standings?${q}`;
+  } }, el("label", { for: "st-season" }, "Season "), season, el("label", { for: "st-through" }, " through "), through, el("button", { type: "submit", text: "Show" }));
+  page("Standings", form, el("p", { class: "muted", text: "Loading…" }));
+  let t;
+  const q = p.get("through") ? `?through=${encodeURIComponent(p.get("through"))}` : "";
+  try { t = await api(`/api/v1/seasons/${encodeURIComponent(season.value)}/standings${q}`); } catch (e) { return page("Standings", form, failure(e)); }
+  const tieNote = new Map();
+  for (const c of t.conferences) for (const tie of c.ties) {
+    const others = tie.tied.filter((x) => x !== tie.first).join(", ");
+    tieNote.set(tie.first, `${tie.first} over ${others} by ${tie.step}`);
+  }
+  const rec = (r) => `${r[0]}-${r[1]}${r[2] ? `-${r[2]}` : ""}`;
+  const divTable = (d) => el("table", { class: "preds standings", "data-division": d.name },
+    el("caption", { text: d.name }),
+    el("thead", {}, el("tr", {}, ["Team", "W-L-T", "Pct", "Div", "Conf", "PF", "PA", "Strk", "Seed"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, d.teams.map((l) => el("tr", { "data-team": l.team, title: tieNote.get(l.team) || null },
+      el("th", { scope: "row" }, el("a", { href: `#/team/${l.team}?season=${t.season}`, text: l.name })),
+      el("td", { text: rec(l.record) }), el("td", { text: l.pct.toFixed(3).replace(/^0/, "") }),
+      el("td", { text: rec(l.division_record) }), el("td", { text: rec(l.conference_record) }),
+      el("td", { text: l.points_for }), el("td", { text: l.points_against }), el("td", { text: l.streak }),
+      el("td", { class: "seed", text: l.seed ? String(l.seed) : "" })))));
+  const confs = t.conferences.map((c) => el("section", { class: "conference", "aria-labelledby": `conf-${c.conference}` },
+    el("h3", { id: `conf-${c.conference}`, text: c.conference }),
+    el("ol", { class: "seeds", id: `seeds-${c.conference}` }, c.seeds.map((s) => el("li", { "data-team": s },
+      el("a", { href: `#/team/${s}?season=${t.season}`, text: s }), c.byes.includes(s) ? " (bye)" : ""))),
+    c.ties.length ? el("ul", { class: "ties" }, c.ties.map((tie) => el("li", { text: `${tie.first} over ${tie.tied.filter((x) => x !== tie.first).join(", ")}: ${tie.step}` }))) : "",
+    ...t.divisions.filter((d) => d.conference === c.conference).map((d) => el("div", { class: "scroll" }, divTable(d)))));
+  page("Standings", form,
+    el("p", { class: "muted", text: `${t.season}, ${t.through ? `games through ${t.through}` : "every game played"}: ${t.games} games. Seeds by the league's tie-breaking procedures; hover a team for the tie it won.` }),
+    el("div", { class: "conferences" }, ...confs));
+}
+
 // ---------- game ----------
 
 async function gamePage(id) {
@@ -632,6 +674,7 @@ async function route() {
   if (!key) { askForKey(); main.replaceChildren(el("p", { text: "Enter an API key to start." })); return; }
   switch (name) {
     case "leaderboard": return leaderboard();
+    case "standings": return standingsPage();
     case "calibration": return calibration();
     case "game": return gamePage(arg);
     case "team": return teamPage(arg);

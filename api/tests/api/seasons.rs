@@ -51,8 +51,14 @@ async fn bad_seasons_and_dates_are_refused_with_the_field() {
         ("/api/v1/seasons/1969/standings", "season"),
         ("/api/v1/seasons/2030/standings", "season"),
         ("/api/v1/seasons/abc/standings", "season"),
-        ("/api/v1/seasons/2018/standings?through=2018-08-01", "through"),
-        ("/api/v1/seasons/2018/standings?through=yesterday", "through"),
+        (
+            "/api/v1/seasons/2018/standings?through=2018-08-01",
+            "through",
+        ),
+        (
+            "/api/v1/seasons/2018/standings?through=yesterday",
+            "through",
+        ),
     ];
     for (path, field) in cases {
         let body = assert_problem(app.get(path).await, 422, "invalid_parameter").await;
