@@ -54,6 +54,9 @@ pub enum Event {
         home_score: u16,
         away_score: u16,
     },
+    /// A result moved a season's standings: `GET /api/v1/seasons/{season}/standings` has a
+    /// new table from this history generation on.
+    Standings { season: Season, generation: u64 },
     /// A dependency changed state.
     Health { components: Components },
     /// A schedule feed run finished.
@@ -202,6 +205,14 @@ mod tests {
                 },
                 "result",
                 "home_score",
+            ),
+            (
+                Event::Standings {
+                    season: Season::parse(2024).unwrap(),
+                    generation: 4,
+                },
+                "standings",
+                "season",
             ),
             (
                 Event::Health {

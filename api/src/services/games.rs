@@ -183,6 +183,12 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
         home_score: score.home(),
         away_score: score.away(),
     });
+    if !game.playoff {
+        svc.events.publish(&Event::Standings {
+            season: game.season,
+            generation,
+        });
+    }
     Ok(game)
 }
 

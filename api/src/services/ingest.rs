@@ -303,6 +303,19 @@ pub async fn apply(
             is_final: g.is_final(),
         });
     }
+    let mut moved: Vec<Season> = plan
+        .finalised
+        .iter()
+        .chain(&plan.corrected)
+        .filter(|c| !c.game.playoff)
+        .map(|c| c.game.season)
+        .collect();
+    moved.sort_unstable();
+    moved.dedup();
+    for season in moved {
+        svc.events
+            .publish(&super::Event::Standings { season, generation });
+    }
     for c in plan.finalised.iter().chain(&plan.corrected) {
         let g = &c.game;
         if let Some((home_score, away_score)) = score(g) {

@@ -316,6 +316,22 @@ async fn recording_a_result_updates_the_game_teaches_the_models_and_is_announced
         .unwrap();
     assert_eq!(event["type"], "result");
     assert_eq!(event["game_id"], id.as_str());
+    // The season's standings moved: announced next, with the generation to read them at.
+    let event = tokio::time::timeout(Duration::from_secs(5), text_frame(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(event["type"], "standings", "{event}");
+    assert_eq!(event["season"], 2019);
+    let (s, table) = app.get_json("/api/v1/seasons/2019/standings").await;
+    assert_eq!(s, 200, "{table}");
+    let ne = table["divisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["teams"].as_array().unwrap().clone())
+        .find(|l| l["team"] == "NE")
+        .unwrap();
+    assert_eq!(ne["record"], serde_json::json!([1, 0, 0]));
     // The engine replays the history with the new final game (in the background).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while replayed_games(&app).await != before + 1 {
