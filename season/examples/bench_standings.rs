@@ -6,13 +6,16 @@
 use std::time::Instant;
 
 fn main() {
-    let season: i32 = std::env::args().nth(1).map_or(2018, |s| s.parse().expect("a season"));
-    let games: Vec<graph::Game> = graph::import::parse(&include_bytes!("../../data/nfl_games.csv")[..])
-        .expect("the bundled file parses")
-        .games
-        .into_iter()
-        .filter(|g| g.season.get() == season)
-        .collect();
+    let season: i32 = std::env::args()
+        .nth(1)
+        .map_or(2018, |s| s.parse().expect("a season"));
+    let games: Vec<graph::Game> =
+        graph::import::parse(&include_bytes!("../../data/nfl_games.csv")[..])
+            .expect("the bundled file parses")
+            .games
+            .into_iter()
+            .filter(|g| g.season.get() == season)
+            .collect();
     let mut times = Vec::with_capacity(2000);
     let mut seeds = Vec::new();
     for i in 0..2200 {
