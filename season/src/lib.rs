@@ -9,9 +9,11 @@
 //! | [`alignment`] | divisions per season since 1970, playoff formats, the tie rule | `graph::teams` (codes) |
 //! | [`standings`] | records overall, in division and conference, points, streaks | [`alignment`] |
 //! | [`tiebreak`] | the division and wild-card procedures, the restart rule, the step that broke each tie | [`standings`] |
+//! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`seeds`] | division winners, wild cards, seeds and byes per conference | [`tiebreak`], [`standings`] |
 
 pub mod alignment;
+pub mod bracket;
 pub mod seeds;
 pub mod standings;
 pub mod tiebreak;

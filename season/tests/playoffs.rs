@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use graph::Game;
+use season::bracket::{self, Pairing};
 use season::seeds::fields;
 
 fn bundled() -> Vec<Game> {
@@ -117,4 +118,73 @@ fn from_1970_to_1989_only_the_seasons_whose_rules_are_not_established_differ() {
         }
     }
     assert_eq!(differ, vec![1972, 1973, 1977, 1979, 1982]);
+}
+
+/// The real playoff games of a conference, round by round, as pairings of seeds.
+fn real_rounds(season: i32, games: &[Game], seeds: &[&'static str]) -> Vec<Vec<Pairing>> {
+    let seed = |t: &str| seeds.iter().position(|s| *s == t).map(|i| i + 1);
+    let mut by_week: BTreeMap<u8, Vec<Pairing>> = BTreeMap::new();
+    for g in games
+        .iter()
+        .filter(|g| g.season.get() == season && g.playoff && !g.neutral)
+    {
+        if let (Some(h), Some(a)) = (seed(g.home_team.as_str()), seed(g.away_team.as_str())) {
+            by_week
+                .entry(g.week.get())
+                .or_default()
+                .push(Pairing { home: h, away: a });
+        }
+    }
+    by_week
+        .into_values()
+        .map(|mut v| {
+            v.sort_by_key(|p| p.home);
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn every_round_of_1990_to_2018_is_the_bracket_reseeded_after_each_round() {
+    let games = bundled();
+    let mut report = Vec::new();
+    let mut rounds_checked = 0;
+    for season in 1990..=2018 {
+        let format = season::alignment::playoff_format(season).unwrap();
+        let (_, fields) = fields(season, &games, 7).unwrap();
+        for f in &fields {
+            let rounds = real_rounds(season, &games, &f.seeds);
+            let mut want = bracket::first_round(format.teams, format.byes);
+            let mut remaining: Vec<usize> = (1..=format.byes).collect();
+            for (r, real) in rounds.iter().enumerate() {
+                rounds_checked += 1;
+                if *real != want {
+                    report.push(format!(
+                        "{season} {:?} round {}: real {real:?}, bracket {want:?}",
+                        f.conference,
+                        r + 1
+                    ));
+                    break;
+                }
+                // The winners join the clubs resting this round; reseed.
+                for p in real {
+                    let g = games
+                        .iter()
+                        .find(|g| {
+                            g.season.get() == season
+                                && g.playoff
+                                && g.home_team.as_str() == f.seeds[p.home - 1]
+                                && g.away_team.as_str() == f.seeds[p.away - 1]
+                        })
+                        .unwrap();
+                    let s = g.result.unwrap();
+                    remaining.push(if s.home() > s.away() { p.home } else { p.away });
+                }
+                want = bracket::next_round(std::mem::take(&mut remaining));
+            }
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+    // Wild-card, divisional and conference rounds of both conferences, 29 seasons.
+    assert_eq!(rounds_checked, 29 * 2 * 3);
 }

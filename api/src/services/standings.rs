@@ -53,6 +53,9 @@ pub struct ConferenceField {
     /// Team codes, seed 1 first.
     pub seeds: Vec<String>,
     pub byes: Vec<String>,
+    /// The first round if the season ended here: `[home, away]`, the better seed at home
+    /// (later rounds are reseeded: the best remaining seed hosts the worst).
+    pub first_round: Vec<[String; 2]>,
     pub ties: Vec<Tie>,
 }
 
@@ -146,12 +149,25 @@ pub async fn season_standings(
             teams,
         });
     }
+    let format = season::alignment::playoff_format(s);
     let conferences = fields
         .iter()
         .map(|f| ConferenceField {
             conference: f.conference.name().into(),
             seeds: f.seeds.iter().map(|t| t.to_string()).collect(),
             byes: f.byes.iter().map(|t| t.to_string()).collect(),
+            first_round: format
+                .map(|fm| season::bracket::first_round(fm.teams, fm.byes))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.away <= f.seeds.len())
+                .map(|p| {
+                    [
+                        f.seeds[p.home - 1].to_string(),
+                        f.seeds[p.away - 1].to_string(),
+                    ]
+                })
+                .collect(),
             ties: f
                 .ties
                 .iter()

@@ -19,6 +19,11 @@ async fn the_2018_standings_give_the_real_seeds_and_name_each_tie_breaking_step(
     assert_eq!(seeds(0), ["KC", "NE", "HOU", "BAL", "LAC", "IND"]);
     assert_eq!(seeds(1), ["NO", "LAR", "CHI", "DAL", "SEA", "PHI"]);
     assert_eq!(t["conferences"][0]["byes"], serde_json::json!(["KC", "NE"]));
+    // The real wild-card games of January 2019: HOU hosted IND, BAL hosted LAC.
+    assert_eq!(
+        t["conferences"][0]["first_round"],
+        serde_json::json!([["HOU", "IND"], ["BAL", "LAC"]])
+    );
     assert_eq!(t["games"], 256);
     assert_eq!(t["divisions"].as_array().unwrap().len(), 8);
     // KC and LAC, both 12-4: the division record decided.
