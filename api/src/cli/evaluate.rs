@@ -34,7 +34,7 @@ pub fn backtest(
     Ok(())
 }
 
-/// `api evaluate …`.
+/// `api evaluate …`: one function per evaluation.
 pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
     match cmd {
         EvaluateCommand::RollingOrigin {
@@ -43,110 +43,15 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             to,
             lookback,
             json,
-        } => {
-            check_range(*from, *to)?;
-            if *lookback < 1 {
-                anyhow::bail!("--lookback must be at least 1 season");
-            }
-            let batch = read_games(data)?;
-            let grid = runtime::evaluation::grid();
-            println!("Robustness first: each parameter set through the simulated regime change (home advantage 3 → 0 points in one off-season, 4 leagues):");
-            println!(
-                "{:<24} {:>22} {:>18}  candidate?",
-                "parameters", "edge at season's end", "bias after"
-            );
-            for (name, _, c) in &grid {
-                println!(
-                    "{name:<24} {:>22.2} {:>+18.4}  {}",
-                    c.learned_at_season_end,
-                    c.bias_after,
-                    if c.adapts() { "yes" } else { "no: too slow" }
-                );
-            }
-            println!();
-            let candidates = runtime::evaluation::robust(&grid);
-            if candidates.is_empty() {
-                anyhow::bail!("no parameter set of the grid follows the simulated regime change");
-            }
-            let bar = ProgressBar::new(candidates.len() as u64 + 1);
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} replaying [{bar:40}] {pos}/{len} models")
-                    .expect("static template is valid")
-                    .progress_chars("=> "),
-            );
-            let r = runtime::evaluation::rolling_origin(
-                &batch,
-                *from,
-                *to,
-                *lookback,
-                &candidates,
-                &forecast::Params::legacy(),
-                &|n| bar.set_position(n),
-            );
-            bar.finish_and_clear();
-            if r.seasons.is_empty() {
-                anyhow::bail!("the file has no final games in seasons {from}-{to}");
-            }
-            print!("{}", r.table());
-            write_report(json, &r)?;
-        }
-        EvaluateCommand::KeyNumbers { data, from, to } => {
-            check_range(*from, *to)?;
-            let batch = read_games(data)?;
-            let replay =
-                runtime::backtest::Replay::run(&batch, &forecast::Params::default(), &|_| {});
-            let games: Vec<(f64, f64)> = replay
-                .in_range(*from, *to)
-                .iter()
-                .map(|(r, _)| (forecast::prob::prob_to_margin(r.consensus), r.home_margin))
-                .collect();
-            if games.is_empty() {
-                anyhow::bail!("the file has no final games in seasons {from}-{to}");
-            }
-            let w = forecast::categories::estimate_key_weights(&games);
-            println!(
-                "Key-number weights from {} games, seasons {from}-{to} (observed / normal-expected count of each final margin |k|):",
-                games.len()
-            );
-            let cells: Vec<String> = w.iter().map(|x| format!("{x:.2}")).collect();
-            for (i, row) in cells.chunks(15).enumerate() {
-                println!("  {:>2}..: {}", i * 15, row.join(", "));
-            }
-        }
+        } => rolling_origin(data, *from, *to, *lookback, json),
+        EvaluateCommand::KeyNumbers { data, from, to } => key_numbers(data, *from, *to),
         EvaluateCommand::HomeAdvantage {
             data,
             from,
             to,
             params,
             json,
-        } => {
-            check_range(*from, *to)?;
-            let batch = read_games(data)?;
-            let params = read_params(params)?;
-            let seasons = runtime::evaluation::home_advantage(&batch, &params, *from, *to);
-            if seasons.is_empty() {
-                anyhow::bail!("the file has no final games in seasons {from}-{to}");
-            }
-            println!("The home advantage the experts used (points) against each season's mean home margin, and the consensus's home bias (mean forecast minus home win rate):");
-            println!(
-                "{:>6} {:>5} {:>12} {:>7} {:>7} {:>7} {:>10} {:>8}",
-                "season", "games", "home margin", "start", "middle", "end", "home bias", "Brier"
-            );
-            for s in &seasons {
-                println!(
-                    "{:>6} {:>5} {:>12.2} {:>7.2} {:>7.2} {:>7.2} {:>+10.4} {:>8.4}",
-                    s.season,
-                    s.games,
-                    s.home_margin,
-                    s.edge_start,
-                    s.edge_mid,
-                    s.edge_end,
-                    s.home_bias,
-                    s.brier
-                );
-            }
-            write_report(json, &seasons)?;
-        }
+        } => home_advantage(data, *from, *to, params, json),
         EvaluateCommand::Windows {
             data,
             from,
@@ -154,27 +59,154 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             width,
             params,
             json,
-        } => {
-            check_range(*from, *to)?;
-            if *width < 1 || *width > to - from + 1 {
-                anyhow::bail!(
-                    "--width must be between 1 and the {} seasons of the range",
-                    to - from + 1
-                );
-            }
-            let batch = read_games(data)?;
-            let params = read_params(params)?;
-            let replay = runtime::backtest::Replay::run(&batch, &params, &|_| {});
-            let w = runtime::evaluation::windows(&replay, *from, *to, *width);
-            if w.is_empty() {
-                anyhow::bail!("the file has no final games in seasons {from}-{to}");
-            }
-            println!(
-                "The consensus against the best expert, every {width}-season window {from}-{to}:"
-            );
-            print!("{}", runtime::evaluation::windows_table(&w));
-            write_report(json, &w)?;
-        }
+        } => windows(data, *from, *to, *width, params, json),
     }
+}
+
+/// Rolling origin: each season scored with the parameters chosen on the seasons before it,
+/// among the grid's sets that follow the simulated regime change.
+fn rolling_origin(
+    data: &Option<PathBuf>,
+    from: i32,
+    to: i32,
+    lookback: i32,
+    json: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    if lookback < 1 {
+        anyhow::bail!("--lookback must be at least 1 season");
+    }
+    let batch = read_games(data)?;
+    let grid = runtime::evaluation::grid();
+    println!("Robustness first: each parameter set through the simulated regime change (home advantage 3 → 0 points in one off-season, 4 leagues):");
+    println!(
+        "{:<24} {:>22} {:>18}  candidate?",
+        "parameters", "edge at season's end", "bias after"
+    );
+    for (name, _, c) in &grid {
+        println!(
+            "{name:<24} {:>22.2} {:>+18.4}  {}",
+            c.learned_at_season_end,
+            c.bias_after,
+            if c.adapts() { "yes" } else { "no: too slow" }
+        );
+    }
+    println!();
+    let candidates = runtime::evaluation::robust(&grid);
+    if candidates.is_empty() {
+        anyhow::bail!("no parameter set of the grid follows the simulated regime change");
+    }
+    let bar = ProgressBar::new(candidates.len() as u64 + 1);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} replaying [{bar:40}] {pos}/{len} models")
+            .expect("static template is valid")
+            .progress_chars("=> "),
+    );
+    let r = runtime::evaluation::rolling_origin(
+        &batch,
+        from,
+        to,
+        lookback,
+        &candidates,
+        &forecast::Params::legacy(),
+        &|n| bar.set_position(n),
+    );
+    bar.finish_and_clear();
+    if r.seasons.is_empty() {
+        anyhow::bail!("the file has no final games in seasons {from}-{to}");
+    }
+    print!("{}", r.table());
+    write_report(json, &r)?;
+    Ok(())
+}
+
+/// The key-number weights of the final margins.
+fn key_numbers(data: &Option<PathBuf>, from: i32, to: i32) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    let batch = read_games(data)?;
+    let replay = runtime::backtest::Replay::run(&batch, &forecast::Params::default(), &|_| {});
+    let games: Vec<(f64, f64)> = replay
+        .in_range(from, to)
+        .iter()
+        .map(|(r, _)| (forecast::prob::prob_to_margin(r.consensus), r.home_margin))
+        .collect();
+    if games.is_empty() {
+        anyhow::bail!("the file has no final games in seasons {from}-{to}");
+    }
+    let w = forecast::categories::estimate_key_weights(&games);
+    println!(
+        "Key-number weights from {} games, seasons {from}-{to} (observed / normal-expected count of each final margin |k|):",
+        games.len()
+    );
+    let cells: Vec<String> = w.iter().map(|x| format!("{x:.2}")).collect();
+    for (i, row) in cells.chunks(15).enumerate() {
+        println!("  {:>2}..: {}", i * 15, row.join(", "));
+    }
+    Ok(())
+}
+
+/// The home advantage the experts used against each season's home margin.
+fn home_advantage(
+    data: &Option<PathBuf>,
+    from: i32,
+    to: i32,
+    params: &Option<PathBuf>,
+    json: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    let batch = read_games(data)?;
+    let params = read_params(params)?;
+    let seasons = runtime::evaluation::home_advantage(&batch, &params, from, to);
+    if seasons.is_empty() {
+        anyhow::bail!("the file has no final games in seasons {from}-{to}");
+    }
+    println!("The home advantage the experts used (points) against each season's mean home margin, and the consensus's home bias (mean forecast minus home win rate):");
+    println!(
+        "{:>6} {:>5} {:>12} {:>7} {:>7} {:>7} {:>10} {:>8}",
+        "season", "games", "home margin", "start", "middle", "end", "home bias", "Brier"
+    );
+    for s in &seasons {
+        println!(
+            "{:>6} {:>5} {:>12.2} {:>7.2} {:>7.2} {:>7.2} {:>+10.4} {:>8.4}",
+            s.season,
+            s.games,
+            s.home_margin,
+            s.edge_start,
+            s.edge_mid,
+            s.edge_end,
+            s.home_bias,
+            s.brier
+        );
+    }
+    write_report(json, &seasons)?;
+    Ok(())
+}
+
+/// The consensus against the best expert on every window of seasons.
+fn windows(
+    data: &Option<PathBuf>,
+    from: i32,
+    to: i32,
+    width: i32,
+    params: &Option<PathBuf>,
+    json: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    check_range(from, to)?;
+    if width < 1 || width > to - from + 1 {
+        anyhow::bail!(
+            "--width must be between 1 and the {} seasons of the range",
+            to - from + 1
+        );
+    }
+    let batch = read_games(data)?;
+    let params = read_params(params)?;
+    let replay = runtime::backtest::Replay::run(&batch, &params, &|_| {});
+    let w = runtime::evaluation::windows(&replay, from, to, width);
+    if w.is_empty() {
+        anyhow::bail!("the file has no final games in seasons {from}-{to}");
+    }
+    println!("The consensus against the best expert, every {width}-season window {from}-{to}:");
+    print!("{}", runtime::evaluation::windows_table(&w));
+    write_report(json, &w)?;
     Ok(())
 }
