@@ -50,169 +50,85 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> prometheus::Result<Self> {
-        let registry = Registry::new();
-        let http_requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests by method, route and status",
-            ),
-            &["method", "route", "status"],
-        )?;
-        let http_duration = HistogramVec::new(
-            HistogramOpts::new(
+        let r = Registry::new();
+        Ok(Self {
+            http_requests: counter_vec(&r, "http_requests_total", "HTTP requests by method, route and status", &["method", "route", "status"])?,
+            http_duration: histogram_vec(
+                &r,
                 "http_request_duration_seconds",
                 "HTTP request latency by route",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0,
-            ]),
-            &["method", "route"],
-        )?;
-        let prediction_requests = IntCounter::with_opts(Opts::new(
-            "prediction_requests_total",
-            "Prediction requests (POST)",
-        ))?;
-        let prediction_latency = HistogramVec::new(
-            HistogramOpts::new(
+                vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0],
+                &["method", "route"],
+            )?,
+            prediction_requests: counter(&r, "prediction_requests_total", "Prediction requests (POST)")?,
+            prediction_latency: histogram_vec(
+                &r,
                 "prediction_latency_seconds",
                 "Time to forecast a game with all experts",
-            )
-            .buckets(vec![
-                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ]),
-            &["path"],
-        )?;
-        let cache_hits =
-            IntCounter::with_opts(Opts::new("cache_hits_total", "Response cache hits"))?;
-        let cache_misses =
-            IntCounter::with_opts(Opts::new("cache_misses_total", "Response cache misses"))?;
-        let cache_memory_hits = IntCounter::with_opts(Opts::new(
-            "cache_memory_hits_total",
-            "Response cache hits answered from process memory (updated every HEALTH_WATCH_SECONDS)",
-        ))?;
-        registry.register(Box::new(cache_memory_hits.clone()))?;
-        let games_in_model = IntGauge::with_opts(Opts::new(
-            "model_history_games",
-            "Final games in the forecasting model's history",
-        ))?;
-        registry.register(Box::new(http_requests.clone()))?;
-        registry.register(Box::new(http_duration.clone()))?;
-        registry.register(Box::new(prediction_requests.clone()))?;
-        registry.register(Box::new(prediction_latency.clone()))?;
-        registry.register(Box::new(cache_hits.clone()))?;
-        registry.register(Box::new(cache_misses.clone()))?;
-        registry.register(Box::new(games_in_model.clone()))?;
-        let dependency_up = IntGaugeVec::new(
-            Opts::new(
-                "dependency_up",
-                "Whether a dependency answered the last health probe (1) or not (0); probed every HEALTH_WATCH_SECONDS",
-            ),
-            &["dependency"],
-        )?;
-        let consensus_ece = Gauge::with_opts(Opts::new(
-            "model_consensus_ece",
-            "Walk-forward expected calibration error of the consensus over the last seasons",
-        ))?;
-        let home_advantage = GaugeVec::new(
-            Opts::new(
-                "model_home_advantage_points",
-                "The league home advantage the model learned from the margins, in points: its estimate (`estimate`), its standard deviation (`sd`) and the edge the experts use now (`used`; the fixed one under an old model version)",
-            ),
-            &["value"],
-        )?;
-        let consensus_brier = Gauge::with_opts(Opts::new(
-            "model_consensus_brier",
-            "Walk-forward Brier score of the consensus over the last seasons",
-        ))?;
-        let expert_brier = GaugeVec::new(
-            Opts::new(
-                "model_expert_brier",
-                "Walk-forward Brier score of each expert over the last seasons",
-            ),
-            &["expert"],
-        )?;
-        let history_generation = IntGauge::with_opts(Opts::new(
-            "model_history_generation",
-            "History generation of the running model (grows with every committed result, import or game edit)",
-        ))?;
-        let rebuilds = IntCounterVec::new(
-            Opts::new(
-                "model_rebuilds_total",
-                "Model rebuilds (history replays) by reason",
-            ),
-            &["reason"],
-        )?;
-        let rebuild_duration = Histogram::with_opts(
-            HistogramOpts::new(
-                "model_rebuild_duration_seconds",
-                "Time to replay the history",
-            )
-            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
-        )?;
-        let request_staleness = Histogram::with_opts(
-            HistogramOpts::new(
-                "model_request_staleness_generations",
-                "Generations the model lagged behind the shared history when a forecast was requested",
-            )
-            .buckets(vec![0.0, 1.0, 2.0, 5.0, 10.0, 100.0]),
-        )?;
-        let incremental_rebuilds = IntCounter::with_opts(Opts::new(
-            "model_incremental_rebuilds_total",
-            "Rebuilds that advanced the latest model through appended games instead of replaying the history",
-        ))?;
-        registry.register(Box::new(incremental_rebuilds.clone()))?;
-        registry.register(Box::new(history_generation.clone()))?;
-        registry.register(Box::new(rebuilds.clone()))?;
-        registry.register(Box::new(rebuild_duration.clone()))?;
-        registry.register(Box::new(request_staleness.clone()))?;
-        registry.register(Box::new(dependency_up.clone()))?;
-        registry.register(Box::new(consensus_ece.clone()))?;
-        registry.register(Box::new(home_advantage.clone()))?;
-        registry.register(Box::new(consensus_brier.clone()))?;
-        registry.register(Box::new(expert_brier.clone()))?;
-        let ingest_runs = IntCounterVec::new(
-            Opts::new("ingest_runs_total", "Schedule feed runs by outcome"),
-            &["outcome"],
-        )?;
-        let ingest_last_success = Gauge::with_opts(Opts::new(
-            "ingest_last_success_timestamp_seconds",
-            "When a schedule feed run last succeeded (Unix seconds)",
-        ))?;
-        let ingest_rows = IntCounterVec::new(
-            Opts::new(
-                "ingest_rows_total",
-                "Games a schedule feed run added, moved, finalised, corrected, updated or refused",
-            ),
-            &["action"],
-        )?;
-        registry.register(Box::new(ingest_runs.clone()))?;
-        registry.register(Box::new(ingest_last_success.clone()))?;
-        registry.register(Box::new(ingest_rows.clone()))?;
-        Ok(Self {
-            ingest_runs,
-            ingest_last_success,
-            ingest_rows,
-            registry,
-            http_requests,
-            http_duration,
-            prediction_requests,
-            prediction_latency,
-            cache_hits,
-            cache_misses,
-            cache_memory_hits,
+                vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                &["path"],
+            )?,
+            cache_hits: counter(&r, "cache_hits_total", "Response cache hits")?,
+            cache_misses: counter(&r, "cache_misses_total", "Response cache misses")?,
+            cache_memory_hits: counter(
+                &r,
+                "cache_memory_hits_total",
+                "Response cache hits answered from process memory (updated every HEALTH_WATCH_SECONDS)",
+            )?,
             cache_near_tier_up: std::sync::OnceLock::new(),
             rate_limiter_fleet_up: std::sync::OnceLock::new(),
-            games_in_model,
-            history_generation,
-            rebuilds,
-            rebuild_duration,
-            incremental_rebuilds,
-            request_staleness,
-            dependency_up,
-            consensus_ece,
-            home_advantage,
-            consensus_brier,
-            expert_brier,
+            games_in_model: int_gauge(&r, "model_history_games", "Final games in the forecasting model's history")?,
+            dependency_up: int_gauge_vec(
+                &r,
+                "dependency_up",
+                "Whether a dependency answered the last health probe (1) or not (0); probed every HEALTH_WATCH_SECONDS",
+                &["dependency"],
+            )?,
+            consensus_ece: gauge(&r, "model_consensus_ece", "Walk-forward expected calibration error of the consensus over the last seasons")?,
+            home_advantage: gauge_vec(
+                &r,
+                "model_home_advantage_points",
+                "The league home advantage the model learned from the margins, in points: its estimate (`estimate`), its standard deviation (`sd`) and the edge the experts use now (`used`; the fixed one under an old model version)",
+                &["value"],
+            )?,
+            consensus_brier: gauge(&r, "model_consensus_brier", "Walk-forward Brier score of the consensus over the last seasons")?,
+            expert_brier: gauge_vec(&r, "model_expert_brier", "Walk-forward Brier score of each expert over the last seasons", &["expert"])?,
+            history_generation: int_gauge(
+                &r,
+                "model_history_generation",
+                "History generation of the running model (grows with every committed result, import or game edit)",
+            )?,
+            rebuilds: counter_vec(&r, "model_rebuilds_total", "Model rebuilds (history replays) by reason", &["reason"])?,
+            rebuild_duration: histogram(
+                &r,
+                "model_rebuild_duration_seconds",
+                "Time to replay the history",
+                vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+            )?,
+            request_staleness: histogram(
+                &r,
+                "model_request_staleness_generations",
+                "Generations the model lagged behind the shared history when a forecast was requested",
+                vec![0.0, 1.0, 2.0, 5.0, 10.0, 100.0],
+            )?,
+            incremental_rebuilds: counter(
+                &r,
+                "model_incremental_rebuilds_total",
+                "Rebuilds that advanced the latest model through appended games instead of replaying the history",
+            )?,
+            ingest_runs: counter_vec(&r, "ingest_runs_total", "Schedule feed runs by outcome", &["outcome"])?,
+            ingest_last_success: gauge(
+                &r,
+                "ingest_last_success_timestamp_seconds",
+                "When a schedule feed run last succeeded (Unix seconds)",
+            )?,
+            ingest_rows: counter_vec(
+                &r,
+                "ingest_rows_total",
+                "Games a schedule feed run added, moved, finalised, corrected, updated or refused",
+                &["action"],
+            )?,
+            registry: r,
         })
     }
 
@@ -281,4 +197,78 @@ impl runtime::Telemetry for Metrics {
     fn request_staleness(&self, generations: u64) {
         self.request_staleness.observe(generations as f64);
     }
+}
+
+// One registered metric each: built, registered, handed back.
+
+fn registered<T: prometheus::core::Collector + Clone + 'static>(
+    r: &Registry,
+    m: T,
+) -> prometheus::Result<T> {
+    r.register(Box::new(m.clone()))?;
+    Ok(m)
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntCounter> {
+    registered(r, IntCounter::with_opts(Opts::new(name, help))?)
+}
+
+fn counter_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntCounterVec> {
+    registered(r, IntCounterVec::new(Opts::new(name, help), labels)?)
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<Gauge> {
+    registered(r, Gauge::with_opts(Opts::new(name, help))?)
+}
+
+fn gauge_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<GaugeVec> {
+    registered(r, GaugeVec::new(Opts::new(name, help), labels)?)
+}
+
+fn int_gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
+    registered(r, IntGauge::with_opts(Opts::new(name, help))?)
+}
+
+fn int_gauge_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntGaugeVec> {
+    registered(r, IntGaugeVec::new(Opts::new(name, help), labels)?)
+}
+
+fn histogram(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    buckets: Vec<f64>,
+) -> prometheus::Result<Histogram> {
+    registered(
+        r,
+        Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?,
+    )
+}
+
+fn histogram_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    buckets: Vec<f64>,
+    labels: &[&str],
+) -> prometheus::Result<HistogramVec> {
+    registered(
+        r,
+        HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)?,
+    )
 }
