@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod fallback;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

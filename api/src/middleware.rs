@@ -1,4 +1,5 @@
-//! Request guards: API keys on `/api/v1` and `/admin`, rate limits per IP and per key.
+//! Request middleware: API keys on `/api/v1` and `/admin`, rate limits per IP and per key, and
+//! the per-route HTTP metrics and request log.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -94,4 +95,38 @@ pub async fn guard<B: MessageBody>(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// Counts every request by method, route template and status, times it, and adds it to the
+/// request log. The route is the template the request matched (looked up once routing is
+/// done; before it, actix would match the path against every route again), or `unmatched`.
+pub async fn http_metrics<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await;
+    if let (Ok(r), Some(s)) = (&res, state) {
+        let elapsed = started.elapsed();
+        let status = r.status();
+        let route = r
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_string());
+        s.services
+            .metrics
+            .http_requests
+            .with_label_values(&[method.as_str(), &route, status.as_str()])
+            .inc();
+        s.services
+            .metrics
+            .http_duration
+            .with_label_values(&[method.as_str(), &route])
+            .observe(elapsed.as_secs_f64());
+        s.request_log
+            .record(route, &method, status.as_u16(), elapsed);
+    }
+    res
 }

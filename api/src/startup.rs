@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, Service};
+use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use futures_util::FutureExt;
 use graph::embedded::EmbeddedGraph;
 use graph::neo4j::{Neo4jConfig, Neo4jGraph};
 use graph::Graph;
@@ -337,39 +336,12 @@ impl Application {
         let graph = open_graph(&settings).await?;
         seed_if_empty(graph.as_ref(), &settings).await?;
         let (series, key_store) = open_store(&settings).await?;
-        let secret = crate::auth::load_secret(
-            settings.api_secret.as_ref().map(|s| s.expose_secret()),
-            &settings.data_dir,
-        )?;
-        let keys = crate::auth::Keys::new(
-            key_store,
-            secret,
-            Duration::from_secs(settings.auth_cache_seconds),
-        );
-        if let Some(key) = keys.ensure_admin_key(&settings.data_dir).await? {
-            // Shown once: the key is stored only as a hash.
-            eprintln!(
-                "\nCreated the first admin API key (also written to {}, mode 0600):\n\n    {key}\n\nSend it as the X-API-Key header.\n",
-                settings.data_dir.join("admin.key").display()
-            );
-        }
+        let keys = serving_keys(&settings, key_store).await?;
         let registry = open_registry(&settings, &graph);
-        let (version, params) = registry.current_model().await?;
         let metrics = Arc::new(Metrics::new().context("Failed to register metrics")?);
-        let predictor = Arc::new(
-            Predictor::new(graph.clone(), metrics.clone(), version, params)
-                .with_registry(&registry),
-        );
-        predictor.rebuild(Rebuild::Start).await?;
-        if settings.history_poll_milliseconds > 0 {
-            predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));
-        }
-        let (api_limiter, auth_limiter) = open_limiters(&settings, &metrics)?;
         let notifier = open_notifier(&settings)?;
-        if let Some(n) = &notifier {
-            let p = predictor.clone();
-            n.listen(move |generation| p.catch_up_in_background(generation, Rebuild::Notify));
-        }
+        let predictor = start_model(&settings, &graph, &registry, &metrics, &notifier).await?;
+        let (api_limiter, auth_limiter) = open_limiters(&settings, &metrics)?;
         let cache = open_cache(&settings)?;
         if let Some(snap) = predictor.latest() {
             series
@@ -408,37 +380,8 @@ impl Application {
                 .context("Failed to parse SCHEDULE_CRON")?;
             crate::scheduler::spawn(state.clone(), cron, settings.schedule_run_at_start);
         }
-        // One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
-        // announces changes on the live stream. The first probe runs before the server opens.
-        let mut last = probe_dependencies(&state).await;
-        let watcher = state.clone();
-        let every = Duration::from_secs(settings.health_watch_seconds.max(1));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            loop {
-                tick.tick().await;
-                let now = probe_dependencies(&watcher).await;
-                if now != last {
-                    watcher.services.events.publish(&Event::Health {
-                        components: Components {
-                            graph: now[0].into(),
-                            series: now[1].into(),
-                            cache: now[2].into(),
-                        },
-                    });
-                }
-                last = now;
-            }
-        });
-        let flusher = state.clone();
-        let every = Duration::from_secs(settings.request_metrics_flush_seconds.max(1));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                flusher.flush_request_log().await;
-            }
-        });
+        spawn_health_watcher(&state, &settings).await;
+        spawn_request_log_flusher(&state, &settings);
         let listener = TcpListener::bind(&settings.bind_addr)
             .with_context(|| format!("Failed to bind {}", settings.bind_addr))?;
         let port = listener
@@ -457,40 +400,9 @@ impl Application {
             .filter(|o| !o.is_empty())
             .collect();
         let public_metrics = settings.metrics_bind_addr.is_none();
-        let metrics = match &settings.metrics_bind_addr {
-            None => None,
-            Some(addr) => {
-                let l = TcpListener::bind(addr)
-                    .with_context(|| format!("Failed to bind the metrics address {addr}"))?;
-                let port = l
-                    .local_addr()
-                    .context("Failed to read the metrics address")?
-                    .port();
-                let st = state.clone();
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(st.clone())
-                        .service(crate::routes::health::metrics)
-                })
-                .workers(1)
-                .listen(l)
-                .context("Failed to listen for metrics")?
-                .run();
-                Some((port, server))
-            }
-        };
+        let metrics = metrics_server(&settings, &state)?;
         let server = HttpServer::new(move || {
-            let mut cors = Cors::default()
-                .allowed_methods(vec!["GET", "POST", "PUT"])
-                .allowed_headers(vec!["content-type", "x-api-key"])
-                .max_age(3600);
-            for o in &cors_origins {
-                cors = if o == "*" {
-                    cors.allow_any_origin()
-                } else {
-                    cors.allowed_origin(o)
-                };
-            }
+            let cors = cors(&cors_origins);
             App::new()
                 .app_data(state.clone())
                 .app_data(
@@ -507,53 +419,15 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer")),
                 )
                 .wrap(actix_web::middleware::from_fn(crate::middleware::guard))
-                .wrap_fn(|req, srv| {
-                    let started = Instant::now();
-                    let method = req.method().clone();
-                    let state = req.app_data::<web::Data<AppState>>().cloned();
-                    srv.call(req).map(move |res| {
-                        if let (Ok(r), Some(s)) = (&res, state) {
-                            let elapsed = started.elapsed();
-                            let status = r.status();
-                            // After routing the template is looked up by the matched resource;
-                            // before it, actix would match the path against every route again.
-                            let route = r
-                                .request()
-                                .match_pattern()
-                                .unwrap_or_else(|| "unmatched".to_string());
-                            s.services
-                                .metrics
-                                .http_requests
-                                .with_label_values(&[method.as_str(), &route, status.as_str()])
-                                .inc();
-                            s.services
-                                .metrics
-                                .http_duration
-                                .with_label_values(&[method.as_str(), &route])
-                                .observe(elapsed.as_secs_f64());
-                            s.request_log
-                                .record(route, &method, status.as_u16(), elapsed);
-                        }
-                        res
-                    })
-                })
+                .wrap(actix_web::middleware::from_fn(
+                    crate::middleware::http_metrics,
+                ))
                 .wrap(cors)
                 .wrap(tracing_actix_web::TracingLogger::<
                     crate::telemetry::RequestSpan,
                 >::new())
                 .configure(|cfg| crate::routes::configure(cfg, public_metrics))
-                .default_service(web::to(|req: actix_web::HttpRequest| async move {
-                    // A known path with another method is 405; anything else 404.
-                    let allowed = req
-                        .match_pattern()
-                        .and_then(|p| crate::openapi::allowed_methods(&p));
-                    let err = if let Some(allowed) = allowed {
-                        crate::error::ApiError::MethodNotAllowed(allowed)
-                    } else {
-                        crate::error::ApiError::Graph(graph::Error::not_found("route", req.path()))
-                    };
-                    Err::<actix_web::HttpResponse, _>(err)
-                }))
+                .default_service(web::to(crate::fallback::not_routed))
         })
         .workers(workers)
         .listen(listener)
@@ -596,4 +470,135 @@ impl Application {
             }
         }
     }
+}
+
+/// The API keys: the signing secret, and the first admin key, created and shown once on a
+/// fresh store (it is stored only as a hash).
+async fn serving_keys(
+    settings: &Settings,
+    key_store: Arc<dyn KeyStore>,
+) -> anyhow::Result<crate::auth::Keys> {
+    let secret = crate::auth::load_secret(
+        settings.api_secret.as_ref().map(|s| s.expose_secret()),
+        &settings.data_dir,
+    )?;
+    let keys = crate::auth::Keys::new(
+        key_store,
+        secret,
+        Duration::from_secs(settings.auth_cache_seconds),
+    );
+    if let Some(key) = keys.ensure_admin_key(&settings.data_dir).await? {
+        eprintln!(
+            "\nCreated the first admin API key (also written to {}, mode 0600):\n\n    {key}\n\nSend it as the X-API-Key header.\n",
+            settings.data_dir.join("admin.key").display()
+        );
+    }
+    Ok(keys)
+}
+
+/// One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
+/// announces changes on the live stream. The first probe runs before the server opens.
+async fn spawn_health_watcher(state: &web::Data<AppState>, settings: &Settings) {
+    let mut last = probe_dependencies(state).await;
+    let watcher = state.clone();
+    let every = Duration::from_secs(settings.health_watch_seconds.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let now = probe_dependencies(&watcher).await;
+            if now != last {
+                watcher.services.events.publish(&Event::Health {
+                    components: Components {
+                        graph: now[0].into(),
+                        series: now[1].into(),
+                        cache: now[2].into(),
+                    },
+                });
+            }
+            last = now;
+        }
+    });
+}
+
+/// Flushes the per-route request log to the time series every `REQUEST_METRICS_FLUSH_SECONDS`.
+fn spawn_request_log_flusher(state: &web::Data<AppState>, settings: &Settings) {
+    let flusher = state.clone();
+    let every = Duration::from_secs(settings.request_metrics_flush_seconds.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            flusher.flush_request_log().await;
+        }
+    });
+}
+
+/// With `METRICS_BIND_ADDR`, `/metrics` on its own internal port (one worker): the port and
+/// the server.
+fn metrics_server(
+    settings: &Settings,
+    state: &web::Data<AppState>,
+) -> anyhow::Result<Option<(u16, Server)>> {
+    let Some(addr) = &settings.metrics_bind_addr else {
+        return Ok(None);
+    };
+    let l = TcpListener::bind(addr)
+        .with_context(|| format!("Failed to bind the metrics address {addr}"))?;
+    let port = l
+        .local_addr()
+        .context("Failed to read the metrics address")?
+        .port();
+    let st = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(st.clone())
+            .service(crate::routes::health::metrics)
+    })
+    .workers(1)
+    .listen(l)
+    .context("Failed to listen for metrics")?
+    .run();
+    Ok(Some((port, server)))
+}
+
+/// CORS for the configured origins (`*` for any).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(vec!["GET", "POST", "PUT"])
+        .allowed_headers(vec!["content-type", "x-api-key"])
+        .max_age(3600);
+    for o in origins {
+        cors = if o == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(o)
+        };
+    }
+    cors
+}
+
+/// The model of this instance: the registry's current version replayed through the history,
+/// then kept current — polling the shared history generation and, with Redis, on the fleet's
+/// announcements.
+async fn start_model(
+    settings: &Settings,
+    graph: &Arc<dyn Graph>,
+    registry: &runtime::registry::Registry,
+    metrics: &Arc<Metrics>,
+    notifier: &Option<Arc<store::RedisNotifier>>,
+) -> anyhow::Result<Arc<Predictor>> {
+    let (version, params) = registry.current_model().await?;
+    let predictor = Arc::new(
+        Predictor::new(graph.clone(), metrics.clone(), version, params).with_registry(registry),
+    );
+    predictor.rebuild(Rebuild::Start).await?;
+    if settings.history_poll_milliseconds > 0 {
+        predictor.watch(Duration::from_millis(settings.history_poll_milliseconds));
+    }
+    if let Some(n) = notifier {
+        let p = predictor.clone();
+        n.listen(move |generation| p.catch_up_in_background(generation, Rebuild::Notify));
+    }
+    Ok(predictor)
 }
