@@ -107,7 +107,7 @@ pub trait Graph: Send + Sync + 'static {
     async fn health(&self) -> Result<()>;
 }
 
-/// The fifteen expert nodes, from the forecasting crate's roster.
+/// The expert nodes (the sixteen models and the market), from the forecasting crate's roster.
 pub fn expert_nodes() -> Vec<Expert> {
     forecast::EXPERTS
         .iter()

@@ -34,7 +34,8 @@ pub struct PredictionWithMemories {
 pub struct GameForecastResponse {
     pub game: Game,
     pub model_version: String,
-    /// One prediction per expert (15).
+    /// One prediction per expert that forecast the game (the sixteen models, and the market
+    /// when the game has lines).
     pub predictions: Vec<PredictionWithMemories>,
     pub consensus: Prediction,
 }

@@ -14,7 +14,8 @@ use super::{cache_keys, Result, Services};
 pub struct RecordedForecast {
     pub game: Game,
     pub model_version: String,
-    /// One record per expert (15), in the engine's order.
+    /// One record per expert that forecast the game (the sixteen models, and the market when
+    /// the game has lines), in the engine's order.
     pub experts: Vec<PredictionRecord>,
     pub consensus: PredictionRecord,
 }

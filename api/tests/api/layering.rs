@@ -67,3 +67,43 @@ fn no_route_reaches_a_store_the_cache_or_the_model_past_the_services() {
         found.join("\n")
     );
 }
+
+/// The roster's size as the docs say it, from the code: "sixteen expert models" and the
+/// market. A renamed count on one side only fails here.
+#[test]
+fn the_docs_give_the_roster_size_the_code_has() {
+    let roster = forecast::EXPERTS.len();
+    let models = forecast::EXPERTS
+        .iter()
+        .filter(|e| e.spec().id != "market")
+        .count();
+    assert_eq!(
+        roster,
+        models + 1,
+        "the roster is the models and the market"
+    );
+    let word = match models {
+        15 => "fifteen",
+        16 => "sixteen",
+        17 => "seventeen",
+        18 => "eighteen",
+        n => panic!("add the word for {n}"),
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("{word} expert models")),
+        "the README does not say '{word} expert models'"
+    );
+    let openapi = std::fs::read_to_string(root.join("api/src/openapi.rs")).unwrap();
+    assert!(
+        openapi.contains(&format!("{word} expert models")),
+        "openapi.rs"
+    );
+    // No other count of the experts anywhere in the README.
+    for other in ["fifteen", "seventeen expert", "15 predictions", "15 expert"] {
+        if !word.starts_with(other) {
+            assert!(!readme.contains(other), "the README says '{other}'");
+        }
+    }
+}
