@@ -2,6 +2,7 @@ mod backends;
 mod backfill;
 mod caching;
 mod cli;
+mod contract;
 mod dashboard;
 mod faults;
 mod fleet;

@@ -1,0 +1,137 @@
+//! One list of routes: every route the server mounts (`routes::configure`, read from the
+//! source with each handler's method and path from its attribute) is in the OpenAPI document
+//! with that method, and the document has no route the server does not mount — but for the
+//! few that are not JSON API routes, named here.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use utoipa::OpenApi;
+
+/// Mounted on purpose without an OpenAPI entry: the document itself, Swagger UI, the
+/// dashboard's files and the WebSocket stream (described in the README).
+const NOT_IN_THE_SPEC: &[&str] = &[
+    "GET /openapi.json",
+    "GET /docs",
+    "GET /docs/{file}",
+    "GET /",
+    "GET /ui/{file}",
+    "GET /api/v1/stream",
+];
+
+/// `module::handler` → "METHOD /path", from the `#[get("/path")]`-style attribute above each
+/// handler of `routes/`.
+fn handlers(dir: &Path) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut pending: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let route = rest.split('"').next().unwrap();
+                    pending = Some(format!("{} {route}", method.to_uppercase()));
+                }
+            }
+            if let (Some(r), Some(name)) = (
+                &pending,
+                line.strip_prefix("pub async fn ")
+                    .and_then(|l| l.split(['(', '<']).next()),
+            ) {
+                out.insert(format!("{module}::{name}"), r.clone());
+                pending = None;
+            }
+        }
+    }
+    out
+}
+
+/// "METHOD /path" of every route `configure` mounts (the `/api/v1` scope's under it).
+fn served(root: &Path) -> BTreeSet<String> {
+    let handlers = handlers(&root.join("src/routes"));
+    let text = std::fs::read_to_string(root.join("src/routes/mod.rs")).unwrap();
+    let body = &text[text.find("pub fn configure").unwrap()..];
+    let body = &body[..body.find("\n}\n").unwrap()];
+    let scope_end = body.find("\n    )\n").unwrap();
+    let mut out = BTreeSet::new();
+    for (i, _) in body.match_indices(".service(") {
+        let name = body[i + 9..].split(')').next().unwrap().trim();
+        if name.starts_with("web::") || name.contains('\n') {
+            continue;
+        }
+        let route = handlers
+            .get(name)
+            .unwrap_or_else(|| panic!("no route attribute found for {name}"));
+        let (method, path) = route.split_once(' ').unwrap();
+        let prefix = if i < scope_end { "/api/v1" } else { "" };
+        out.insert(format!("{method} {prefix}{path}"));
+    }
+    // `cfg.service(health::metrics)` is mounted when /metrics is public.
+    for line in body
+        .lines()
+        .filter(|l| l.contains("cfg.service(") && !l.contains("web::scope"))
+    {
+        let name = line
+            .split("cfg.service(")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        if let Some(route) = handlers.get(name) {
+            out.insert(route.clone());
+        }
+    }
+    out
+}
+
+fn documented() -> BTreeSet<String> {
+    let doc = api::openapi::ApiDoc::openapi();
+    let mut out = BTreeSet::new();
+    for (path, item) in doc.paths.paths {
+        for (method, op) in [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ] {
+            if op {
+                out.insert(format!("{method} {path}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_served_route_is_in_the_openapi_document_with_its_method_and_no_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let served = served(root);
+    let documented = documented();
+    assert!(
+        served.len() >= 30,
+        "only {} routes read: {served:?}",
+        served.len()
+    );
+    let undocumented: Vec<&String> = served
+        .iter()
+        .filter(|r| !documented.contains(*r) && !NOT_IN_THE_SPEC.contains(&r.as_str()))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not in the OpenAPI document: {undocumented:?}"
+    );
+    let unserved: Vec<&String> = documented.iter().filter(|r| !served.contains(*r)).collect();
+    assert!(
+        unserved.is_empty(),
+        "in the OpenAPI document but not served: {unserved:?}"
+    );
+    for r in NOT_IN_THE_SPEC {
+        assert!(
+            served.contains(*r),
+            "{r} is listed as undocumented but is not served"
+        );
+    }
+}
