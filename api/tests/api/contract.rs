@@ -135,3 +135,115 @@ fn every_served_route_is_in_the_openapi_document_with_its_method_and_no_other() 
         );
     }
 }
+
+/// The settings the API reads, as the README's Configuration table names them (the settings
+/// test ties that table to the `Settings` the service loads, both ways).
+fn settings_read() -> BTreeSet<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let table = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .unwrap();
+    table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|l| {
+            let first = l.split('|').nth(1).unwrap_or_default().to_string();
+            first
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The keys of a YAML block `header:` indented by `indent` spaces (`NAME: value` lines).
+fn block_keys(text: &str, header: &str, indent: usize) -> BTreeSet<String> {
+    let pad = " ".repeat(indent);
+    let mut out = BTreeSet::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.trim_end() == header {
+            inside = true;
+            continue;
+        }
+        if inside {
+            let Some(rest) = line.strip_prefix(&pad) else {
+                break;
+            };
+            if rest.starts_with(' ') {
+                continue;
+            }
+            match rest.split_once(':') {
+                Some((k, _)) if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+                    out.insert(k.to_string());
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// Names the deployment files give to the data tier's own containers, not to the API.
+const DATA_TIER: &[&str] = &[
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "NEO4J_AUTH",
+    "GRAFANA_ADMIN_PASSWORD",
+];
+
+#[test]
+fn every_setting_the_deployment_files_give_the_api_is_one_the_api_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = settings_read();
+    assert!(read.len() >= 40, "{read:?}");
+    let file = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let compose = file("docker-compose.yml");
+    let api_service: String = compose
+        .lines()
+        .skip_while(|l| *l != "  api:")
+        .skip(1)
+        .take_while(|l| !l.starts_with("  ") || l.starts_with("   "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // (where, names)
+    let given = [
+        (
+            "docker-compose.yml api environment",
+            block_keys(&api_service, "    environment:", 6),
+        ),
+        (
+            "k8s/01-configmap.yaml",
+            block_keys(&file("k8s/01-configmap.yaml"), "data:", 2),
+        ),
+        (
+            "k8s/02-secret.example.yaml",
+            block_keys(&file("k8s/02-secret.example.yaml"), "stringData:", 2),
+        ),
+        (
+            ".env.example",
+            file(".env.example")
+                .lines()
+                .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+                .filter(|k| !k.starts_with('#'))
+                .collect(),
+        ),
+    ];
+    for (place, names) in &given {
+        assert!(!names.is_empty(), "no setting read from {place}");
+        let unknown: Vec<&String> = names
+            .iter()
+            .filter(|n| !read.contains(*n) && !DATA_TIER.contains(&n.as_str()))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "{place} sets {unknown:?}, which the API does not read"
+        );
+    }
+}
