@@ -205,6 +205,35 @@ fn row(line: u64, cells: &Cells<'_>) -> Result<Parsed, RowError> {
             )
         })?,
     };
+    let details = details(line, cells, &home, &away)?;
+    Ok(Parsed {
+        line,
+        season,
+        week,
+        date,
+        home,
+        away,
+        neutral,
+        playoff,
+        scores,
+        details,
+    })
+}
+
+/// The optional facts of a row: the closing spread (the favourite's, turned into the home
+/// margin), the over/under, the weather and the stadium.
+fn details(
+    line: u64,
+    cells: &Cells<'_>,
+    home: &TeamId,
+    away: &TeamId,
+) -> Result<GameDetails, RowError> {
+    let get = |name: &str| cells.get(name);
+    let err = |field: &str, message: String| RowError {
+        line,
+        field: field.into(),
+        message,
+    };
     let num = |field: &str| -> Result<Option<f64>, RowError> {
         match get(field) {
             "" => Ok(None),
@@ -261,25 +290,13 @@ fn row(line: u64, cells: &Cells<'_>) -> Result<Parsed, RowError> {
     let stadium = Some(get("stadium"))
         .filter(|s| !s.is_empty())
         .map(|s| s.chars().take(80).collect());
-    let details = GameDetails {
+    Ok(GameDetails {
         spread_line,
         total_line: num("over_under_line")?,
         temperature_f: whole("weather_temperature")?,
         wind_mph: whole("weather_wind_mph")?,
         stadium,
         ..GameDetails::default()
-    };
-    Ok(Parsed {
-        line,
-        season,
-        week,
-        date,
-        home,
-        away,
-        neutral,
-        playoff,
-        scores,
-        details,
     })
 }
 
