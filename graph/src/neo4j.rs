@@ -101,6 +101,79 @@ fn game_row(g: &Game) -> Result<Value> {
     }))
 }
 
+/// The two statements of a group's write: the predictions (replaced in place; a new one gets
+/// its PREDICTED edge, once; links no longer used dropped) and the memory links (kept ones
+/// updated only where their weight or rank moved, new ones created in memory-id order).
+/// `content` is the memory content each memory id ends with (the later write's).
+fn record_statements(
+    sorted: &[&PredictionRecord],
+    content: &HashMap<&str, &Memory>,
+) -> Result<(Query, Query)> {
+    let preds: Vec<Value> = sorted
+        .iter()
+        .map(|r| {
+            let p = &r.prediction;
+            let memories: Vec<&str> = r.memories.iter().map(|(m, _)| m.id.as_str()).collect();
+            Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
+                      "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?,
+                      "memories": memories}))
+        })
+        .collect::<Result<_>>()?;
+    let mut links: Vec<(&Memory, &MemoryUsage, &str)> = sorted
+        .iter()
+        .flat_map(|r| {
+            r.memories.iter().map(|(m, u)| {
+                // A memory two writes used with different content ends as the later one's.
+                let m = content.get(m.id.as_str()).copied().unwrap_or(m);
+                (m, u, r.prediction.id.as_str())
+            })
+        })
+        .collect();
+    links.sort_by(|a, b| (a.0.id.as_str(), a.2).cmp(&(b.0.id.as_str(), b.2)));
+    let links: Vec<Value> = links
+        .into_iter()
+        .map(|(m, u, pid)| {
+            Ok(
+                json!({"id": m.id, "kind": m.kind, "json": doc(m)?, "prediction_id": pid,
+                      "w": u.influence_weight, "rank": u.retrieval_rank}),
+            )
+        })
+        .collect::<Result<_>>()?;
+    // A prediction's PREDICTED edge is created with it, once: re-forecasting touches
+    // neither the expert nor the game node (no lock on either).
+    let predictions = query(
+        "UNWIND $rows AS r \
+         MATCH (g:Game {id: r.game_id}) \
+         OPTIONAL MATCH (old:Prediction {id: r.id}) \
+         WITH r, g, old IS NULL AS created \
+         MERGE (p:Prediction {id: r.id}) \
+         SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
+             p.generation = r.generation, p.json = r.json \
+         WITH r, g, p, created OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
+         FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END | CREATE (e)-[:PREDICTED {prediction_id: r.id}]->(g)) \
+         WITH r, p \
+         OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) WHERE NOT m.id IN r.memories \
+         WITH u ORDER BY m.id \
+         DELETE u",
+    )
+    .param("rows", bolt(Value::Array(preds.clone()))?);
+    // Links kept from the last forecast are updated in place (only where their weight or
+    // rank moved); new ones are created, in memory-id order.
+    let memories = query(
+        "UNWIND $links AS l \
+         MERGE (m:Memory {id: l.id}) ON CREATE SET m.kind = l.kind, m.json = l.json \
+         WITH m, l \
+         FOREACH (_ IN CASE WHEN m.json = l.json THEN [] ELSE [1] END | SET m.kind = l.kind, m.json = l.json) \
+         WITH m, l MATCH (p:Prediction {id: l.prediction_id}) \
+         MERGE (m)-[u:USED_IN]->(p) \
+         WITH u, l \
+         FOREACH (_ IN CASE WHEN u.influence_weight = l.w AND u.retrieval_rank = l.rank THEN [] ELSE [1] END | \
+                  SET u.influence_weight = l.w, u.retrieval_rank = l.rank)",
+    )
+    .param("links", bolt(Value::Array(links))?);
+    Ok((predictions, memories))
+}
+
 /// A row's `moved` column: its game's `rescheduled_at` (null when never moved).
 fn moved(row: &neo4rs::Row) -> Result<Option<DateTime<Utc>>> {
     let text: Option<String> = row.get("moved").map_err(de)?;
@@ -387,68 +460,7 @@ impl Neo4jGraph {
         }
         let mut sorted: Vec<&PredictionRecord> = owner.into_values().collect();
         sorted.sort_by(|a, b| a.prediction.id.as_str().cmp(b.prediction.id.as_str()));
-        let preds: Vec<Value> = sorted
-            .iter()
-            .map(|r| {
-                let p = &r.prediction;
-                let memories: Vec<&str> = r.memories.iter().map(|(m, _)| m.id.as_str()).collect();
-                Ok(json!({"id": p.id, "game_id": p.game_id, "expert_id": p.expert_id, "category": p.category,
-                          "created_at": p.created_at.to_rfc3339(), "generation": p.generation, "json": doc(p)?,
-                          "memories": memories}))
-            })
-            .collect::<Result<_>>()?;
-        let mut links: Vec<(&Memory, &MemoryUsage, &str)> = sorted
-            .iter()
-            .flat_map(|r| {
-                r.memories.iter().map(|(m, u)| {
-                    // A memory two writes used with different content ends as the later one's.
-                    let m = content.get(m.id.as_str()).copied().unwrap_or(m);
-                    (m, u, r.prediction.id.as_str())
-                })
-            })
-            .collect();
-        links.sort_by(|a, b| (a.0.id.as_str(), a.2).cmp(&(b.0.id.as_str(), b.2)));
-        let links: Vec<Value> = links
-            .into_iter()
-            .map(|(m, u, pid)| {
-                Ok(
-                    json!({"id": m.id, "kind": m.kind, "json": doc(m)?, "prediction_id": pid,
-                          "w": u.influence_weight, "rank": u.retrieval_rank}),
-                )
-            })
-            .collect::<Result<_>>()?;
-        // A prediction's PREDICTED edge is created with it, once: re-forecasting touches
-        // neither the expert nor the game node (no lock on either).
-        let predictions = query(
-            "UNWIND $rows AS r \
-             MATCH (g:Game {id: r.game_id}) \
-             OPTIONAL MATCH (old:Prediction {id: r.id}) \
-             WITH r, g, old IS NULL AS created \
-             MERGE (p:Prediction {id: r.id}) \
-             SET p.game_id = r.game_id, p.expert_id = r.expert_id, p.category = r.category, p.created_at = r.created_at, \
-                 p.generation = r.generation, p.json = r.json \
-             WITH r, g, p, created OPTIONAL MATCH (e:Expert {id: r.expert_id}) \
-             FOREACH (_ IN CASE WHEN created AND e IS NOT NULL THEN [1] ELSE [] END | CREATE (e)-[:PREDICTED {prediction_id: r.id}]->(g)) \
-             WITH r, p \
-             OPTIONAL MATCH (m:Memory)-[u:USED_IN]->(p) WHERE NOT m.id IN r.memories \
-             WITH u ORDER BY m.id \
-             DELETE u",
-        )
-        .param("rows", bolt(Value::Array(preds.clone()))?);
-        // Links kept from the last forecast are updated in place (only where their weight or
-        // rank moved); new ones are created, in memory-id order.
-        let memories = query(
-            "UNWIND $links AS l \
-             MERGE (m:Memory {id: l.id}) ON CREATE SET m.kind = l.kind, m.json = l.json \
-             WITH m, l \
-             FOREACH (_ IN CASE WHEN m.json = l.json THEN [] ELSE [1] END | SET m.kind = l.kind, m.json = l.json) \
-             WITH m, l MATCH (p:Prediction {id: l.prediction_id}) \
-             MERGE (m)-[u:USED_IN]->(p) \
-             WITH u, l \
-             FOREACH (_ IN CASE WHEN u.influence_weight = l.w AND u.retrieval_rank = l.rank THEN [] ELSE [1] END | \
-                      SET u.influence_weight = l.w, u.retrieval_rank = l.rank)",
-        )
-        .param("links", bolt(Value::Array(links))?);
+        let (predictions, memories) = record_statements(&sorted, &content)?;
         txn.run(predictions).await.map_err(db)?;
         txn.run(memories).await.map_err(db)?;
         txn.commit().await.map_err(db)?;
