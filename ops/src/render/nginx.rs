@@ -50,9 +50,17 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
 ];
 
 pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
-    let r = &t.rate_limits;
     let mut c = String::new();
     let w = &mut c;
+    process(w, target);
+    http_settings(w, t, target);
+    let listen = listen(w, t, target);
+    server(w, t, &listen);
+    c
+}
+
+/// The process: pid and logs (under the runtime directory when there is one), events.
+fn process(w: &mut String, target: &NginxTarget) {
     let _ = writeln!(
         w,
         "# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand."
@@ -77,6 +85,12 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
     } else {
         let _ = writeln!(w, "    access_log /var/log/nginx/access.log;");
     }
+}
+
+/// The `http` block's settings: logs, gzip, buffers, the rate-limit zones, the WebSocket
+/// upgrade map and the upstream of API instances.
+fn http_settings(w: &mut String, t: &Topology, target: &NginxTarget) {
+    let r = &t.rate_limits;
     let _ = write!(
         w,
         r#"    server_tokens off;
@@ -131,8 +145,12 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
         let _ = writeln!(w, "        server {u} max_fails=3 fail_timeout=10s;");
     }
     let _ = writeln!(w, "        keepalive 64;\n    }}\n");
+}
 
-    let listen = match &target.listen {
+/// With TLS, the port-80 server that redirects (and answers `/healthz`); the main server's
+/// listen directives.
+fn listen(w: &mut String, t: &Topology, target: &NginxTarget) -> String {
+    match &target.listen {
         Listen::Tls { certificate, key } => {
             let _ = write!(
                 w,
@@ -169,7 +187,13 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
             )
         }
         Listen::Plain { address } => format!("        listen {address};\n"),
-    };
+    }
+}
+
+/// The main server: security headers, the blocked metrics path, `/healthz`, `/admin/` with the
+/// auth rate limit, the WebSocket stream, and everything else to the API.
+fn server(w: &mut String, t: &Topology, listen: &str) {
+    let r = &t.rate_limits;
     let _ = write!(w, "    server {{\n{listen}");
     for (name, value) in SECURITY_HEADERS {
         let _ = writeln!(w, "        add_header {name} {value} always;");
@@ -232,5 +256,4 @@ pub fn nginx_conf(t: &Topology, target: &NginxTarget) -> String {
 "#,
         metrics = t.api.metrics_path
     );
-    c
 }
