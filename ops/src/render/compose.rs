@@ -142,11 +142,52 @@ fn healthy(names: &[&'static str]) -> BTreeMap<&'static str, DependsOn> {
 }
 
 pub fn compose(t: &Topology) -> crate::Result<String> {
-    let m = &t.monitoring;
+    // Every service of the stack, by name.
+    let services: BTreeMap<&str, Service> = [
+        ("api", api_service(t)),
+        ("nginx", nginx_service(t)),
+        ("redis", redis_service(t)),
+        ("neo4j", neo4j_service(t)),
+        ("timescaledb", timescaledb_service(t)),
+        ("prometheus", prometheus_service(t)),
+        ("alertmanager", alertmanager_service(t)),
+        ("grafana", grafana_service(t)),
+        ("node-exporter", node_exporter_service(t)),
+        ("redis-exporter", redis_exporter_service(t)),
+        ("postgres-exporter", postgres_exporter_service(t)),
+    ]
+    .into_iter()
+    .collect();
+    let file = ComposeFile {
+        version: "3.8",
+        services,
+        networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
+        volumes: [
+            "alertmanager-data",
+            "api-data",
+            "grafana-data",
+            "neo4j-backups",
+            "neo4j-data",
+            "pg-data",
+            "prometheus-data",
+            "redis-data",
+        ]
+        .into_iter()
+        .map(|v| (v, Volume {}))
+        .collect(),
+    };
+    let body = serde_norway::to_string(&file)?;
+    Ok(format!(
+        "---\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n\
+         # The whole production stack: cp .env.example .env, set real secrets, then\n\
+         #   cargo run -p ops -- deploy --target compose\n{body}"
+    ))
+}
+
+/// The `api` service.
+fn api_service(t: &Topology) -> Service {
     let db = t.timescale.database;
     let user = t.timescale.user;
-    let mut services = BTreeMap::new();
-
     let mut api = service(
         t.api.image,
         check(&format!(
@@ -187,8 +228,11 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     ]);
     api.volumes = vec![format!("api-data:{}", t.api.data_dir)];
     api.depends_on = healthy(&["neo4j", "redis", "timescaledb"]);
-    services.insert("api", api);
+    api
+}
 
+/// The `nginx` service.
+fn nginx_service(_t: &Topology) -> Service {
     let mut nginx = service(
         "nginx:1.27-alpine",
         http_check("http://127.0.0.1/healthz"),
@@ -201,8 +245,11 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         "./nginx/certs:/etc/nginx/certs:ro".into(),
     ];
     nginx.depends_on = healthy(&["api"]);
-    services.insert("nginx", nginx);
+    nginx
+}
 
+/// The `redis` service.
+fn redis_service(t: &Topology) -> Service {
     let mut redis = service(
         t.redis.image,
         check("redis-cli -a \"$$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"),
@@ -220,8 +267,11 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     ];
     redis.environment = BTreeMap::from([("REDIS_PASSWORD", secret("REDIS_PASSWORD"))]);
     redis.volumes = vec!["redis-data:/data".into()];
-    services.insert("redis", redis);
+    redis
+}
 
+/// The `neo4j` service.
+fn neo4j_service(t: &Topology) -> Service {
     let mut neo4j = service(
         t.neo4j.image,
         http_check("http://127.0.0.1:7474"),
@@ -250,8 +300,13 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     ]);
     neo4j.volumes = vec!["neo4j-data:/data".into(), "neo4j-backups:/backups".into()];
     neo4j.healthcheck.start_period = "90s";
-    services.insert("neo4j", neo4j);
+    neo4j
+}
 
+/// The `timescaledb` service.
+fn timescaledb_service(t: &Topology) -> Service {
+    let db = t.timescale.database;
+    let user = t.timescale.user;
     let mut pg = service(
         t.timescale.image,
         check(&format!("pg_isready -U {user} -d {db}")),
@@ -264,8 +319,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         ("POSTGRES_PASSWORD", secret("POSTGRES_PASSWORD")),
     ]);
     pg.volumes = vec!["pg-data:/var/lib/postgresql/data".into()];
-    services.insert("timescaledb", pg);
+    pg
+}
 
+/// The `prometheus` service.
+fn prometheus_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
     let mut prometheus = service(
         m.prometheus_image,
         http_check("http://127.0.0.1:9090/-/healthy"),
@@ -284,8 +343,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     ];
     prometheus.ports = vec!["127.0.0.1:9090:9090".into()];
     prometheus.depends_on = healthy(&["api"]);
-    services.insert("prometheus", prometheus);
+    prometheus
+}
 
+/// The `alertmanager` service.
+fn alertmanager_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
     let mut am = service(
         m.alertmanager_image,
         http_check("http://127.0.0.1:9093/-/healthy"),
@@ -300,8 +363,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         "./monitoring/alertmanager:/etc/alertmanager:ro".into(),
         "alertmanager-data:/alertmanager".into(),
     ];
-    services.insert("alertmanager", am);
+    am
+}
 
+/// The `grafana` service.
+fn grafana_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
     let mut grafana = service(
         m.grafana_image,
         http_check("http://127.0.0.1:3000/api/health"),
@@ -323,8 +390,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     ];
     grafana.ports = vec!["127.0.0.1:3000:3000".into()];
     grafana.depends_on = healthy(&["prometheus"]);
-    services.insert("grafana", grafana);
+    grafana
+}
 
+/// The `node-exporter` service.
+fn node_exporter_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
     let mut node = service(
         m.node_exporter_image,
         http_check("http://127.0.0.1:9100/metrics"),
@@ -333,8 +404,12 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     );
     node.command = vec!["--path.rootfs=/host".into()];
     node.volumes = vec!["/:/host:ro,rslave".into()];
-    services.insert("node-exporter", node);
+    node
+}
 
+/// The `redis-exporter` service.
+fn redis_exporter_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
     let mut rx = service(
         m.redis_exporter_image,
         http_check("http://127.0.0.1:9121/metrics"),
@@ -346,8 +421,14 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         ("REDIS_PASSWORD", secret("REDIS_PASSWORD")),
     ]);
     rx.depends_on = healthy(&["redis"]);
-    services.insert("redis-exporter", rx);
+    rx
+}
 
+/// The `postgres-exporter` service.
+fn postgres_exporter_service(t: &Topology) -> Service {
+    let m = &t.monitoring;
+    let db = t.timescale.database;
+    let user = t.timescale.user;
     let mut px = service(
         m.postgres_exporter_image,
         http_check("http://127.0.0.1:9187/metrics"),
@@ -362,32 +443,7 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         ),
     )]);
     px.depends_on = healthy(&["timescaledb"]);
-    services.insert("postgres-exporter", px);
-
-    let file = ComposeFile {
-        version: "3.8",
-        services,
-        networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
-        volumes: [
-            "alertmanager-data",
-            "api-data",
-            "grafana-data",
-            "neo4j-backups",
-            "neo4j-data",
-            "pg-data",
-            "prometheus-data",
-            "redis-data",
-        ]
-        .into_iter()
-        .map(|v| (v, Volume {}))
-        .collect(),
-    };
-    let body = serde_norway::to_string(&file)?;
-    Ok(format!(
-        "---\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n\
-         # The whole production stack: cp .env.example .env, set real secrets, then\n\
-         #   cargo run -p ops -- deploy --target compose\n{body}"
-    ))
+    px
 }
 
 /// The env-file templates (never the real `.env`): production and development.
