@@ -9,11 +9,15 @@
 //! | [`alignment`] | divisions per season since 1970, playoff formats, the tie rule | `graph::teams` (codes) |
 //! | [`standings`] | records overall, in division and conference, points, streaks | [`alignment`] |
 //! | [`tiebreak`] | the division and wild-card procedures, the restart rule, the step that broke each tie | [`standings`] |
+//! | [`league`] | a season's teams, divisions and rules by number; a results table that copies without allocating | [`alignment`], [`standings`] |
+//! | [`rank`] | the same procedures and seeds on those numbers, for the simulator (tested to agree with [`tiebreak`]) | [`league`], [`tiebreak`] |
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`seeds`] | division winners, wild cards, seeds and byes per conference | [`tiebreak`], [`standings`] |
 
 pub mod alignment;
 pub mod bracket;
+pub mod league;
+pub mod rank;
 pub mod seeds;
 pub mod standings;
 pub mod tiebreak;

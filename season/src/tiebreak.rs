@@ -423,13 +423,7 @@ impl<'a> Tables<'a> {
                 return b;
             }
         }
-        let steps: &[Step] = match (procedure, self.modern) {
-            (Procedure::Division, true) => &DIVISION_STEPS,
-            (Procedure::WildCard, true) => &WILD_CARD_STEPS,
-            (Procedure::Division, false) => &DIVISION_STEPS_1990,
-            (Procedure::WildCard, false) => &WILD_CARD_STEPS_1990,
-        };
-        for &step in steps {
+        for &step in steps(procedure, self.modern) {
             let Some(values) = self.values(step, &group, procedure) else {
                 continue;
             };
@@ -496,8 +490,18 @@ fn tally(r: &mut Record, pf: u16, pa: u16) {
     }
 }
 
+/// The steps of `procedure`, in order: those of 2002 on (`modern`) or of the 1990s.
+pub(crate) fn steps(procedure: Procedure, modern: bool) -> &'static [Step] {
+    match (procedure, modern) {
+        (Procedure::Division, true) => &DIVISION_STEPS,
+        (Procedure::WildCard, true) => &WILD_CARD_STEPS,
+        (Procedure::Division, false) => &DIVISION_STEPS_1990,
+        (Procedure::WildCard, false) => &WILD_CARD_STEPS_1990,
+    }
+}
+
 /// A seeded coin: the same seed and team always toss the same.
-fn toss(seed: u64, team: &str) -> u64 {
+pub(crate) fn toss(seed: u64, team: &str) -> u64 {
     let mut h = seed ^ 0x9e37_79b9_7f4a_7c15;
     for b in team.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -548,6 +552,18 @@ mod tests {
         let lines = standings(season, games, None).unwrap();
         let t = Tables::new(&lines, games, season, seed);
         let b = t.first(group, procedure);
+        // The numbered procedures of `rank` decide every case the same way, by the same step.
+        let league = crate::league::League::new(season).unwrap();
+        let table = crate::league::Table::from_games(&league, games, None).unwrap();
+        let mask = group
+            .iter()
+            .fold(0, |m, c| m | crate::league::bit(league.index(c).unwrap()));
+        let (i, step) = crate::rank::Ranker::new(&league, &table, seed).first(mask, procedure);
+        assert_eq!(
+            (league.code(i), step),
+            (b.first, b.step),
+            "rank vs tiebreak"
+        );
         (b.first, b.step)
     }
 
