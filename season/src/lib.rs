@@ -1,5 +1,5 @@
-//! The season: the league's alignment in time, standings from the games played, and (coming)
-//! the tie-breaking procedures, seeds, the bracket and the season simulator. Pure: no I/O;
+//! The season: the league's alignment in time, standings from the games played, the
+//! tie-breaking procedures, seeds, the bracket and the season simulator. Pure: no I/O;
 //! games come in as `graph` domain types.
 //!
 //! # Layout
@@ -12,12 +12,16 @@
 //! | [`league`] | a season's teams, divisions and rules by number; a results table that copies without allocating | [`alignment`], [`standings`] |
 //! | [`rank`] | the same procedures and seeds on those numbers, for the simulator (tested to agree with [`tiebreak`]) | [`league`], [`tiebreak`] |
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
+//! | [`rng`] | one seeded random stream per simulated season | |
+//! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], `forecast::prob` |
 //! | [`seeds`] | division winners, wild cards, seeds and byes per conference | [`tiebreak`], [`standings`] |
 
 pub mod alignment;
 pub mod bracket;
 pub mod league;
 pub mod rank;
+pub mod rng;
 pub mod seeds;
+pub mod simulate;
 pub mod standings;
 pub mod tiebreak;
