@@ -85,6 +85,11 @@ fn runtime_parts(e: &runtime::Error) -> Parts {
     match e {
         R::Graph(g) => graph_parts(g),
         R::Forecast(f) => forecast_parts(f),
+        R::Season(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            Some("season".to_string()),
+        ),
         R::Registry(_) | R::UnknownTeam { .. } | R::Engine(_) | R::Switched { .. } | R::Task(_) => {
             INTERNAL
         }

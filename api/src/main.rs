@@ -4,8 +4,33 @@ use api::settings::Settings;
 use api::startup::Application;
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as its chain of causes (never a backtrace, whatever
+/// `RUST_BACKTRACE` says: the message is for the person at the terminal) with exit status 1.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            let mut causes = e.chain().skip(1).peekable();
+            if causes.peek().is_some() {
+                eprintln!("\nCaused by:");
+                for (i, c) in causes.enumerate() {
+                    eprintln!("    {i}: {c}");
+                }
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = Settings::load()?;
     cli.apply(&mut settings);
@@ -26,6 +51,15 @@ async fn main() -> anyhow::Result<()> {
             through,
             json,
         }) => api::cli::standings::run(&settings, season, through.as_deref(), json).await?,
+        Some(Command::Simulate {
+            season,
+            through,
+            sims,
+            seed,
+            json,
+        }) => {
+            api::cli::simulate::run(&settings, season, through.as_deref(), sims, seed, json).await?
+        }
         Some(Command::Forecast {
             upcoming,
             from,

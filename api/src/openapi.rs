@@ -13,6 +13,7 @@ use crate::routes;
     routes::teams::ratings,
     routes::teams::season,
     routes::seasons::standings,
+    routes::seasons::odds,
     routes::games::list,
     routes::games::get,
     routes::games::upcoming,
@@ -51,7 +52,7 @@ struct V1;
     tags(
         (name = "experts", description = "The forecasting experts: sixteen models and the market"),
         (name = "teams", description = "Franchises and historical clubs"),
-        (name = "seasons", description = "Standings and playoff seeds by the league's tie-breaking procedures"),
+        (name = "seasons", description = "Standings and playoff seeds by the league's tie-breaking procedures; playoff odds from the simulated rest of a season"),
         (name = "games", description = "Games, past and upcoming"),
         (name = "predictions", description = "Forecasts and their provenance"),
         (name = "quality", description = "Walk-forward scores and calibration of every expert"),

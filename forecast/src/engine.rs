@@ -144,6 +144,17 @@ impl Engine {
         self.ratings.state.strength(team)
     }
 
+    /// The state-space posterior of `teams`' strengths on `date` of `season`: means and
+    /// row-major covariance (see [`crate::state_space::StateSpace::posterior_at`]).
+    pub fn strength_posterior(
+        &self,
+        date: NaiveDate,
+        season: i32,
+        teams: &[crate::TeamIx],
+    ) -> (Vec<f64>, Vec<f64>) {
+        self.ratings.state.posterior_at(date, season, teams)
+    }
+
     /// The league home advantage the experts use now, points (learned or fixed, per the
     /// parameters), and what the state-space filter has learned: (mean, sd).
     pub fn home_advantage(&self) -> (f64, (f64, f64)) {

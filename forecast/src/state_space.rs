@@ -104,6 +104,28 @@ impl StateSpace {
         (self.mean[t], self.cov[t * self.n() + t].sqrt())
     }
 
+    /// The posterior of `teams`' strengths as it will stand on `date` of `season` (the drift
+    /// and, at a new season, the off-season regression applied to a copy): their means and
+    /// their covariance, row-major in the order given. What a season simulator draws from.
+    pub fn posterior_at(
+        &self,
+        date: NaiveDate,
+        season: i32,
+        teams: &[crate::TeamIx],
+    ) -> (Vec<f64>, Vec<f64>) {
+        let mut at = self.clone();
+        at.advance_to(date, season);
+        let n = at.n();
+        let ix: Vec<usize> = teams.iter().map(|&t| usize::from(t)).collect();
+        let means = ix.iter().map(|&i| at.mean[i]).collect();
+        let cov = ix
+            .iter()
+            .flat_map(|&i| ix.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| at.cov[i * n + j])
+            .collect();
+        (means, cov)
+    }
+
     /// The last `n` strength changes of team `t`, oldest first: (game, change).
     pub fn recent_changes(&self, t: crate::TeamIx, n: usize) -> &[(u32, f64)] {
         let log = &self.log[usize::from(t)];

@@ -12,6 +12,10 @@ pub enum Error {
     /// The model version registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A season the simulator cannot set up: no alignment known, or a game whose team is not
+    /// in the season's alignment.
+    #[error(transparent)]
+    Season(#[from] season::standings::StandingsError),
     /// A game names a team the model's team table lacks.
     #[error("team of game {game} missing from the model's team table")]
     UnknownTeam { game: String },

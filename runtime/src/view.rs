@@ -103,6 +103,23 @@ impl View {
         })
     }
 
+    /// The state-space expert's posterior of `teams`' strengths (points above average) as it
+    /// will stand on `date` of `season` — the drift to that day and, at a new season, the
+    /// off-season regression applied: their means and their covariance, row-major in the order
+    /// given. `None` when a team is unknown to the model.
+    pub fn strengths(
+        &self,
+        teams: &[&str],
+        date: NaiveDate,
+        season: i32,
+    ) -> Option<(Vec<f64>, Vec<f64>)> {
+        let ix = teams
+            .iter()
+            .map(|t| self.snap.team_ix.get(*t).copied())
+            .collect::<Option<Vec<u16>>>()?;
+        Some(self.snap.engine().strength_posterior(date, season, &ix))
+    }
+
     /// The consensus for one game dated after the last game learned (an unplayed game of the
     /// schedule): no reasoning and no memories, so it costs a fraction of a recorded forecast.
     pub fn outlook(&self, game: &Game) -> Result<GameOutlook> {

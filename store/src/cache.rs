@@ -30,6 +30,11 @@ pub trait Cache: Send + Sync + 'static {
     async fn invalidate_prefix(&self, prefix: &str);
     async fn healthy(&self) -> bool;
     fn stats(&self) -> CacheStats;
+    /// Claims `key` for `ttl` if nobody holds it: `true` for the one caller (of the whole
+    /// fleet, with Redis) that gets it. Single-flight for expensive results: the claimer
+    /// computes and puts, the others wait for the value. A cache that cannot answer says
+    /// `true` (compute here rather than wait on nothing).
+    async fn claim(&self, key: &str, ttl: Duration) -> bool;
 }
 
 /// Bounded in-process cache with a time-to-live, limited both in entries and in bytes.
@@ -38,6 +43,8 @@ pub struct MemoryCache {
     capacity: usize,
     max_bytes: usize,
     entries: Mutex<Entries>,
+    /// Claimed keys and when each claim lapses.
+    claims: Mutex<HashMap<String, Instant>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -84,6 +91,7 @@ impl MemoryCache {
             capacity: capacity.max(1),
             max_bytes: max_bytes.max(1),
             entries: Mutex::new(Entries::default()),
+            claims: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -186,6 +194,17 @@ impl Cache for MemoryCache {
         true
     }
 
+    async fn claim(&self, key: &str, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut claims = self.claims.lock().expect("claims lock poisoned");
+        claims.retain(|_, until| *until > now);
+        if claims.contains_key(key) {
+            return false;
+        }
+        claims.insert(key.to_string(), now + ttl);
+        true
+    }
+
     fn stats(&self) -> CacheStats {
         let hits = self.hits.load(Ordering::Relaxed);
         CacheStats {
@@ -217,6 +236,17 @@ mod tests {
                 near_tier_up: None
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_won_once_until_it_lapses() {
+        let c = MemoryCache::new(Duration::from_secs(60), 10);
+        let ttl = Duration::from_millis(50);
+        assert!(c.claim("odds", ttl).await);
+        assert!(!c.claim("odds", ttl).await);
+        assert!(c.claim("other", ttl).await);
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(c.claim("odds", ttl).await);
     }
 
     #[tokio::test]

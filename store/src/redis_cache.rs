@@ -548,6 +548,29 @@ impl Cache for RedisCache {
         ok
     }
 
+    async fn claim(&self, key: &str, ttl: Duration) -> bool {
+        let Some(mut c) = self.conn().await else {
+            return true;
+        };
+        let millis = ttl.as_millis().max(1) as u64;
+        let mut set = redis::cmd("SET");
+        set.arg(self.key(&format!("claim:{key}")))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis);
+        match tokio::time::timeout(self.timeout, set.query_async::<Option<String>>(&mut c)).await {
+            Ok(Ok(reply)) => {
+                self.mark(true);
+                reply.is_some()
+            }
+            _ => {
+                self.mark(false);
+                true
+            }
+        }
+    }
+
     fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),

@@ -277,6 +277,35 @@ async fn redis_namespaces_and_database_numbers_keep_tenants_apart() {
 }
 
 #[tokio::test]
+async fn one_instance_of_a_fleet_wins_a_claim_until_it_lapses() {
+    let Some(url) = redis_url() else { return };
+    let ns = namespace();
+    // Two instances of one fleet: the same namespace, separate pools.
+    let a = RedisCache::new(&url, &ns, Duration::from_secs(60)).unwrap();
+    let b = RedisCache::new(&url, &ns, Duration::from_secs(60)).unwrap();
+    let other = RedisCache::new(&url, &namespace(), Duration::from_secs(60)).unwrap();
+    let ttl = Duration::from_millis(400);
+    assert!(a.claim("odds:2018", ttl).await);
+    assert!(
+        !b.claim("odds:2018", ttl).await,
+        "the fleet's second claimer waits"
+    );
+    assert!(!a.claim("odds:2018", ttl).await);
+    assert!(b.claim("odds:2019", ttl).await, "another key is free");
+    assert!(
+        other.claim("odds:2018", ttl).await,
+        "another namespace is another fleet"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        b.claim("odds:2018", ttl).await,
+        "a lapsed claim is free again"
+    );
+    a.clear().await.unwrap();
+    other.clear().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_degrades_to_misses_without_errors() {
     // Port 1 on loopback: nothing listens there.
     let c = RedisCache::new("redis://127.0.0.1:1", "x:", Duration::from_secs(60)).unwrap();
@@ -284,6 +313,10 @@ async fn an_unreachable_redis_degrades_to_misses_without_errors() {
     c.put("k", Bytes::from_static(b"v")).await;
     assert_eq!(c.get("k").await, None);
     assert_eq!(c.stats().misses, 1);
+    assert!(
+        c.claim("k", Duration::from_secs(1)).await,
+        "nobody to wait for: compute here"
+    );
 }
 
 /// Waits until `c`'s near tier has subscribed to invalidations.

@@ -6,6 +6,7 @@ mod evaluate;
 mod feeds;
 mod game;
 mod model;
+pub mod simulate;
 pub mod standings;
 pub mod upcoming;
 
@@ -156,9 +157,6 @@ pub enum Command {
         /// Game id, e.g. LAR_NE_2018_W21.
         game: String,
     },
-    /// Forecast the coming games that lack a current forecast and print them: teams, win
-    /// probability, predicted score, spread, total and the market's line (the "This week"
-    /// page in a terminal).
     /// A season's standings and playoff seeds by the league's tie-breaking procedures.
     Standings {
         /// The season (1970 on).
@@ -171,6 +169,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A season's playoff odds: the rest of it simulated from the model, each team's chance
+    /// of the playoffs, the division, a bye, the top seed, the conference and the title.
+    Simulate {
+        /// The season (1970 on).
+        #[arg(long)]
+        season: i64,
+        /// Count the games played on or before this day as played; simulate the rest
+        /// (YYYY-MM-DD; default: every game with a result).
+        #[arg(long)]
+        through: Option<String>,
+        /// Simulated seasons, 100 to 200,000 (default 25,000).
+        #[arg(long)]
+        sims: Option<i64>,
+        /// The random seed (default: the season's number).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print JSON (the body of GET /api/v1/seasons/{season}/odds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forecast the coming games that lack a current forecast and print them: teams, win
+    /// probability, predicted score, spread, total and the market's line (the "This week"
+    /// page in a terminal).
     Forecast {
         /// The coming games (the only mode for now).
         #[arg(long)]

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::ratings)
             .service(teams::season)
             .service(seasons::standings)
+            .service(seasons::odds)
             .service(games::list)
             .service(games::upcoming)
             .service(games::this_week)

@@ -12,12 +12,13 @@
 //! | import a games file | [`imports::import_games`] |
 //! | forecast and store a range of seasons walk-forward | [`backfill::backfill`] |
 //! | keep the store current from a schedule feed | [`ingest::plan`], [`ingest::apply`] |
+//! | simulate the rest of a season: playoff odds (fleet-wide single flight) | [`odds::simulate`], [`odds::cached_run`] |
 //! | a prediction's or a game's provenance as W3C PROV | [`provenance::prediction_document`], [`provenance::game_document`] |
 //!
 //! Reads go through here too: the catalogue ([`catalog`]), games ([`games::get_game`],
 //! [`games::list_games`], [`games::upcoming`]), stored forecasts ([`forecasts::stored_forecast`],
 //! [`forecasts::get_prediction`], [`forecasts::game_history`]), provenance graphs, the model's
-//! quality ([`quality`]), this week's games and results ([`week`]), a team's season ([`teams`]), a season's standings and seeds ([`standings`]), feed runs ([`ingest::runs`]) and the service's own health and
+//! quality ([`quality`]), this week's games and results ([`week`]), a team's season ([`teams`]), a season's standings and seeds ([`standings`]), its playoff odds ([`odds`]), feed runs ([`ingest::runs`]) and the service's own health and
 //! metrics ([`health`]).
 //!
 //! # What may call what
@@ -43,6 +44,7 @@ pub mod health;
 pub mod imports;
 pub mod ingest;
 pub mod models;
+pub mod odds;
 pub mod provenance;
 pub mod quality;
 pub mod standings;

@@ -13,6 +13,7 @@ mod ingest;
 mod layering;
 mod limits;
 mod model;
+mod odds;
 mod predictions;
 mod prov;
 mod published;

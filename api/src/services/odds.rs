@@ -1,0 +1,315 @@
+//! Playoff odds: the rest of a season simulated many times from the model (`season::simulate`
+//! on `runtime::odds` inputs), each team's chance of each seed, the playoffs, the division,
+//! the bye, the conference and the Super Bowl, and its wins' distribution.
+//!
+//! One run per question for the whole fleet: a run is named by everything that decides it
+//! (season, date, simulations, seed, model version, history generation) and its answer is the
+//! same on every instance (one random stream per simulated season); the first instance to
+//! claim the run's key in the shared cache computes it, the others wait for the value
+//! ([`cached_run`]). The run's record travels with its odds ([`Run`]), so a run can be
+//! reproduced from it. May call the model runtime, the graph and the cache.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use graph::Season;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Error, Result, Services};
+
+/// The fewest and the most simulated seasons a request may ask for.
+pub const SIMS_RANGE: (u32, u32) = (100, 200_000);
+/// Simulated seasons when the request does not say (nflseedR advises at least 25,000).
+pub const DEFAULT_SIMS: u32 = 25_000;
+
+/// How many seasons to simulate: within [`SIMS_RANGE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sims(u32);
+
+impl Sims {
+    pub fn parse(n: i64) -> Result<Self> {
+        let (lo, hi) = SIMS_RANGE;
+        if n < i64::from(lo) || n > i64::from(hi) {
+            return Err(Error::invalid(
+                "sims",
+                format!("{n} is outside {lo}..={hi} simulated seasons"),
+            ));
+        }
+        Ok(Sims(n as u32))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Sims {
+    fn default() -> Self {
+        Sims(DEFAULT_SIMS)
+    }
+}
+
+/// What a run is asked.
+#[derive(Clone, Copy, Debug)]
+pub struct OddsRequest {
+    pub season: Season,
+    /// Games played on or before this day count as played (none: every game with a result).
+    pub through: Option<NaiveDate>,
+    pub sims: Sims,
+    /// The random seed (none: the season's number, so the default run is the same everywhere).
+    pub seed: Option<u64>,
+}
+
+/// The record of a run: everything that decides its odds. The same record gives the same
+/// odds on any instance.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Run {
+    /// `odds-…`: a digest of the fields below.
+    pub id: String,
+    pub season: i32,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub through: Option<NaiveDate>,
+    pub sims: u32,
+    pub seed: u64,
+    pub model_version: String,
+    pub history_generation: u64,
+    /// The date of the last final game the model had learned from.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub model_as_of: Option<NaiveDate>,
+    /// Regular-season games taken as played, and simulated.
+    pub games_played: usize,
+    pub games_remaining: usize,
+    pub playoff_games_played: usize,
+    /// The ids of the games taken as played, oldest first.
+    pub played_games: Vec<String>,
+    /// The simulator's parameters.
+    pub margin_sd: f64,
+    pub strength_scale: f64,
+    pub hot_k: f64,
+    pub tie_rate: f64,
+    /// Wall-clock seconds the simulation took on the instance that ran it.
+    pub seconds: f64,
+}
+
+/// One team's odds.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct TeamOdds {
+    pub team: String,
+    pub name: String,
+    pub conference: String,
+    pub division: String,
+    /// `[won, lost, tied]` in the games played.
+    pub record: [u16; 3],
+    /// Mean wins over the simulated seasons (a tie as half).
+    pub mean_wins: f64,
+    /// `wins[w]`: the probability of exactly `w` wins.
+    pub wins: Vec<f64>,
+    /// `seeds[k]`: the probability of seed `k + 1`.
+    pub seeds: Vec<f64>,
+    pub playoffs: f64,
+    pub division_title: f64,
+    /// A first-round bye (none from 1970 to 1977; the top two seeds 1978–2019 (three
+    /// 1978–1989); the top seed from 2020).
+    pub bye: f64,
+    pub top_seed: f64,
+    pub conference_title: f64,
+    pub super_bowl: f64,
+}
+
+/// A season's odds: each conference's teams, best chance of the playoffs first.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Odds {
+    pub run: Run,
+    pub teams: Vec<TeamOdds>,
+}
+
+/// Checks a request against the stored season: a season with an alignment, with games, and a
+/// date not before its first game.
+fn check(season: i32, first: Option<NaiveDate>, through: Option<NaiveDate>) -> Result<()> {
+    if season::alignment::divisions(season).is_none() {
+        return Err(Error::invalid(
+            "season",
+            format!(
+                "{season} has no alignment this service knows (odds start in {})",
+                season::alignment::FIRST_SEASON
+            ),
+        ));
+    }
+    let Some(first) = first else {
+        return Err(Error::invalid(
+            "season",
+            format!("no games are stored for season {season}"),
+        ));
+    };
+    if let Some(d) = through.filter(|d| *d < first) {
+        return Err(Error::invalid(
+            "through",
+            format!("{d} is before season {season}'s first game ({first})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the simulation of `req` on this instance (no cache): the view of the model as of
+/// `through` (a replay to that day when the model has learned games after it), the inputs,
+/// then the simulation on the blocking pool. `progress` hears the seasons done.
+pub async fn simulate(
+    svc: &Services,
+    req: OddsRequest,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<Odds> {
+    let s = req.season.get();
+    let mut games = super::catalog::season_games(svc, req.season).await?;
+    games.retain(|g| !g.is_cancelled());
+    check(s, games.iter().map(|g| g.date).min(), req.through)?;
+    let (snapshot, params) = svc.predictor.current().await?;
+    let generation = snapshot.generation;
+    let seed = req.seed.unwrap_or(u64::from(s.unsigned_abs()));
+    let sims = req.sims.get();
+    let through = req.through;
+    tokio::task::spawn_blocking(move || -> Result<Odds> {
+        // The model must not know the games the run draws: as of the day after `through`.
+        let snapshot = match (through, snapshot.last_date()) {
+            (Some(d), Some(last)) if last > d => {
+                let next = d.succ_opt().unwrap_or(d);
+                std::sync::Arc::new(snapshot.before(next, None, &params)?)
+            }
+            _ => snapshot,
+        };
+        let view = runtime::View::new(snapshot);
+        let (inputs, basis) = runtime::odds::season_inputs(&view, &games, s, through)?;
+        let shipped = season::simulate::Params::SHIPPED;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let started = std::time::Instant::now();
+        let counts =
+            season::simulate::run(&inputs, shipped, u64::from(sims), seed, threads, &progress);
+        let seconds = started.elapsed().as_secs_f64();
+        let mut run = Run {
+            id: String::new(),
+            season: s,
+            through,
+            sims,
+            seed,
+            model_version: view.version().to_string(),
+            history_generation: generation,
+            model_as_of: view.as_of(),
+            games_played: basis.played,
+            games_remaining: basis.remaining,
+            playoff_games_played: basis.playoffs_played,
+            played_games: basis.played_games,
+            margin_sd: shipped.margin_sd,
+            strength_scale: shipped.strength_scale,
+            hot_k: shipped.hot_k,
+            tie_rate: shipped.tie_rate,
+            seconds,
+        };
+        run.id = run_id(&run);
+        Ok(Odds {
+            run,
+            teams: shape(&counts.odds(&inputs)),
+        })
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// The odds in the response's shape: AFC then NFC, each by playoff chance, then mean wins.
+fn shape(odds: &[season::simulate::TeamOdds]) -> Vec<TeamOdds> {
+    let name = |t: &str| {
+        graph::teams::FRANCHISES
+            .iter()
+            .find(|f| f.0 == t)
+            .map_or(t.to_string(), |f| f.1.to_string())
+    };
+    let mut out: Vec<TeamOdds> = odds
+        .iter()
+        .map(|o| TeamOdds {
+            team: o.team.to_string(),
+            name: name(o.team),
+            conference: o.conference.name().to_string(),
+            division: o.division.to_string(),
+            record: [o.record.wins, o.record.losses, o.record.ties],
+            mean_wins: o.mean_wins,
+            wins: o.wins.clone(),
+            seeds: o.seeds.clone(),
+            playoffs: o.playoffs,
+            division_title: o.division_title,
+            bye: o.bye,
+            top_seed: o.top_seed,
+            conference_title: o.conference_title,
+            super_bowl: o.super_bowl,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.conference
+            .cmp(&b.conference)
+            .then(b.playoffs.total_cmp(&a.playoffs))
+            .then(b.mean_wins.total_cmp(&a.mean_wins))
+            .then(a.team.cmp(&b.team))
+    });
+    out
+}
+
+/// A run's id: FNV-1a of what decides its odds.
+fn run_id(r: &Run) -> String {
+    let text = format!(
+        "{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
+        r.season,
+        r.through,
+        r.sims,
+        r.seed,
+        r.model_version,
+        r.history_generation,
+        r.margin_sd,
+        r.strength_scale,
+        r.hot_k,
+        r.tie_rate
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("odds-{h:016x}")
+}
+
+/// How long a claimer has to compute a run before another instance tries.
+const CLAIM: Duration = Duration::from_secs(60);
+
+/// The response cache key of a run: under the history generation and the model version, so
+/// a new result or a model switch anywhere in the fleet makes a new key.
+pub async fn cache_key(svc: &Services, req: &OddsRequest) -> Result<String> {
+    let generation = svc.graph.history_generation().await?;
+    Ok(format!(
+        "{}odds:{}:{}:{}:{}:{}:{generation}",
+        super::cache_keys::CACHE_KEY_VERSION,
+        req.season.get(),
+        req.through.map_or("all".to_string(), |d| d.to_string()),
+        req.sims.get(),
+        req.seed.map_or("default".to_string(), |s| s.to_string()),
+        svc.model_version(),
+    ))
+}
+
+/// The odds of `req` for the fleet: from the shared cache under `key` when a run is there;
+/// else this instance claims the run and computes it, or, when another instance holds the
+/// claim, waits for its value (and computes itself if none comes within the claim's time).
+pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<Odds> {
+    let read = |bytes: store::cache::Bytes| serde_json::from_slice::<Odds>(&bytes).ok();
+    if let Some(odds) = svc.cache.get(key).await.and_then(read) {
+        return Ok(odds);
+    }
+    if !svc.cache.claim(key, CLAIM).await {
+        let deadline = tokio::time::Instant::now() + CLAIM;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if let Some(odds) = svc.cache.get(key).await.and_then(read) {
+                return Ok(odds);
+            }
+        }
+    }
+    let odds = simulate(svc, req, |_| {}).await?;
+    let bytes = serde_json::to_vec(&odds).map_err(|e| Error::Internal(e.into()))?;
+    svc.cache.put(key, bytes.into()).await;
+    Ok(odds)
+}
