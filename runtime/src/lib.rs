@@ -9,6 +9,7 @@
 //! | [`shape`] | one engine forecast as prediction records with memory provenance | `forecast`, `graph` types |
 //! | [`view`] | the engine's view of many games at once (ratings, probabilities, margins): the simulator's entry | [`snapshot`] |
 //! | [`odds`] | a season's simulator inputs: the games played, the unplayed games' outlooks, the strengths' posterior | [`view`], `season` |
+//! | [`odds_backtest`] | the playoff odds scored at weeks of past seasons, per simulator setting | [`snapshot`], [`view`], [`odds`] |
 //! | [`predictor`] | one instance's runtime: locks, catch-up with the shared generation, background rebuilds, model switches | [`snapshot`], [`registry`], [`view`], the `Graph` trait |
 //! | [`registry`] | model versions, the `current` pointer and rollback (files or the shared graph) | [`backtest`] (a version's metrics), the `Graph` trait |
 //! | [`backtest`] | the walk-forward back-test of a games file | [`snapshot`] |
@@ -23,6 +24,7 @@ pub mod backtest;
 pub mod error;
 pub mod evaluation;
 pub mod odds;
+pub mod odds_backtest;
 pub mod predictor;
 pub mod quality;
 pub mod registry;

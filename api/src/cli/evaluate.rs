@@ -52,6 +52,15 @@ pub fn evaluate(cmd: &EvaluateCommand) -> anyhow::Result<()> {
             params,
             json,
         } => home_advantage(data, *from, *to, params, json),
+        EvaluateCommand::Odds {
+            data,
+            from,
+            to,
+            weeks,
+            sims,
+            seed,
+            params,
+        } => odds(data, (*from, *to), weeks, (*sims, *seed), params),
         EvaluateCommand::Windows {
             data,
             from,
@@ -208,5 +217,85 @@ fn windows(
     println!("The consensus against the best expert, every {width}-season window {from}-{to}:");
     print!("{}", runtime::evaluation::windows_table(&w));
     write_report(json, &w)?;
+    Ok(())
+}
+
+/// `api evaluate odds`: the simulator settings under test, the shipped one first, then the
+/// two baselines.
+fn odds(
+    data: &Option<PathBuf>,
+    (from, to): (i32, i32),
+    weeks: &[u8],
+    (sims, seed): (u64, u64),
+    params: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use runtime::odds_backtest::Config;
+    use season::simulate::Params as Sim;
+    check_range(from, to)?;
+    if from < season::alignment::FIRST_SEASON {
+        anyhow::bail!(
+            "--from {from}: odds start in {}",
+            season::alignment::FIRST_SEASON
+        );
+    }
+    if weeks.is_empty() || weeks.iter().any(|w| *w == 0 || *w > 18) {
+        anyhow::bail!("--weeks: give weeks 1 to 18, e.g. 4,8,12,16");
+    }
+    if !(100..=100_000).contains(&sims) {
+        anyhow::bail!("--sims {sims}: give 100 to 100,000");
+    }
+    let batch = read_games(data)?;
+    let model = read_params(params)?;
+    let mut configs = vec![Config {
+        name: "shipped".into(),
+        params: Sim::SHIPPED,
+    }];
+    for scale in [0.5, 1.0, 1.5] {
+        for hot_k in [0.0, 0.05, 0.1] {
+            let p = Sim {
+                strength_scale: scale,
+                hot_k,
+                ..Sim::SHIPPED
+            };
+            if p != Sim::SHIPPED {
+                configs.push(Config {
+                    name: format!("strengths ×{scale}, hot {hot_k}"),
+                    params: p,
+                });
+            }
+        }
+    }
+    configs.push(Config {
+        name: "baseline: strengths fixed, no in-season updates".into(),
+        params: Sim::fixed(),
+    });
+    configs.push(Config {
+        name: "baseline: coin flips".into(),
+        params: Sim::coin_flip(),
+    });
+    let seasons = (to - from + 1) as u64;
+    let bar = ProgressBar::new(seasons * weeks.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating [{bar:40}] {pos}/{len} season-weeks ({per_sec}, eta {eta})",
+        )
+        .expect("static template is valid")
+        .progress_chars("=> "),
+    );
+    let report = runtime::odds_backtest::run(
+        &batch,
+        &model,
+        (from, to),
+        weeks,
+        &configs,
+        (sims, seed),
+        &|n| bar.set_position(n as u64),
+    );
+    bar.finish_and_clear();
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if report.cuts == 0 {
+        anyhow::bail!("the file has no regular-season games in weeks {weeks:?} of {from}-{to}");
+    }
+    print!("{}", report.table());
     Ok(())
 }

@@ -89,6 +89,30 @@ pub enum EvaluateCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// The playoff odds' back-test: at the end of chosen weeks of every season, the rest
+    /// simulated under each simulator setting (and two baselines: strengths fixed and no
+    /// in-season updates; coin flips), P(playoffs) and P(division) scored against what
+    /// happened (Brier, log loss, calibration).
+    Odds {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 1990)]
+        from: i32,
+        #[arg(long, default_value_t = 2018)]
+        to: i32,
+        /// Weeks after which to simulate, comma-separated.
+        #[arg(long, default_value = "4,8,12,16", value_delimiter = ',')]
+        weeks: Vec<u8>,
+        /// Simulated seasons per cut and setting.
+        #[arg(long, default_value_t = 2000)]
+        sims: u64,
+        /// The random seed (each setting draws from the same streams).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Model parameters (JSON) instead of the defaults.
+        #[arg(long)]
+        params: Option<PathBuf>,
+    },
     /// The consensus against the best expert (in hindsight) on every window of seasons.
     Windows {
         #[arg(long)]

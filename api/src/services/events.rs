@@ -57,6 +57,15 @@ pub enum Event {
     /// A result moved a season's standings: `GET /api/v1/seasons/{season}/standings` has a
     /// new table from this history generation on.
     Standings { season: Season, generation: u64 },
+    /// New playoff odds: after a result, the season's default run (`GET
+    /// /api/v1/seasons/{season}/odds` with no parameters) was computed once for the fleet and
+    /// every instance serves it from now on.
+    Odds {
+        season: Season,
+        generation: u64,
+        /// The run's id (`odds-…`).
+        run: String,
+    },
     /// A dependency changed state.
     Health { components: Components },
     /// A schedule feed run finished.
@@ -213,6 +222,15 @@ mod tests {
                 },
                 "standings",
                 "season",
+            ),
+            (
+                Event::Odds {
+                    season: Season::parse(2024).unwrap(),
+                    generation: 4,
+                    run: "odds-0123456789abcdef".into(),
+                },
+                "odds",
+                "run",
             ),
             (
                 Event::Health {

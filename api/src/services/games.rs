@@ -188,6 +188,7 @@ pub async fn record_result(svc: &Services, id: &GameId, score: FinalScore) -> Re
             season: game.season,
             generation,
         });
+        super::odds::refresh_in_background(svc, game.season);
     }
     Ok(game)
 }

@@ -312,9 +312,14 @@ pub async fn apply(
         .collect();
     moved.sort_unstable();
     moved.dedup();
-    for season in moved {
+    for &season in &moved {
         svc.events
             .publish(&super::Event::Standings { season, generation });
+    }
+    // New odds for the live season (the latest one a result moved), not for every season a
+    // first run over a whole file finalises.
+    if let Some(&latest) = moved.last() {
+        super::odds::refresh_in_background(svc, latest);
     }
     for c in plan.finalised.iter().chain(&plan.corrected) {
         let g = &c.game;

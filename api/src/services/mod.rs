@@ -62,7 +62,9 @@ pub use events::{Event, Events};
 use crate::metrics::Metrics;
 use runtime::Predictor;
 
-/// What the use cases work with: the stores, the model, metrics and the event bus.
+/// What the use cases work with: the stores, the model, metrics and the event bus. A clone
+/// shares them all (every field is a handle), for work a use case leaves running.
+#[derive(Clone)]
 pub struct Services {
     pub graph: Arc<dyn Graph>,
     pub series: Arc<dyn Series>,

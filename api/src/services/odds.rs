@@ -313,3 +313,34 @@ pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<O
     svc.cache.put(key, bytes.into()).await;
     Ok(odds)
 }
+
+/// After a regular-season result of `season`: its default run (every game with a result
+/// counted, the default simulations and seed) computed in the background, once for the fleet
+/// (the claim), then announced as an `odds` event; from then on every instance serves it from
+/// the shared cache.
+pub fn refresh_in_background(svc: &Services, season: Season) {
+    if season::alignment::divisions(season.get()).is_none() {
+        return;
+    }
+    let svc = svc.clone();
+    tokio::spawn(async move {
+        let req = OddsRequest {
+            season,
+            through: None,
+            sims: Sims::default(),
+            seed: None,
+        };
+        let run = async {
+            let key = cache_key(&svc, &req).await?;
+            cached_run(&svc, req, &format!("{key}|run")).await
+        };
+        match run.await {
+            Ok(odds) => svc.events.publish(&super::Event::Odds {
+                season,
+                generation: odds.run.history_generation,
+                run: odds.run.id,
+            }),
+            Err(e) => tracing::warn!(season = season.get(), error = %e, "odds not refreshed"),
+        }
+    });
+}

@@ -332,6 +332,17 @@ async fn recording_a_result_updates_the_game_teaches_the_models_and_is_announced
         .find(|l| l["team"] == "NE")
         .unwrap();
     assert_eq!(ne["record"], serde_json::json!([1, 0, 0]));
+    // New playoff odds, computed once in the background and announced; the route then serves
+    // that very run.
+    let event = tokio::time::timeout(Duration::from_secs(20), text_frame(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(event["type"], "odds", "{event}");
+    assert_eq!(event["season"], 2019);
+    let (s, odds) = app.get_json("/api/v1/seasons/2019/odds").await;
+    assert_eq!(s, 200, "{odds}");
+    assert_eq!(odds["run"]["id"], event["run"]);
+    assert_eq!(odds["run"]["games_played"], 1);
     // The engine replays the history with the new final game (in the background).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while replayed_games(&app).await != before + 1 {
