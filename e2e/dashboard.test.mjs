@@ -266,6 +266,32 @@ try {
     await page.screenshot({ path: join(artifacts, "10-standings.png"), fullPage: true });
   });
 
+  await step("playoff odds of 2018 at week 12: both conferences as the API gives them, the change since a week earlier, sortable", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/#/odds?season=2018&through=2018-11-25&sims=5000`);
+    await page.waitForSelector("#odds-AFC tbody tr");
+    const o = await api("/api/v1/seasons/2018/odds?through=2018-11-25&sims=5000");
+    for (const c of ["AFC", "NFC"]) {
+      const want = o.teams.filter((t) => t.conference === c).map((t) => t.team);
+      assert.deepEqual(await page.locator(`#odds-${c} tbody tr`).evaluateAll((tr) => tr.map((x) => x.dataset.team)), want, `${c} by playoff chance`);
+    }
+    const kc = o.teams.find((t) => t.team === "KC");
+    const row = page.locator("#odds-AFC tr[data-team='KC']");
+    assert.match(await row.innerText(), /9-2/);
+    assert.equal(await row.locator("td.odds").first().getAttribute("data-p"), kc.playoffs.toFixed(3));
+    assert.match(await row.locator("td.chart").innerText(), new RegExp(kc.mean_wins.toFixed(1)));
+    assert.match(await row.locator("svg.wins-chart").getAttribute("aria-label"), new RegExp(`${kc.mean_wins.toFixed(1)} wins on average`));
+    // A week earlier (through 2018-11-18) the change column has a value for every team.
+    assert.equal(await page.locator("#odds-NFC td.up, #odds-NFC td.down, #odds-NFC td.muted").count(), 16);
+    // Sorted by projected wins, ascending on a second click.
+    await page.click("#odds-NFC button[data-sort='mean_wins']");
+    await page.click("#odds-NFC button[data-sort='mean_wins']");
+    const nfcWins = o.teams.filter((t) => t.conference === "NFC").sort((a, b) => a.mean_wins - b.mean_wins || b.playoffs - a.playoffs);
+    assert.equal(await page.locator("#odds-NFC tbody tr").first().getAttribute("data-team"), nfcWins[0].team);
+    assert.equal(await page.locator("#odds-NFC th[aria-sort]").getAttribute("aria-sort"), "ascending");
+    await page.screenshot({ path: join(artifacts, "11-playoff-odds.png"), fullPage: true });
+  });
+
   await step("the layout holds at a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/leaderboard`);

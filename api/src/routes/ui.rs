@@ -24,6 +24,10 @@ pub async fn asset(file: web::Path<String>) -> HttpResponse {
             include_str!("../../static/dashboard/app.js"),
             "application/javascript; charset=utf-8",
         ),
+        "odds.js" => (
+            include_str!("../../static/dashboard/odds.js"),
+            "application/javascript; charset=utf-8",
+        ),
         "app.css" => (
             include_str!("../../static/dashboard/app.css"),
             "text/css; charset=utf-8",

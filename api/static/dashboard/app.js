@@ -1,5 +1,5 @@
-// nfl-predictor dashboard: this week (the first page), team, leaderboard, calibration, game and provenance pages over the
-// public API, with live updates from /api/v1/stream. No dependencies; charts are SVG drawn here.
+// nfl-predictor dashboard: this week (the first page), team, standings, leaderboard, calibration, game and
+// provenance pages (playoff odds: odds.js) over the public API, with live updates from /api/v1/stream. No dependencies; charts are SVG drawn here.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -675,6 +675,7 @@ async function route() {
   switch (name) {
     case "leaderboard": return leaderboard();
     case "standings": return standingsPage();
+    case "odds": return oddsPage(); // odds.js
     case "calibration": return calibration();
     case "game": return gamePage(arg);
     case "team": return teamPage(arg);
