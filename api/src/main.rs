@@ -52,12 +52,19 @@ async fn run() -> anyhow::Result<()> {
             json,
         }) => api::cli::standings::run(&settings, season, through.as_deref(), json).await?,
         Some(Command::Simulate {
+            reproduce: Some(id),
+            json,
+            ..
+        }) => api::cli::simulate::reproduce(&settings, &id, json).await?,
+        Some(Command::Simulate {
             season,
             through,
             sims,
             seed,
             json,
+            reproduce: None,
         }) => {
+            let season = season.unwrap_or_default();
             api::cli::simulate::run(&settings, season, through.as_deref(), sims, seed, json).await?
         }
         Some(Command::Forecast {

@@ -14,6 +14,7 @@ use crate::routes;
     routes::teams::season,
     routes::seasons::standings,
     routes::seasons::odds,
+    routes::provenance::odds_run,
     routes::games::list,
     routes::games::get,
     routes::games::upcoming,

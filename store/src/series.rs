@@ -47,7 +47,7 @@ pub struct RequestMetric {
 }
 
 #[async_trait]
-pub trait Series: crate::IngestLog + Send + Sync + 'static {
+pub trait Series: crate::IngestLog + crate::OddsLog + Send + Sync + 'static {
     /// Upserts rating points (idempotent on time, team and kind).
     async fn record_ratings(&self, points: &[RatingPoint]) -> Result<()>;
     async fn rating_history(&self, team_id: &str, kind: &str) -> Result<Vec<RatingPoint>>;

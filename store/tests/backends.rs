@@ -154,6 +154,74 @@ async fn history_round_trips(s: &dyn Series) {
     );
 }
 
+/// Odds runs: recorded once by id (a second record of the id keeps the first), read back
+/// whole, listed newest first per season.
+async fn odds_runs_round_trip(s: &dyn Series) {
+    use chrono::TimeZone;
+    use store::OddsRunRecord;
+    let run = |id: &str, season: i32, minute: u32, digest: &str| OddsRunRecord {
+        id: id.into(),
+        season,
+        history_generation: 7,
+        model_version: "wf-1".into(),
+        created_at: chrono::Utc
+            .with_ymd_and_hms(2026, 12, 4, 12, minute, 0)
+            .unwrap(),
+        odds_digest: digest.into(),
+        record: serde_json::json!({"sims": 2000, "played_games": ["KC_LAC_2018_W1"]}),
+    };
+    assert!(s
+        .record_odds_run(&run("odds-a", 2018, 1, "d1"))
+        .await
+        .unwrap());
+    assert!(s
+        .record_odds_run(&run("odds-b", 2018, 2, "d2"))
+        .await
+        .unwrap());
+    assert!(s
+        .record_odds_run(&run("odds-c", 2017, 3, "d3"))
+        .await
+        .unwrap());
+    assert!(
+        !s.record_odds_run(&run("odds-a", 2018, 9, "other"))
+            .await
+            .unwrap(),
+        "the first record of an id stays"
+    );
+    assert_eq!(
+        s.odds_run("odds-a").await.unwrap(),
+        Some(run("odds-a", 2018, 1, "d1"))
+    );
+    assert_eq!(s.odds_run("odds-zzz").await.unwrap(), None);
+    let ids = |v: Vec<OddsRunRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.odds_runs(Some(2018), 10).await.unwrap()),
+        ["odds-b", "odds-a"]
+    );
+    assert_eq!(
+        ids(s.odds_runs(None, 2).await.unwrap()),
+        ["odds-c", "odds-b"]
+    );
+}
+
+#[tokio::test]
+async fn embedded_odds_runs_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+    odds_runs_round_trip(&s).await;
+}
+
+#[tokio::test]
+async fn postgres_odds_runs_round_trip() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let s = PgStore::connect(&db.url, &small_pool()).await.unwrap();
+    odds_runs_round_trip(&s).await;
+    s.pool().close().await;
+    db.drop_db().await;
+}
+
 #[tokio::test]
 async fn embedded_prediction_history_round_trips() {
     let dir = tempfile::tempdir().unwrap();

@@ -197,8 +197,8 @@ pub enum Command {
     /// of the playoffs, the division, a bye, the top seed, the conference and the title.
     Simulate {
         /// The season (1970 on).
-        #[arg(long)]
-        season: i64,
+        #[arg(long, required_unless_present = "reproduce")]
+        season: Option<i64>,
         /// Count the games played on or before this day as played; simulate the rest
         /// (YYYY-MM-DD; default: every game with a result).
         #[arg(long)]
@@ -212,6 +212,10 @@ pub enum Command {
         /// Print JSON (the body of GET /api/v1/seasons/{season}/odds).
         #[arg(long)]
         json: bool,
+        /// Run a recorded run (its id, `odds-…`) again from its record and check it gives the
+        /// same odds (exit status 1 when it does not).
+        #[arg(long, conflicts_with_all = ["season", "through", "sims", "seed"])]
+        reproduce: Option<String>,
     },
     /// Forecast the coming games that lack a current forecast and print them: teams, win
     /// probability, predicted score, spread, total and the market's line (the "This week"

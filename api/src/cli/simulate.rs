@@ -1,12 +1,13 @@
 //! `api simulate --season S [--through DATE] [--sims N] [--seed K] [--json]`: a season's
 //! playoff odds from the simulated rest of it, as a table per conference or JSON (the body of
-//! `GET /api/v1/seasons/{season}/odds`), with a progress bar while it runs. Calls
-//! `services::odds::simulate` (the same use case as the route, without the cache).
+//! `GET /api/v1/seasons/{season}/odds`), with a progress bar while it runs; and
+//! `api simulate --reproduce ID`, a recorded run made again and checked. Calls
+//! `services::odds` (the same use cases as the routes, without the response cache).
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::services::odds::{simulate, Odds, OddsRequest, Sims};
+use crate::services::odds::{run_and_record, Odds, OddsRequest, Sims};
 use crate::settings::Settings;
 
 pub async fn run(
@@ -47,7 +48,7 @@ pub async fn run(
         sims,
         seed,
     };
-    let odds = simulate(&services, request, move |done| progress.set_position(done)).await;
+    let odds = run_and_record(&services, request, move |done| progress.set_position(done)).await;
     bar.finish_and_clear();
     let odds = odds
         .map_err(|e| anyhow::anyhow!("{e}"))
@@ -56,6 +57,42 @@ pub async fn run(
         println!("{}", serde_json::to_string_pretty(&odds)?);
     } else {
         print!("{}", text(&odds));
+    }
+    Ok(())
+}
+
+/// `api simulate --reproduce ID`: the recorded run made again from its record; an error (exit
+/// status 1) naming each difference when the odds are not the same.
+pub async fn reproduce(settings: &Settings, id: &str, json: bool) -> anyhow::Result<()> {
+    let _lock = crate::startup::lock_data_dir(settings)?;
+    let services = crate::startup::open_services(settings).await?;
+    super::seed_for_command(&services, settings).await?;
+    let r = crate::services::odds::reproduce(&services, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("Failed to reproduce {id}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        let run = &r.recorded.run;
+        println!(
+            "{id}: season {}, {} games played, {} simulations, seed {}, model {} (recorded {})",
+            run.season,
+            run.games_played,
+            run.sims,
+            run.seed,
+            run.model_version,
+            r.recorded.recorded_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    if !r.differences.is_empty() {
+        anyhow::bail!("not reproduced: {}", r.differences.join("; "));
+    }
+    if !json {
+        println!(
+            "reproduced: the same games, model and odds (digest {})",
+            r.odds_digest
+        );
     }
     Ok(())
 }

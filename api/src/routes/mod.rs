@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
             .service(teams::season)
             .service(seasons::standings)
             .service(seasons::odds)
+            .service(provenance::odds_run)
             .service(games::list)
             .service(games::upcoming)
             .service(games::this_week)

@@ -308,7 +308,7 @@ pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<O
             }
         }
     }
-    let odds = simulate(svc, req, |_| {}).await?;
+    let odds = run_and_record(svc, req, |_| {}).await?;
     let bytes = serde_json::to_vec(&odds).map_err(|e| Error::Internal(e.into()))?;
     svc.cache.put(key, bytes.into()).await;
     Ok(odds)
@@ -343,4 +343,121 @@ pub fn refresh_in_background(svc: &Services, season: Season) {
             Err(e) => tracing::warn!(season = season.get(), error = %e, "odds not refreshed"),
         }
     });
+}
+
+/// A digest of a run's odds (FNV-1a of their JSON): what a reproduction must give again.
+pub fn odds_digest(teams: &[TeamOdds]) -> String {
+    let text = serde_json::to_string(teams).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// [`simulate`], then the run recorded in the shared store (once per id; a store that cannot
+/// take it is logged, and the odds are served all the same: the record can be made again).
+pub async fn run_and_record(
+    svc: &Services,
+    req: OddsRequest,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<Odds> {
+    let odds = simulate(svc, req, progress).await?;
+    let record = store::OddsRunRecord {
+        id: odds.run.id.clone(),
+        season: odds.run.season,
+        history_generation: odds.run.history_generation as i64,
+        model_version: odds.run.model_version.clone(),
+        created_at: chrono::Utc::now(),
+        odds_digest: odds_digest(&odds.teams),
+        record: serde_json::to_value(&odds.run).map_err(|e| Error::Internal(e.into()))?,
+    };
+    if let Err(e) = svc.series.record_odds_run(&record).await {
+        tracing::warn!(run = %record.id, error = %e, "odds run not recorded");
+    }
+    Ok(odds)
+}
+
+/// A recorded run: its record and the digest of the odds it gave.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RecordedRun {
+    pub run: Run,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// FNV-1a of the odds' JSON: a reproduction gives the same.
+    pub odds_digest: String,
+}
+
+/// The run recorded under `id`.
+pub async fn recorded_run(svc: &Services, id: &str) -> Result<RecordedRun> {
+    let not_found = || {
+        Error::Graph(graph::Error::NotFound {
+            kind: "odds run",
+            id: id.chars().take(64).collect(),
+        })
+    };
+    if !id.starts_with("odds-") || id.len() > 64 {
+        return Err(not_found());
+    }
+    let r = svc.series.odds_run(id).await?.ok_or_else(not_found)?;
+    let run: Run = serde_json::from_value(r.record).map_err(|e| Error::Internal(e.into()))?;
+    Ok(RecordedRun {
+        run,
+        recorded_at: r.created_at,
+        odds_digest: r.odds_digest,
+    })
+}
+
+/// What reproducing a recorded run found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reproduction {
+    pub recorded: RecordedRun,
+    /// The run made again from the record.
+    pub again: Run,
+    pub odds_digest: String,
+    /// Each way the new run differs from the record (none: reproduced).
+    pub differences: Vec<String>,
+}
+
+/// Runs recorded run `id` again from its record: the same season, date (the model's date when
+/// the record counted every game), simulations, seed and model; then compares the games taken
+/// as played, the model version and the odds' digest.
+pub async fn reproduce(svc: &Services, id: &str) -> Result<Reproduction> {
+    let recorded = recorded_run(svc, id).await?;
+    let r = &recorded.run;
+    let req = OddsRequest {
+        season: Season::parse(i64::from(r.season))?,
+        through: r.through.or(r.model_as_of),
+        sims: Sims::parse(i64::from(r.sims))?,
+        seed: Some(r.seed),
+    };
+    let odds = simulate(svc, req, |_| {}).await?;
+    let digest = odds_digest(&odds.teams);
+    let again = odds.run;
+    let mut differences = Vec::new();
+    if again.model_version != r.model_version {
+        differences.push(format!(
+            "model version {} (recorded {})",
+            again.model_version, r.model_version
+        ));
+    }
+    if again.played_games != r.played_games {
+        differences.push(format!(
+            "{} games taken as played (recorded {})",
+            again.played_games.len(),
+            r.played_games.len()
+        ));
+    }
+    if digest != recorded.odds_digest {
+        differences.push(format!(
+            "odds digest {digest} (recorded {})",
+            recorded.odds_digest
+        ));
+    }
+    Ok(Reproduction {
+        recorded,
+        again,
+        odds_digest: digest,
+        differences,
+    })
 }

@@ -156,3 +156,42 @@ pub async fn game_graphs(svc: &Services, game: &GameId) -> Result<Vec<Provenance
     }
     Ok(all)
 }
+
+/// A recorded playoff odds run as a PROV document: the odds, the simulation that made them,
+/// the model version it ran and every game it took as played.
+pub async fn odds_run_document(svc: &Services, id: &str, base: &str) -> Result<Document> {
+    let recorded = super::odds::recorded_run(svc, id).await?;
+    let run = &recorded.run;
+    let season = graph::Season::parse(i64::from(run.season))?;
+    let games = super::catalog::season_games(svc, season).await?;
+    let played: std::collections::HashSet<&str> =
+        run.played_games.iter().map(String::as_str).collect();
+    let used: Vec<&graph::Game> = games
+        .iter()
+        .filter(|g| played.contains(g.id.as_str()))
+        .collect();
+    let mut doc = Document::new(base);
+    doc.odds_run(
+        &run.id,
+        &run.model_version,
+        recorded.recorded_at,
+        (
+            &[
+                ("season", i64::from(run.season)),
+                ("simulations", i64::from(run.sims)),
+                ("seed", run.seed as i64),
+                ("history_generation", run.history_generation as i64),
+            ],
+            run.through.map(|d| d.to_string()),
+        ),
+        &used,
+    );
+    Ok(doc)
+}
+
+pub use super::odds::RecordedRun;
+
+/// A recorded playoff odds run (`NotFound` if there is none under `id`).
+pub async fn recorded_odds_run(svc: &Services, id: &str) -> Result<RecordedRun> {
+    super::odds::recorded_run(svc, id).await
+}
