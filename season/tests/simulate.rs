@@ -184,3 +184,24 @@ fn coin_flips_give_every_team_the_same_chance_and_ties_come_at_their_rate() {
         "ties per game {ties_per_game}, set to {rate}"
     );
 }
+
+#[test]
+fn during_the_playoffs_only_the_teams_still_in_can_win_and_played_rounds_stand() {
+    let games = bundled();
+    // 2018 after the divisional round (13 January 2019): KC, NE, LAR and NO remain.
+    let i = inputs(&games, 2018, date(2019, 1, 14), 3.0);
+    assert!(i.remaining.is_empty());
+    assert_eq!(i.playoffs_played.len(), 8);
+    let c = run(&i, Params::SHIPPED, 2_000, 3, 2, &quiet);
+    let odds = c.odds(&i);
+    for o in &odds {
+        let alive = ["KC", "NE", "LAR", "NO"].contains(&o.team);
+        assert_eq!(o.conference_title > 0.0, alive, "{}", o.team);
+        assert_eq!(o.playoffs, if o.playoffs > 0.0 { 1.0 } else { 0.0 });
+    }
+    let total: f64 = odds.iter().map(|o| o.super_bowl).sum();
+    assert!((total - 1.0).abs() < 1e-12);
+    // Neither conference final is a coin flip for its winner's opponent every time.
+    let kc = odds.iter().find(|o| o.team == "KC").unwrap();
+    assert!(kc.conference_title > 0.2 && kc.conference_title < 0.8, "{}", kc.conference_title);
+}

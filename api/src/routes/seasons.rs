@@ -49,7 +49,7 @@ pub async fn standings(
 #[derive(Deserialize, IntoParams)]
 pub struct OddsQuery {
     /// Count the games played on or before this day; simulate the rest (YYYY-MM-DD; default:
-    /// every game with a result counts).
+    /// every game with a result counts; a day before the season simulates all of it).
     pub through: Option<String>,
     /// Simulated seasons, 100 to 200,000 (default 25,000).
     pub sims: Option<String>,
@@ -62,7 +62,7 @@ pub struct OddsQuery {
     params(("season" = i32, Path, description = "The season, 1970 on"), OddsQuery),
     responses(
         (status = 200, description = "The rest of the season simulated from the model: each team's chance of each seed, the playoffs, the division, a bye, the top seed, the conference and the Super Bowl, its mean wins and their distribution; and the record of the run (model version, history generation, games taken as played, simulations, seed), which reproduces the odds", body = run::Odds),
-        (status = 422, description = "A season before 1970 or with no games, a date before the season, a number of simulations outside 100..=200,000, a seed that is not a whole number", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A season before 1970 or with no games, a date that is not one, a number of simulations outside 100..=200,000, a seed that is not a whole number", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/seasons/{season}/odds")]

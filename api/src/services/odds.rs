@@ -124,9 +124,9 @@ pub struct Odds {
     pub teams: Vec<TeamOdds>,
 }
 
-/// Checks a request against the stored season: a season with an alignment, with games, and a
-/// date not before its first game.
-fn check(season: i32, first: Option<NaiveDate>, through: Option<NaiveDate>) -> Result<()> {
+/// Checks a request against the stored season: a season with an alignment and with games (a
+/// date before its first game is the preseason: the whole season simulated).
+fn check(season: i32, first: Option<NaiveDate>) -> Result<()> {
     if season::alignment::divisions(season).is_none() {
         return Err(Error::invalid(
             "season",
@@ -136,16 +136,10 @@ fn check(season: i32, first: Option<NaiveDate>, through: Option<NaiveDate>) -> R
             ),
         ));
     }
-    let Some(first) = first else {
+    if first.is_none() {
         return Err(Error::invalid(
             "season",
             format!("no games are stored for season {season}"),
-        ));
-    };
-    if let Some(d) = through.filter(|d| *d < first) {
-        return Err(Error::invalid(
-            "through",
-            format!("{d} is before season {season}'s first game ({first})"),
         ));
     }
     Ok(())
@@ -162,7 +156,7 @@ pub async fn simulate(
     let s = req.season.get();
     let mut games = super::catalog::season_games(svc, req.season).await?;
     games.retain(|g| !g.is_cancelled());
-    check(s, games.iter().map(|g| g.date).min(), req.through)?;
+    check(s, games.iter().map(|g| g.date).min())?;
     let (snapshot, params) = svc.predictor.current().await?;
     let generation = snapshot.generation;
     let seed = req.seed.unwrap_or(u64::from(s.unsigned_abs()));

@@ -78,6 +78,15 @@ async fn odds_at_week_12_add_up_name_their_run_and_come_again_from_the_cache() {
         .await;
     assert_ne!(other["run"]["id"], odds["run"]["id"]);
     assert_ne!(other["teams"], odds["teams"]);
+    // Before week 1: the whole season simulated from the model of the preseason.
+    let (s, pre) = app
+        .get_json("/api/v1/seasons/2018/odds?through=2018-08-01&sims=500")
+        .await;
+    assert_eq!(s, 200, "{pre}");
+    assert_eq!(pre["run"]["games_played"], 0);
+    assert_eq!(pre["run"]["games_remaining"], 256);
+    assert_eq!(pre["run"]["model_as_of"], "2018-02-04", "the last game before: Super Bowl LII");
+    assert_eq!(team(&pre, "KC")["record"], json!([0, 0, 0]));
     // Every game played: the real field, certainly.
     let (_, done) = app.get_json("/api/v1/seasons/2018/odds?sims=200").await;
     assert_eq!(done["run"]["games_remaining"], 0);
@@ -94,7 +103,6 @@ async fn bad_odds_requests_are_refused_with_the_field() {
     let cases = [
         ("/api/v1/seasons/1969/odds", "season"),
         ("/api/v1/seasons/2030/odds", "season"),
-        ("/api/v1/seasons/2018/odds?through=2018-08-01", "through"),
         ("/api/v1/seasons/2018/odds?through=soon", "through"),
         ("/api/v1/seasons/2018/odds?sims=99", "sims"),
         ("/api/v1/seasons/2018/odds?sims=200001", "sims"),
