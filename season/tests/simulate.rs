@@ -203,5 +203,9 @@ fn during_the_playoffs_only_the_teams_still_in_can_win_and_played_rounds_stand()
     assert!((total - 1.0).abs() < 1e-12);
     // Neither conference final is a coin flip for its winner's opponent every time.
     let kc = odds.iter().find(|o| o.team == "KC").unwrap();
-    assert!(kc.conference_title > 0.2 && kc.conference_title < 0.8, "{}", kc.conference_title);
+    assert!(
+        kc.conference_title > 0.2 && kc.conference_title < 0.8,
+        "{}",
+        kc.conference_title
+    );
 }

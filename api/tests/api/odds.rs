@@ -85,7 +85,10 @@ async fn odds_at_week_12_add_up_name_their_run_and_come_again_from_the_cache() {
     assert_eq!(s, 200, "{pre}");
     assert_eq!(pre["run"]["games_played"], 0);
     assert_eq!(pre["run"]["games_remaining"], 256);
-    assert_eq!(pre["run"]["model_as_of"], "2018-02-04", "the last game before: Super Bowl LII");
+    assert_eq!(
+        pre["run"]["model_as_of"], "2018-02-04",
+        "the last game before: Super Bowl LII"
+    );
     assert_eq!(team(&pre, "KC")["record"], json!([0, 0, 0]));
     // Every game played: the real field, certainly.
     let (_, done) = app.get_json("/api/v1/seasons/2018/odds?sims=200").await;
