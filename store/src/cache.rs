@@ -35,6 +35,8 @@ pub trait Cache: Send + Sync + 'static {
     /// computes and puts, the others wait for the value. A cache that cannot answer says
     /// `true` (compute here rather than wait on nothing).
     async fn claim(&self, key: &str, ttl: Duration) -> bool;
+    /// Gives up a claim made with [`Cache::claim`] (its work failed): the next claimer gets it.
+    async fn release(&self, key: &str);
 }
 
 /// Bounded in-process cache with a time-to-live, limited both in entries and in bytes.
@@ -205,6 +207,13 @@ impl Cache for MemoryCache {
         true
     }
 
+    async fn release(&self, key: &str) {
+        self.claims
+            .lock()
+            .expect("claims lock poisoned")
+            .remove(key);
+    }
+
     fn stats(&self) -> CacheStats {
         let hits = self.hits.load(Ordering::Relaxed);
         CacheStats {
@@ -247,6 +256,11 @@ mod tests {
         assert!(c.claim("other", ttl).await);
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert!(c.claim("odds", ttl).await);
+        c.release("odds").await;
+        assert!(
+            c.claim("odds", ttl).await,
+            "a released claim is free at once"
+        );
     }
 
     #[tokio::test]

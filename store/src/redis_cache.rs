@@ -571,6 +571,14 @@ impl Cache for RedisCache {
         }
     }
 
+    async fn release(&self, key: &str) {
+        if let Some(mut c) = self.conn().await {
+            let del = c.del::<_, i64>(self.key(&format!("claim:{key}")));
+            let r = tokio::time::timeout(self.timeout, del).await;
+            self.mark(matches!(r, Ok(Ok(_))));
+        }
+    }
+
     fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),

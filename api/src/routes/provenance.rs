@@ -146,6 +146,7 @@ pub async fn game(
         )),
         (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 406, description = "Accept allows none of the media types served", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `format` that is not one of json, prov-json, prov-n", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/odds/runs/{id}")]

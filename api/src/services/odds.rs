@@ -286,23 +286,31 @@ pub async fn cache_key(svc: &Services, req: &OddsRequest) -> Result<String> {
 }
 
 /// The odds of `req` for the fleet: from the shared cache under `key` when a run is there;
-/// else this instance claims the run and computes it, or, when another instance holds the
-/// claim, waits for its value (and computes itself if none comes within the claim's time).
+/// else this instance claims the run and computes it, or, while another instance holds the
+/// claim, waits for its value (claiming it in turn if the holder gives it up: a run that
+/// failed releases its claim, so nobody waits on a failure).
 pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<Odds> {
     let read = |bytes: store::cache::Bytes| serde_json::from_slice::<Odds>(&bytes).ok();
     if let Some(odds) = svc.cache.get(key).await.and_then(read) {
         return Ok(odds);
     }
-    if !svc.cache.claim(key, CLAIM).await {
-        let deadline = tokio::time::Instant::now() + CLAIM;
-        while tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if let Some(odds) = svc.cache.get(key).await.and_then(read) {
-                return Ok(odds);
-            }
+    let deadline = tokio::time::Instant::now() + CLAIM;
+    while !svc.cache.claim(key, CLAIM).await {
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Some(odds) = svc.cache.get(key).await.and_then(read) {
+            return Ok(odds);
         }
     }
-    let odds = run_and_record(svc, req, |_| {}).await?;
+    let odds = match run_and_record(svc, req, |_| {}).await {
+        Ok(odds) => odds,
+        Err(e) => {
+            svc.cache.release(key).await;
+            return Err(e);
+        }
+    };
     let bytes = serde_json::to_vec(&odds).map_err(|e| Error::Internal(e.into()))?;
     svc.cache.put(key, bytes.into()).await;
     Ok(odds)

@@ -117,6 +117,15 @@ async fn bad_odds_requests_are_refused_with_the_field() {
         let body = assert_problem(app.get(path).await, 422, "invalid_parameter").await;
         assert_eq!(body["field"], field, "{path}: {body}");
     }
+    // A run that failed gave up its claim: asking again is answered at once, not after the
+    // claim's minute.
+    let again = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.get("/api/v1/seasons/1969/odds"),
+    )
+    .await
+    .expect("a failed run leaves no claim to wait on");
+    assert_problem(again, 422, "invalid_parameter").await;
 }
 
 #[tokio::test]
