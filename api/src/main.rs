@@ -62,10 +62,13 @@ async fn run() -> anyhow::Result<()> {
             sims,
             seed,
             json,
+            fix,
             reproduce: None,
         }) => {
             let season = season.unwrap_or_default();
-            api::cli::simulate::run(&settings, season, through.as_deref(), sims, seed, json).await?
+            let options = (seed, fix.as_slice());
+            api::cli::simulate::run(&settings, season, through.as_deref(), sims, options, json)
+                .await?
         }
         Some(Command::Forecast {
             upcoming,

@@ -8,7 +8,7 @@
 use chrono::{Days, NaiveDate};
 use graph::Game;
 use season::league::{bit, League, Table};
-use season::simulate::{Inputs, Remaining};
+use season::simulate::{Fixed, Inputs, Remaining};
 
 use crate::error::{Error, Result};
 use crate::view::View;
@@ -26,17 +26,29 @@ pub struct Basis {
     pub through: Option<NaiveDate>,
     /// The ids of the games taken as played, oldest first (the provenance of a run).
     pub played_games: Vec<String>,
+    /// The games simulated, in the order of [`Inputs::remaining`].
+    pub remaining_games: Vec<RemainingGame>,
+}
+
+/// A game simulated: its id, week and date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemainingGame {
+    pub id: String,
+    pub week: u8,
+    pub date: NaiveDate,
 }
 
 /// The inputs of `season` with the games played on or before `through` (every game with a
 /// result when `None`) as played and the rest of its regular season to simulate. `games` are
 /// the season's stored games (cancelled ones are left out here). The view should hold no game
-/// after `through` (else the model knows what the simulation draws).
+/// after `through` (else the model knows what the simulation draws). `fixed`: unplayed games
+/// whose result is fixed in advance (what-if), by id.
 pub fn season_inputs(
     view: &View,
     games: &[Game],
     season: i32,
     through: Option<NaiveDate>,
+    fixed: &[(String, Fixed)],
 ) -> Result<(Inputs, Basis)> {
     let league = League::new(season)?;
     let counted = |g: &Game| g.result.is_some() && through.is_none_or(|d| g.date <= d);
@@ -49,6 +61,7 @@ pub fn season_inputs(
     let mut remaining = Vec::new();
     let mut playoffs_played = Vec::new();
     let mut played_games = Vec::new();
+    let mut remaining_games = Vec::new();
     let mut resume: Option<NaiveDate> = None;
     for g in &ours {
         let (h, a) = league.sides(g)?;
@@ -66,6 +79,15 @@ pub fn season_inputs(
                     away: a,
                     home_win_probability: o.home_win_probability,
                     total: o.scores.total,
+                    fixed: fixed
+                        .iter()
+                        .find(|(id, _)| id == g.id.as_str())
+                        .map(|(_, f)| *f),
+                });
+                remaining_games.push(RemainingGame {
+                    id: g.id.to_string(),
+                    week: g.week.get(),
+                    date: g.date,
                 });
             }
             (true, true) => {
@@ -95,6 +117,7 @@ pub fn season_inputs(
         playoffs_played: playoffs_played.len(),
         through,
         played_games,
+        remaining_games,
     };
     Ok((
         Inputs {

@@ -137,7 +137,7 @@ pub fn run(
                 None => Snapshot::build("backtest", 0, model, &teams, &finals[..known])?,
             });
             let view = View::new(Arc::clone(&snapshot));
-            let (inputs, _) = crate::odds::season_inputs(&view, &games, season, Some(cut))?;
+            let (inputs, _) = crate::odds::season_inputs(&view, &games, season, Some(cut), &[])?;
             for (c, config) in configs.iter().enumerate() {
                 let counts =
                     season::simulate::run(&inputs, config.params, sims, seed, threads, &|_| {});

@@ -63,6 +63,7 @@ fn main() {
                     away,
                     home_win_probability: p,
                     total: 44.0,
+                    fixed: None,
                 })
                 .collect(),
             strength: vec![0.0; n],
@@ -70,6 +71,30 @@ fn main() {
             home_advantage: 2.0,
             playoffs_played: Vec::new(),
         };
+        if label == "week 10" {
+            // The same run tallying the coming week's 16 games outcome by outcome (leverage).
+            let tracked: Vec<usize> = (0..16).collect();
+            let t = Instant::now();
+            let plain = run(&inputs, Params::SHIPPED, sims, 1, 2, &|_| {});
+            let plain_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let counts = season::simulate::run_tracking(
+                &inputs,
+                Params::SHIPPED,
+                (sims, 1),
+                2,
+                &tracked,
+                &|_| {},
+            );
+            let tracking_s = t.elapsed().as_secs_f64();
+            assert_eq!(counts.playoffs, plain.playoffs, "tracking changes no draw");
+            println!(
+                "| {label}, tracking 16 games (leverage) | {} | 2 | {tracking_s:.3} s | {:.0} | ratio to the plain run {:.2}× ({plain_s:.3} s) |",
+                inputs.remaining.len(),
+                sims as f64 / tracking_s,
+                tracking_s / plain_s
+            );
+        }
         for threads in [1, 2] {
             let t = Instant::now();
             let counts = run(&inputs, Params::SHIPPED, sims, 1, threads, &|_| {});

@@ -14,11 +14,13 @@
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`rng`] | one seeded random stream per simulated season | |
 //! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], `forecast::prob` |
+//! | [`leverage`] | the tracked games' outcomes: each team's odds under each, a game's importance | [`league`], [`simulate`] (its inputs) |
 //! | [`seeds`] | division winners, wild cards, seeds and byes per conference | [`tiebreak`], [`standings`] |
 
 pub mod alignment;
 pub mod bracket;
 pub mod league;
+pub mod leverage;
 pub mod rank;
 pub mod rng;
 pub mod seeds;

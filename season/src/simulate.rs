@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::alignment::{self, Conference};
 use crate::league::{bit, members, League, Mask, Table, MAX_TEAMS};
+use crate::leverage::{GameTally, Outcome};
 use crate::rank::{Ranker, Seeding, MAX_SEEDS};
 use crate::rng::Rng;
 use crate::standings::Record;
@@ -43,7 +44,20 @@ pub struct Remaining {
     pub home_win_probability: f64,
     /// Expected points of both teams together.
     pub total: f64,
+    /// A result fixed in advance (what-if): every simulated season plays it so.
+    pub fixed: Option<Fixed>,
 }
+
+/// A result fixed in advance: the winner (the margin drawn on that side), or the score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixed {
+    HomeWins,
+    AwayWins,
+    Score { home: u16, away: u16 },
+}
+
+/// The most games [`run_tracking`] follows outcome by outcome (a week has at most 16).
+pub const MAX_TRACKED: usize = 32;
 
 /// What a run simulates from.
 #[derive(Clone)]
@@ -131,6 +145,8 @@ pub struct Counts {
     pub top_seed: [u32; MAX_TEAMS],
     pub conference: [u32; MAX_TEAMS],
     pub champion: [u32; MAX_TEAMS],
+    /// The tracked games' tallies ([`run_tracking`]), in the order they were given.
+    pub games: Vec<GameTally>,
 }
 
 impl Default for Counts {
@@ -146,6 +162,7 @@ impl Default for Counts {
             top_seed: [0; MAX_TEAMS],
             conference: [0; MAX_TEAMS],
             champion: [0; MAX_TEAMS],
+            games: Vec::new(),
         }
     }
 }
@@ -153,6 +170,12 @@ impl Default for Counts {
 impl Counts {
     fn merge(&mut self, o: &Counts) {
         self.sims += o.sims;
+        if self.games.len() < o.games.len() {
+            self.games.resize(o.games.len(), GameTally::default());
+        }
+        for (mine, theirs) in self.games.iter_mut().zip(&o.games) {
+            mine.merge(theirs);
+        }
         for t in 0..MAX_TEAMS {
             for w in 0..=MAX_WINS {
                 self.wins[t][w] += o.wins[t][w];
@@ -235,10 +258,15 @@ struct Prepared<'a> {
     mu: Vec<f64>,
     /// The share of drawn zero margins that stay ties.
     tie_share: f64,
+    /// Each remaining game's tally slot, `NOT_TRACKED` for most.
+    slot: Vec<u8>,
+    tracked: usize,
 }
 
+const NOT_TRACKED: u8 = u8::MAX;
+
 impl<'a> Prepared<'a> {
-    fn new(inputs: &'a Inputs, params: Params) -> Self {
+    fn new(inputs: &'a Inputs, params: Params, tracked: &[usize]) -> Self {
         let n = inputs.league.teams.len();
         let scale = if params.coin_flip {
             0.0
@@ -271,6 +299,12 @@ impl<'a> Prepared<'a> {
         } else {
             0.0
         };
+        let mut slot = vec![NOT_TRACKED; inputs.remaining.len()];
+        for (k, &r) in tracked.iter().take(MAX_TRACKED).enumerate() {
+            if let Some(s) = slot.get_mut(r) {
+                *s = k as u8;
+            }
+        }
         Self {
             inputs,
             params,
@@ -278,6 +312,8 @@ impl<'a> Prepared<'a> {
             chol,
             mu,
             tie_share,
+            slot,
+            tracked: tracked.len().min(MAX_TRACKED),
         }
     }
 }
@@ -293,7 +329,21 @@ pub fn run(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Counts {
-    let prepared = Prepared::new(inputs, params);
+    run_tracking(inputs, params, (sims, seed), threads, &[], progress)
+}
+
+/// [`run`], also tallying each season by the outcome of the remaining games at indices
+/// `tracked` (at most [`MAX_TRACKED`]): [`Counts::games`], for [`crate::leverage`]. The
+/// odds are the same as without tracking (the draws do not change).
+pub fn run_tracking(
+    inputs: &Inputs,
+    params: Params,
+    (sims, seed): (u64, u64),
+    threads: usize,
+    tracked: &[usize],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Counts {
+    let prepared = Prepared::new(inputs, params, tracked);
     let threads = threads.clamp(1, 64) as u64;
     let chunk = sims.div_ceil(threads);
     let done = AtomicU64::new(0);
@@ -304,7 +354,10 @@ pub fn run(
             .map(|t| {
                 let (prepared, done) = (&prepared, &done);
                 scope.spawn(move || {
-                    let mut counts = Counts::default();
+                    let mut counts = Counts {
+                        games: vec![GameTally::default(); prepared.tracked],
+                        ..Counts::default()
+                    };
                     let mut season = Season::new(prepared);
                     let (from, to) = ((t * chunk).min(sims), ((t + 1) * chunk).min(sims));
                     for i in from..to {
@@ -331,6 +384,8 @@ struct Season<'p, 'a> {
     table: Table,
     delta: [f64; MAX_TEAMS],
     z: [f64; MAX_TEAMS],
+    /// The tracked games' outcomes this season.
+    outcomes: [Outcome; MAX_TRACKED],
 }
 
 impl<'p, 'a> Season<'p, 'a> {
@@ -340,6 +395,7 @@ impl<'p, 'a> Season<'p, 'a> {
             table: p.inputs.played.clone(),
             delta: [0.0; MAX_TEAMS],
             z: [0.0; MAX_TEAMS],
+            outcomes: [Outcome::Tie; MAX_TRACKED],
         }
     }
 
@@ -349,16 +405,14 @@ impl<'p, 'a> Season<'p, 'a> {
         let mut rng = Rng::for_season(seed, index);
         self.table.clone_from(&inputs.played);
         self.draw_strengths(&mut rng);
-        for (g, &mu) in inputs.remaining.iter().zip(&p.mu) {
+        for (i, (g, &mu)) in inputs.remaining.iter().zip(&p.mu).enumerate() {
             let (h, a) = (g.home, g.away);
             let expected = mu + self.delta[h] - self.delta[a];
-            let drawn = expected + p.params.margin_sd * rng.normal();
-            let mut margin = drawn.round() as i32;
-            if margin == 0 && rng.uniform() >= p.tie_share {
-                margin = if drawn >= 0.0 { 3 } else { -3 };
+            let (hs, as_) = self.draw_game(g, expected, &mut rng);
+            let margin = i32::from(hs) - i32::from(as_);
+            if let Some(&k) = p.slot.get(i).filter(|k| **k != NOT_TRACKED) {
+                self.outcomes[usize::from(k)] = Outcome::of_margin(margin);
             }
-            let total = (g.total + p.params.total_sd * rng.normal()).max(f64::from(margin.abs()));
-            let (hs, as_) = scores(total, margin);
             if p.params.hot_k != 0.0 {
                 let surprise = p.params.hot_k * (f64::from(margin) - expected);
                 self.delta[h] += surprise;
@@ -368,6 +422,34 @@ impl<'p, 'a> Season<'p, 'a> {
         }
         let seedings = Ranker::new(&inputs.league, &self.table, rng.next_u64()).seedings();
         self.count(&seedings, &mut rng, counts);
+    }
+
+    /// A game's score: drawn around `expected` (the home margin), or as fixed in advance (a
+    /// fixed winner keeps the first of up to 16 draws on its side, else wins by a field goal).
+    fn draw_game(&self, g: &Remaining, expected: f64, rng: &mut Rng) -> (u16, u16) {
+        let p = self.p;
+        let sd = p.params.margin_sd;
+        let margin = match g.fixed {
+            Some(Fixed::Score { home, away }) => return (home, away),
+            Some(side) => {
+                let home = side == Fixed::HomeWins;
+                let on_side = |m: i32| if home { m > 0 } else { m < 0 };
+                (0..16)
+                    .map(|_| (expected + sd * rng.normal()).round() as i32)
+                    .find(|m| on_side(*m))
+                    .unwrap_or(if home { 3 } else { -3 })
+            }
+            None => {
+                let drawn = expected + sd * rng.normal();
+                let mut margin = drawn.round() as i32;
+                if margin == 0 && rng.uniform() >= p.tie_share {
+                    margin = if drawn >= 0.0 { 3 } else { -3 };
+                }
+                margin
+            }
+        };
+        let total = (g.total + p.params.total_sd * rng.normal()).max(f64::from(margin.abs()));
+        scores(total, margin)
     }
 
     fn draw_strengths(&mut self, rng: &mut Rng) {
@@ -406,6 +488,20 @@ impl<'p, 'a> Season<'p, 'a> {
             }
             for t in members(s.division_winners) {
                 counts.division[t] += 1;
+            }
+            for (k, tally) in counts.games.iter_mut().enumerate() {
+                let o = self.outcomes[k] as usize;
+                if c == 0 {
+                    tally.n[o] += 1;
+                }
+                for (rank, &t) in s.seeds().iter().enumerate() {
+                    let t = usize::from(t);
+                    tally.playoffs[o][t] += 1;
+                    tally.bye[o][t] += u32::from(rank < l.format.byes);
+                }
+                for t in members(s.division_winners) {
+                    tally.division[o][t] += 1;
+                }
             }
             champions[c] = self.conference_bracket(s, rng);
             counts.conference[champions[c]] += 1;

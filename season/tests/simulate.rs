@@ -47,6 +47,7 @@ fn inputs(games: &[Game], season: i32, through: chrono::NaiveDate, sd: f64) -> I
                     away,
                     home_win_probability: g.anchor_home_win_probability.unwrap_or(0.5),
                     total: 44.0,
+                    fixed: None,
                 }
             })
             .collect(),

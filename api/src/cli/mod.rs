@@ -212,9 +212,13 @@ pub enum Command {
         /// Print JSON (the body of GET /api/v1/seasons/{season}/odds).
         #[arg(long)]
         json: bool,
+        /// What if: fix an unplayed game's result, `GAME=TEAM` (its winner), `GAME=home`,
+        /// `GAME=away` or `GAME=H-A` (the score, home first); repeat for more games.
+        #[arg(long = "fix", value_name = "GAME=RESULT")]
+        fix: Vec<String>,
         /// Run a recorded run (its id, `odds-…`) again from its record and check it gives the
         /// same odds (exit status 1 when it does not).
-        #[arg(long, conflicts_with_all = ["season", "through", "sims", "seed"])]
+        #[arg(long, conflicts_with_all = ["season", "through", "sims", "seed", "fix"])]
         reproduce: Option<String>,
     },
     /// Forecast the coming games that lack a current forecast and print them: teams, win

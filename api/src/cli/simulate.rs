@@ -7,7 +7,7 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::services::odds::{run_and_record, Odds, OddsRequest, Sims};
+use crate::services::odds::{run_and_record, FixedResult, Odds, OddsRequest, Sims};
 use crate::settings::Settings;
 
 pub async fn run(
@@ -15,7 +15,7 @@ pub async fn run(
     season: i64,
     through: Option<&str>,
     sims: Option<i64>,
-    seed: Option<u64>,
+    (seed, fix): (Option<u64>, &[String]),
     json: bool,
 ) -> anyhow::Result<()> {
     let season = graph::Season::parse(season).map_err(|e| anyhow::anyhow!("--season: {e}"))?;
@@ -42,11 +42,17 @@ pub async fn run(
         .progress_chars("=> "),
     );
     let progress = bar.clone();
+    let fixed = fix
+        .iter()
+        .map(|f| FixedResult::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--fix: {e}"))?;
     let request = OddsRequest {
         season,
         through,
         sims,
         seed,
+        fixed,
     };
     let odds = run_and_record(&services, request, move |done| progress.set_position(done)).await;
     bar.finish_and_clear();
@@ -105,6 +111,9 @@ pub fn text(o: &Odds) -> String {
     let through = r.through.map_or("every game played".to_string(), |d| {
         format!("games through {d}")
     });
+    if !r.fixed.is_empty() {
+        let _ = writeln!(out, "What if: {}", r.fixed.join(", "));
+    }
     let _ = writeln!(
         out,
         "{} playoff odds ({through}: {} played, {} to play; {} simulated seasons, seed {}, model {} as of {})",

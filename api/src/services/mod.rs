@@ -12,7 +12,8 @@
 //! | import a games file | [`imports::import_games`] |
 //! | forecast and store a range of seasons walk-forward | [`backfill::backfill`] |
 //! | keep the store current from a schedule feed | [`ingest::plan`], [`ingest::apply`] |
-//! | simulate the rest of a season: playoff odds (fleet-wide single flight) | [`odds::simulate`], [`odds::cached_run`] |
+//! | simulate the rest of a season: playoff odds (fleet-wide single flight), what-if with fixed results | [`odds::simulate`], [`odds::cached_run`] |
+//! | the coming week's games that matter, a team's rooting guide | [`leverage::week_leverage`], [`leverage::rooting`] |
 //! | a prediction's or a game's provenance as W3C PROV | [`provenance::prediction_document`], [`provenance::game_document`] |
 //!
 //! Reads go through here too: the catalogue ([`catalog`]), games ([`games::get_game`],
@@ -43,6 +44,7 @@ pub mod games;
 pub mod health;
 pub mod imports;
 pub mod ingest;
+pub mod leverage;
 pub mod models;
 pub mod odds;
 pub mod provenance;

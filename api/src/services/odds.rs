@@ -51,7 +51,7 @@ impl Default for Sims {
 }
 
 /// What a run is asked.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct OddsRequest {
     pub season: Season,
     /// Games played on or before this day count as played (none: every game with a result).
@@ -59,6 +59,80 @@ pub struct OddsRequest {
     pub sims: Sims,
     /// The random seed (none: the season's number, so the default run is the same everywhere).
     pub seed: Option<u64>,
+    /// Results fixed in advance (what-if), at most one per game.
+    pub fixed: Vec<FixedResult>,
+}
+
+impl OddsRequest {
+    /// The default run of `season`: every game with a result counted, the default
+    /// simulations and seed, nothing fixed.
+    pub fn new(season: Season) -> Self {
+        Self {
+            season,
+            through: None,
+            sims: Sims::default(),
+            seed: None,
+            fixed: Vec::new(),
+        }
+    }
+}
+
+/// A result fixed in advance for a what-if run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedResult {
+    pub game: graph::GameId,
+    pub result: Fixing,
+}
+
+/// How a fixed game ends: a winner given by its team code (the margin is drawn on that side),
+/// or a final score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fixing {
+    Winner(graph::TeamId),
+    Home,
+    Away,
+    Score(graph::FinalScore),
+}
+
+impl FixedResult {
+    /// `GAME=TEAM`, `GAME=home`, `GAME=away` or `GAME=H-A` (the home score first), as the CLI
+    /// takes it.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |m: &str| Error::invalid("fix", format!("'{text}': {m}"));
+        let (game, what) = text
+            .split_once('=')
+            .ok_or_else(|| bad("give GAME=TEAM, GAME=home, GAME=away or GAME=H-A"))?;
+        let game = graph::GameId::parse(game.trim()).map_err(|e| bad(&e.to_string()))?;
+        let what = what.trim();
+        let result = match what.split_once('-') {
+            Some((h, a)) if h.chars().all(|c| c.is_ascii_digit()) && !h.is_empty() => {
+                let num = |x: &str| {
+                    x.trim()
+                        .parse::<i64>()
+                        .map_err(|_| bad("scores are whole numbers"))
+                };
+                Fixing::Score(
+                    graph::FinalScore::parse(num(h)?, num(a)?).map_err(|e| bad(&e.to_string()))?,
+                )
+            }
+            _ => match what.to_ascii_lowercase().as_str() {
+                "home" => Fixing::Home,
+                "away" => Fixing::Away,
+                _ => Fixing::Winner(graph::TeamId::parse(what).map_err(|e| bad(&e.to_string()))?),
+            },
+        };
+        Ok(FixedResult { game, result })
+    }
+
+    /// `GAME=TEAM` or `GAME=H-A`: how a run's record names it.
+    pub fn label(&self) -> String {
+        match &self.result {
+            Fixing::Winner(t) => format!("{}={t}", self.game),
+            Fixing::Home => format!("{}=home", self.game),
+            Fixing::Away => format!("{}=away", self.game),
+            Fixing::Score(s) => format!("{}={}-{}", self.game, s.home(), s.away()),
+        }
+    }
 }
 
 /// The record of a run: everything that decides its odds. The same record gives the same
@@ -88,6 +162,9 @@ pub struct Run {
     pub strength_scale: f64,
     pub hot_k: f64,
     pub tie_rate: f64,
+    /// Results fixed in advance (what-if): `GAME=TEAM` or `GAME=H-A`; empty for a plain run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<String>,
     /// Wall-clock seconds the simulation took on the instance that ran it.
     pub seconds: f64,
 }
@@ -153,59 +230,133 @@ pub async fn simulate(
     req: OddsRequest,
     progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<Odds> {
+    Ok(execute(svc, req, false, progress).await?.0)
+}
+
+/// [`simulate`], and with `track_week` the coming week's games followed outcome by outcome
+/// (`crate::services::leverage`), from the same simulated seasons.
+pub(super) async fn execute(
+    svc: &Services,
+    req: OddsRequest,
+    track_week: bool,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<(Odds, Option<super::leverage::WeekImpact>)> {
     let s = req.season.get();
     let mut games = super::catalog::season_games(svc, req.season).await?;
     games.retain(|g| !g.is_cancelled());
     check(s, games.iter().map(|g| g.date).min())?;
+    let fixed = fixings(&games, &req)?;
+    let labels: Vec<String> = req.fixed.iter().map(FixedResult::label).collect();
     let (snapshot, params) = svc.predictor.current().await?;
     let generation = snapshot.generation;
     let seed = req.seed.unwrap_or(u64::from(s.unsigned_abs()));
     let sims = req.sims.get();
     let through = req.through;
-    tokio::task::spawn_blocking(move || -> Result<Odds> {
-        // The model must not know the games the run draws: as of the day after `through`.
-        let snapshot = match (through, snapshot.last_date()) {
-            (Some(d), Some(last)) if last > d => {
-                let next = d.succ_opt().unwrap_or(d);
-                std::sync::Arc::new(snapshot.before(next, None, &params)?)
-            }
-            _ => snapshot,
-        };
-        let view = runtime::View::new(snapshot);
-        let (inputs, basis) = runtime::odds::season_inputs(&view, &games, s, through)?;
-        let shipped = season::simulate::Params::SHIPPED;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let started = std::time::Instant::now();
-        let counts =
-            season::simulate::run(&inputs, shipped, u64::from(sims), seed, threads, &progress);
-        let seconds = started.elapsed().as_secs_f64();
-        let mut run = Run {
-            id: String::new(),
-            season: s,
-            through,
-            sims,
-            seed,
-            model_version: view.version().to_string(),
-            history_generation: generation,
-            model_as_of: view.as_of(),
-            games_played: basis.played,
-            games_remaining: basis.remaining,
-            playoff_games_played: basis.playoffs_played,
-            played_games: basis.played_games,
-            margin_sd: shipped.margin_sd,
-            strength_scale: shipped.strength_scale,
-            hot_k: shipped.hot_k,
-            tie_rate: shipped.tie_rate,
-            seconds,
-        };
-        run.id = run_id(&run);
-        Ok(Odds {
-            run,
-            teams: shape(&counts.odds(&inputs)),
-        })
-    })
+    tokio::task::spawn_blocking(
+        move || -> Result<(Odds, Option<super::leverage::WeekImpact>)> {
+            // The model must not know the games the run draws: as of the day after `through`.
+            let snapshot = match (through, snapshot.last_date()) {
+                (Some(d), Some(last)) if last > d => {
+                    let next = d.succ_opt().unwrap_or(d);
+                    std::sync::Arc::new(snapshot.before(next, None, &params)?)
+                }
+                _ => snapshot,
+            };
+            let view = runtime::View::new(snapshot);
+            let (inputs, basis) = runtime::odds::season_inputs(&view, &games, s, through, &fixed)?;
+            let shipped = season::simulate::Params::SHIPPED;
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let tracked = if track_week {
+                super::leverage::coming_week(&basis)
+            } else {
+                Vec::new()
+            };
+            let started = std::time::Instant::now();
+            let counts = season::simulate::run_tracking(
+                &inputs,
+                shipped,
+                (u64::from(sims), seed),
+                threads,
+                &tracked,
+                &progress,
+            );
+            let seconds = started.elapsed().as_secs_f64();
+            let mut run = Run {
+                id: String::new(),
+                season: s,
+                through,
+                sims,
+                seed,
+                model_version: view.version().to_string(),
+                history_generation: generation,
+                model_as_of: view.as_of(),
+                games_played: basis.played,
+                games_remaining: basis.remaining,
+                playoff_games_played: basis.playoffs_played,
+                played_games: basis.played_games.clone(),
+                margin_sd: shipped.margin_sd,
+                strength_scale: shipped.strength_scale,
+                hot_k: shipped.hot_k,
+                tie_rate: shipped.tie_rate,
+                fixed: labels,
+                seconds,
+            };
+            run.id = run_id(&run);
+            let week = track_week.then(|| {
+                let lev = season::leverage::leverage(&counts.games, &inputs, &tracked);
+                super::leverage::shape_week(&lev, &inputs, &basis)
+            });
+            let odds = Odds {
+                run,
+                teams: shape(&counts.odds(&inputs)),
+            };
+            Ok((odds, week))
+        },
+    )
     .await
     .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// The fixed results of `req` checked against the season's stored `games`: each a
+/// regular-season game of the season, not played as of the run's date, fixed once, a winner
+/// that plays in it. As (game id, fixing) for the simulator.
+fn fixings(
+    games: &[graph::Game],
+    req: &OddsRequest,
+) -> Result<Vec<(String, season::simulate::Fixed)>> {
+    use season::simulate::Fixed;
+    let mut out: Vec<(String, Fixed)> = Vec::new();
+    for f in &req.fixed {
+        let bad = |m: String| Error::invalid("fix", format!("{}: {m}", f.game));
+        let g = games
+            .iter()
+            .find(|g| g.id == f.game || g.aliases.iter().any(|a| a == f.game.as_str()))
+            .ok_or_else(|| bad(format!("no such game in season {}", req.season.get())))?;
+        if g.playoff {
+            return Err(bad(
+                "a playoff game cannot be fixed (its teams come from the seeds)".into(),
+            ));
+        }
+        if g.result.is_some() && req.through.is_none_or(|d| g.date <= d) {
+            return Err(bad("it has been played".into()));
+        }
+        if out.iter().any(|(id, _)| id == g.id.as_str()) {
+            return Err(bad("fixed twice".into()));
+        }
+        let fixed = match &f.result {
+            Fixing::Score(sc) => Fixed::Score {
+                home: sc.home(),
+                away: sc.away(),
+            },
+            Fixing::Home => Fixed::HomeWins,
+            Fixing::Away => Fixed::AwayWins,
+            Fixing::Winner(t) if *t == g.home_team => Fixed::HomeWins,
+            Fixing::Winner(t) if *t == g.away_team => Fixed::AwayWins,
+            Fixing::Winner(t) => return Err(bad(format!("{t} does not play in it"))),
+        };
+        out.push((g.id.to_string(), fixed));
+    }
+    Ok(out)
 }
 
 /// The odds in the response's shape: AFC then NFC, each by playoff chance, then mean wins.
@@ -248,7 +399,7 @@ fn shape(odds: &[season::simulate::TeamOdds]) -> Vec<TeamOdds> {
 /// A run's id: FNV-1a of what decides its odds.
 fn run_id(r: &Run) -> String {
     let text = format!(
-        "{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         r.season,
         r.through,
         r.sims,
@@ -258,7 +409,8 @@ fn run_id(r: &Run) -> String {
         r.margin_sd,
         r.strength_scale,
         r.hot_k,
-        r.tie_rate
+        r.tie_rate,
+        r.fixed.join(",")
     );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
@@ -273,10 +425,18 @@ const CLAIM: Duration = Duration::from_secs(60);
 /// The response cache key of a run: under the history generation and the model version, so
 /// a new result or a model switch anywhere in the fleet makes a new key.
 pub async fn cache_key(svc: &Services, req: &OddsRequest) -> Result<String> {
+    keyed(svc, req, "odds").await
+}
+
+/// A run's cache key for `kind` (`odds`, `leverage`): the request, every fixed result, the
+/// model version and the history generation.
+pub(super) async fn keyed(svc: &Services, req: &OddsRequest, kind: &str) -> Result<String> {
     let generation = svc.graph.history_generation().await?;
+    let fixed: Vec<String> = req.fixed.iter().map(FixedResult::label).collect();
     Ok(format!(
-        "{}odds:{}:{}:{}:{}:{}:{generation}",
+        "{}{kind}:{}:{}:{}:{}:{}:{}:{generation}",
         super::cache_keys::CACHE_KEY_VERSION,
+        fixed.join(","),
         req.season.get(),
         req.through.map_or("all".to_string(), |d| d.to_string()),
         req.sims.get(),
@@ -285,14 +445,24 @@ pub async fn cache_key(svc: &Services, req: &OddsRequest) -> Result<String> {
     ))
 }
 
-/// The odds of `req` for the fleet: from the shared cache under `key` when a run is there;
-/// else this instance claims the run and computes it, or, while another instance holds the
-/// claim, waits for its value (claiming it in turn if the holder gives it up: a run that
-/// failed releases its claim, so nobody waits on a failure).
+/// The odds of `req` for the fleet: [`shared`] under `key`, computed by [`run_and_record`].
 pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<Odds> {
-    let read = |bytes: store::cache::Bytes| serde_json::from_slice::<Odds>(&bytes).ok();
-    if let Some(odds) = svc.cache.get(key).await.and_then(read) {
-        return Ok(odds);
+    shared(svc, key, || run_and_record(svc, req, |_| {})).await
+}
+
+/// One computation per `key` for the fleet: the value from the shared cache when it is there;
+/// else this instance claims the key and computes it, or, while another instance holds the
+/// claim, waits for its value (claiming it in turn if the holder gives it up: a computation
+/// that failed releases its claim, so nobody waits on a failure).
+pub(super) async fn shared<T, F, Fut>(svc: &Services, key: &str, compute: F) -> Result<T>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let read = |bytes: store::cache::Bytes| serde_json::from_slice::<T>(&bytes).ok();
+    if let Some(v) = svc.cache.get(key).await.and_then(read) {
+        return Ok(v);
     }
     let deadline = tokio::time::Instant::now() + CLAIM;
     while !svc.cache.claim(key, CLAIM).await {
@@ -300,20 +470,20 @@ pub async fn cached_run(svc: &Services, req: OddsRequest, key: &str) -> Result<O
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        if let Some(odds) = svc.cache.get(key).await.and_then(read) {
-            return Ok(odds);
+        if let Some(v) = svc.cache.get(key).await.and_then(read) {
+            return Ok(v);
         }
     }
-    let odds = match run_and_record(svc, req, |_| {}).await {
-        Ok(odds) => odds,
+    let value = match compute().await {
+        Ok(v) => v,
         Err(e) => {
             svc.cache.release(key).await;
             return Err(e);
         }
     };
-    let bytes = serde_json::to_vec(&odds).map_err(|e| Error::Internal(e.into()))?;
+    let bytes = serde_json::to_vec(&value).map_err(|e| Error::Internal(e.into()))?;
     svc.cache.put(key, bytes.into()).await;
-    Ok(odds)
+    Ok(value)
 }
 
 /// After a regular-season result of `season`: its default run (every game with a result
@@ -326,12 +496,7 @@ pub fn refresh_in_background(svc: &Services, season: Season) {
     }
     let svc = svc.clone();
     tokio::spawn(async move {
-        let req = OddsRequest {
-            season,
-            through: None,
-            sims: Sims::default(),
-            seed: None,
-        };
+        let req = OddsRequest::new(season);
         let run = async {
             let key = cache_key(&svc, &req).await?;
             cached_run(&svc, req, &format!("{key}|run")).await
@@ -432,6 +597,11 @@ pub async fn reproduce(svc: &Services, id: &str) -> Result<Reproduction> {
         through: r.through.or(r.model_as_of),
         sims: Sims::parse(i64::from(r.sims))?,
         seed: Some(r.seed),
+        fixed: r
+            .fixed
+            .iter()
+            .map(|f| FixedResult::parse(f))
+            .collect::<Result<_>>()?,
     };
     let odds = simulate(svc, req, |_| {}).await?;
     let digest = odds_digest(&odds.teams);

@@ -22,3 +22,4 @@ mod scheduler;
 mod seasons;
 mod security;
 mod servers;
+mod whatif;

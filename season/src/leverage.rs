@@ -1,0 +1,151 @@
+//! The games that matter: for each tracked unplayed game, the simulated seasons split by that
+//! game's outcome, and every team's playoff, division and bye odds under each outcome — from
+//! the same simulations as the plain odds (conditioning on each game's simulated result), not
+//! one more run per game. A game's importance is how much its outcome moves the league's
+//! playoff odds: the sum over teams of |P(playoffs | home wins) − P(playoffs | away wins)|.
+//! Pure; may call [`crate::league`] and [`crate::simulate`] (its inputs).
+
+use crate::league::MAX_TEAMS;
+use crate::simulate::Inputs;
+
+/// A game's outcome, as tallied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    HomeWins = 0,
+    AwayWins = 1,
+    Tie = 2,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::HomeWins, Outcome::AwayWins, Outcome::Tie];
+
+    pub fn of_margin(home_minus_away: i32) -> Self {
+        match home_minus_away.signum() {
+            1 => Outcome::HomeWins,
+            -1 => Outcome::AwayWins,
+            _ => Outcome::Tie,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::HomeWins => "home",
+            Outcome::AwayWins => "away",
+            Outcome::Tie => "tie",
+        }
+    }
+}
+
+/// The tallies of one tracked game: seasons by its outcome, and each team's playoff, division
+/// and bye counts among them.
+#[derive(Clone)]
+pub struct GameTally {
+    pub n: [u32; 3],
+    pub playoffs: [[u32; MAX_TEAMS]; 3],
+    pub division: [[u32; MAX_TEAMS]; 3],
+    pub bye: [[u32; MAX_TEAMS]; 3],
+}
+
+impl Default for GameTally {
+    fn default() -> Self {
+        Self {
+            n: [0; 3],
+            playoffs: [[0; MAX_TEAMS]; 3],
+            division: [[0; MAX_TEAMS]; 3],
+            bye: [[0; MAX_TEAMS]; 3],
+        }
+    }
+}
+
+impl GameTally {
+    pub(crate) fn merge(&mut self, o: &GameTally) {
+        for k in 0..3 {
+            self.n[k] += o.n[k];
+            for t in 0..MAX_TEAMS {
+                self.playoffs[k][t] += o.playoffs[k][t];
+                self.division[k][t] += o.division[k][t];
+                self.bye[k][t] += o.bye[k][t];
+            }
+        }
+    }
+}
+
+/// Every team's odds under one outcome of a game, by team number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeOdds {
+    pub outcome: Outcome,
+    /// The share of simulated seasons with this outcome.
+    pub probability: f64,
+    pub playoffs: Vec<f64>,
+    pub division: Vec<f64>,
+    pub bye: Vec<f64>,
+}
+
+/// One tracked game: its teams, its outcomes' odds and its importance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GameLeverage {
+    /// Its index among [`Inputs::remaining`].
+    pub remaining: usize,
+    pub home: usize,
+    pub away: usize,
+    /// The outcomes that happened in some simulated season (a tie rarely does).
+    pub outcomes: Vec<OutcomeOdds>,
+    /// Σ over teams of |P(playoffs | home wins) − P(playoffs | away wins)| (0 when one side
+    /// never won in the simulations).
+    pub importance: f64,
+}
+
+impl GameLeverage {
+    pub fn outcome(&self, o: Outcome) -> Option<&OutcomeOdds> {
+        self.outcomes.iter().find(|x| x.outcome == o)
+    }
+
+    /// How much the game moves team `t`'s playoff odds: P(playoffs | home wins) −
+    /// P(playoffs | away wins) (positive: root for the home team), or `None` when one side
+    /// never won in the simulations.
+    pub fn swing(&self, t: usize) -> Option<f64> {
+        let home = self.outcome(Outcome::HomeWins)?;
+        let away = self.outcome(Outcome::AwayWins)?;
+        Some(home.playoffs[t] - away.playoffs[t])
+    }
+}
+
+/// The tracked games' leverage from their tallies (`tracked[k]` is the index among the
+/// remaining games of tally `k`).
+pub fn leverage(tallies: &[GameTally], inputs: &Inputs, tracked: &[usize]) -> Vec<GameLeverage> {
+    let n = inputs.league.teams.len();
+    tallies
+        .iter()
+        .zip(tracked)
+        .map(|(tally, &r)| {
+            let total: u32 = tally.n.iter().sum();
+            let outcomes: Vec<OutcomeOdds> = Outcome::ALL
+                .iter()
+                .filter(|o| tally.n[**o as usize] > 0)
+                .map(|&o| {
+                    let k = o as usize;
+                    let m = f64::from(tally.n[k]);
+                    let share =
+                        |c: &[u32; MAX_TEAMS]| (0..n).map(|t| f64::from(c[t]) / m).collect();
+                    OutcomeOdds {
+                        outcome: o,
+                        probability: m / f64::from(total.max(1)),
+                        playoffs: share(&tally.playoffs[k]),
+                        division: share(&tally.division[k]),
+                        bye: share(&tally.bye[k]),
+                    }
+                })
+                .collect();
+            let g = &inputs.remaining[r];
+            let mut lev = GameLeverage {
+                remaining: r,
+                home: g.home,
+                away: g.away,
+                outcomes,
+                importance: 0.0,
+            };
+            lev.importance = (0..n).filter_map(|t| lev.swing(t)).map(f64::abs).sum();
+            lev
+        })
+        .collect()
+}
