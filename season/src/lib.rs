@@ -11,6 +11,7 @@
 //! | [`tiebreak`] | the division and wild-card procedures, the restart rule, the step that broke each tie | [`standings`] |
 //! | [`league`] | a season's teams, divisions and rules by number; a results table that copies without allocating | [`alignment`], [`standings`] |
 //! | [`rank`] | the same procedures and seeds on those numbers, for the simulator (tested to agree with [`tiebreak`]) | [`league`], [`tiebreak`] |
+//! | [`clinch`] | clinched and eliminated (playoffs, division, bye, top seed), proven from won-lost-tied bounds | [`league`] |
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`rng`] | one seeded random stream per simulated season | |
 //! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], `forecast::prob` |
@@ -19,6 +20,7 @@
 
 pub mod alignment;
 pub mod bracket;
+pub mod clinch;
 pub mod league;
 pub mod leverage;
 pub mod rank;

@@ -192,6 +192,21 @@ pub struct TeamOdds {
     pub top_seed: f64,
     pub conference_title: f64,
     pub super_bowl: f64,
+    /// What is proven over every possible outcome of the remaining games (not sampled); none
+    /// in a what-if that fixes a winner without a score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proven: Option<Proven>,
+}
+
+/// Clinched, eliminated or undecided — proven from won-lost-tied bounds over every possible
+/// outcome of the remaining games (`season::clinch`), each `clinched`, `eliminated` or
+/// `undecided`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Proven {
+    pub playoffs: String,
+    pub division: String,
+    pub bye: String,
+    pub top_seed: String,
 }
 
 /// A season's odds: each conference's teams, best chance of the playoffs first.
@@ -306,9 +321,10 @@ pub(super) async fn execute(
                 let lev = season::leverage::leverage(&counts.games, &inputs, &tracked);
                 super::leverage::shape_week(&lev, &inputs, &basis)
             });
+            let proven = season::clinch::statuses_of(&inputs);
             let odds = Odds {
                 run,
-                teams: shape(&counts.odds(&inputs)),
+                teams: shape(&counts.odds(&inputs), proven.as_deref()),
             };
             Ok((odds, week))
         },
@@ -360,7 +376,10 @@ fn fixings(
 }
 
 /// The odds in the response's shape: AFC then NFC, each by playoff chance, then mean wins.
-fn shape(odds: &[season::simulate::TeamOdds]) -> Vec<TeamOdds> {
+fn shape(
+    odds: &[season::simulate::TeamOdds],
+    proven: Option<&[season::clinch::Status]>,
+) -> Vec<TeamOdds> {
     let name = |t: &str| {
         graph::teams::FRANCHISES
             .iter()
@@ -369,7 +388,8 @@ fn shape(odds: &[season::simulate::TeamOdds]) -> Vec<TeamOdds> {
     };
     let mut out: Vec<TeamOdds> = odds
         .iter()
-        .map(|o| TeamOdds {
+        .enumerate()
+        .map(|(i, o)| TeamOdds {
             team: o.team.to_string(),
             name: name(o.team),
             conference: o.conference.name().to_string(),
@@ -384,6 +404,12 @@ fn shape(odds: &[season::simulate::TeamOdds]) -> Vec<TeamOdds> {
             top_seed: o.top_seed,
             conference_title: o.conference_title,
             super_bowl: o.super_bowl,
+            proven: proven.and_then(|p| p.get(i)).map(|s| Proven {
+                playoffs: s.playoffs.label().into(),
+                division: s.division.label().into(),
+                bye: s.bye.label().into(),
+                top_seed: s.top_seed.label().into(),
+            }),
         })
         .collect();
     out.sort_by(|a, b| {

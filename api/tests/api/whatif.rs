@@ -32,6 +32,10 @@ async fn fixing_a_result_moves_the_odds_its_way_and_is_named_in_the_run() {
     let (s, fixed) = app.post_json("/api/v1/seasons/2018/odds", &body).await;
     assert_eq!(s, 200, "{fixed}");
     assert_eq!(fixed["run"]["fixed"], json!(["TEN_IND_2018_W17=IND"]));
+    assert!(
+        fixed["teams"][0].get("proven").is_none(),
+        "a winner without a score proves nothing"
+    );
     assert_ne!(fixed["run"]["id"], plain["run"]["id"]);
     assert!(playoffs(&fixed, "IND") > playoffs(&plain, "IND") + 0.2);
     assert!(playoffs(&fixed, "TEN") < playoffs(&plain, "TEN") - 0.2);
@@ -86,6 +90,15 @@ async fn fixing_a_result_moves_the_odds_its_way_and_is_named_in_the_run() {
         ("MIN", 0.0),
     ] {
         assert_eq!(playoffs(&real, code), p, "{code}");
+    }
+    // Every score fixed: the season is settled, every place proven.
+    for t in real["teams"].as_array().unwrap() {
+        let want = if t["playoffs"].as_f64().unwrap() == 1.0 {
+            "clinched"
+        } else {
+            "eliminated"
+        };
+        assert_eq!(t["proven"]["playoffs"], want, "{t}");
     }
 }
 
@@ -167,6 +180,30 @@ async fn week_17_of_2018_ranks_its_games_by_what_rides_on_them_and_guides_each_f
         .get_json(&format!("/api/v1/seasons/2018/odds?{WEEK_17}"))
         .await;
     assert_eq!(plain["run"]["seed"], lev["run"]["seed"]);
+    // Proven over every outcome, and the simulations agree with every proof.
+    let proven = |code: &str| {
+        plain["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["team"] == code)
+            .unwrap()["proven"]
+            .clone()
+    };
+    assert_eq!(proven("KC")["playoffs"], "clinched");
+    assert_eq!(proven("LV")["playoffs"], "eliminated");
+    assert_eq!(proven("NO")["division"], "clinched");
+    // New Orleans had the top seed by the head-to-head tie-breaker over the Rams, which the
+    // bounds do not use: undecided, not claimed.
+    assert_eq!(proven("NO")["top_seed"], "undecided");
+    for t in plain["teams"].as_array().unwrap() {
+        let p = t["playoffs"].as_f64().unwrap();
+        match t["proven"]["playoffs"].as_str().unwrap() {
+            "clinched" => assert_eq!(p, 1.0, "{t}"),
+            "eliminated" => assert_eq!(p, 0.0, "{t}"),
+            _ => {}
+        }
+    }
     let ten_ind = games
         .iter()
         .find(|g| g["game"] == "TEN_IND_2018_W17")
