@@ -215,9 +215,9 @@ impl Bounds<'_> {
             Proof::Undecided
         };
         let byes = f.byes as u32;
-        let bye = if byes == 0 || !divisions {
-            Proof::Eliminated
-        } else if division == Proof::Eliminated
+        let bye = if byes == 0
+            || !divisions
+            || division == Proof::Eliminated
             || other_divisions()
                 .filter(|d| self.surely_above(t, *d) != 0)
                 .count() as u32

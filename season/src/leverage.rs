@@ -3,72 +3,11 @@
 //! the same simulations as the plain odds (conditioning on each game's simulated result), not
 //! one more run per game. A game's importance is how much its outcome moves the league's
 //! playoff odds: the sum over teams of |P(playoffs | home wins) − P(playoffs | away wins)|.
-//! Pure; may call [`crate::league`] and [`crate::simulate`] (its inputs).
+//! Pure; may call [`crate::league`], [`crate::tally`] and [`crate::simulate`] (its inputs).
 
 use crate::league::MAX_TEAMS;
 use crate::simulate::Inputs;
-
-/// A game's outcome, as tallied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    HomeWins = 0,
-    AwayWins = 1,
-    Tie = 2,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 3] = [Outcome::HomeWins, Outcome::AwayWins, Outcome::Tie];
-
-    pub fn of_margin(home_minus_away: i32) -> Self {
-        match home_minus_away.signum() {
-            1 => Outcome::HomeWins,
-            -1 => Outcome::AwayWins,
-            _ => Outcome::Tie,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::HomeWins => "home",
-            Outcome::AwayWins => "away",
-            Outcome::Tie => "tie",
-        }
-    }
-}
-
-/// The tallies of one tracked game: seasons by its outcome, and each team's playoff, division
-/// and bye counts among them.
-#[derive(Clone)]
-pub struct GameTally {
-    pub n: [u32; 3],
-    pub playoffs: [[u32; MAX_TEAMS]; 3],
-    pub division: [[u32; MAX_TEAMS]; 3],
-    pub bye: [[u32; MAX_TEAMS]; 3],
-}
-
-impl Default for GameTally {
-    fn default() -> Self {
-        Self {
-            n: [0; 3],
-            playoffs: [[0; MAX_TEAMS]; 3],
-            division: [[0; MAX_TEAMS]; 3],
-            bye: [[0; MAX_TEAMS]; 3],
-        }
-    }
-}
-
-impl GameTally {
-    pub(crate) fn merge(&mut self, o: &GameTally) {
-        for k in 0..3 {
-            self.n[k] += o.n[k];
-            for t in 0..MAX_TEAMS {
-                self.playoffs[k][t] += o.playoffs[k][t];
-                self.division[k][t] += o.division[k][t];
-                self.bye[k][t] += o.bye[k][t];
-            }
-        }
-    }
-}
+pub use crate::tally::{GameTally, Outcome};
 
 /// Every team's odds under one outcome of a game, by team number.
 #[derive(Clone, Debug, PartialEq)]

@@ -14,8 +14,9 @@
 //! | [`clinch`] | clinched and eliminated (playoffs, division, bye, top seed), proven from won-lost-tied bounds | [`league`] |
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`rng`] | one seeded random stream per simulated season | |
-//! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], `forecast::prob` |
-//! | [`leverage`] | the tracked games' outcomes: each team's odds under each, a game's importance | [`league`], [`simulate`] (its inputs) |
+//! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], [`tally`], `forecast::prob` |
+//! | [`tally`] | a tracked game's seasons split by its outcome, each team's counts among them | [`league`] |
+//! | [`leverage`] | the tracked games' outcomes: each team's odds under each, a game's importance | [`league`], [`tally`], [`simulate`] (its inputs) |
 //! | [`seeds`] | division winners, wild cards, seeds and byes per conference | [`tiebreak`], [`standings`] |
 
 pub mod alignment;
@@ -28,4 +29,5 @@ pub mod rng;
 pub mod seeds;
 pub mod simulate;
 pub mod standings;
+pub mod tally;
 pub mod tiebreak;

@@ -20,17 +20,17 @@
 //!
 //! Reproducible: simulated season `i` draws from its own stream ([`crate::rng::Rng`]), so the
 //! same inputs, seed and count give the same odds on any number of threads. May call
-//! [`crate::league`], [`crate::rank`], [`crate::rng`], [`crate::alignment`] and
+//! [`crate::league`], [`crate::rank`], [`crate::rng`], [`crate::tally`], [`crate::alignment`] and
 //! `forecast::prob` (the normal distribution).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::alignment::{self, Conference};
 use crate::league::{bit, members, League, Mask, Table, MAX_TEAMS};
-use crate::leverage::{GameTally, Outcome};
 use crate::rank::{Ranker, Seeding, MAX_SEEDS};
 use crate::rng::Rng;
 use crate::standings::Record;
+use crate::tally::{GameTally, Outcome};
 use forecast::prob::{norm_cdf, norm_inv as inv_norm_cdf};
 
 /// The most wins a team can have in a regular season (17 games from 2021).

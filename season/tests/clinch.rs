@@ -15,7 +15,9 @@ fn bundled() -> Vec<Game> {
 }
 
 /// A late-season state: the league, the table through the end of `week`, the games left.
-fn state(games: &[Game], season: i32, week: u8) -> Option<(League, Table, Vec<(usize, usize)>)> {
+type State = (League, Table, Vec<(usize, usize)>);
+
+fn state(games: &[Game], season: i32, week: u8) -> Option<State> {
     let league = League::new(season).ok()?;
     let cut = games
         .iter()

@@ -42,6 +42,7 @@ pub mod events;
 pub mod forecasts;
 pub mod games;
 pub mod health;
+pub mod impact;
 pub mod imports;
 pub mod ingest;
 pub mod leverage;

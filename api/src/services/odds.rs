@@ -249,13 +249,13 @@ pub async fn simulate(
 }
 
 /// [`simulate`], and with `track_week` the coming week's games followed outcome by outcome
-/// (`crate::services::leverage`), from the same simulated seasons.
+/// ([`super::impact`]), from the same simulated seasons.
 pub(super) async fn execute(
     svc: &Services,
     req: OddsRequest,
     track_week: bool,
     progress: impl Fn(u64) + Send + Sync + 'static,
-) -> Result<(Odds, Option<super::leverage::WeekImpact>)> {
+) -> Result<(Odds, Option<super::impact::WeekImpact>)> {
     let s = req.season.get();
     let mut games = super::catalog::season_games(svc, req.season).await?;
     games.retain(|g| !g.is_cancelled());
@@ -268,7 +268,7 @@ pub(super) async fn execute(
     let sims = req.sims.get();
     let through = req.through;
     tokio::task::spawn_blocking(
-        move || -> Result<(Odds, Option<super::leverage::WeekImpact>)> {
+        move || -> Result<(Odds, Option<super::impact::WeekImpact>)> {
             // The model must not know the games the run draws: as of the day after `through`.
             let snapshot = match (through, snapshot.last_date()) {
                 (Some(d), Some(last)) if last > d => {
@@ -282,7 +282,7 @@ pub(super) async fn execute(
             let shipped = season::simulate::Params::SHIPPED;
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let tracked = if track_week {
-                super::leverage::coming_week(&basis)
+                super::impact::coming_week(&basis)
             } else {
                 Vec::new()
             };
@@ -319,7 +319,7 @@ pub(super) async fn execute(
             run.id = run_id(&run);
             let week = track_week.then(|| {
                 let lev = season::leverage::leverage(&counts.games, &inputs, &tracked);
-                super::leverage::shape_week(&lev, &inputs, &basis)
+                super::impact::shape_week(&lev, &inputs, &basis)
             });
             let proven = season::clinch::statuses_of(&inputs);
             let odds = Odds {
