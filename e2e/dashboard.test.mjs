@@ -292,6 +292,24 @@ try {
     await page.screenshot({ path: join(artifacts, "11-playoff-odds.png"), fullPage: true });
   });
 
+  await step("week 17 of 2018: proven clinches marked, the games that matter ranked, a rooting guide on request", async () => {
+    await page.goto(`${base}/#/odds?season=2018&through=2018-12-24&sims=5000`);
+    await page.waitForSelector("#leverage tbody tr");
+    const q = "through=2018-12-24&sims=5000";
+    const o = await api(`/api/v1/seasons/2018/odds?${q}`);
+    for (const t of o.teams.filter((t) => t.proven && t.proven.playoffs === "eliminated")) {
+      assert.equal(await page.locator(`tr[data-team='${t.team}'] .badge`).innerText(), "out", t.team);
+    }
+    const lev = await api(`/api/v1/seasons/2018/odds/leverage?${q}`);
+    assert.deepEqual(await page.locator("#leverage tbody tr").evaluateAll((tr) => tr.map((x) => x.dataset.game)), lev.games.slice(0, 8).map((g) => g.game));
+    await page.selectOption("#rooting-team", "PIT");
+    await page.waitForSelector("#rooting-PIT li");
+    const r = await api(`/api/v1/teams/PIT/rooting?season=2018&${q}`);
+    assert.equal(await page.locator("#rooting-PIT li").count(), r.games.length);
+    assert.match(await page.locator("#rooting-PIT li[data-game='BAL_CLE_2018_W17']").innerText(), /Root for CLE/);
+    await page.screenshot({ path: join(artifacts, "12-games-that-matter.png"), fullPage: true });
+  });
+
   await step("the layout holds at a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/leaderboard`);

@@ -2,7 +2,9 @@
 //! game's outcome, and every team's playoff, division and bye odds under each outcome — from
 //! the same simulations as the plain odds (conditioning on each game's simulated result), not
 //! one more run per game. A game's importance is how much its outcome moves the league's
-//! playoff odds: the sum over teams of |P(playoffs | home wins) − P(playoffs | away wins)|.
+//! playoff odds: the sum over teams of |P(playoffs | home wins) − P(playoffs | away wins)|,
+//! counting only the teams whose difference is at least two standard errors (the rest is the
+//! sampling noise of a finite run, not the game).
 //! Pure; may call [`crate::league`], [`crate::tally`] and [`crate::simulate`] (its inputs).
 
 use crate::league::MAX_TEAMS;
@@ -29,14 +31,33 @@ pub struct GameLeverage {
     pub away: usize,
     /// The outcomes that happened in some simulated season (a tie rarely does).
     pub outcomes: Vec<OutcomeOdds>,
-    /// Σ over teams of |P(playoffs | home wins) − P(playoffs | away wins)| (0 when one side
-    /// never won in the simulations).
+    /// Σ over teams of |P(playoffs | home wins) − P(playoffs | away wins)|, over the teams
+    /// whose difference is [`GameLeverage::significant`] (0 when one side never won in the
+    /// simulations).
     pub importance: f64,
+    /// Simulated seasons with each outcome (`[home wins, away wins, tie]`).
+    pub n: [u32; 3],
 }
 
 impl GameLeverage {
     pub fn outcome(&self, o: Outcome) -> Option<&OutcomeOdds> {
         self.outcomes.iter().find(|x| x.outcome == o)
+    }
+
+    /// Whether team `t`'s playoff swing is at least two standard errors of the difference of
+    /// the two conditional frequencies: a real effect of the game, not sampling noise.
+    pub fn significant(&self, t: usize) -> bool {
+        let (Some(h), Some(a), Some(d)) = (
+            self.outcome(Outcome::HomeWins),
+            self.outcome(Outcome::AwayWins),
+            self.swing(t),
+        ) else {
+            return false;
+        };
+        let var = |p: f64, n: u32| p * (1.0 - p) / f64::from(n.max(1));
+        let se = (var(h.playoffs[t], self.n[0]) + var(a.playoffs[t], self.n[1])).sqrt();
+        // A difference between two certainties (se 0) is real whenever it is not zero.
+        d.abs() >= 2.0 * se && d != 0.0
     }
 
     /// How much the game moves team `t`'s playoff odds: P(playoffs | home wins) −
@@ -82,8 +103,13 @@ pub fn leverage(tallies: &[GameTally], inputs: &Inputs, tracked: &[usize]) -> Ve
                 away: g.away,
                 outcomes,
                 importance: 0.0,
+                n: tally.n,
             };
-            lev.importance = (0..n).filter_map(|t| lev.swing(t)).map(f64::abs).sum();
+            lev.importance = (0..n)
+                .filter(|&t| lev.significant(t))
+                .filter_map(|t| lev.swing(t))
+                .map(f64::abs)
+                .sum();
             lev
         })
         .collect()

@@ -18,6 +18,8 @@ pub struct TeamSwing {
     /// P(playoffs | home wins) − P(playoffs | away wins): positive, the team roots for the
     /// home side.
     pub swing: f64,
+    /// The swing is at least two standard errors: the game's effect, not sampling noise.
+    pub significant: bool,
 }
 
 /// One game of the coming week and what rides on it.
@@ -30,8 +32,8 @@ pub struct GameImpact {
     pub away: String,
     /// The share of simulated seasons the home team won it.
     pub home_wins: f64,
-    /// Σ over teams of |P(playoffs | home wins) − P(playoffs | away wins)|: how many playoff
-    /// places, in all, ride on it.
+    /// Σ over teams of |P(playoffs | home wins) − P(playoffs | away wins)|, over the teams
+    /// whose swing is significant: how many playoff places, in all, ride on it.
     pub importance: f64,
     /// Every team whose playoff, division or bye odds move, most moved first.
     pub teams: Vec<TeamSwing>,
@@ -83,6 +85,7 @@ pub fn shape_week(
                         division: [h.division[t], a.division[t]],
                         bye: [h.bye[t], a.bye[t]],
                         swing: h.playoffs[t] - a.playoffs[t],
+                        significant: g.significant(t),
                     })
                     .filter(|s| {
                         s.playoffs[0] != s.playoffs[1]

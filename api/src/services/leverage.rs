@@ -71,7 +71,8 @@ pub struct Rooting {
     pub week: Option<u8>,
     /// The run the guide comes from (`GET /api/v1/odds/runs/{id}`).
     pub run: String,
-    /// The week's games that move the team's playoff or division odds, most first.
+    /// The week's games that move the team's playoff odds beyond sampling noise (two standard
+    /// errors), and its own game, most first.
     pub games: Vec<RootingGame>,
 }
 
@@ -91,6 +92,10 @@ pub async fn rooting(svc: &Services, team: &TeamId, req: OddsRequest) -> Result<
         .iter()
         .filter_map(|g| {
             let s = g.teams.iter().find(|s| s.team == team.as_str())?;
+            let own_game = g.home == team.as_str() || g.away == team.as_str();
+            if !s.significant && !own_game {
+                return None;
+            }
             let root_home = s.swing > 0.0 || (s.swing == 0.0 && s.division[0] >= s.division[1]);
             Some(RootingGame {
                 game: g.game.clone(),
@@ -105,7 +110,7 @@ pub async fn rooting(svc: &Services, team: &TeamId, req: OddsRequest) -> Result<
                 playoffs: s.playoffs,
                 division: s.division,
                 swing: s.swing.abs(),
-                own_game: g.home == team.as_str() || g.away == team.as_str(),
+                own_game,
             })
         })
         .collect();

@@ -1,7 +1,8 @@
 // nfl-predictor dashboard: the "Playoff odds" page, 538-style: each conference's teams with
 // their chance of the playoffs, the division, a bye, the top seed, the conference and the
-// title, the change since a week earlier, and each team's wins distribution as a small chart.
-// Every column sorts. Uses the helpers of app.js (el, svg, api, page, params, failure, pct).
+// title, the change since a week earlier, each team's wins distribution as a small chart and
+// what is proven (clinched, eliminated); every column sorts. Below: the coming week's games
+// that matter and a rooting guide for any team. Uses the helpers of app.js (el, svg, api, page, params, failure, pct).
 "use strict";
 
 const ODDS_COLUMNS = [
@@ -43,8 +44,22 @@ function winsChart(t) {
   }, svg("title", { text: t.wins.map((p, i) => `${i}: ${pct(p)}`).join(", ") }), ...bars);
 }
 
+// What is proven over every outcome of the remaining games (not sampled), as a badge.
+function provenBadge(t) {
+  const p = t.proven;
+  if (!p) return null;
+  const [text, title] =
+    p.top_seed === "clinched" ? ["1st", "clinched the top seed"]
+    : p.division === "clinched" ? ["div", "clinched the division"]
+    : p.playoffs === "clinched" ? ["in", "clinched a playoff place"]
+    : p.playoffs === "eliminated" ? ["out", "eliminated from the playoffs"]
+    : [null, null];
+  if (!text) return null;
+  return el("span", { class: `badge ${text === "out" ? "out" : "in"}`, title: `${title}: proven over every possible outcome`, text });
+}
+
 function oddsCell(key, t, settled) {
-  if (key === "team") return el("th", { scope: "row" }, el("a", { href: `#/team/${t.team}`, text: t.name }));
+  if (key === "team") return el("th", { scope: "row" }, el("a", { href: `#/team/${t.team}`, text: t.name }), provenBadge(t));
   if (key === "record") return el("td", { text: `${t.record[0]}-${t.record[1]}${t.record[2] ? `-${t.record[2]}` : ""}` });
   if (key === "mean_wins") return el("td", { class: "chart" }, winsChart(t), el("span", { class: "mean", text: t.mean_wins.toFixed(1) }));
   if (key === "change") {
@@ -87,11 +102,50 @@ function oddsSort(sort) {
 }
 
 function renderOdds() {
-  const { odds, sort, header } = oddsState;
+  const { odds, sort, header, matter } = oddsState;
   const confs = [...new Set(odds.teams.map((t) => t.conference))];
   page("Playoff odds", ...header,
     el("div", { class: "odds-tables" }, confs.map((c) => el("div", { class: "scroll" },
-      oddsTable(c, odds.teams.filter((t) => t.conference === c), sort, odds.run.games_remaining === 0)))));
+      oddsTable(c, odds.teams.filter((t) => t.conference === c), sort, odds.run.games_remaining === 0)))),
+    matter || "");
+}
+
+// The coming week's games that matter most, and a team's rooting guide.
+async function gamesThatMatter(season, q, teams) {
+  let lev;
+  try { lev = await api(`/api/v1/seasons/${encodeURIComponent(season)}/odds/leverage?${q}`); } catch (_) { return null; }
+  if (!lev.games.length) return null;
+  const name = new Map(teams.map((t) => [t.team, t.name]));
+  const rows = lev.games.slice(0, 8).map((g) => {
+    const moved = g.teams.slice(0, 3).map((s) => `${s.team} ${s.swing > 0 ? "+" : "−"}${Math.round(100 * Math.abs(s.swing))}`).join(", ");
+    return el("tr", { "data-game": g.game },
+      el("th", { scope: "row" }, el("a", { href: `#/game/${encodeURIComponent(g.game)}`, text: `${g.away} at ${g.home}` })),
+      el("td", { text: g.date }), el("td", { text: pct(g.home_wins) }),
+      el("td", { text: g.importance.toFixed(2) }), el("td", { text: moved }));
+  });
+  const guide = el("div", { id: "rooting" });
+  const pick = el("select", { id: "rooting-team", onchange: () => rooting(season, q, pick.value, guide) },
+    el("option", { value: "", text: "a team…" }),
+    [...teams].sort((a, b) => a.name.localeCompare(b.name)).map((t) => el("option", { value: t.team, text: t.name })));
+  return el("section", { class: "matter", "aria-labelledby": "matter-title" },
+    el("h3", { id: "matter-title", text: `Week ${lev.week}: the games that matter` }),
+    el("p", { class: "muted", text: "Importance: playoff places that ride on the result, summed over the league (each team's change in playoff chance between the two results). Home win: the share of simulated seasons. Most moved: the change for the home side's win, in points." }),
+    el("div", { class: "scroll" }, el("table", { class: "preds", id: "leverage" },
+      el("thead", {}, el("tr", {}, ["Game", "Date", "Home win", "Importance", "Most moved"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows))),
+    el("h3", { text: "Rooting guide" }),
+    el("p", {}, el("label", { for: "rooting-team", text: "Whom should " }), pick, " root for this week?"),
+    guide);
+}
+
+async function rooting(season, q, team, into) {
+  if (!team) return into.replaceChildren();
+  let r;
+  try { r = await api(`/api/v1/teams/${encodeURIComponent(team)}/rooting?season=${encodeURIComponent(season)}&${q}`); } catch (e) { return into.replaceChildren(failure(e)); }
+  if (!r.games.length) return into.replaceChildren(el("p", { class: "muted", text: "No game this week moves its odds." }));
+  into.replaceChildren(el("ol", { class: "rooting", id: `rooting-${team}` }, r.games.map((g) => el("li", { "data-game": g.game },
+    el("strong", { text: `Root for ${g.root_for}` }), ` (${g.away} at ${g.home}${g.own_game ? ", its own game" : ""}): `,
+    `playoffs ${pct(g.playoffs[0])} if ${g.home} wins, ${pct(g.playoffs[1])} if ${g.away} wins`))));
 }
 
 // The day a week before `date` (YYYY-MM-DD).
@@ -136,6 +190,10 @@ async function oddsPage() {
       `simulated ${run.sims.toLocaleString("en")} times (seed ${run.seed}) with model ${run.model_version}. ` +
       `Wins: the projected wins and their distribution (bars from 0 wins; dark from 10). Δ week: the change in playoff chance since a week earlier, in points. —: in none of the simulated seasons (a sample proves no elimination, nor a clinch). Click a column to sort; hover a chart for each number of wins.` }),
   ];
-  oddsState = { odds, sort: ["playoffs", "desc"], header };
+  oddsState = { odds, sort: ["playoffs", "desc"], header, matter: null };
   renderOdds();
+  if (run.games_remaining > 0) {
+    const matter = await gamesThatMatter(season.value, q, odds.teams);
+    if (matter && oddsState && oddsState.odds === odds) { oddsState.matter = matter; renderOdds(); }
+  }
 }

@@ -246,6 +246,10 @@ async fn week_17_of_2018_ranks_its_games_by_what_rides_on_them_and_guides_each_f
             .unwrap_or_else(|| panic!("{team}: no {game} in {guide}"));
         assert_eq!(g["root_for"], side, "{team} in {game}");
         assert_eq!(g["own_game"], game.contains(team), "{team} in {game}");
+        assert!(
+            guide["games"].as_array().unwrap().len() <= 6,
+            "{team}: only the games that move its odds beyond noise: {guide}"
+        );
     }
     // (path, field)
     for (path, field) in [
