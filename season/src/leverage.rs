@@ -108,8 +108,7 @@ pub fn leverage(tallies: &[GameTally], inputs: &Inputs, tracked: &[usize]) -> Ve
             lev.importance = (0..n)
                 .filter(|&t| lev.significant(t))
                 .filter_map(|t| lev.swing(t))
-                .map(f64::abs)
-                .sum();
+                .fold(0.0, |sum, d| sum + d.abs());
             lev
         })
         .collect()
