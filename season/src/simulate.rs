@@ -33,6 +33,10 @@ use crate::standings::Record;
 use crate::tally::{GameTally, Outcome};
 use forecast::prob::{norm_cdf, norm_inv as inv_norm_cdf};
 
+/// The simulator's version: a run's odds depend on it (its random draws and its rules), so a
+/// run's record names it. Bump it with any change that moves a seeded run's numbers.
+pub const VERSION: &str = "2";
+
 /// The most wins a team can have in a regular season (17 games from 2021).
 pub const MAX_WINS: usize = 17;
 

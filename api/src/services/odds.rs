@@ -162,6 +162,9 @@ pub struct Run {
     pub strength_scale: f64,
     pub hot_k: f64,
     pub tie_rate: f64,
+    /// The simulator's version (`season::simulate::VERSION`): its draws and rules.
+    #[serde(default)]
+    pub simulator: String,
     /// Results fixed in advance (what-if): `GAME=TEAM` or `GAME=H-A`; empty for a plain run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed: Vec<String>,
@@ -314,6 +317,7 @@ pub(super) async fn execute(
                 hot_k: shipped.hot_k,
                 tie_rate: shipped.tie_rate,
                 fixed: labels,
+                simulator: season::simulate::VERSION.to_string(),
                 seconds,
             };
             run.id = run_id(&run);
@@ -425,7 +429,7 @@ fn shape(
 /// A run's id: FNV-1a of what decides its odds.
 fn run_id(r: &Run) -> String {
     let text = format!(
-        "{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         r.season,
         r.through,
         r.sims,
@@ -436,7 +440,8 @@ fn run_id(r: &Run) -> String {
         r.strength_scale,
         r.hot_k,
         r.tie_rate,
-        r.fixed.join(",")
+        r.fixed.join(","),
+        r.simulator
     );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
@@ -460,7 +465,7 @@ pub(super) async fn keyed(svc: &Services, req: &OddsRequest, kind: &str) -> Resu
     let generation = svc.graph.history_generation().await?;
     let fixed: Vec<String> = req.fixed.iter().map(FixedResult::label).collect();
     Ok(format!(
-        "{}{kind}:{}:{}:{}:{}:{}:{}:{generation}",
+        "{}{kind}:{}:{}:{}:{}:{}:{}:{generation}:sim{}",
         super::cache_keys::CACHE_KEY_VERSION,
         fixed.join(","),
         req.season.get(),
@@ -468,6 +473,7 @@ pub(super) async fn keyed(svc: &Services, req: &OddsRequest, kind: &str) -> Resu
         req.sims.get(),
         req.seed.map_or("default".to_string(), |s| s.to_string()),
         svc.model_version(),
+        season::simulate::VERSION,
     ))
 }
 
@@ -633,6 +639,12 @@ pub async fn reproduce(svc: &Services, id: &str) -> Result<Reproduction> {
     let digest = odds_digest(&odds.teams);
     let again = odds.run;
     let mut differences = Vec::new();
+    if again.simulator != r.simulator {
+        differences.push(format!(
+            "simulator version {} (recorded {})",
+            again.simulator, r.simulator
+        ));
+    }
     if again.model_version != r.model_version {
         differences.push(format!(
             "model version {} (recorded {})",
