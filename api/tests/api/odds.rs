@@ -43,7 +43,10 @@ async fn odds_at_week_12_add_up_name_their_run_and_come_again_from_the_cache() {
     );
     assert_eq!(run["played_games"].as_array().unwrap().len(), 175);
     assert!(run["id"].as_str().unwrap().starts_with("odds-"));
-    assert!(!run["simulator"].as_str().unwrap().is_empty(), "the record names the simulator");
+    assert!(
+        !run["simulator"].as_str().unwrap().is_empty(),
+        "the record names the simulator"
+    );
     assert_eq!(odds["teams"].as_array().unwrap().len(), 32);
     // (field, what the league's format makes it add up to)
     for (field, total) in [
