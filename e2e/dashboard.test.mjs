@@ -254,6 +254,18 @@ try {
     await page.screenshot({ path: join(artifacts, "8-team.png"), fullPage: true });
   });
 
+  await step("a team with games to come has a rooting guide for the week", async () => {
+    await page.goto(`${base}/#/team/NE?season=2019`);
+    await page.waitForSelector("#team-rooting-title");
+    const r = await api("/api/v1/teams/NE/rooting?season=2019");
+    if (r.games.length) {
+      await page.waitForSelector("#rooting-NE li");
+      assert.equal(await page.locator("#rooting-NE li").count(), r.games.length);
+      assert.match(await page.locator("#rooting-NE").innerText(), /Root for/);
+    }
+    assert.ok(r.games.some((g) => g.own_game), "its own game is in its guide");
+  });
+
   await step("the standings of 2018: eight divisions, each conference's seeds as the API gives them", async () => {
     await page.goto(`${base}/#/standings?season=2018`);
     await page.waitForSelector("table.standings tbody tr");

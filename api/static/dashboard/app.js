@@ -402,6 +402,7 @@ async function teamPage(id) {
       el("caption", { text: `Results with the consensus's pre-game chance for ${team.id} (walk-forward: from the games before each)` }),
       el("thead", {}, el("tr", {}, ["Date", "Game", "Result", "Forecast"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, rows))) : el("p", { class: "muted", text: "No games played this season." }),
+    coming.length ? teamRooting(team.id, season.season) : "", // odds.js
     el("h3", { text: "Coming games" }),
     coming.length ? el("ul", { class: "games", id: "team-coming" }, coming.map((g) => el("li", {},
       el("a", { href: `#/game/${encodeURIComponent(g.game_id)}`, text: `${g.date}: ${g.home ? "vs" : "at"} ${g.opponent}` }),

@@ -138,10 +138,12 @@ async function gamesThatMatter(season, q, teams) {
     guide);
 }
 
+
 async function rooting(season, q, team, into) {
   if (!team) return into.replaceChildren();
   let r;
-  try { r = await api(`/api/v1/teams/${encodeURIComponent(team)}/rooting?season=${encodeURIComponent(season)}&${q}`); } catch (e) { return into.replaceChildren(failure(e)); }
+  const more = q ? `&${q}` : "";
+  try { r = await api(`/api/v1/teams/${encodeURIComponent(team)}/rooting?season=${encodeURIComponent(season)}${more}`); } catch (e) { return into.replaceChildren(failure(e)); }
   if (!r.games.length) return into.replaceChildren(el("p", { class: "muted", text: "No game this week moves its odds." }));
   into.replaceChildren(el("ol", { class: "rooting", id: `rooting-${team}` }, r.games.map((g) => el("li", { "data-game": g.game },
     el("strong", { text: `Root for ${g.root_for}` }), ` (${g.away} at ${g.home}${g.own_game ? ", its own game" : ""}): `,
@@ -196,4 +198,14 @@ async function oddsPage() {
     const matter = await gamesThatMatter(season.value, q, odds.teams);
     if (matter && oddsState && oddsState.odds === odds) { oddsState.matter = matter; renderOdds(); }
   }
+}
+
+// The team page's rooting guide for the coming week (shown when the team has games to come).
+function teamRooting(team, season) {
+  const into = el("div", { id: "team-rooting" }, el("p", { class: "muted", text: "Working out whom to root for…" }));
+  rooting(season, "", team, into).then(() => {
+    if (!into.querySelector("li") && !into.querySelector(".error")) into.replaceChildren();
+  });
+  return el("section", { "aria-labelledby": "team-rooting-title" },
+    el("h3", { id: "team-rooting-title", text: "Whom to root for this week" }), into);
 }
