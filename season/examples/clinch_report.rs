@@ -67,7 +67,7 @@ fn main() {
             }
             for t in 0..teams {
                 n += 1;
-                let p = proofs[t];
+                let p = &proofs[t];
                 c[0] += usize::from(p.playoffs == Proof::Clinched);
                 c[1] += usize::from(ins[t] == samples as u32);
                 c[2] += usize::from(p.playoffs == Proof::Eliminated);

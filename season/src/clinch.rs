@@ -42,20 +42,25 @@ pub enum Proof {
 }
 
 /// What is proven about a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     pub playoffs: Proof,
     pub division: Proof,
     pub bye: Proof,
     pub top_seed: Proof,
+    /// Why its playoff place is not decided, in words (none when it is).
+    pub why: Option<String>,
 }
 
-const UNDECIDED: Status = Status {
-    playoffs: Proof::Undecided,
-    division: Proof::Undecided,
-    bye: Proof::Undecided,
-    top_seed: Proof::Undecided,
-};
+fn undecided(why: &str) -> Status {
+    Status {
+        playoffs: Proof::Undecided,
+        division: Proof::Undecided,
+        bye: Proof::Undecided,
+        top_seed: Proof::Undecided,
+        why: Some(why.to_string()),
+    }
+}
 
 /// Each team's status (by team number) with `played` counted and `remaining` (home, away)
 /// still to play.
@@ -65,7 +70,10 @@ pub fn statuses(league: &League, played: &Table, remaining: &[(usize, usize)]) -
         return settled(league, played);
     }
     if !league.half {
-        return vec![UNDECIDED; n];
+        return vec![
+            undecided("before 1972 a tie was left out of the percentage: not decided here");
+            n
+        ];
     }
     // Bounds in half-wins over the same number of games at the season's end: every team's
     // final games = played + remaining.
@@ -104,6 +112,7 @@ fn settled(league: &League, table: &Table) -> Vec<Status> {
             division: Proof::Eliminated,
             bye: Proof::Eliminated,
             top_seed: Proof::Eliminated,
+            why: None,
         };
         league.teams.len()
     ];
@@ -160,6 +169,7 @@ impl Bounds<'_> {
                 .map(|d| d.1)
                 .filter(move |d| d & conference != 0 && *d != own)
         };
+        let mut why = None;
         let division = if !divisions {
             Proof::Undecided
         } else if self.could_reach(t, own) == 0 {
@@ -177,6 +187,10 @@ impl Bounds<'_> {
             } else if above >= f.teams as u32 {
                 Proof::Eliminated
             } else {
+                why = Some(format!(
+                    "{reach} clubs could finish level with it or above for {} places, {above} surely above",
+                    f.teams
+                ));
                 Proof::Undecided
             }
         } else if division == Proof::Clinched {
@@ -204,6 +218,14 @@ impl Bounds<'_> {
             } else if possible < wild_cards {
                 Proof::Clinched
             } else {
+                let race = if division == Proof::Eliminated {
+                    "out of its division race"
+                } else {
+                    "its division still open"
+                };
+                why = Some(format!(
+                    "{race}; up to {possible} wild cards could finish level with it or above for {wild_cards} places, {sure} surely above: tie-breakers or the remaining games decide"
+                ));
                 Proof::Undecided
             }
         };
@@ -239,6 +261,7 @@ impl Bounds<'_> {
             division,
             bye,
             top_seed,
+            why,
         }
     }
 }

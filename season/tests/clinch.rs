@@ -98,7 +98,7 @@ fn no_random_completion_of_a_real_late_season_contradicts_a_claim() {
                 for (team, (inn, div, bye, top)) in
                     outcome(&league, &t, round).into_iter().enumerate()
                 {
-                    let s = proofs[team];
+                    let s = &proofs[team];
                     let code = league.code(team);
                     assert!(
                         holds(s.playoffs, inn),

@@ -210,6 +210,9 @@ pub struct Proven {
     pub division: String,
     pub bye: String,
     pub top_seed: String,
+    /// Why the playoff place is undecided, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// A season's odds: each conference's teams, best chance of the playoffs first.
@@ -413,6 +416,7 @@ fn shape(
                 division: s.division.label().into(),
                 bye: s.bye.label().into(),
                 top_seed: s.top_seed.label().into(),
+                why: s.why.clone(),
             }),
         })
         .collect();

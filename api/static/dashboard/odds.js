@@ -59,7 +59,7 @@ function provenBadge(t) {
 }
 
 function oddsCell(key, t, settled) {
-  if (key === "team") return el("th", { scope: "row" }, el("a", { href: `#/team/${t.team}`, text: t.name }), provenBadge(t));
+  if (key === "team") return el("th", { scope: "row", title: t.proven && t.proven.why ? `Not decided: ${t.proven.why}` : null }, el("a", { href: `#/team/${t.team}`, text: t.name }), provenBadge(t));
   if (key === "record") return el("td", { text: `${t.record[0]}-${t.record[1]}${t.record[2] ? `-${t.record[2]}` : ""}` });
   if (key === "mean_wins") return el("td", { class: "chart" }, winsChart(t), el("span", { class: "mean", text: t.mean_wins.toFixed(1) }));
   if (key === "change") {

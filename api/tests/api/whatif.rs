@@ -192,6 +192,20 @@ async fn week_17_of_2018_ranks_its_games_by_what_rides_on_them_and_guides_each_f
     };
     assert_eq!(proven("KC")["playoffs"], "clinched");
     assert_eq!(proven("LV")["playoffs"], "eliminated");
+    assert!(
+        proven("LV").get("why").is_none(),
+        "a decided place needs no reason"
+    );
+    // Minnesota's place was open until the last game: undecided, with the reason.
+    assert_eq!(proven("MIN")["playoffs"], "undecided");
+    assert!(
+        proven("MIN")["why"]
+            .as_str()
+            .unwrap()
+            .contains("wild cards could finish"),
+        "{}",
+        proven("MIN")
+    );
     assert_eq!(proven("NO")["division"], "clinched");
     // New Orleans had the top seed by the head-to-head tie-breaker over the Rams, which the
     // bounds do not use: undecided, not claimed.
