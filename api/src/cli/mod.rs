@@ -419,6 +419,12 @@ fn read_params(path: &Option<PathBuf>) -> anyhow::Result<forecast::Params> {
     Ok(params)
 }
 
+/// A day given to option `flag` (`--through`, `--from`), as YYYY-MM-DD.
+pub(crate) fn day(flag: &str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("{flag} {text}: not a date like 2018-12-02"))
+}
+
 fn check_range(from: i32, to: i32) -> anyhow::Result<()> {
     if from > to {
         anyhow::bail!("--from {from} is after --to {to}");

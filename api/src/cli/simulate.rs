@@ -19,12 +19,7 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let season = graph::Season::parse(season).map_err(|e| anyhow::anyhow!("--season: {e}"))?;
-    let through = through
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| anyhow::anyhow!("--through {d}: not a date like 2018-11-25"))
-        })
-        .transpose()?;
+    let through = through.map(|d| super::day("--through", d)).transpose()?;
     let sims = sims
         .map(Sims::parse)
         .transpose()

@@ -14,12 +14,7 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let season = graph::Season::parse(season).map_err(|e| anyhow::anyhow!("--season: {e}"))?;
-    let through = through
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| anyhow::anyhow!("--through {d}: not a date like 2018-12-02"))
-        })
-        .transpose()?;
+    let through = through.map(|d| super::day("--through", d)).transpose()?;
     let _lock = crate::startup::lock_data_dir(settings)?;
     let services = crate::startup::open_services(settings).await?;
     super::seed_for_command(&services, settings).await?;

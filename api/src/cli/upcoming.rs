@@ -3,7 +3,6 @@
 //! in a terminal. Calls `services::forecasts::forecast_upcoming` and `services::week`.
 
 use anyhow::Context;
-use chrono::NaiveDate;
 
 use crate::services::week::{self, Card};
 use crate::settings::Settings;
@@ -20,8 +19,7 @@ pub async fn forecast(
         anyhow::bail!("--days {days}: must be between 1 and 28");
     }
     let from = match from {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| anyhow::anyhow!("--from {d}: not a date like 2026-12-06"))?,
+        Some(d) => super::day("--from", d)?,
         None => settings
             .schedule_today
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),

@@ -34,10 +34,7 @@ pub async fn standings(
     season: web::Path<String>,
     q: web::Query<StandingsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let season = int_param("season", &Some(season.into_inner()))?
-        .map(graph::Season::parse)
-        .transpose()?
-        .ok_or_else(|| ApiError::invalid("season", "is required"))?;
+    let season = season_path(&season)?;
     let through = date_param("through", &q.through)?;
     let key = table::cache_key(&state.services, season, through).await?;
     state
@@ -83,6 +80,14 @@ pub async fn odds(
     serve_odds(&req, &state, request).await
 }
 
+/// The season of a path (or of the rooting guide's `season` parameter).
+fn season_path(season: &str) -> Result<graph::Season, ApiError> {
+    int_param("season", &Some(season.to_string()))?
+        .map(graph::Season::parse)
+        .transpose()?
+        .ok_or_else(|| ApiError::invalid("season", "is required"))
+}
+
 /// The odds request of a season path and the common parameters.
 fn odds_request(
     season: &str,
@@ -90,10 +95,7 @@ fn odds_request(
     sims: Option<i64>,
     seed: Option<i64>,
 ) -> Result<run::OddsRequest, ApiError> {
-    let season = int_param("season", &Some(season.to_string()))?
-        .map(graph::Season::parse)
-        .transpose()?
-        .ok_or_else(|| ApiError::invalid("season", "is required"))?;
+    let season = season_path(season)?;
     Ok(run::OddsRequest {
         season,
         through: date_param("through", through)?,
