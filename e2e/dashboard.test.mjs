@@ -322,13 +322,19 @@ try {
     await page.screenshot({ path: join(artifacts, "12-games-that-matter.png"), fullPage: true });
   });
 
-  await step("the layout holds at a phone's width", async () => {
+  await step("the layout holds at a phone's width (the leaderboard, the playoff odds)", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/leaderboard`);
     await page.waitForSelector("table.board tbody tr");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
     await page.screenshot({ path: join(artifacts, "7-phone.png"), fullPage: true });
+    // The odds page too: its wide tables scroll inside their box, the page does not.
+    await page.goto(`${base}/#/odds?season=2018&through=2018-12-24&sims=5000`);
+    await page.waitForSelector("#leverage tbody tr");
+    const oddsOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(oddsOverflow <= 1, `the odds page scrolls sideways by ${oddsOverflow}px`);
+    await page.screenshot({ path: join(artifacts, "7b-phone-odds.png"), fullPage: true });
   });
 
   assert.deepEqual(consoleErrors, [], "no errors in the browser console");

@@ -81,6 +81,7 @@ function oddsTable(conference, teams, sort, settled) {
   });
   const header = ODDS_COLUMNS.map(([k, label]) => el("th", {
     scope: "col",
+    "data-col": k,
     "aria-sort": k === key ? (dir === "asc" ? "ascending" : "descending") : null,
   }, el("button", {
     type: "button", class: "sort", "data-sort": k,
@@ -90,7 +91,11 @@ function oddsTable(conference, teams, sort, settled) {
   return el("table", { class: "preds odds-table", id: `odds-${conference}`, "data-conference": conference },
     el("caption", { text: `${conference}` }),
     el("thead", {}, el("tr", {}, header)),
-    el("tbody", {}, rows.map((t) => el("tr", { "data-team": t.team }, ODDS_COLUMNS.map(([k]) => oddsCell(k, t, settled))))));
+    el("tbody", {}, rows.map((t) => el("tr", { "data-team": t.team }, ODDS_COLUMNS.map(([k]) => {
+      const cell = oddsCell(k, t, settled);
+      cell.dataset.col = k;
+      return cell;
+    })))));
 }
 
 let oddsState = null; // { odds, sort, header } of the page on screen
