@@ -447,11 +447,7 @@ fn run_id(r: &Run) -> String {
         r.fixed.join(","),
         r.simulator
     );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("odds-{h:016x}")
+    format!("odds-{}", fnv(&text))
 }
 
 /// How long a claimer has to compute a run before another instance tries.
@@ -548,14 +544,19 @@ pub fn refresh_in_background(svc: &Services, season: Season) {
     });
 }
 
-/// A digest of a run's odds (FNV-1a of their JSON): what a reproduction must give again.
-pub fn odds_digest(teams: &[TeamOdds]) -> String {
-    let text = serde_json::to_string(teams).unwrap_or_default();
+/// FNV-1a of `text`, as 16 hex digits: the digest of run ids and of their odds.
+fn fnv(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+/// A digest of a run's odds (FNV-1a of their JSON): what a reproduction must give again.
+pub fn odds_digest(teams: &[TeamOdds]) -> String {
+    let text = serde_json::to_string(teams).unwrap_or_default();
+    fnv(&text)
 }
 
 /// [`simulate`], then the run recorded in the shared store (once per id; a store that cannot

@@ -109,13 +109,7 @@ async fn the_service_serves_games_imported_by_the_cli() {
 }
 
 fn api(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_api"))
-        .args(["--data-dir", &data_dir.display().to_string()])
-        .args(args)
-        .env("LOG_LEVEL", "warn")
-        .env("SEED_FILE", "none")
-        .output()
-        .expect("the api binary runs")
+    crate::helpers::api_cli(data_dir, args)
 }
 
 #[tokio::test]

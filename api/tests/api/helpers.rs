@@ -221,3 +221,14 @@ pub fn start_redis(port: u16) -> std::process::Child {
     }
     child
 }
+
+/// Runs the `api` binary on `data_dir` with `args` (no seeding, quiet logs) and waits for it.
+pub fn api_cli(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .args(["--data-dir", &data_dir.display().to_string()])
+        .args(args)
+        .env("LOG_LEVEL", "warn")
+        .env("SEED_FILE", "none")
+        .output()
+        .expect("the api binary runs")
+}

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, small_games_file, spawn_app, spawn_app_with};
+use crate::helpers::{api_cli, assert_problem, small_games_file, spawn_app, spawn_app_with};
 use crate::servers::Servers as Shared;
 
 fn team<'a>(odds: &'a Value, code: &str) -> &'a Value {
@@ -192,16 +192,6 @@ async fn a_fleet_runs_each_odds_question_once_and_every_instance_serves_that_run
         app.stop().await;
     }
     shared.drop_db().await;
-}
-
-fn api_cli(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_api"))
-        .args(["--data-dir", &data_dir.display().to_string()])
-        .args(args)
-        .env("LOG_LEVEL", "warn")
-        .env("SEED_FILE", "none")
-        .output()
-        .expect("the api binary runs")
 }
 
 #[tokio::test]
