@@ -1,8 +1,9 @@
-//! How much the clinch proofs decide: for weeks 15, 16 and 17 of 2002–2018, the teams proven
-//! in or out of the playoffs (and their division) beside the teams that look decided in 2,000
-//! random completions of the rest of the season (coin-flip winners, random scores): a team in
-//! every sampled completion "looks clinched", in none "looks eliminated". What looks decided
-//! but is not proven is left undecided by the bounds (a sample cannot prove it either).
+//! How much the clinch proofs decide: before weeks 15, 16 and 17 of 2002–2018, the teams proven
+//! in or out of the playoffs (and their division) and those left undecided, beside the teams
+//! that look decided in 2,000 random completions of the rest of the season (coin-flip winners,
+//! random scores, no ties): a team in every sampled completion "looks clinched", in none
+//! "looks eliminated". What looks decided but is not proven is left undecided (a sample cannot
+//! prove it either; a tie or a tie-breaker past the results may still move it).
 //! `cargo run --release -p season --example clinch_report`
 
 use season::clinch::{statuses, Proof};
@@ -21,11 +22,13 @@ fn main() {
         rng ^= rng << 17;
         rng % n
     };
-    println!("| after week | team-weeks | playoffs: proven in / looks in | proven out / looks out | division: proven won / looks won | proven lost / looks lost |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for week in [15u8, 16, 17] {
+    println!("| before week | team-weeks | playoffs: proven in / looks in | proven out / looks out | undecided | division: proven won / looks won | proven lost / looks lost | undecided | time to prove (all seasons) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for week in [14u8, 15, 16] {
         let mut n = 0;
         let mut c = [0usize; 8];
+        let mut open = [0usize; 2];
+        let mut spent = std::time::Duration::ZERO;
         for season in 2002..=2018 {
             let league = League::new(season).expect("aligned");
             let Some(cut) = games
@@ -42,7 +45,9 @@ fn main() {
                 .filter(|g| g.season.get() == season && !g.playoff && g.date > cut)
                 .map(|g| league.sides(g).expect("aligned"))
                 .collect();
+            let started = std::time::Instant::now();
             let proofs = statuses(&league, &table, &remaining);
+            spent += started.elapsed();
             let teams = league.teams.len();
             let (mut ins, mut divs) = (vec![0u32; teams], vec![0u32; teams]);
             let samples = 2000;
@@ -76,11 +81,24 @@ fn main() {
                 c[5] += usize::from(divs[t] == samples as u32);
                 c[6] += usize::from(p.division == Proof::Eliminated);
                 c[7] += usize::from(divs[t] == 0);
+                open[0] += usize::from(p.playoffs == Proof::Undecided);
+                open[1] += usize::from(p.division == Proof::Undecided);
             }
         }
         println!(
-            "| {week} | {n} | {} / {} | {} / {} | {} / {} | {} / {} |",
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+            "| {} | {n} | {} / {} | {} / {} | {} | {} / {} | {} / {} | {} | {:.0} ms |",
+            week + 1,
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            open[0],
+            c[4],
+            c[5],
+            c[6],
+            c[7],
+            open[1],
+            spent.as_secs_f64() * 1e3
         );
     }
 }

@@ -8,7 +8,8 @@
 //! rests on a tie-breaker:
 //!
 //! - **division clinched**: its lowest beats every rival's highest; **eliminated**: some
-//!   rival's lowest beats its highest;
+//!   rival's lowest beats its highest, or no way the games among its rivals can go leaves them
+//!   all at or below its highest ([`counts`]);
 //! - **playoffs eliminated**: out of the division race, and the teams sure to finish above it
 //!   hold at least as many wild-card places: in each division at most one of them wins it, so
 //!   a division with `a` of them gives at least `a − 1` wild cards above it;
@@ -23,12 +24,18 @@
 //!   level or above it; **eliminated** when out of the division race, or when at least as many
 //!   other divisions as there are byes are sure to have a winner above it.
 //!
+//! Past the bounds, [`search`] tries the remaining games of a club's conference one result at
+//! a time, asking the bounds again after each and the tie-breakers where all are decided.
+//!
 //! With no game left the table is final: the tie-breakers decide every place exactly
 //! ([`crate::rank`]; a coin toss, should one be needed, is the seeded one). Seasons whose ties
-//! are left out of the percentage (before 1972) are not decided. What the bounds cannot settle
-//! (a place that only the tie-breakers decide, a combination of results among the remaining
-//! games) is reported as undecided. Pure; may call [`crate::league`], [`crate::rank`] and
-//! [`crate::simulate`] (its inputs).
+//! are left out of the percentage (before 1972) are not decided. What neither settles (a place
+//! that only strength of victory, points or a coin decide; too many games left to try every
+//! way) is reported as undecided, with the reason. Pure; may call [`crate::league`],
+//! [`crate::rank`] and [`crate::simulate`] (its inputs).
+
+mod counts;
+pub mod search;
 
 use crate::league::{bit, members, League, Mask, Table};
 use crate::rank::Ranker;
@@ -75,8 +82,17 @@ pub fn statuses(league: &League, played: &Table, remaining: &[(usize, usize)]) -
             n
         ];
     }
-    // Bounds in half-wins over the same number of games at the season's end: every team's
-    // final games = played + remaining.
+    let b = bounds(league, played, remaining);
+    let mut out: Vec<Status> = (0..n).map(|t| b.status(t)).collect();
+    search::refine(league, played, remaining, &mut out);
+    out
+}
+
+/// The bounds with `played` counted and `remaining` still to play: each team's lowest and
+/// highest final percentage, and who is out of its division race by counting.
+fn bounds<'a>(league: &'a League, played: &Table, remaining: &[(usize, usize)]) -> Bounds<'a> {
+    let n = league.teams.len();
+    // Every team's final games = played + remaining.
     let mut left = vec![0u32; n];
     for &(h, a) in remaining {
         left[h] += 1;
@@ -91,10 +107,12 @@ pub fn statuses(league: &League, played: &Table, remaining: &[(usize, usize)]) -
         (2.0 * (f64::from(r.wins) + f64::from(extra_wins)) + f64::from(r.ties))
             / (2.0 * f64::from(games))
     };
-    let lo: Vec<f64> = (0..n).map(|t| pct(t, 0)).collect();
-    let hi: Vec<f64> = (0..n).map(|t| pct(t, left[t])).collect();
-    let bounds = Bounds { league, lo, hi };
-    (0..n).map(|t| bounds.status(t)).collect()
+    Bounds {
+        league,
+        lo: (0..n).map(|t| pct(t, 0)).collect(),
+        hi: (0..n).map(|t| pct(t, left[t])).collect(),
+        out_of_division: counts::out_of_division(league, played, remaining, &left),
+    }
 }
 
 /// Every place decided: the season's table is final.
@@ -139,6 +157,8 @@ struct Bounds<'a> {
     league: &'a League,
     lo: Vec<f64>,
     hi: Vec<f64>,
+    /// Clubs out of their division race by counting ([`counts`]).
+    out_of_division: Mask,
 }
 
 impl Bounds<'_> {
@@ -174,7 +194,7 @@ impl Bounds<'_> {
             Proof::Undecided
         } else if self.could_reach(t, own) == 0 {
             Proof::Clinched
-        } else if self.surely_above(t, own) != 0 {
+        } else if self.surely_above(t, own) != 0 || self.out_of_division & bit(t) != 0 {
             Proof::Eliminated
         } else {
             Proof::Undecided

@@ -11,7 +11,7 @@
 //! | [`tiebreak`] | the division and wild-card procedures, the restart rule, the step that broke each tie | [`standings`] |
 //! | [`league`] | a season's teams, divisions and rules by number; a results table that copies without allocating | [`alignment`], [`standings`] |
 //! | [`rank`] | the same procedures and seeds on those numbers, for the simulator (tested to agree with [`tiebreak`]) | [`league`], [`tiebreak`] |
-//! | [`clinch`] | clinched and eliminated (playoffs, division, bye, top seed), proven from won-lost-tied bounds | [`league`] |
+//! | [`clinch`] | clinched and eliminated (playoffs, division, bye, top seed), proven from won-lost-tied bounds, counting the rivals' games (`clinch/counts.rs`) and, in the last week, every outcome with the tie-breakers (`clinch/search.rs`) | [`league`], [`rank`] |
 //! | [`bracket`] | each round's pairings by seed, reseeded after each round | |
 //! | [`rng`] | one seeded random stream per simulated season | |
 //! | [`simulate`] | the rest of a season played many times: strengths drawn, games drawn, hot updates, the bracket, each team's odds | [`league`], [`rank`], [`rng`], [`tally`], `forecast::prob` |

@@ -5,6 +5,8 @@
 //! on every real season since 1970 and on thousands of simulated ones. May call
 //! [`crate::league`] and [`crate::tiebreak`] (its steps and coin).
 
+use std::cell::{Cell, RefCell};
+
 use crate::league::{bit, members, League, Mask, Table, MAX_TEAMS};
 use crate::standings::Record;
 use crate::tiebreak::{steps, toss, Procedure, Step};
@@ -40,7 +42,29 @@ pub struct Ranker<'a> {
     table: &'a Table,
     pct: [f64; MAX_TEAMS],
     seed: u64,
+    /// Set when a tie among two or more clubs reached a step that reads more than the
+    /// won-lost-tied results of the games of their conference's clubs (strength of victory or
+    /// schedule, points, a coin toss): see [`Ranker::seeding_by_results`].
+    beyond_results: Cell<bool>,
+    /// When set, a tie that reaches such a step is not computed but given to the club the
+    /// script picks: see [`Ranker::fields_every_way`].
+    script: RefCell<Option<Script>>,
 }
+
+/// The picks for the ties decided beyond the results, in the order they come up, and how many
+/// clubs each had to pick from (an odometer over every way they can go).
+struct Script {
+    picks: [u8; MAX_PICKS],
+    choices: [u8; MAX_PICKS],
+    /// Picks set for this run; later ties take their first club.
+    len: usize,
+    /// Ties met so far in this run.
+    pos: usize,
+    overflow: bool,
+}
+
+/// The most ties one field is tried every way for.
+const MAX_PICKS: usize = 24;
 
 impl<'a> Ranker<'a> {
     /// `seed` decides coin tosses, reproducibly.
@@ -54,38 +78,93 @@ impl<'a> Ranker<'a> {
             table,
             pct,
             seed,
+            beyond_results: Cell::new(false),
+            script: RefCell::new(None),
         }
+    }
+
+    /// Calls `each` with every field conference `c` can get from these won-lost-tied results
+    /// whatever the scores, the other conference's games and the coin: each tie that reaches
+    /// a step past the results (see [`Ranker::seeding_by_results`]) is given to each club still
+    /// tied at that step in turn (the one the step would pick is among them). Some fields may
+    /// not be reachable, none is missed. `false` when the ties were too many to try.
+    pub fn fields_every_way(&self, c: usize, mut each: impl FnMut(&Seeding)) -> bool {
+        *self.script.borrow_mut() = Some(Script {
+            picks: [0; MAX_PICKS],
+            choices: [0; MAX_PICKS],
+            len: 0,
+            pos: 0,
+            overflow: false,
+        });
+        let done = loop {
+            let seeding = self.seeding(c);
+            let mut guard = self.script.borrow_mut();
+            let script = guard.as_mut().expect("set above");
+            if script.overflow {
+                break false;
+            }
+            each(&seeding);
+            // The next way: the last tie with a club not yet given it moves on; the ties after
+            // it start again from their first club.
+            let Some(i) = (0..script.pos).rev().find(|&i| {
+                let pick = if i < script.len { script.picks[i] } else { 0 };
+                pick + 1 < script.choices[i]
+            }) else {
+                break true;
+            };
+            for j in script.len..=i {
+                script.picks[j] = 0;
+            }
+            script.picks[i] += 1;
+            script.len = i + 1;
+            script.pos = 0;
+        };
+        *self.script.borrow_mut() = None;
+        done
+    }
+
+    /// One conference's field (`0` AFC, `1` NFC) and whether the won-lost-tied results of the
+    /// games its clubs played decide it alone: `false` when some tie on the way reached a step
+    /// that also reads other games, the scores or a coin, so another completion with the same
+    /// results could seed differently. The clinch search trusts only the `true` ones.
+    pub fn seeding_by_results(&self, conference: usize) -> (Seeding, bool) {
+        self.beyond_results.set(false);
+        let s = self.seeding(conference);
+        (s, !self.beyond_results.get())
     }
 
     /// Both conferences' fields, `[AFC, NFC]`, by the season's format.
     pub fn seedings(&self) -> [Seeding; 2] {
+        [self.seeding(0), self.seeding(1)]
+    }
+
+    /// One conference's field: the division winners first, then the wild cards.
+    fn seeding(&self, c: usize) -> Seeding {
         let f = self.league.format;
-        let mut out = [Seeding::default(); 2];
-        for (c, seeding) in out.iter_mut().enumerate() {
-            let conference = self.league.conferences[c];
-            let mut winners: Mask = 0;
-            if f.division_winners > 0 {
-                for &(_, division) in self.league.divisions.iter() {
-                    if division & conference != 0 {
-                        winners |= bit(self.best(division, Procedure::Division));
-                    }
-                }
-                let mut left = winners;
-                while left != 0 {
-                    let t = self.best(left, Procedure::WildCard);
-                    seeding.push(t);
-                    left &= !bit(t);
+        let mut seeding = Seeding::default();
+        let conference = self.league.conferences[c];
+        let mut winners: Mask = 0;
+        if f.division_winners > 0 {
+            for &(_, division) in self.league.divisions.iter() {
+                if division & conference != 0 {
+                    winners |= bit(self.best(division, Procedure::Division));
                 }
             }
-            seeding.division_winners = winners;
-            let mut left = conference & !winners;
-            while usize::from(seeding.len) < f.teams && left != 0 {
+            let mut left = winners;
+            while left != 0 {
                 let t = self.best(left, Procedure::WildCard);
                 seeding.push(t);
                 left &= !bit(t);
             }
         }
-        out
+        seeding.division_winners = winners;
+        let mut left = conference & !winners;
+        while usize::from(seeding.len) < f.teams && left != 0 {
+            let t = self.best(left, Procedure::WildCard);
+            seeding.push(t);
+            left &= !bit(t);
+        }
+        seeding
     }
 
     /// The first of `teams` by percentage, a tie broken by `procedure`.
@@ -132,6 +211,12 @@ impl<'a> Ranker<'a> {
         for &step in steps(procedure, self.league.modern) {
             if !self.values(step, group, procedure, &mut values) {
                 continue;
+            }
+            if !reads_results_only(step) {
+                self.beyond_results.set(true);
+                if let Some(script) = self.script.borrow_mut().as_mut() {
+                    return (script.pick(group), step);
+                }
             }
             let best = members(group)
                 .map(|i| values[i])
@@ -259,4 +344,31 @@ impl<'a> Ranker<'a> {
             .count();
         -((scored + allowed) as f64)
     }
+}
+
+impl Script {
+    /// The club of `group` this run gives the tie to.
+    fn pick(&mut self, group: Mask) -> usize {
+        let i = self.pos;
+        if i >= MAX_PICKS {
+            self.overflow = true;
+            return group.trailing_zeros() as usize;
+        }
+        self.pos += 1;
+        self.choices[i] = group.count_ones() as u8;
+        let pick = if i < self.len { self.picks[i] } else { 0 };
+        members(group)
+            .nth(usize::from(pick))
+            .expect("a pick below the clubs tied")
+    }
+}
+
+/// Steps whose values come from the won-lost-tied results of the tied clubs' own games alone
+/// (head-to-head, division, common games, conference). The rest read other clubs' games
+/// (strength of victory and schedule), the scores, or a coin.
+fn reads_results_only(step: Step) -> bool {
+    matches!(
+        step,
+        Step::HeadToHead | Step::DivisionRecord | Step::CommonGames | Step::ConferenceRecord
+    )
 }
