@@ -12,7 +12,8 @@
 //!   all at or below its highest ([`counts`]);
 //! - **playoffs eliminated**: out of the division race, and the teams sure to finish above it
 //!   hold at least as many wild-card places: in each division at most one of them wins it, so
-//!   a division with `a` of them gives at least `a − 1` wild cards above it;
+//!   a division with `a` of them gives at least `a − 1` wild cards above it; or no way the games
+//!   among the clubs that could finish either side of it go lets it in ([`counts::playoffs`]);
 //! - **playoffs clinched**: the division clinched, or fewer clubs that could finish level or
 //!   above it can be wild cards than there are places (when any club of a division finishes
 //!   level or above, so does that division's winner, so a division with `c` such clubs gives
@@ -84,6 +85,23 @@ pub fn statuses(league: &League, played: &Table, remaining: &[(usize, usize)]) -
     }
     let b = bounds(league, played, remaining);
     let mut out: Vec<Status> = (0..n).map(|t| b.status(t)).collect();
+    for (t, s) in out.iter_mut().enumerate() {
+        if s.playoffs != Proof::Undecided {
+            continue;
+        }
+        match counts::playoffs(league, played, remaining, &b.left, t) {
+            Some(true) => s.playoffs = Proof::Clinched,
+            Some(false) => {
+                // Out of the playoffs is out of everything.
+                s.playoffs = Proof::Eliminated;
+                s.division = Proof::Eliminated;
+                s.bye = Proof::Eliminated;
+                s.top_seed = Proof::Eliminated;
+            }
+            None => continue,
+        }
+        s.why = None;
+    }
     search::refine(league, played, remaining, &mut out);
     out
 }
@@ -112,6 +130,7 @@ fn bounds<'a>(league: &'a League, played: &Table, remaining: &[(usize, usize)]) 
         lo: (0..n).map(|t| pct(t, 0)).collect(),
         hi: (0..n).map(|t| pct(t, left[t])).collect(),
         out_of_division: counts::out_of_division(league, played, remaining, &left),
+        left,
     }
 }
 
@@ -159,6 +178,8 @@ struct Bounds<'a> {
     hi: Vec<f64>,
     /// Clubs out of their division race by counting ([`counts`]).
     out_of_division: Mask,
+    /// Games each club has left.
+    left: Vec<u32>,
 }
 
 impl Bounds<'_> {
