@@ -2,7 +2,7 @@
 //! GCRA step in Redis per request ([`store::RedisRateLimiter`]), so N replicas together allow
 //! exactly the configured rate. Without Redis, or while it does not answer, each instance
 //! limits on its own (a `governor` keyed GCRA in memory): the limit never lifts, it only
-//! becomes per instance, and `/health` and `rate_limiter_fleet_up` say so.
+//! becomes per instance, and `/health` and `nflp_rate_limiter_fleet_up` say so.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,13 +1,31 @@
 //! Prometheus metrics: per-route HTTP counters and latency, prediction counters and latency,
-//! cache hits and misses.
+//! cache hits and misses, the model's state, the feed, the build, and the process.
+//!
+//! Named by Prometheus's conventions: every application metric under one prefix,
+//! [`NAMESPACE`] (`nflp_http_requests_total`), so it never collides in a shared Prometheus;
+//! base units in the name (`_seconds`, `_points`); one quantity per name; `nflp_build_info`
+//! with the version, the commit and the running model version as labels; and the standard
+//! unprefixed `process_*` metrics (CPU, resident memory, open files) from the `prometheus`
+//! crate's process collector. The README's metric list is tested against what `/metrics`
+//! serves.
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
     IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+/// The prefix of every application metric.
+pub const NAMESPACE: &str = "nflp";
+
+/// The outcomes of a feed run and the actions on its rows: their series start at 0, so that
+/// a rate or an alert sees them before the first run (Prometheus's advice: initialise).
+pub const INGEST_OUTCOMES: [&str; 4] = ["ok", "not_modified", "failed", "superseded"];
+pub const INGEST_ACTIONS: [&str; 5] = ["added", "moved", "finalised", "corrected", "refused"];
+
 pub struct Metrics {
     registry: Registry,
+    /// `nflp_build_info{version,commit,model_version} 1`; relabelled when the model switches.
+    build_info: IntGaugeVec,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub prediction_requests: IntCounter,
@@ -37,7 +55,11 @@ pub struct Metrics {
     /// 1 when a dependency (graph, series, cache) answered the last probe, 0 when not.
     pub dependency_up: IntGaugeVec,
     pub consensus_ece: Gauge,
-    pub home_advantage: GaugeVec,
+    /// The league home advantage learned from the margins (points) and its standard deviation.
+    pub home_advantage_estimate: Gauge,
+    pub home_advantage_sd: Gauge,
+    /// The edge the experts use now (the fixed one under an old model version).
+    pub home_advantage_used: Gauge,
     pub consensus_brier: Gauge,
     pub expert_brier: GaugeVec,
     /// Schedule feed runs by outcome (`ok`, `not_modified`, `failed`, `superseded`).
@@ -51,7 +73,18 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> prometheus::Result<Self> {
         let r = Registry::new();
+        // The standard unprefixed process_* metrics.
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         Ok(Self {
+            build_info: int_gauge_vec(
+                &r,
+                "build_info",
+                "Always 1: the running build's version and commit, and the model version it serves",
+                &["version", "commit", "model_version"],
+            )?,
             http_requests: counter_vec(&r, "http_requests_total", "HTTP requests by method, route and status", &["method", "route", "status"])?,
             http_duration: histogram_vec(
                 &r,
@@ -85,11 +118,20 @@ impl Metrics {
                 &["dependency"],
             )?,
             consensus_ece: gauge(&r, "model_consensus_ece", "Walk-forward expected calibration error of the consensus over the last seasons")?,
-            home_advantage: gauge_vec(
+            home_advantage_estimate: gauge(
                 &r,
-                "model_home_advantage_points",
-                "The league home advantage the model learned from the margins, in points: its estimate (`estimate`), its standard deviation (`sd`) and the edge the experts use now (`used`; the fixed one under an old model version)",
-                &["value"],
+                "model_home_advantage_estimate_points",
+                "The league home advantage the model learned from the margins, in points",
+            )?,
+            home_advantage_sd: gauge(
+                &r,
+                "model_home_advantage_sd_points",
+                "The standard deviation of the learned home advantage, in points",
+            )?,
+            home_advantage_used: gauge(
+                &r,
+                "model_home_advantage_used_points",
+                "The home edge the experts use now, in points (the fixed one under an old model version)",
             )?,
             consensus_brier: gauge(&r, "model_consensus_brier", "Walk-forward Brier score of the consensus over the last seasons")?,
             expert_brier: gauge_vec(&r, "model_expert_brier", "Walk-forward Brier score of each expert over the last seasons", &["expert"])?,
@@ -129,7 +171,30 @@ impl Metrics {
                 &["action"],
             )?,
             registry: r,
-        })
+        }
+        .initialised())
+    }
+
+    fn initialised(self) -> Self {
+        for outcome in INGEST_OUTCOMES {
+            self.ingest_runs.with_label_values(&[outcome]);
+        }
+        for action in INGEST_ACTIONS {
+            self.ingest_rows.with_label_values(&[action]);
+        }
+        self
+    }
+
+    /// Sets `nflp_build_info` for the model version this instance serves.
+    pub fn set_model_version(&self, model_version: &str) {
+        self.build_info.reset();
+        self.build_info
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                env!("NFLP_GIT_COMMIT"),
+                model_version,
+            ])
+            .set(1);
     }
 
     /// Records whether the Redis near tier answers (the gauge appears on first use).
@@ -160,7 +225,7 @@ impl Metrics {
         help: &str,
     ) -> &'a IntGauge {
         cell.get_or_init(|| {
-            let g = IntGauge::with_opts(Opts::new(name, help))
+            let g = IntGauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))
                 .expect("static metric options are valid");
             if let Err(e) = self.registry.register(Box::new(g.clone())) {
                 tracing::warn!(error = %e, metric = name, "failed to register a metric");
@@ -210,7 +275,10 @@ fn registered<T: prometheus::core::Collector + Clone + 'static>(
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntCounter> {
-    registered(r, IntCounter::with_opts(Opts::new(name, help))?)
+    registered(
+        r,
+        IntCounter::with_opts(Opts::new(name, help).namespace(NAMESPACE))?,
+    )
 }
 
 fn counter_vec(
@@ -219,11 +287,17 @@ fn counter_vec(
     help: &str,
     labels: &[&str],
 ) -> prometheus::Result<IntCounterVec> {
-    registered(r, IntCounterVec::new(Opts::new(name, help), labels)?)
+    registered(
+        r,
+        IntCounterVec::new(Opts::new(name, help).namespace(NAMESPACE), labels)?,
+    )
 }
 
 fn gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<Gauge> {
-    registered(r, Gauge::with_opts(Opts::new(name, help))?)
+    registered(
+        r,
+        Gauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))?,
+    )
 }
 
 fn gauge_vec(
@@ -232,11 +306,17 @@ fn gauge_vec(
     help: &str,
     labels: &[&str],
 ) -> prometheus::Result<GaugeVec> {
-    registered(r, GaugeVec::new(Opts::new(name, help), labels)?)
+    registered(
+        r,
+        GaugeVec::new(Opts::new(name, help).namespace(NAMESPACE), labels)?,
+    )
 }
 
 fn int_gauge(r: &Registry, name: &str, help: &str) -> prometheus::Result<IntGauge> {
-    registered(r, IntGauge::with_opts(Opts::new(name, help))?)
+    registered(
+        r,
+        IntGauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))?,
+    )
 }
 
 fn int_gauge_vec(
@@ -245,7 +325,10 @@ fn int_gauge_vec(
     help: &str,
     labels: &[&str],
 ) -> prometheus::Result<IntGaugeVec> {
-    registered(r, IntGaugeVec::new(Opts::new(name, help), labels)?)
+    registered(
+        r,
+        IntGaugeVec::new(Opts::new(name, help).namespace(NAMESPACE), labels)?,
+    )
 }
 
 fn histogram(
@@ -256,7 +339,11 @@ fn histogram(
 ) -> prometheus::Result<Histogram> {
     registered(
         r,
-        Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?,
+        Histogram::with_opts(
+            HistogramOpts::new(name, help)
+                .namespace(NAMESPACE)
+                .buckets(buckets),
+        )?,
     )
 }
 
@@ -269,6 +356,11 @@ fn histogram_vec(
 ) -> prometheus::Result<HistogramVec> {
     registered(
         r,
-        HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)?,
+        HistogramVec::new(
+            HistogramOpts::new(name, help)
+                .namespace(NAMESPACE)
+                .buckets(buckets),
+            labels,
+        )?,
     )
 }

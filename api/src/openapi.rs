@@ -46,6 +46,8 @@ struct V1;
     ),
     paths(
         routes::health::health,
+        routes::health::livez,
+        routes::health::readyz,
         routes::health::metrics,
         routes::admin::reload_model,
         routes::ingest::run_now

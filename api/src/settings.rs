@@ -36,6 +36,10 @@ pub struct Settings {
     pub bind_addr: String,
     /// HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// On SIGTERM, how long `/readyz` answers 503 while everything else still serves, before
+    /// the server stops taking connections and drains (time for a load balancer or a
+    /// Kubernetes Service to stop sending new requests).
+    pub shutdown_drain_seconds: u64,
     /// Public base URL of the service (production requires https).
     pub public_base_url: String,
     /// Comma-separated CORS origins (production requires an explicit list).
@@ -190,6 +194,7 @@ impl Settings {
             .set_default("request_metrics_flush_seconds", 10)?
             .set_default("health_watch_seconds", 5)?
             .set_default("history_poll_milliseconds", 1000)?
+            .set_default("shutdown_drain_seconds", 0)?
             .set_default("history_notify", true)?
             .set_default("schedule_cron", "*/30 * * * *")?
             .set_default("forecast_horizon_days", 8)?
@@ -361,7 +366,7 @@ mod tests {
 
     /// A value for every documented variable that differs from what [`BASE`] and the
     /// defaults give it.
-    const CHANGED: [(&str, &str); 48] = [
+    const CHANGED: [(&str, &str); 49] = [
         ("APP_PROFILE", "production"),
         ("BIND_ADDR", "127.0.0.1:9000"),
         ("DATA_DIR", "/srv/nflp"),
@@ -374,6 +379,7 @@ mod tests {
         ("LOG_FORMAT", "json"),
         ("LOG_LEVEL", "debug"),
         ("HTTP_WORKERS", "3"),
+        ("SHUTDOWN_DRAIN_SECONDS", "5"),
         ("GRAPH_BACKEND", "embedded"),
         ("NEO4J_URI", "bolt://neo4j:7687"),
         ("NEO4J_USER", "nflp"),

@@ -24,7 +24,7 @@ use crate::settings::{GraphBackend, Settings};
 use crate::state::AppState;
 use runtime::{Predictor, Rebuild};
 
-/// Probes graph, series and cache and records them in the `dependency_up` gauges.
+/// Probes graph, series and cache and records them in the `nflp_dependency_up` gauges.
 async fn probe_dependencies(state: &AppState) -> [bool; 3] {
     let svc = &state.services;
     let (graph, series, cache) =
@@ -95,6 +95,7 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
     /// The data directory's lock on the embedded default, released when serving ends.
     lock: Option<DataDirLock>,
+    drain: Drain,
 }
 
 /// Opens the configured graph backend: the embedded graph under the data directory, or Neo4j.
@@ -372,6 +373,7 @@ impl Application {
             ingest_turn: tokio::sync::Mutex::new(()),
             api_limiter,
             auth_limiter,
+            draining: std::sync::atomic::AtomicBool::new(false),
         });
         if state.schedule.is_some() {
             let cron = settings
@@ -401,6 +403,10 @@ impl Application {
             .collect();
         let public_metrics = settings.metrics_bind_addr.is_none();
         let metrics = metrics_server(&settings, &state)?;
+        let drain = Drain {
+            state: state.clone(),
+            seconds: settings.shutdown_drain_seconds,
+        };
         let server = HttpServer::new(move || {
             let cors = cors(&cors_origins);
             App::new()
@@ -430,6 +436,8 @@ impl Application {
                 .default_service(web::to(crate::fallback::not_routed))
         })
         .workers(workers)
+        // SIGTERM and Ctrl-C are handled in `run_until_stopped`: readiness goes first.
+        .disable_signals()
         .listen(listener)
         .context("Failed to listen")?
         .run();
@@ -438,6 +446,7 @@ impl Application {
             server,
             metrics,
             lock,
+            drain,
         })
     }
 
@@ -455,9 +464,26 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the main server stops; the metrics listener stops with it.
+    /// Serves until the main server stops; the metrics listener stops with it. On SIGTERM or
+    /// Ctrl-C: `/readyz` turns 503 for `SHUTDOWN_DRAIN_SECONDS` while everything else serves,
+    /// then the server stops taking connections and finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let _lock = self.lock;
+        let handle = self.server.handle();
+        let drain = self.drain;
+        tokio::spawn(async move {
+            stop_signal().await;
+            drain
+                .state
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(
+                seconds = drain.seconds,
+                "stop requested: not ready; draining"
+            );
+            tokio::time::sleep(Duration::from_secs(drain.seconds)).await;
+            handle.stop(true).await;
+        });
         match self.metrics {
             None => self.server.await,
             Some((_, metrics)) => {
@@ -470,6 +496,35 @@ impl Application {
             }
         }
     }
+}
+
+/// What a stop signal needs: the readiness flag to lower and how long before stopping.
+struct Drain {
+    state: web::Data<AppState>,
+    seconds: u64,
+}
+
+/// SIGTERM (what Kubernetes, systemd and the local deploy send) or Ctrl-C.
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 /// The API keys: the signing secret, and the first admin key, created and shown once on a
@@ -496,7 +551,7 @@ async fn serving_keys(
     Ok(keys)
 }
 
-/// One watcher probes the dependencies: it keeps the `dependency_up` gauges current and
+/// One watcher probes the dependencies: it keeps the `nflp_dependency_up` gauges current and
 /// announces changes on the live stream. The first probe runs before the server opens.
 async fn spawn_health_watcher(state: &web::Data<AppState>, settings: &Settings) {
     let mut last = probe_dependencies(state).await;
@@ -556,6 +611,7 @@ fn metrics_server(
             .service(crate::routes::health::metrics)
     })
     .workers(1)
+    .disable_signals()
     .listen(l)
     .context("Failed to listen for metrics")?
     .run();

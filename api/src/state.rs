@@ -30,6 +30,9 @@ pub struct AppState {
     pub today: Option<chrono::NaiveDate>,
     /// One feed run at a time in this process (scheduled or manual).
     pub ingest_turn: tokio::sync::Mutex<()>,
+    /// Set on SIGTERM: `/readyz` answers 503 so that the load balancer stops sending new
+    /// requests while this instance still serves the ones it gets.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {

@@ -34,7 +34,16 @@ pub struct Api {
     pub replicas: i32,
     pub resources: Resources,
     pub autoscaling: Autoscaling,
+    /// The detailed report of every dependency (503 when a required one is down): for people
+    /// and dashboards, never a probe's target.
     pub health_path: &'static str,
+    /// Liveness: the process serves (nothing else checked).
+    pub live_path: &'static str,
+    /// Readiness: replayed and not draining; a store outage does not fail it.
+    pub ready_path: &'static str,
+    /// On SIGTERM, seconds `/readyz` answers 503 before the server stops taking connections
+    /// (SHUTDOWN_DRAIN_SECONDS).
+    pub drain_seconds: u32,
     pub metrics_path: &'static str,
     /// The internal listener `/metrics` moves to in production (METRICS_BIND_ADDR).
     pub metrics_port: u16,
@@ -169,6 +178,9 @@ impl Topology {
                     scale_down_stabilization_seconds: 300,
                 },
                 health_path: "/health",
+                live_path: "/livez",
+                ready_path: "/readyz",
+                drain_seconds: 5,
                 metrics_path: "/metrics",
                 metrics_port: 9102,
                 uid: 10001,

@@ -154,6 +154,14 @@ pub fn promtool(root: &Path) -> Result<String> {
         Command::new("promtool")
             .args(["check", "rules"])
             .arg(dir.join("alerts.yml")),
+    )?;
+    // The rules' unit tests: each alert fires when and only when it should, each recording
+    // rule computes what the test worked out by hand.
+    run(
+        "promtool test rules",
+        Command::new("promtool")
+            .args(["test", "rules"])
+            .arg(dir.join("rules.test.yml")),
     )
 }
 
@@ -478,20 +486,20 @@ mod tests {
     fn metric_names_skip_functions_keywords_labels_and_strings() {
         let cases: &[(&str, &[&str])] = &[
             ("up", &["up"]),
-            ("sum by (route) (rate(http_requests_total[5m]))", &["http_requests_total"]),
+            ("sum by (route) (rate(nflp_http_requests_total[5m]))", &["nflp_http_requests_total"]),
             (
-                "sum(rate(http_requests_total{status=~\"5..\"}[5m])) / clamp_min(sum(rate(http_requests_total[5m])), 1e-9)",
-                &["http_requests_total"],
+                "sum(rate(nflp_http_requests_total{status=~\"5..\"}[5m])) / clamp_min(sum(rate(nflp_http_requests_total[5m])), 1e-9)",
+                &["nflp_http_requests_total"],
             ),
             (
-                "histogram_quantile(0.95, sum by (le, path) (rate(prediction_latency_seconds_bucket[5m])))",
-                &["prediction_latency_seconds_bucket"],
+                "histogram_quantile(0.95, sum by (le, path) (rate(nflp_prediction_latency_seconds_bucket[5m])))",
+                &["nflp_prediction_latency_seconds_bucket"],
             ),
             (
                 "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
                 &["node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"],
             ),
-            ("dependency_up == 0", &["dependency_up"]),
+            ("nflp_dependency_up == 0", &["nflp_dependency_up"]),
         ];
         for (expr, want) in cases {
             let got: Vec<String> = metric_names(expr).into_iter().collect();

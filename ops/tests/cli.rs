@@ -81,9 +81,14 @@ fn the_deployment_runs_three_hardened_replicas_with_probes_and_the_production_re
         ],
         ["500m", "1Gi", "1000m", "2Gi"]
     );
-    for probe in [&c.readiness_probe, &c.liveness_probe] {
+    // Probes that mean what Kubernetes takes them to mean: never the dependency report.
+    for (probe, path) in [
+        (&c.startup_probe, "/livez"),
+        (&c.readiness_probe, "/readyz"),
+        (&c.liveness_probe, "/livez"),
+    ] {
         let p = probe.as_ref().unwrap().http_get.as_ref().unwrap();
-        assert_eq!(p.path.as_deref(), Some("/health"));
+        assert_eq!(p.path.as_deref(), Some(path));
     }
     let sc = c.security_context.as_ref().unwrap();
     assert_eq!(sc.run_as_non_root, Some(true));

@@ -35,7 +35,7 @@ pub trait Telemetry: Send + Sync {
 pub struct NoTelemetry;
 impl Telemetry for NoTelemetry {}
 
-/// Why the model replays the history (the `reason` of `model_rebuilds_total`).
+/// Why the model replays the history (the `reason` of `nflp_model_rebuilds_total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rebuild {
     /// The service started.

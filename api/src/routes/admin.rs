@@ -5,6 +5,7 @@ use crate::services::models::{self, Reloaded};
 use crate::state::AppState;
 
 #[utoipa::path(
+    operation_id = "reloadModel",
     tag = "admin",
     responses(
         (status = 200, description = "The engine now runs the version `current` points at", body = Reloaded),

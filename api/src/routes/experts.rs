@@ -22,6 +22,7 @@ fn expert_id(id: &str) -> Result<ExpertId, ApiError> {
 }
 
 #[utoipa::path(
+    operation_id = "listExperts",
     tag = "experts",
     responses((status = 200, description = "The sixteen experts and the market", body = List<Expert>))
 )]
@@ -36,6 +37,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<List<Expert>>,
 }
 
 #[utoipa::path(
+    operation_id = "getExpert",
     tag = "experts",
     params(("id" = String, Path, description = "Expert id, e.g. elo")),
     responses(
@@ -104,6 +106,7 @@ impl ExpertPageQuery {
 }
 
 #[utoipa::path(
+    operation_id = "listExpertPredictions",
     tag = "experts",
     params(("id" = String, Path, description = "Expert id"), ExpertPageQuery),
     responses(

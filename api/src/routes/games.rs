@@ -27,6 +27,7 @@ pub struct GameQuery {
 }
 
 #[utoipa::path(
+    operation_id = "listGames",
     tag = "games",
     params(GameQuery, PageQuery),
     responses(
@@ -74,6 +75,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "getGame",
     tag = "games",
     params(("id" = String, Path, description = "Game id, e.g. KC_BUF_2024_W10")),
     responses(
@@ -116,6 +118,7 @@ pub struct NewGame {
 }
 
 #[utoipa::path(
+    operation_id = "createGame",
     tag = "games",
     request_body = NewGame,
     responses(
@@ -159,6 +162,7 @@ pub struct ResultBody {
 }
 
 #[utoipa::path(
+    operation_id = "recordGameResult",
     tag = "games",
     params(("id" = String, Path, description = "Game id")),
     request_body = ResultBody,
@@ -193,6 +197,7 @@ pub struct UpcomingQuery {
 }
 
 #[utoipa::path(
+    operation_id = "listUpcomingGames",
     tag = "games",
     params(UpcomingQuery),
     responses(
@@ -227,6 +232,7 @@ fn window(state: &AppState, q: &UpcomingQuery) -> Result<(chrono::NaiveDate, u32
 }
 
 #[utoipa::path(
+    operation_id = "getThisWeek",
     tag = "games",
     params(UpcomingQuery),
     responses(

@@ -20,6 +20,7 @@ pub struct IngestStatus {
 }
 
 #[utoipa::path(
+    operation_id = "runIngestNow",
     tag = "admin",
     responses(
         (status = 200, description = "The run: outcome (`ok`, `not_modified`, `failed`, `superseded`), what it changed and refused, games forecast, the error if it failed", body = Object),
@@ -43,6 +44,7 @@ pub async fn run_now(state: web::Data<AppState>) -> Result<web::Json<store::Inge
 }
 
 #[utoipa::path(
+    operation_id = "getIngestStatus",
     tag = "games",
     responses(
         (status = 200, description = "The feed, its schedule and the last 20 runs (started, finished, outcome, counts, error)", body = IngestStatus),

@@ -59,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, public_metrics: bool) {
     .service(admin::reload_model)
     .service(ingest::run_now)
     .service(health::health)
+    .service(health::livez)
+    .service(health::readyz)
     .service(docs::openapi_json)
     .service(docs::swagger_ui)
     .service(docs::swagger_asset)

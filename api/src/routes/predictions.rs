@@ -84,6 +84,7 @@ impl From<PredictionRecord> for PredictionWithMemories {
 }
 
 #[utoipa::path(
+    operation_id = "forecastGame",
     tag = "predictions",
     params(("id" = String, Path, description = "Game id")),
     responses(
@@ -110,6 +111,7 @@ pub async fn create_for_game(
 }
 
 #[utoipa::path(
+    operation_id = "listGamePredictions",
     tag = "predictions",
     params(
         ("id" = String, Path, description = "Game id"),
@@ -142,6 +144,7 @@ pub async fn list_for_game(
 }
 
 #[utoipa::path(
+    operation_id = "getPrediction",
     tag = "predictions",
     params(("id" = String, Path, description = "Prediction id"), CategoryQuery),
     responses(
@@ -184,6 +187,7 @@ pub struct History {
 }
 
 #[utoipa::path(
+    operation_id = "listGamePredictionHistory",
     tag = "predictions",
     params(("id" = String, Path, description = "Game id")),
     responses(

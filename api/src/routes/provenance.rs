@@ -53,6 +53,7 @@ fn prov_response(doc: &Document, f: Format) -> HttpResponse {
 }
 
 #[utoipa::path(
+    operation_id = "getPredictionProvenance",
     tag = "predictions",
     params(
         ("id" = String, Path, description = "Prediction id"),
@@ -94,6 +95,7 @@ pub async fn prediction(
 }
 
 #[utoipa::path(
+    operation_id = "getGameProvenance",
     tag = "games",
     params(
         ("id" = String, Path, description = "Game id"),
@@ -132,6 +134,7 @@ pub async fn game(
 }
 
 #[utoipa::path(
+    operation_id = "getOddsRun",
     tag = "seasons",
     params(
         ("id" = String, Path, description = "Odds run id (`odds-…`, from a run's `run.id`)"),

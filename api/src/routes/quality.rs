@@ -37,6 +37,7 @@ fn seasons(from: &Option<String>, to: &Option<String>) -> Result<SeasonRange, Ap
 }
 
 #[utoipa::path(
+    operation_id = "getLeaderboard",
     tag = "quality",
     params(RangeQuery),
     responses(
@@ -56,6 +57,7 @@ pub async fn leaderboard(
 }
 
 #[utoipa::path(
+    operation_id = "getCalibration",
     tag = "quality",
     params(CalibrationQuery),
     responses(
@@ -80,6 +82,7 @@ pub async fn calibration(
 }
 
 #[utoipa::path(
+    operation_id = "listQualityCategories",
     tag = "quality",
     params(RangeQuery),
     responses(

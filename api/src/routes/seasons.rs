@@ -19,6 +19,7 @@ pub struct StandingsQuery {
 }
 
 #[utoipa::path(
+    operation_id = "getStandings",
     tag = "seasons",
     params(("season" = i32, Path, description = "The season, 1970 on"), StandingsQuery),
     responses(
@@ -56,6 +57,7 @@ pub struct OddsQuery {
 }
 
 #[utoipa::path(
+    operation_id = "getPlayoffOdds",
     tag = "seasons",
     params(("season" = i32, Path, description = "The season, 1970 on"), OddsQuery),
     responses(
@@ -163,6 +165,7 @@ impl FixBody {
 }
 
 #[utoipa::path(
+    operation_id = "simulateWhatIf",
     tag = "seasons",
     params(("season" = i32, Path, description = "The season, 1970 on")),
     request_body = WhatIf,
@@ -189,6 +192,7 @@ pub async fn what_if(
 }
 
 #[utoipa::path(
+    operation_id = "getOddsLeverage",
     tag = "seasons",
     params(("season" = i32, Path, description = "The season, 1970 on"), OddsQuery),
     responses(
@@ -229,6 +233,7 @@ pub struct RootingQuery {
 }
 
 #[utoipa::path(
+    operation_id = "getRootingGuide",
     tag = "teams",
     params(("id" = String, Path, description = "Team code"), RootingQuery),
     responses(

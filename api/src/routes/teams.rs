@@ -16,6 +16,7 @@ pub struct TeamQuery {
 }
 
 #[utoipa::path(
+    operation_id = "listTeams",
     tag = "teams",
     params(TeamQuery),
     responses(
@@ -38,6 +39,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "getTeam",
     tag = "teams",
     params(("id" = String, Path, description = "Team code, e.g. KC (historical codes such as OAK resolve to the franchise)")),
     responses(
@@ -79,6 +81,7 @@ pub struct Ratings {
 }
 
 #[utoipa::path(
+    operation_id = "getTeamRatings",
     tag = "teams",
     params(("id" = String, Path, description = "Team code"), RatingQuery),
     responses(
@@ -121,6 +124,7 @@ pub struct SeasonQuery {
 }
 
 #[utoipa::path(
+    operation_id = "getTeamSeason",
     tag = "teams",
     params(("id" = String, Path, description = "Team code"), SeasonQuery),
     responses(

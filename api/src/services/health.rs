@@ -110,12 +110,13 @@ pub async fn report(svc: &Services, extra: Vec<(String, Component)>) -> (Health,
 /// The Prometheus text exposition, with the model's gauges set from the latest snapshot.
 pub fn metrics_text(svc: &Services) -> String {
     let m = &svc.metrics;
+    m.set_model_version(&svc.predictor.version());
     if let Some(snap) = svc.predictor.latest() {
         m.games_in_model.set(snap.games() as i64);
         let (used, (estimate, sd)) = snap.home_advantage();
-        for (k, v) in [("used", used), ("estimate", estimate), ("sd", sd)] {
-            m.home_advantage.with_label_values(&[k]).set(v);
-        }
+        m.home_advantage_used.set(used);
+        m.home_advantage_estimate.set(estimate);
+        m.home_advantage_sd.set(sd);
         if let Some(q) = &snap.quality {
             m.consensus_ece.set(q.consensus.ece);
             m.consensus_brier.set(q.consensus.brier);

@@ -521,13 +521,14 @@ pub async fn run_once(
         m.ingest_last_success
             .set(run.finished_at.unwrap_or(started).timestamp() as f64);
     }
-    for (action, n) in [
-        ("added", run.added),
-        ("moved", run.moved),
-        ("finalised", run.finalised),
-        ("corrected", run.corrected),
-        ("refused", run.refused),
-    ] {
+    let counts = [
+        run.added,
+        run.moved,
+        run.finalised,
+        run.corrected,
+        run.refused,
+    ];
+    for (action, n) in crate::metrics::INGEST_ACTIONS.into_iter().zip(counts) {
         m.ingest_rows
             .with_label_values(&[action])
             .inc_by(u64::try_from(n).unwrap_or(0));

@@ -238,8 +238,8 @@ async fn near_tier_metrics(app: &TestApp, ok: impl Fn(bool, u64) -> bool) {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
         };
-        let up = value("cache_near_tier_up") == Some(1.0);
-        let hits = value("cache_memory_hits_total").unwrap_or(0.0) as u64;
+        let up = value("nflp_cache_near_tier_up") == Some(1.0);
+        let hits = value("nflp_cache_memory_hits_total").unwrap_or(0.0) as u64;
         if ok(up, hits) {
             return;
         }

@@ -136,6 +136,42 @@ fn every_served_route_is_in_the_openapi_document_with_its_method_and_no_other() 
     }
 }
 
+#[test]
+fn every_operation_has_its_own_meaningful_operation_id_and_a_tag() {
+    // Client generators name their methods by operationId: a missing one falls back to the
+    // handler's name (`list`, `get`, ...), a duplicate is renamed or refused.
+    let doc = api::openapi::ApiDoc::openapi();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let where_ = format!("{method} {path}");
+            let id = op
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| panic!("{where_} has no operationId"));
+            assert!(
+                id.len() > 6 && id.chars().next().unwrap().is_ascii_lowercase()
+                    || ["health", "metrics"].contains(&id.as_str()),
+                "{where_}: operationId {id:?} is not a camelCase verb phrase"
+            );
+            assert!(
+                op.tags.as_ref().is_some_and(|t| !t.is_empty()),
+                "{where_} has no tag"
+            );
+            if let Some(other) = seen.insert(id.clone(), where_.clone()) {
+                panic!("operationId {id:?} is used by {other} and {where_}");
+            }
+        }
+    }
+    assert!(seen.len() >= 35, "{} operations", seen.len());
+}
+
 /// The settings the API reads, as the README's Configuration table names them (the settings
 /// test ties that table to the `Settings` the service loads, both ways).
 fn settings_read() -> BTreeSet<String> {

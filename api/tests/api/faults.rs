@@ -56,7 +56,7 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
         .await
         .expect("a health event within 10 s of the outage");
     assert_eq!(event["components"]["cache"], "down", "{event}");
-    wait_for_metric(&app, "cache_near_tier_up 0").await;
+    wait_for_metric(&app, "nflp_cache_near_tier_up 0").await;
     let (ok, failed) = load.await.unwrap();
     assert_eq!(
         failed, 0,
@@ -80,7 +80,7 @@ async fn when_redis_stops_under_load_reads_keep_succeeding_and_health_recovers()
         .await
         .expect("a health event within 10 s of the recovery");
     assert_eq!(event["components"]["cache"], "up", "{event}");
-    wait_for_metric(&app, "cache_near_tier_up 1").await;
+    wait_for_metric(&app, "nflp_cache_near_tier_up 1").await;
     // The cache is used again.
     app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
     let r = app.get("/api/v1/games/NE_HOU_2017_W3/predictions").await;
@@ -177,6 +177,72 @@ fn an_import_killed_midway_completes_on_rerun_with_exact_counts() {
         "no duplicates, nothing missing"
     );
     assert_eq!(count(&out, "memories created"), 0);
+}
+
+#[tokio::test]
+async fn on_sigterm_readiness_fails_first_while_everything_else_still_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("DATA_DIR", dir.path())
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("SEED_FILE", small_games_file())
+        .env("RATE_LIMIT_PER_SECOND", "0")
+        .env("SHUTDOWN_DRAIN_SECONDS", "3")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{base}/readyz")).await.is_err() {
+        assert!(Instant::now() < deadline, "service did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = |path: &'static str| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.map(|r| r.status().as_u16()) }
+    };
+    assert_eq!(status("/readyz").await.unwrap(), 200);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // Within the drain window: not ready, yet alive and serving.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while status("/readyz").await.unwrap() != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "readiness did not fail on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, body) = {
+        let r = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        (r.status(), r.json::<serde_json::Value>().await.unwrap())
+    };
+    assert_eq!(body["status"], "draining");
+    assert_eq!(status("/livez").await.unwrap(), 200);
+    let client = crate::helpers::client_with_key(&crate::helpers::admin_key(dir.path()));
+    let r = client
+        .get(format!("{base}/api/v1/experts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "requests still served while draining"
+    );
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "exited cleanly after the drain: {exit:?}");
+    assert!(status("/livez").await.is_err(), "no longer listening");
 }
 
 #[tokio::test]
@@ -393,8 +459,29 @@ async fn when_postgres_stops_writes_get_503_nothing_is_half_written_and_acknowle
             "bounded by the pool's acquire timeout"
         );
     }
-    let health = app.get("/health").await;
-    assert_eq!(health.status().as_u16(), 503);
+    // The probes hold: Kubernetes neither restarts nor unroutes the instance for an outage of
+    // a shared store; reads the embedded graph answers still succeed; the report names the
+    // store that is down.
+    for probe in ["/livez", "/readyz"] {
+        assert_eq!(app.get(probe).await.status().as_u16(), 200, "{probe}");
+    }
+    let (s, read) = app
+        .get_json(&format!("/api/v1/games/{}/predictions", before[0]))
+        .await;
+    assert_eq!((s, read["total"].as_u64()), (200, Some(16)), "{read}");
+    let (s, health) = app.get_json("/health").await;
+    assert_eq!(s, 503, "{health}");
+    let down: Vec<&str> = health["components"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, c)| c["status"] == "down")
+        .map(|(name, c)| {
+            assert_eq!(c["backend"], "postgres", "{name}: {c}");
+            name.as_str()
+        })
+        .collect();
+    assert!(!down.is_empty(), "{health}");
     // A key the service has not seen cannot be checked now: 503, not a false 403.
     let stranger = crate::helpers::client_with_key("nflp_0123456789ab_0000000000000000");
     let r = stranger
@@ -418,6 +505,12 @@ async fn when_postgres_stops_writes_get_503_nothing_is_half_written_and_acknowle
             assert!(Instant::now() < deadline, "writes did not recover: {body}");
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.get("/health").await.status().as_u16() != 200 {
+        assert!(Instant::now() < deadline, "health did not recover");
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     // Every acknowledged write is complete in both stores; every refused one left nothing.

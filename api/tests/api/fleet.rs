@@ -54,16 +54,16 @@ async fn forecast(app: &TestApp, game: &str) -> Value {
     f
 }
 
-/// The `model_history_generation` an instance reports.
+/// The `nflp_model_history_generation` an instance reports.
 async fn generation(app: &TestApp) -> u64 {
     let text = app.get("/metrics").await.text().await.unwrap();
     text.lines()
         .find_map(|l| {
-            l.strip_prefix("model_history_generation ")?
+            l.strip_prefix("nflp_model_history_generation ")?
                 .parse::<f64>()
                 .ok()
         })
-        .unwrap_or_else(|| panic!("no model_history_generation in /metrics")) as u64
+        .unwrap_or_else(|| panic!("no nflp_model_history_generation in /metrics")) as u64
 }
 
 /// Adds CHI–GB (week 1, played) and GB–CHI (week 2, upcoming) of 2019 on `app`.
@@ -126,7 +126,7 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
     );
     let metrics = apps[2].get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains("model_rebuilds_total{reason=\"request\"} 2"),
+        metrics.contains("nflp_model_rebuilds_total{reason=\"request\"} 2"),
         "the instance that wrote nothing replayed at its requests, once for the games added and once for the result: {}",
         metrics
             .lines()
@@ -139,7 +139,7 @@ async fn a_result_recorded_on_one_instance_is_in_every_instances_next_forecast_w
     let incremental = metrics
         .lines()
         .find_map(|l| {
-            l.strip_prefix("model_incremental_rebuilds_total ")?
+            l.strip_prefix("nflp_model_incremental_rebuilds_total ")?
                 .parse::<f64>()
                 .ok()
         })
@@ -194,7 +194,7 @@ async fn an_idle_instance_catches_up_with_a_result_recorded_elsewhere_within_a_s
         );
         let text = apps[1].get("/metrics").await.text().await.unwrap();
         assert!(
-            text.contains(&format!("model_rebuilds_total{{reason=\"{reason}\"}}")),
+            text.contains(&format!("nflp_model_rebuilds_total{{reason=\"{reason}\"}}")),
             "{reason}: {text}"
         );
         for app in &apps {

@@ -164,7 +164,7 @@ async fn with_redis_gone_each_instance_still_limits_and_shares_again_when_it_is_
     let key = admin_key(dirs[0].path());
     let metric = |text: &str| {
         text.lines().find_map(|l| {
-            l.strip_prefix("rate_limiter_fleet_up ")?
+            l.strip_prefix("nflp_rate_limiter_fleet_up ")?
                 .parse::<f64>()
                 .ok()
         })

@@ -181,11 +181,11 @@ async fn each_run_applies_the_feed_forecasts_the_coming_week_and_is_logged() {
     );
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains("ingest_runs_total{outcome=\"failed\"} 3"),
+        text.contains("nflp_ingest_runs_total{outcome=\"failed\"} 3"),
         "{text}"
     );
     assert!(
-        text.contains("ingest_last_success_timestamp_seconds"),
+        text.contains("nflp_ingest_last_success_timestamp_seconds"),
         "{text}"
     );
     app.stop().await;
@@ -409,11 +409,11 @@ async fn a_slow_truncated_or_oversized_feed_fails_the_run_and_the_next_good_run_
     );
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains("ingest_runs_total{outcome=\"failed\"} 3"),
+        text.contains("nflp_ingest_runs_total{outcome=\"failed\"} 3"),
         "{text}"
     );
     assert!(
-        text.contains("ingest_rows_total{action=\"added\"}"),
+        text.contains("nflp_ingest_rows_total{action=\"added\"}"),
         "{text}"
     );
 }

@@ -689,7 +689,7 @@ impl Local {
         })
     }
 
-    /// Every process of the release answers /health with 200 and serves the expert list with
+    /// Every process of the release is ready (`/readyz` 200) and serves the expert list with
     /// the admin key.
     pub fn health_gate(&self, r: &Release, timeout: Duration) -> Result<String> {
         let mut served = 0;
@@ -697,7 +697,7 @@ impl Local {
             served = self.instance_gate(r, i, instance, timeout)?;
         }
         Ok(format!(
-            "{} instances: /health 200, {served} experts served",
+            "{} instances: /readyz 200, {served} experts served",
             r.instances.len()
         ))
     }
@@ -716,10 +716,10 @@ impl Local {
             self.p(&format!("releases/{}/api-{}.log", r.id, i + 1))
         };
         wait_until(
-            &format!("release {} instance {} /health", r.id, i + 1),
+            &format!("release {} instance {} /readyz", r.id, i + 1),
             timeout,
             Some(instance.pid),
-            || http_ok(&format!("{base}/health")),
+            || http_ok(&format!("{base}/readyz")),
         )
         .map_err(|e| Error::Invalid(format!("{e}; last log lines:\n{}", process::tail(&log, 8))))?;
         let key = std::fs::read_to_string(self.p("data/admin.key"))

@@ -192,7 +192,7 @@ fn api_service(t: &Topology) -> Service {
         t.api.image,
         check(&format!(
             "curl -fsS http://127.0.0.1:{}{} || exit 1",
-            t.api.port, t.api.health_path
+            t.api.port, t.api.ready_path
         )),
         "1.0",
         "2g",
@@ -206,6 +206,7 @@ fn api_service(t: &Topology) -> Service {
     api.environment = BTreeMap::from([
         ("APP_PROFILE", "production".to_string()),
         ("BIND_ADDR", format!("0.0.0.0:{}", t.api.port)),
+        ("SHUTDOWN_DRAIN_SECONDS", t.api.drain_seconds.to_string()),
         (
             "METRICS_BIND_ADDR",
             format!("0.0.0.0:{}", t.api.metrics_port),

@@ -6,12 +6,15 @@ use crate::topology::Topology;
 
 /// Workspace members and whether each has a library and/or a binary target; the dependency
 /// stage builds against stub sources of exactly these shapes.
-const CRATES: [(&str, bool, bool); 5] = [
+/// (A test ties this list to the workspace's `members`.)
+const CRATES: [(&str, bool, bool); 7] = [
     ("api", true, true),
     ("graph", true, false),
     ("store", true, false),
     ("forecast", true, false),
-    ("ops", false, true),
+    ("runtime", true, false),
+    ("season", true, false),
+    ("ops", true, true),
 ];
 
 pub fn dockerfile(t: &Topology) -> String {
@@ -36,7 +39,8 @@ pub fn dockerfile(t: &Topology) -> String {
     let port = t.api.port;
     let uid = t.api.uid;
     let data = t.api.data_dir;
-    let health = t.api.health_path;
+    let health = t.api.ready_path;
+    let members = CRATES.map(|c| c.0).join(" ");
     format!(
         r#"# syntax=docker/dockerfile:1
 # Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.
@@ -50,13 +54,19 @@ pub fn dockerfile(t: &Topology) -> String {
 FROM rust:1-bookworm AS deps
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# Patched third-party crates the workspace depends on (vendor/README.md).
+COPY vendor vendor
 {manifests}RUN true \
 {stubs} && cargo build --release -p api
 
 # 2. Build the service itself (sources are touched so that cargo does not trust the stubs).
 FROM deps AS build
+# The commit served in nflp_build_info (the build context has no .git):
+#   docker build --build-arg NFLP_GIT_COMMIT=$(git rev-parse --short=12 HEAD) ...
+ARG NFLP_GIT_COMMIT=unknown
+ENV NFLP_GIT_COMMIT=$NFLP_GIT_COMMIT
 COPY . .
-RUN find api graph store forecast ops -name '*.rs' -exec touch {{}} + \
+RUN find {members} -name '*.rs' -exec touch {{}} + \
  && cargo build --release -p api \
  && strip target/release/api
 
@@ -96,4 +106,37 @@ pub fn dockerignore() -> String {
      target\nvar\n.git\n**/*.log\n.env\n.env.production\n.env.development\n\
      scripts/neo4j/target\n.schemathesis\nnginx/certs\n"
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dependency_stage_stubs_exactly_the_workspace_members_with_their_targets() {
+        let manifest = include_str!("../../../Cargo.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("members"))
+            .expect("a members line");
+        let members: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        let stubbed: Vec<&str> = CRATES.iter().map(|c| c.0).collect();
+        assert_eq!(stubbed, members);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for (name, lib, bin) in CRATES {
+            assert_eq!(
+                root.join(name).join("src/lib.rs").exists(),
+                lib,
+                "{name} lib"
+            );
+            assert_eq!(
+                root.join(name).join("src/main.rs").exists(),
+                bin,
+                "{name} bin"
+            );
+        }
+        let file = dockerfile(&Topology::production());
+        assert!(file.contains("COPY vendor vendor"), "the patched crates");
+        assert!(file.contains(&format!("RUN find {} -name", members.join(" "))));
+    }
 }

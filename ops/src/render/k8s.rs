@@ -199,10 +199,10 @@ pub(super) fn q(s: &str) -> Quantity {
     Quantity(s.to_string())
 }
 
-fn probe(t: &Topology, initial: i32, period: i32, failures: i32) -> Probe {
+fn probe(path: &str, initial: i32, period: i32, failures: i32) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
-            path: Some(t.api.health_path.to_string()),
+            path: Some(path.to_string()),
             port: IntOrString::String("http".into()),
             ..Default::default()
         }),
@@ -238,6 +238,7 @@ fn config_map(t: &Topology) -> ConfigMap {
             [
                 ("APP_PROFILE", "production".to_string()),
                 ("BIND_ADDR", format!("0.0.0.0:{}", t.api.port)),
+                ("SHUTDOWN_DRAIN_SECONDS", t.api.drain_seconds.to_string()),
                 (
                     "METRICS_BIND_ADDR",
                     format!("0.0.0.0:{}", t.api.metrics_port),
@@ -313,9 +314,13 @@ fn deployment(t: &Topology) -> Deployment {
         ]),
         env_from: Some(api_env_from()),
         resources: Some(resources(r)),
-        // The replay of the game history runs before the first /health answers.
-        readiness_probe: Some(probe(t, 10, 10, 3)),
-        liveness_probe: Some(probe(t, 60, 20, 3)),
+        // The listener opens after the start-up replay of the game history: the startup probe
+        // gives it five minutes before liveness counts. Liveness asks only whether the process
+        // serves, readiness whether it takes traffic (not draining); neither fails when a store
+        // is down, so an outage never restarts or unroutes every pod at once.
+        startup_probe: Some(probe(t.api.live_path, 5, 5, 60)),
+        readiness_probe: Some(probe(t.api.ready_path, 0, 5, 2)),
+        liveness_probe: Some(probe(t.api.live_path, 0, 20, 3)),
         security_context: Some(container_security(t.api.uid, true)),
         volume_mounts: Some(vec![
             VolumeMount {
@@ -362,7 +367,8 @@ fn deployment(t: &Topology) -> Deployment {
                 spec: Some(PodSpec {
                     containers: vec![container],
                     automount_service_account_token: Some(false),
-                    termination_grace_period_seconds: Some(30),
+                    // The drain, then up to 30 s for the requests in flight.
+                    termination_grace_period_seconds: Some(i64::from(t.api.drain_seconds) + 30),
                     security_context: Some(pod_security(t.api.uid)),
                     volumes: Some(vec![
                         Volume {

@@ -49,6 +49,10 @@ pub fn all(t: &Topology) -> crate::Result<Vec<Artifact>> {
             monitoring::alert_rules(t)?,
         ),
         Artifact::new(
+            "monitoring/prometheus/rules.test.yml",
+            monitoring::rule_tests(t),
+        ),
+        Artifact::new(
             "monitoring/alertmanager/alertmanager.yml",
             monitoring::alertmanager_config()?,
         ),

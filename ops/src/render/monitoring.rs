@@ -62,7 +62,7 @@ fn rules(t: &Topology) -> Vec<Rule> {
         Rule {
             alert: "ApiHighLatencyP95",
             expr: format!(
-                "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > {}",
+                "histogram_quantile(0.95, sum by (le) (rate(nflp_http_request_duration_seconds_bucket[5m]))) > {}",
                 a.p95_latency_seconds
             ),
             for_: "5m",
@@ -72,7 +72,7 @@ fn rules(t: &Topology) -> Vec<Rule> {
         Rule {
             alert: "ApiHighErrorRate",
             expr: format!(
-                "sum(rate(http_requests_total{{status=~\"5..\"}}[5m])) / sum(rate(http_requests_total[5m])) > {}",
+                "sum(rate(nflp_http_requests_total{{status=~\"5..\"}}[5m])) / sum(rate(nflp_http_requests_total[5m])) > {}",
                 a.error_rate
             ),
             for_: "5m",
@@ -81,21 +81,21 @@ fn rules(t: &Topology) -> Vec<Rule> {
         },
         Rule {
             alert: "ModelCalibrationDrift",
-            expr: format!("model_consensus_ece > {}", a.calibration_ece),
+            expr: format!("nflp_model_consensus_ece > {}", a.calibration_ece),
             for_: "30m",
             severity: "warning",
             summary: "The consensus' expected calibration error over the last seasons is too high",
         },
         Rule {
             alert: "DependencyDown",
-            expr: "dependency_up == 0".into(),
+            expr: "nflp_dependency_up == 0".into(),
             for_: "2m",
             severity: "critical",
             summary: "The API cannot reach one of its dependencies",
         },
         Rule {
             alert: "CacheNearTierOff",
-            expr: "cache_near_tier_up == 0".into(),
+            expr: "nflp_cache_near_tier_up == 0".into(),
             for_: "5m",
             severity: "warning",
             summary: "The API's in-process cache tier is off (its Redis invalidation subscription is down): every cached read goes to Redis",
@@ -104,7 +104,7 @@ fn rules(t: &Topology) -> Vec<Rule> {
             alert: "IngestStale",
             // Only where a feed is configured (its runs are counted); max over the fleet: the
             // instance that ran the last slot holds the time.
-            expr: "(time() - max(ingest_last_success_timestamp_seconds)) > 7200 and on() sum(ingest_runs_total) > 0".into(),
+            expr: "(time() - max(nflp_ingest_last_success_timestamp_seconds)) > 7200 and on() sum(nflp_ingest_runs_total) > 0".into(),
             for_: "5m",
             severity: "warning",
             summary: "No schedule feed run has succeeded for 2 hours: games and results are going stale",
@@ -153,6 +153,114 @@ fn rules(t: &Topology) -> Vec<Rule> {
     ]
 }
 
+/// Recording rules: the series the dashboards and people ask for most, computed once per
+/// evaluation (`level:metric:operations`, Prometheus's naming).
+const RECORDING: [(&str, &str); 4] = [
+    (
+        "nflp:http_requests:rate5m",
+        "sum by (route, status) (rate(nflp_http_requests_total[5m]))",
+    ),
+    (
+        "nflp:http_errors:ratio_rate5m",
+        "sum(rate(nflp_http_requests_total{status=~\"5..\"}[5m])) / sum(rate(nflp_http_requests_total[5m]))",
+    ),
+    (
+        "nflp:http_request_duration_seconds:p95_5m",
+        "histogram_quantile(0.95, sum by (le) (rate(nflp_http_request_duration_seconds_bucket[5m])))",
+    ),
+    (
+        "nflp:prediction_latency_seconds:p95_5m",
+        "histogram_quantile(0.95, sum by (le, path) (rate(nflp_prediction_latency_seconds_bucket[5m])))",
+    ),
+];
+
+/// Unit tests of the rules for `promtool test rules` (run by `ops validate`): each alert fires
+/// on the series that should fire it, after its `for`, and not before; each recording rule
+/// gives the value worked out by hand.
+pub fn rule_tests(t: &Topology) -> String {
+    let a = &t.alerts;
+    // Two requests a second, a quarter of them 5xx (a ratio exact in binary, above the
+    // threshold).
+    let (failing, ok, ratio) = (30, 90, 0.25);
+    assert!(
+        ratio > a.error_rate,
+        "the test's error ratio must exceed the threshold"
+    );
+    format!(
+        r#"# Rendered by `cargo run -p ops -- render`; run by `ops validate` (promtool test rules).
+rule_files:
+  - alerts.yml
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'nflp_http_requests_total{{route="/api/v1/experts",status="500",instance="api-1",job="api"}}'
+        values: '0+{failing}x30'
+      - series: 'nflp_http_requests_total{{route="/api/v1/experts",status="200",instance="api-1",job="api"}}'
+        values: '0+{ok}x30'
+      - series: 'nflp_dependency_up{{dependency="series",instance="api-1",job="api"}}'
+        values: '1 1 0 0 0 0 0 0 0 0'
+      - series: 'nflp_model_consensus_ece{{instance="api-1",job="api"}}'
+        values: '{ece_bad}x60'
+    promql_expr_test:
+      - expr: nflp:http_errors:ratio_rate5m
+        eval_time: 10m
+        exp_samples:
+          - labels: 'nflp:http_errors:ratio_rate5m'
+            value: {ratio}
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: DependencyDown
+        exp_alerts: []
+      - eval_time: 5m
+        alertname: DependencyDown
+        exp_alerts:
+          - exp_labels: {{severity: critical, dependency: series, instance: api-1, job: api}}
+            exp_annotations:
+              summary: "The API cannot reach one of its dependencies"
+              description: "api-1 api: value 0"
+      - eval_time: 3m
+        alertname: ApiHighErrorRate
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: ApiHighErrorRate
+        exp_alerts:
+          - exp_labels: {{severity: critical}}
+            exp_annotations:
+              summary: "More than the allowed share of API requests fail with 5xx"
+              description: " : value {ratio}"
+      - eval_time: 20m
+        alertname: ModelCalibrationDrift
+        exp_alerts: []
+      - eval_time: 45m
+        alertname: ModelCalibrationDrift
+        exp_alerts:
+          - exp_labels: {{severity: warning, instance: api-1, job: api}}
+            exp_annotations:
+              summary: "The consensus' expected calibration error over the last seasons is too high"
+              description: "api-1 api: value {ece_bad}"
+  - interval: 1m
+    input_series:
+      - series: 'nflp_ingest_last_success_timestamp_seconds{{instance="api-1",job="api"}}'
+        values: '0x240'
+      - series: 'nflp_ingest_runs_total{{outcome="ok",instance="api-1",job="api"}}'
+        values: '1x240'
+    alert_rule_test:
+      - eval_time: 1h
+        alertname: IngestStale
+        exp_alerts: []
+      - eval_time: 3h
+        alertname: IngestStale
+        exp_alerts:
+          - exp_labels: {{severity: warning}}
+            exp_annotations:
+              summary: "No schedule feed run has succeeded for 2 hours: games and results are going stale"
+              description: " : value 10800"
+"#,
+        ece_bad = a.calibration_ece * 2.0,
+    )
+}
+
 pub fn alert_rules(t: &Topology) -> crate::Result<String> {
     let rules: Vec<Value> = rules(t)
         .into_iter()
@@ -169,7 +277,14 @@ pub fn alert_rules(t: &Topology) -> crate::Result<String> {
             })
         })
         .collect();
-    yaml(&json!({ "groups": [{ "name": "nfl-predictor", "rules": rules }] }))
+    let recording: Vec<Value> = RECORDING
+        .iter()
+        .map(|(record, expr)| json!({ "record": record, "expr": expr }))
+        .collect();
+    yaml(&json!({ "groups": [
+        { "name": "nfl-predictor-recording", "rules": recording },
+        { "name": "nfl-predictor", "rules": rules },
+    ] }))
 }
 
 pub fn alertmanager_config() -> crate::Result<String> {
@@ -238,15 +353,15 @@ fn dashboards() -> Vec<(&'static str, &'static str, Vec<Panel>)> {
             "api",
             "nfl-predictor: API",
             vec![
-                Panel("Requests per second by route", "reqps", &[("sum by (route) (rate(http_requests_total[5m]))", "{{route}}")]),
-                Panel("5xx error ratio", "percentunit", &[("sum(rate(http_requests_total{status=~\"5..\"}[5m])) / clamp_min(sum(rate(http_requests_total[5m])), 1e-9)", "5xx")]),
-                Panel("4xx by status", "reqps", &[("sum by (status) (rate(http_requests_total{status=~\"4..\"}[5m]))", "{{status}}")]),
+                Panel("Requests per second by route", "reqps", &[("sum by (route) (rate(nflp_http_requests_total[5m]))", "{{route}}")]),
+                Panel("5xx error ratio", "percentunit", &[("sum(rate(nflp_http_requests_total{status=~\"5..\"}[5m])) / clamp_min(sum(rate(nflp_http_requests_total[5m])), 1e-9)", "5xx")]),
+                Panel("4xx by status", "reqps", &[("sum by (status) (rate(nflp_http_requests_total{status=~\"4..\"}[5m]))", "{{status}}")]),
                 Panel("Latency p50 / p95 / p99", "s", &[
-                    ("histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", "p50"),
-                    ("histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", "p95"),
-                    ("histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))", "p99"),
+                    ("histogram_quantile(0.5, sum by (le) (rate(nflp_http_request_duration_seconds_bucket[5m])))", "p50"),
+                    ("histogram_quantile(0.95, sum by (le) (rate(nflp_http_request_duration_seconds_bucket[5m])))", "p95"),
+                    ("histogram_quantile(0.99, sum by (le) (rate(nflp_http_request_duration_seconds_bucket[5m])))", "p99"),
                 ]),
-                Panel("Response cache hit ratio", "percentunit", &[("sum(rate(cache_hits_total[5m])) / clamp_min(sum(rate(cache_hits_total[5m])) + sum(rate(cache_misses_total[5m])), 1e-9)", "hit ratio")]),
+                Panel("Response cache hit ratio", "percentunit", &[("sum(rate(nflp_cache_hits_total[5m])) / clamp_min(sum(rate(nflp_cache_hits_total[5m])) + sum(rate(nflp_cache_misses_total[5m])), 1e-9)", "hit ratio")]),
                 Panel("API instances up", "short", &[("sum(up{job=\"api\"})", "up")]),
             ],
         ),
@@ -254,20 +369,20 @@ fn dashboards() -> Vec<(&'static str, &'static str, Vec<Panel>)> {
             "model",
             "nfl-predictor: predictions and model quality",
             vec![
-                Panel("Prediction requests per second", "reqps", &[("rate(prediction_requests_total[5m])", "predictions")]),
-                Panel("Prediction latency p95 by path", "s", &[("histogram_quantile(0.95, sum by (le, path) (rate(prediction_latency_seconds_bucket[5m])))", "{{path}}")]),
-                Panel("Consensus calibration error (ECE, last seasons)", "short", &[("model_consensus_ece", "ECE")]),
-                Panel("Consensus Brier score (last seasons)", "short", &[("model_consensus_brier", "consensus")]),
-                Panel("Brier score by expert (last seasons)", "short", &[("model_expert_brier", "{{expert}}")]),
-                Panel("Final games in the model", "short", &[("model_history_games", "games")]),
-                Panel("League home advantage (points)", "short", &[("model_home_advantage_points", "{{value}}")]),
+                Panel("Prediction requests per second", "reqps", &[("rate(nflp_prediction_requests_total[5m])", "predictions")]),
+                Panel("Prediction latency p95 by path", "s", &[("histogram_quantile(0.95, sum by (le, path) (rate(nflp_prediction_latency_seconds_bucket[5m])))", "{{path}}")]),
+                Panel("Consensus calibration error (ECE, last seasons)", "short", &[("nflp_model_consensus_ece", "ECE")]),
+                Panel("Consensus Brier score (last seasons)", "short", &[("nflp_model_consensus_brier", "consensus")]),
+                Panel("Brier score by expert (last seasons)", "short", &[("nflp_model_expert_brier", "{{expert}}")]),
+                Panel("Final games in the model", "short", &[("nflp_model_history_games", "games")]),
+                Panel("League home advantage (points)", "short", &[("nflp_model_home_advantage_estimate_points", "learned"), ("nflp_model_home_advantage_used_points", "used by the experts")]),
             ],
         ),
         (
             "databases",
             "nfl-predictor: databases and cache",
             vec![
-                Panel("API dependencies up", "short", &[("dependency_up", "{{dependency}}")]),
+                Panel("API dependencies up", "short", &[("nflp_dependency_up", "{{dependency}}")]),
                 Panel("Redis up and clients", "short", &[("redis_up", "up"), ("redis_connected_clients", "clients")]),
                 Panel("Redis memory", "bytes", &[("redis_memory_used_bytes", "used")]),
                 Panel("Redis commands per second", "ops", &[("rate(redis_commands_processed_total[5m])", "commands")]),
