@@ -206,7 +206,8 @@ pub fn compose(root: &Path) -> Result<String> {
     std::fs::write(&env_path, partial).map_err(|e| Error::io("write", &env_path, e))?;
     match config() {
         Err(Error::Validation { .. }) => {
-            Ok("docker-compose config: valid; a missing secret is refused".into())
+            development(root, tmp.path())?;
+            Ok("docker-compose config: production and development valid; a missing secret is refused".into())
         }
         Err(e) => Err(e),
         Ok(_) => Err(Error::Validation {
@@ -214,6 +215,43 @@ pub fn compose(root: &Path) -> Result<String> {
             output: "the compose file loaded without REDIS_PASSWORD: secrets must be mandatory"
                 .into(),
         }),
+    }
+}
+
+/// The laptop's compose file with the development env file: valid, the API in the development
+/// profile on plain HTTP, and no certificate anywhere.
+fn development(root: &Path, tmp: &Path) -> Result<()> {
+    for (from, to) in [
+        ("docker-compose.development.yml", "docker-compose.development.yml"),
+        (".env.development.example", ".env.development"),
+    ] {
+        let src = root.join(from);
+        let dst = tmp.join(to);
+        std::fs::copy(&src, &dst).map_err(|e| Error::io("copy", &src, e))?;
+    }
+    let out = run(
+        "docker-compose config (development)",
+        Command::new("docker-compose").current_dir(tmp).args([
+            "-f",
+            "docker-compose.development.yml",
+            "--env-file",
+            ".env.development",
+            "config",
+        ]),
+    )?;
+    let problem = if !out.contains("APP_PROFILE: development") {
+        Some("the api is not in the development profile")
+    } else if out.contains("certs") || out.contains("443") {
+        Some("the development stack must need no certificate")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(Error::Validation {
+            what: "docker-compose config (development)".into(),
+            output: p.into(),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -1,4 +1,8 @@
-//! `docker-compose.yml` for the whole topology, built from typed structs.
+//! The compose files, built from typed structs: `docker-compose.yml`, the whole production
+//! stack (TLS at Nginx, monitoring, `.env` from `.env.example`), and
+//! `docker-compose.development.yml`, the laptop's: the API over plain HTTP on port 8000 with
+//! its data tier, the development profile and `.env.development`, no certificates. No
+//! obsolete `version:` key (the Compose specification ignores it).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +12,6 @@ use crate::topology::Topology;
 
 #[derive(Serialize)]
 struct ComposeFile {
-    version: &'static str,
     services: BTreeMap<&'static str, Service>,
     networks: BTreeMap<&'static str, Network>,
     volumes: BTreeMap<&'static str, Volume>,
@@ -159,7 +162,6 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
     .into_iter()
     .collect();
     let file = ComposeFile {
-        version: "3.8",
         services,
         networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
         volumes: [
@@ -181,6 +183,42 @@ pub fn compose(t: &Topology) -> crate::Result<String> {
         "---\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n\
          # The whole production stack: cp .env.example .env, set real secrets, then\n\
          #   cargo run -p ops -- deploy --target compose\n{body}"
+    ))
+}
+
+/// The laptop's stack: the API in the development profile, straight on port 8000 over plain
+/// HTTP (no Nginx, no certificates), on the production data tier (Neo4j, PostgreSQL, Redis).
+pub fn compose_development(t: &Topology) -> crate::Result<String> {
+    let mut api = api_service(t);
+    api.env_file = vec![".env.development"];
+    api.environment.insert("APP_PROFILE", "development".into());
+    // /metrics stays on the main port in development.
+    api.environment.remove("METRICS_BIND_ADDR");
+    api.environment.remove("SHUTDOWN_DRAIN_SECONDS");
+    api.ports = vec![format!("{0}:{0}", t.api.port)];
+    // The data tier as in production; its secrets come from `--env-file .env.development`.
+    let (redis, neo4j, pg) = (redis_service(t), neo4j_service(t), timescaledb_service(t));
+    let file = ComposeFile {
+        services: BTreeMap::from([
+            ("api", api),
+            ("redis", redis),
+            ("neo4j", neo4j),
+            ("timescaledb", pg),
+        ]),
+        networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
+        volumes: ["api-data", "neo4j-backups", "neo4j-data", "pg-data", "redis-data"]
+            .into_iter()
+            .map(|v| (v, Volume {}))
+            .collect(),
+    };
+    let body = serde_norway::to_string(&file)?;
+    Ok(format!(
+        "---\n# Rendered by `cargo run -p ops -- render` from the typed topology; do not edit by hand.\n\
+         # The stack on a laptop, over plain HTTP with no certificates:\n\
+         #   cp .env.development.example .env.development\n\
+         #   docker-compose -f docker-compose.development.yml --env-file .env.development up --build\n\
+         # then http://localhost:{}/ (the admin key: docker-compose ... exec api cat {}/admin.key)\n{body}",
+        t.api.port, t.api.data_dir
     ))
 }
 

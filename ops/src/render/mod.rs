@@ -34,6 +34,10 @@ pub fn all(t: &Topology) -> crate::Result<Vec<Artifact>> {
         Artifact::new("docker/Dockerfile", docker::dockerfile(t)),
         Artifact::new(".dockerignore", docker::dockerignore()),
         Artifact::new("docker-compose.yml", compose::compose(t)?),
+        Artifact::new(
+            "docker-compose.development.yml",
+            compose::compose_development(t)?,
+        ),
         Artifact::new(".env.example", compose::env_example(true)),
         Artifact::new(".env.development.example", compose::env_example(false)),
         Artifact::new(

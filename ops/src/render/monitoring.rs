@@ -187,7 +187,8 @@ pub fn rule_tests(t: &Topology) -> String {
         "the test's error ratio must exceed the threshold"
     );
     format!(
-        r#"# Rendered by `cargo run -p ops -- render`; run by `ops validate` (promtool test rules).
+        r#"---
+# Rendered by `cargo run -p ops -- render`; run by `ops validate` (promtool test rules).
 rule_files:
   - alerts.yml
 evaluation_interval: 1m
