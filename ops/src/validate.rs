@@ -222,7 +222,10 @@ pub fn compose(root: &Path) -> Result<String> {
 /// profile on plain HTTP, and no certificate anywhere.
 fn development(root: &Path, tmp: &Path) -> Result<()> {
     for (from, to) in [
-        ("docker-compose.development.yml", "docker-compose.development.yml"),
+        (
+            "docker-compose.development.yml",
+            "docker-compose.development.yml",
+        ),
         (".env.development.example", ".env.development"),
     ] {
         let src = root.join(from);

@@ -283,3 +283,26 @@ fn every_setting_the_deployment_files_give_the_api_is_one_the_api_reads() {
         );
     }
 }
+
+#[test]
+fn the_readme_client_snippets_are_the_files_scripts_clients_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Clients\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has a Clients section");
+    for (fence, file) in [
+        ("```python\n", "clients/python/example.py"),
+        ("```typescript\n", "clients/typescript/src/example.ts"),
+    ] {
+        let snippet = section
+            .split(fence)
+            .nth(1)
+            .and_then(|s| s.split("\n```").next())
+            .unwrap_or_else(|| panic!("no {fence} block"));
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert_eq!(snippet, text.trim_end(), "README snippet and {file} differ");
+    }
+}

@@ -206,10 +206,16 @@ pub fn compose_development(t: &Topology) -> crate::Result<String> {
             ("timescaledb", pg),
         ]),
         networks: BTreeMap::from([("backend", Network { driver: "bridge" })]),
-        volumes: ["api-data", "neo4j-backups", "neo4j-data", "pg-data", "redis-data"]
-            .into_iter()
-            .map(|v| (v, Volume {}))
-            .collect(),
+        volumes: [
+            "api-data",
+            "neo4j-backups",
+            "neo4j-data",
+            "pg-data",
+            "redis-data",
+        ]
+        .into_iter()
+        .map(|v| (v, Volume {}))
+        .collect(),
     };
     let body = serde_norway::to_string(&file)?;
     Ok(format!(
