@@ -1,4 +1,7 @@
-//! `ops validate`: every committed artifact through its ecosystem's own validator.
+//! `ops validate`: every committed artifact through its ecosystem's own validator (the Helm
+//! chart's checks in [`helm`]).
+
+mod helm;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -298,6 +301,15 @@ pub fn yamllint(root: &Path) -> Result<String> {
     let mut files = vec![root.join("docker-compose.yml")];
     files.extend(files_under(root, "k8s", &["yaml", "yml"])?);
     files.extend(files_under(root, "monitoring", &["yaml", "yml"])?);
+    // The chart's plain YAML (its templates are Go templates, checked by helm lint).
+    let chart = root.join(crate::render::helm::CHART_DIR);
+    files.push(chart.join("Chart.yaml"));
+    files.push(chart.join("values.yaml"));
+    files.extend(files_under(
+        root,
+        &format!("{}/ci", crate::render::helm::CHART_DIR),
+        &["yaml"],
+    )?);
     run(
         "yamllint --strict",
         Command::new("yamllint")
@@ -506,6 +518,7 @@ pub fn all(root: &Path, prometheus: Option<&str>) -> Result<Vec<Check>> {
         timed("amtool check-config", || amtool(root)),
         timed("docker-compose config", || compose(root)),
         timed("kubernetes-validate", || kubernetes(root)),
+        timed("helm chart", || helm::chart(root)),
         timed("yamllint", || yamllint(root)),
         timed("grafana dashboards parse", || {
             dashboard_queries(root).map(|q| format!("{} panel queries", q.len()))

@@ -2,6 +2,7 @@
 
 pub mod compose;
 pub mod docker;
+pub mod helm;
 pub mod k8s;
 pub mod k8s_data;
 pub mod monitoring;
@@ -72,6 +73,7 @@ pub fn all(t: &Topology) -> crate::Result<Vec<Artifact>> {
     out.extend(k8s::manifests(t)?);
     out.extend(k8s_data::manifests(t)?);
     out.extend(monitoring::grafana_dashboards()?);
+    out.extend(helm::chart(t)?);
     Ok(out)
 }
 
