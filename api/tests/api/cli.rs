@@ -242,10 +242,23 @@ fn cli_use_cases_refuse_bad_input_with_the_field_and_a_non_zero_exit() {
         (&["predict", "KC_BUF_2030_W1"], "was not found"),
     ];
     for (args, expected) in cases {
-        let out = api(dir.path(), args);
+        // The message alone for the person at the terminal, whatever RUST_BACKTRACE says.
+        let out = Command::new(env!("CARGO_BIN_EXE_api"))
+            .args(["--data-dir", &dir.path().display().to_string()])
+            .args(args)
+            .env("LOG_LEVEL", "warn")
+            .env("SEED_FILE", "none")
+            .env("RUST_BACKTRACE", "full")
+            .env("RUST_LIB_BACKTRACE", "1")
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !err.to_lowercase().contains("backtrace") && !err.contains("rust_begin_unwind"),
+            "{args:?} printed a backtrace: {err}"
+        );
     }
     // Nothing was changed by the refused commands.
     let again = import(dir.path(), &small_games_file());
