@@ -66,6 +66,10 @@ struct Script {
 /// The most ties one field is tried every way for.
 const MAX_PICKS: usize = 24;
 
+/// The most fields tried for one set of results: past it (a season barely begun, where every
+/// club is level and every tie goes to the coin), the answer is "too many to try".
+const MAX_WAYS: u32 = 4_096;
+
 impl<'a> Ranker<'a> {
     /// `seed` decides coin tosses, reproducibly.
     pub fn new(league: &'a League, table: &'a Table, seed: u64) -> Self {
@@ -87,8 +91,10 @@ impl<'a> Ranker<'a> {
     /// whatever the scores, the other conference's games and the coin: each tie that reaches
     /// a step past the results (see [`Ranker::seeding_by_results`]) is given to each club still
     /// tied at that step in turn (the one the step would pick is among them). Some fields may
-    /// not be reachable, none is missed. `false` when the ties were too many to try.
+    /// not be reachable, none is missed. `false` when the ties were too many to try (more than
+    /// [`MAX_WAYS`] fields, or [`MAX_PICKS`] ties in one).
     pub fn fields_every_way(&self, c: usize, mut each: impl FnMut(&Seeding)) -> bool {
+        let mut ways = 0u32;
         *self.script.borrow_mut() = Some(Script {
             picks: [0; MAX_PICKS],
             choices: [0; MAX_PICKS],
@@ -100,7 +106,8 @@ impl<'a> Ranker<'a> {
             let seeding = self.seeding(c);
             let mut guard = self.script.borrow_mut();
             let script = guard.as_mut().expect("set above");
-            if script.overflow {
+            ways += 1;
+            if script.overflow || ways > MAX_WAYS {
                 break false;
             }
             each(&seeding);

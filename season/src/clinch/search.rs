@@ -22,6 +22,11 @@ use crate::rank::{Ranker, Seeding};
 /// milliseconds).
 pub const MOST_GAMES: usize = 10;
 
+/// The most fields looked at for one conference, over all its outcomes: where ties past the
+/// results multiply them (a season barely begun, every club level), the search gives up and
+/// leaves the places to the bounds rather than take seconds.
+pub const MOST_FIELDS: u64 = 200_000;
+
 /// What the outcomes showed for one goal of one club.
 #[derive(Clone, Copy, Default)]
 struct Seen {
@@ -38,6 +43,11 @@ impl Seen {
             (false, true) => self.no += 1,
             _ => self.open += 1,
         }
+    }
+
+    /// Nothing more to learn: seen both ways, or left to a tie-breaker past the results.
+    fn settled(self) -> bool {
+        self.open > 0 || (self.yes > 0 && self.no > 0)
     }
 
     fn proof(self) -> Proof {
@@ -90,7 +100,14 @@ pub(super) fn refine(
         }
         let mut seen = [[Seen::default(); 4]; MAX_TEAMS];
         let outcomes = 3u32.pow(games.len() as u32);
+        let mut fields = 0u64;
+        let mut gave_up = false;
+        let mut complete = true;
         for code in 0..outcomes {
+            if fields > MOST_FIELDS {
+                gave_up = true;
+                break;
+            }
             let mut table = played.clone();
             let mut k = code;
             for &(h, a) in &games {
@@ -103,6 +120,7 @@ pub(super) fn refine(
             // Per club and goal: reached in some field, missed in some field.
             let mut ways = [[(false, false); 4]; MAX_TEAMS];
             let mut note = |s: &Seeding| {
+                fields += 1;
                 for &t in &open {
                     for (g, v) in in_field(s, league.format.byes, t).into_iter().enumerate() {
                         if v {
@@ -125,6 +143,17 @@ pub(super) fn refine(
                     seen[t][g].add(if tried { ways[t][g] } else { (true, true) });
                 }
             }
+            // Once every open place has been seen both ways, no outcome left can prove one.
+            if open.iter().all(|&t| {
+                let before = goals(&out[t]);
+                (0..4).all(|g| before[g] != Proof::Undecided || seen[t][g].settled())
+            }) {
+                complete = code + 1 == outcomes;
+                break;
+            }
+        }
+        if gave_up {
+            continue;
         }
         for &t in &open {
             let s = &mut out[t];
@@ -136,7 +165,13 @@ pub(super) fn refine(
             }
             [s.playoffs, s.division, s.bye, s.top_seed] = now;
             let p = seen[t][0];
+            let k = games.len();
             s.why = (s.playoffs == Proof::Undecided).then(|| {
+                if !complete {
+                    return format!(
+                        "the results of its conference's {k} remaining games decide it: some put it in, others leave it out, or a tie-breaker past the results (strength of victory, points, a coin toss) does"
+                    );
+                }
                 format!(
                     "every result of its conference's {} remaining games tried ({outcomes} ways): in the playoffs in {}, out in {}, and in {} it turns on strength of victory, points or a coin toss",
                     games.len(),
