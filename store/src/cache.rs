@@ -1,6 +1,7 @@
 //! Response cache: an in-memory TTL cache for the embedded default (Redis comes with the
-//! production backends). Keys are versioned so a bump invalidates everything at once. Values
-//! are [`Bytes`], so a hit hands out the stored body without copying it.
+//! production backends, with this one as its near tier). Keys are versioned so a bump
+//! invalidates everything at once. Values are [`Bytes`], so a hit hands out the stored body
+//! without copying it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,42 +40,18 @@ pub trait Cache: Send + Sync + 'static {
     async fn release(&self, key: &str);
 }
 
-/// Bounded in-process cache with a time-to-live, limited both in entries and in bytes.
+/// Bounded in-process cache with a time-to-live, limited both in entries and in bytes, on
+/// [`moka`] (concurrent, sharded; no global lock on reads). Moka keeps one weighted budget:
+/// an entry weighs its size in bytes, but never less than an equal share of the budget
+/// (`max_bytes / capacity`), so the byte budget also bounds the number of entries. Eviction
+/// is least recently used (a new entry is always admitted, as a response cache wants).
 pub struct MemoryCache {
-    ttl: Duration,
-    capacity: usize,
+    entries: moka::sync::Cache<String, Bytes>,
     max_bytes: usize,
-    entries: Mutex<Entries>,
     /// Claimed keys and when each claim lapses.
     claims: Mutex<HashMap<String, Instant>>,
     hits: AtomicU64,
     misses: AtomicU64,
-}
-
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, (Instant, Bytes)>,
-    bytes: usize,
-}
-
-impl Entries {
-    fn remove(&mut self, key: &str) {
-        if let Some((_, v)) = self.map.remove(key) {
-            self.bytes -= v.len();
-        }
-    }
-
-    fn retain(&mut self, mut keep: impl FnMut(&str, &Instant) -> bool) {
-        let mut freed = 0;
-        self.map.retain(|k, (at, v)| {
-            let kept = keep(k, at);
-            if !kept {
-                freed += v.len();
-            }
-            kept
-        });
-        self.bytes -= freed;
-    }
 }
 
 /// The byte budget of a [`MemoryCache`] made with [`MemoryCache::new`].
@@ -85,14 +62,22 @@ impl MemoryCache {
         Self::with_byte_limit(ttl, capacity, DEFAULT_CACHE_BYTES)
     }
 
-    /// At most `capacity` entries and `max_bytes` of values: a full cache first drops expired
-    /// entries, then as many others as it takes to get back under three quarters of each limit.
+    /// At most `capacity` entries and `max_bytes` of values; past either, the least recently
+    /// used entries go.
     pub fn with_byte_limit(ttl: Duration, capacity: usize, max_bytes: usize) -> Self {
+        let max_bytes = max_bytes.max(1);
+        let floor = (max_bytes / capacity.max(1)).max(1);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes as u64)
+            .weigher(move |_: &String, v: &Bytes| {
+                u32::try_from(v.len().max(floor)).unwrap_or(u32::MAX)
+            })
+            .time_to_live(ttl)
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .build();
         Self {
-            ttl,
-            capacity: capacity.max(1),
-            max_bytes: max_bytes.max(1),
-            entries: Mutex::new(Entries::default()),
+            entries,
+            max_bytes,
             claims: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -101,15 +86,7 @@ impl MemoryCache {
 
     /// The entry under `key` if it is still fresh, without counting a hit or a miss.
     pub fn peek(&self, key: &str) -> Option<Bytes> {
-        let mut e = self.entries.lock().expect("cache lock poisoned");
-        match e.map.get(key) {
-            Some((at, v)) if at.elapsed() < self.ttl => Some(v.clone()),
-            Some(_) => {
-                e.remove(key);
-                None
-            }
-            None => None,
-        }
+        self.entries.get(key)
     }
 
     /// Stores `value` (nothing if it alone exceeds the byte budget).
@@ -117,53 +94,32 @@ impl MemoryCache {
         if value.len() > self.max_bytes {
             return;
         }
-        let mut e = self.entries.lock().expect("cache lock poisoned");
-        e.remove(key);
-        if e.map.len() >= self.capacity || e.bytes + value.len() > self.max_bytes {
-            let ttl = self.ttl;
-            e.retain(|_, at| at.elapsed() < ttl);
-            let (cap, budget) = (self.capacity * 3 / 4, self.max_bytes / 4 * 3);
-            let mut excess_n = e.map.len().saturating_sub(cap);
-            let mut excess_b = (e.bytes + value.len()).saturating_sub(budget);
-            if excess_n > 0 || excess_b > 0 {
-                // Arbitrary victims, chosen in one pass.
-                let mut victims = Vec::new();
-                for (k, (_, v)) in &e.map {
-                    if excess_n == 0 && excess_b == 0 {
-                        break;
-                    }
-                    excess_n = excess_n.saturating_sub(1);
-                    excess_b = excess_b.saturating_sub(v.len());
-                    victims.push(k.clone());
-                }
-                for k in victims {
-                    e.remove(&k);
-                }
-            }
-        }
-        e.bytes += value.len();
-        e.map.insert(key.to_string(), (Instant::now(), value));
+        self.entries.insert(key.to_string(), value);
     }
 
     /// Drops every entry whose key starts with `prefix`.
     pub fn remove_prefix(&self, prefix: &str) {
-        self.entries
-            .lock()
-            .expect("cache lock poisoned")
-            .retain(|k, _| !k.starts_with(prefix));
+        let doomed: Vec<std::sync::Arc<String>> = self
+            .entries
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k)
+            .collect();
+        for k in doomed {
+            self.entries.invalidate(k.as_str());
+        }
     }
 
     /// Drops everything.
     pub fn clear(&self) {
-        let mut e = self.entries.lock().expect("cache lock poisoned");
-        e.map.clear();
-        e.bytes = 0;
+        self.entries.invalidate_all();
     }
 
-    /// Entries and bytes held.
+    /// Entries and bytes held (after the cache's pending evictions).
     pub fn size(&self) -> (usize, usize) {
-        let e = self.entries.lock().expect("cache lock poisoned");
-        (e.map.len(), e.bytes)
+        self.entries.run_pending_tasks();
+        let bytes = self.entries.iter().map(|(_, v)| v.len()).sum();
+        (self.entries.entry_count() as usize, bytes)
     }
 }
 
