@@ -211,15 +211,19 @@ impl<'a> Subst<'a> {
     }
 }
 
+/// The rendered text of the plain manifest at `path` (empty when there is none, which the
+/// first replacement then reports).
+fn contents(plain: &[Artifact], path: &str) -> String {
+    plain
+        .iter()
+        .find(|a| a.path.to_str() == Some(path))
+        .map(|a| a.contents.clone())
+        .unwrap_or_default()
+}
+
 fn api_templates(t: &Topology) -> crate::Result<Vec<(&'static str, String)>> {
     let plain = k8s::manifests(t)?;
-    let file = |path: &str| -> String {
-        plain
-            .iter()
-            .find(|a| a.path.to_str() == Some(path))
-            .map(|a| a.contents.clone())
-            .unwrap_or_default()
-    };
+    let file = |path: &str| contents(&plain, path);
     let ns = t.namespace;
     let r = &t.api.resources;
     let a = &t.api.autoscaling;
@@ -339,13 +343,7 @@ fn api_templates(t: &Topology) -> crate::Result<Vec<(&'static str, String)>> {
 
 fn data_templates(t: &Topology) -> crate::Result<Vec<(&'static str, String)>> {
     let plain = k8s_data::manifests(t)?;
-    let file = |path: &str| -> String {
-        plain
-            .iter()
-            .find(|a| a.path.to_str() == Some(path))
-            .map(|a| a.contents.clone())
-            .unwrap_or_default()
-    };
+    let file = |path: &str| contents(&plain, path);
     let ns = t.namespace;
     Ok(vec![
         (
