@@ -19,7 +19,8 @@
 
 use crate::league::{bit, members, League, Mask, Table};
 
-/// The most rival-against-rival games tried every way (3^12 ≈ 531k outcomes).
+/// The most games tried every way, among a club's rivals or among the clubs that could finish
+/// either side of it (3^12 ≈ 531k outcomes).
 const MOST_GAMES: usize = 12;
 
 /// The clubs proven out of their division race by counting, as a mask.
@@ -66,34 +67,11 @@ fn some_way_under(
     start: impl Fn(usize) -> u32,
     rivals: Mask,
 ) -> bool {
-    let mut totals = [0u32; crate::league::MAX_TEAMS];
-    for o in members(rivals) {
-        totals[o] = start(o);
-    }
-    fn go(among: &[(usize, usize)], totals: &mut [u32], best: u32) -> bool {
-        let Some((&(h, a), rest)) = among.split_first() else {
-            return true;
-        };
-        // Half-wins to (home, away): a home win, an away win, a tie.
-        for (dh, da) in [(2, 0), (0, 2), (1, 1)] {
-            if totals[h] + dh <= best && totals[a] + da <= best {
-                totals[h] += dh;
-                totals[a] += da;
-                let ok = go(rest, totals, best);
-                totals[h] -= dh;
-                totals[a] -= da;
-                if ok {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-    members(rivals).all(|o| totals[o] <= best) && go(among, &mut totals, best)
+    some_way(among, rivals, start, |totals| {
+        members(rivals).all(|o| totals[o] <= best)
+    })
+    .unwrap_or(true)
 }
-
-/// The most games among contenders tried every way for one club's playoff place.
-const MOST_CONTENDER_GAMES: usize = 12;
 
 /// A club's playoff place proven by counting: `Some(true)` in, `Some(false)` out, `None` when
 /// counting alone does not decide it (or there are too many games to try).
@@ -204,7 +182,7 @@ fn some_way(
         .filter(|&&(h, a)| maybe & bit(h) != 0 && maybe & bit(a) != 0)
         .copied()
         .collect();
-    if among.len() > MOST_CONTENDER_GAMES {
+    if among.len() > MOST_GAMES {
         return None;
     }
     let mut totals = [0u32; crate::league::MAX_TEAMS];
