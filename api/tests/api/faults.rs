@@ -179,16 +179,16 @@ fn an_import_killed_midway_completes_on_rerun_with_exact_counts() {
     assert_eq!(count(&out, "memories created"), 0);
 }
 
-#[tokio::test]
-async fn on_sigterm_readiness_fails_first_while_everything_else_still_serves() {
-    let dir = tempfile::tempdir().unwrap();
+/// The service as its own process on the small fixture (a SIGTERM reaches it alone), with
+/// `drain` as SHUTDOWN_DRAIN_SECONDS, once it listens: the child and its base URL.
+async fn serve_process(data_dir: &std::path::Path, drain: &str) -> (std::process::Child, String) {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("DATA_DIR", dir.path())
+    let child = Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("DATA_DIR", data_dir)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("SEED_FILE", small_games_file())
         .env("RATE_LIMIT_PER_SECOND", "0")
-        .env("SHUTDOWN_DRAIN_SECONDS", "3")
+        .env("SHUTDOWN_DRAIN_SECONDS", drain)
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -200,6 +200,13 @@ async fn on_sigterm_readiness_fails_first_while_everything_else_still_serves() {
         assert!(Instant::now() < deadline, "service did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (child, base)
+}
+
+#[tokio::test]
+async fn on_sigterm_readiness_fails_first_while_everything_else_still_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve_process(dir.path(), "3").await;
     let status = |path: &'static str| {
         let url = format!("{base}{path}");
         async move { reqwest::get(url).await.map(|r| r.status().as_u16()) }
@@ -248,23 +255,7 @@ async fn on_sigterm_readiness_fails_first_while_everything_else_still_serves() {
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests_before_exiting() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("DATA_DIR", dir.path())
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("SEED_FILE", small_games_file())
-        .env("RATE_LIMIT_PER_SECOND", "0")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/health")).await.is_err() {
-        assert!(Instant::now() < deadline, "service did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut child, base) = serve_process(dir.path(), "0").await;
     let client = crate::helpers::client_with_key(&crate::helpers::admin_key(dir.path()));
     // Historic games each need their own replay: several slow requests in flight at once.
     let games = [
